@@ -1,0 +1,1 @@
+"""Incident response orchestrator: playbooks in, coordinated tasks out."""

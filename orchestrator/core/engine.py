@@ -1,0 +1,433 @@
+"""The engine: a pure reducer  step(state, input, now) -> (state, outputs).
+
+No I/O, no wall clock, no asyncio: the same inputs with the same `now` values give the same
+outputs, byte for byte. Runtimes (embedded, Kafka), the API and the CLI are adapters around it.
+
+One step: advance the clock to `now` and fire due timers; handle the input; fire timers that
+became due meanwhile (a deadline already in the past when a task was assigned).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from orchestrator.core.clock import (
+    DAY_MS,
+    HOUR_MS,
+    MINUTE_MS,
+    Millis,
+    format_time,
+    parse_time,
+    to_millis,
+)
+from orchestrator.core.commands import apply_command
+from orchestrator.core.intake import DEFAULT_MAX_EVENT_BYTES, EventValidator, dead_letter
+from orchestrator.core.lifecycle import (
+    apply_signals,
+    check_resolution,
+    open_incident,
+    raise_severity,
+    resolve,
+)
+from orchestrator.core.outbox import Outbox, Output
+from orchestrator.core.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
+from orchestrator.core.state import SEP, EngineState
+from orchestrator.core.taskgraph import (
+    ACK_TIMER,
+    DUE_TIMER,
+    fire_ack_timer,
+    fire_due_timer,
+    find,
+    reconcile,
+)
+from orchestrator.core.windows import Window
+from orchestrator.errors import CommandRejected, EventRejected
+from schemas.commands import COMMAND_EVENT_TYPE, TASK_COMMANDS, Command, CommandResult
+from schemas.deadletter import Origin
+from schemas.events import Event
+from schemas.incidents import Incident, IncidentEvent, IncidentStatus
+from schemas.tasks import Task
+
+QUIET_TIMER = "quiet"
+LatePolicy = Literal["process", "dead_letter"]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Tunables of the engine; every one has a safe default."""
+
+    allowed_lateness: Millis = 5 * MINUTE_MS
+    late_policy: LatePolicy = "process"
+    dedupe_horizon: Millis = DAY_MS
+    max_future_skew: Millis = 7 * DAY_MS
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    timeline_event_cap: int = 200
+    sweep_every: Millis = HOUR_MS
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """Input: raw bytes from a file line, an HTTP body or a Kafka message, and where from."""
+
+    raw: bytes
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    """Input: an event already validated (by an intake stage in front of the engine)."""
+
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInput:
+    """Input: a responder command."""
+
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Input: nothing but the passing of time (fires due timers)."""
+
+
+Input = RawRecord | EventInput | CommandInput | Tick
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    triggers: tuple[Trigger, ...] = ()
+    joins: tuple[Selector, ...] = ()
+    rules: tuple[SeverityRule, ...] = ()
+    signals: bool = False
+
+
+@dataclass
+class _Compiled:
+    by_type: dict[str, list[tuple[Playbook, _Index]]] = field(default_factory=dict)
+    playbooks: dict[str, Playbook] = field(default_factory=dict)
+    windows: dict[str, Window] = field(default_factory=dict)
+
+
+def _compile(playbooks: list[Playbook]) -> _Compiled:
+    compiled = _Compiled()
+    for pb in playbooks:
+        compiled.playbooks[pb.id] = pb
+        if pb.mode == "inactive":
+            continue
+        for event_type in sorted(pb.consumes()):
+            index = _Index(
+                tuple(t for t in pb.triggers if t.selector.on == event_type),
+                tuple(j for j in pb.joins if j.on == event_type),
+                tuple(r for r in pb.rules if r.selector.on == event_type),
+                any(s.on == event_type for s in pb.resolution.signals),
+            )
+            compiled.by_type.setdefault(event_type, []).append((pb, index))
+        for trigger in pb.triggers:
+            if trigger.window is not None:
+                compiled.windows[pb.id + SEP + trigger.id] = trigger.window
+        for rule in pb.rules:
+            if rule.window is not None:
+                compiled.windows[pb.id + SEP + rule.id] = rule.window
+    return compiled
+
+
+class Engine:
+    """Playbooks compiled once, indexed by event type; `step` is the whole behaviour."""
+
+    def __init__(self, playbooks: list[Playbook], config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self._compiled = _compile(playbooks)
+        declared = {k: v for pb in playbooks for k, v in pb.event_types.items()}
+        self.validator = EventValidator(declared, self.config.max_event_bytes)
+
+    @property
+    def playbooks(self) -> dict[str, Playbook]:
+        """The loaded playbooks by id (inactive ones included, though they match nothing)."""
+        return self._compiled.playbooks
+
+    def initial_state(self) -> EngineState:
+        """The state before any input."""
+        return EngineState()
+
+    def step(self, state: EngineState, item: Input, now: Millis) -> tuple[EngineState, list[Output]]:
+        """Apply one input at time `now` (event time; the clock never goes back)."""
+        out = Outbox(self.config.timeline_event_cap)
+        state.clock = max(state.clock, now)
+        self._fire_timers(state, out)
+        if isinstance(item, RawRecord):
+            self._raw(state, item, out)
+        elif isinstance(item, EventInput):
+            state.counters.read += 1
+            self._event(state, item.event, out, raw=None, origin=None)
+        elif isinstance(item, CommandInput):
+            self._command(state, item.command, out)
+        self._fire_timers(state, out)
+        return state, out.outputs
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _raw(self, state: EngineState, item: RawRecord, out: Outbox) -> None:
+        state.counters.read += 1
+        try:
+            event = self.validator.parse(item.raw)
+        except EventRejected as err:
+            state.counters.rejected += 1
+            out.outputs.append(dead_letter(item.raw, err.reason, item.origin))
+            return
+        self._event(state, event, out, raw=item.raw, origin=item.origin)
+
+    def _reject(self, state: EngineState, event: Event, reason: str, out: Outbox,
+                raw: bytes | None, origin: Origin | None) -> None:
+        state.counters.rejected += 1
+        body = raw if raw is not None else event.model_dump_json().encode()
+        out.outputs.append(dead_letter(body, reason, origin or Origin(kind="input"), event))
+
+    def _event(self, state: EngineState, event: Event, out: Outbox, raw: bytes | None,
+               origin: Origin | None) -> None:
+        at = to_millis(event.time)
+        dedupe_key = event.source + SEP + event.id
+        if dedupe_key in state.seen:
+            state.counters.duplicates += 1
+            return
+        reference = max(state.watermark, state.clock)
+        if reference and at > reference + self.config.max_future_skew:
+            ahead = f"{(at - reference) // HOUR_MS}h"
+            self._reject(state, event, f"event time {format_time(at)} is {ahead} ahead of the "
+                         "newest event; check the sender's clock", out, raw, origin)
+            return
+        late = state.watermark - at > self.config.allowed_lateness
+        if late:
+            state.counters.late += 1
+            if self.config.late_policy == "dead_letter":
+                self._reject(state, event, f"late: event time {format_time(at)} is more than "
+                             f"the allowed lateness behind {format_time(state.watermark)}",
+                             out, raw, origin)
+                return
+        state.counters.accepted += 1
+        state.seen[dedupe_key] = at
+        state.watermark = max(state.watermark, at)
+        self._advance(state, at, out)
+        if event.type == COMMAND_EVENT_TYPE:
+            self._command(state, Command(id=event.id, time=event.time, **event.data), out)
+            return
+        effective = max(at, state.clock - self.config.allowed_lateness) if late else at
+        self._match(state, event, at, effective, out)
+        self._sweep(state)
+
+    def _advance(self, state: EngineState, at: Millis, out: Outbox) -> None:
+        """Move the clock forward to `at`, firing the timers due on the way."""
+        if at > state.clock:
+            state.clock = at
+            self._fire_timers(state, out)
+
+    def _match(self, state: EngineState, event: Event, at: Millis, effective: Millis,
+               out: Outbox) -> None:
+        entries = self._compiled.by_type.get(event.type)
+        if not entries:
+            return
+        ctx = event_context(event)
+        for playbook, index in entries:
+            fired: dict[str, str] = {}
+            keys: set[str] = set()
+            hits: dict[str, list[SeverityRule]] = defaultdict(list)
+            for trigger in index.triggers:
+                key = self._selected(trigger.selector, ctx)
+                if key is None:
+                    continue
+                keys.add(key)
+                holds = self._window(state, playbook, trigger.id, trigger.window, key, at, ctx)
+                if holds and key not in fired:
+                    fired[key] = trigger.id
+            for join in index.joins:
+                key = self._selected(join, ctx)
+                if key is not None:
+                    keys.add(key)
+            for rule in index.rules:
+                key = self._selected(rule.selector, ctx)
+                if key is None:
+                    continue
+                keys.add(key)
+                if self._window(state, playbook, rule.id, rule.window, key, at, ctx):
+                    hits[key].append(rule)
+            for key in sorted(keys):
+                self._apply(state, playbook, key, fired.get(key), hits.get(key, []), event,
+                            effective, ctx, out)
+
+    @staticmethod
+    def _selected(selector: Selector, ctx: dict[str, object]) -> str | None:
+        if selector.when is not None and not selector.when.test(ctx):
+            return None
+        return selector.key(ctx)
+
+    def _window(self, state: EngineState, playbook: Playbook, rule_id: str, window: Window | None,
+                key: str, at: Millis, ctx: dict[str, object]) -> bool:
+        if window is None:
+            return True
+        name = playbook.id + SEP + rule_id + SEP + key
+        slot = state.windows.get(name)
+        if slot is None:
+            slot = state.windows[name] = []
+        holds = window.observe(slot, at, ctx)
+        window.prune(slot, state.watermark - self.config.allowed_lateness)
+        return holds
+
+    def _apply(self, state: EngineState, playbook: Playbook, key: str, trigger: str | None,
+               hits: list[SeverityRule], event: Event, at: Millis, ctx: dict[str, object],
+               out: Outbox) -> None:
+        incident = state.open_incident(playbook.id, key)
+        ref = f"{event.source}/{event.id}"
+        if incident is None:
+            if trigger is None:
+                return
+            incident = open_incident(state, playbook, key, trigger, event, at)
+            raise_severity(playbook, incident, hits)
+            out.incident("incident.opened", incident, at, ref=ref, trigger=trigger,
+                         severity=incident.severity.value)
+            out.joined(incident, at, ref, event.type)
+        else:
+            out.joined(incident, at, ref, event.type)
+            out.outputs.append(_joined_event(incident, at, ref, event.type))
+            before = incident.severity
+            if raise_severity(playbook, incident, hits):
+                out.incident("incident.severity_changed", incident, at, ref=ref,
+                             suffix=f":{incident.severity.value}", before=before.value,
+                             after=incident.severity.value)
+        incident.last_event_at = format_time(max(at, _ms(incident.last_event_at)))
+        touched = apply_signals(playbook, incident, event.type, ctx)
+        reconcile(state, playbook, incident, at, out)
+        check_resolution(state, playbook, incident, at, out, signals_touched=touched)
+        self._arm_quiet(state, playbook, incident, at)
+
+    def _arm_quiet(self, state: EngineState, playbook: Playbook, incident: Incident,
+                   at: Millis) -> None:
+        quiet = playbook.resolution.quiet_for
+        if quiet is None or incident.status != IncidentStatus.OPEN:
+            return
+        if incident.id not in state.quiet_due:
+            state.push_timer(at + quiet, QUIET_TIMER, incident.id)
+        state.quiet_due[incident.id] = _ms(incident.last_event_at) + quiet
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _command(self, state: EngineState, cmd: Command, out: Outbox) -> None:
+        previous = state.commands.get(cmd.id)
+        if previous is not None:
+            out.outputs.append(previous)
+            return
+        state.counters.commands += 1
+        at = to_millis(cmd.time)
+        self._advance(state, at, out)
+        try:
+            incident, task = self._target(state, cmd)
+            playbook = self._compiled.playbooks[incident.playbook]
+            apply_command(state, playbook, incident, task, cmd, at, out)
+            result = CommandResult(command_id=cmd.id, accepted=True, task_id=cmd.task_id,
+                                   incident_id=incident.id)
+        except CommandRejected as err:
+            state.counters.commands_rejected += 1
+            result = CommandResult(command_id=cmd.id, accepted=False, reason=err.reason,
+                                   task_id=cmd.task_id, incident_id=cmd.incident_id)
+            incident_id = state.task_index.get(cmd.task_id or "") or cmd.incident_id
+            target = state.incidents.get(incident_id or "")
+            if target is not None:
+                out.note(target, at, "command.rejected", actor=cmd.actor, ref=cmd.id,
+                         command=cmd.kind, task=cmd.task_id, reason=err.reason)
+        state.commands[cmd.id] = result
+        out.outputs.append(result)
+
+    @staticmethod
+    def _target(state: EngineState, cmd: Command) -> tuple[Incident, Task | None]:
+        incident = _incident_of(state, cmd)
+        if cmd.kind not in TASK_COMMANDS:
+            return incident, None
+        name = cmd.task or (cmd.task_id.rsplit(".", 1)[-1] if cmd.task_id else None)
+        task = find(incident, name) if name else None
+        if task is None:
+            raise CommandRejected(f"unknown task {cmd.task_id or name} in incident {incident.id}")
+        return incident, task
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def _fire_timers(self, state: EngineState, out: Outbox) -> None:
+        while state.timers and state.timers[0][0] <= state.clock:
+            due, _seq, kind, incident_id, name, level = heapq.heappop(state.timers)
+            incident = state.incidents.get(incident_id)
+            if incident is None or incident.status == IncidentStatus.CLOSED:
+                continue
+            playbook = self._compiled.playbooks[incident.playbook]
+            if kind == ACK_TIMER:
+                fire_ack_timer(state, playbook, incident, name, level, due, out)
+            elif kind == DUE_TIMER:
+                fire_due_timer(incident, name, due, out)
+            elif kind == QUIET_TIMER:
+                self._fire_quiet(state, playbook, incident, due, out)
+
+    def _fire_quiet(self, state: EngineState, playbook: Playbook, incident: Incident, due: Millis,
+                    out: Outbox) -> None:
+        if incident.status != IncidentStatus.OPEN:
+            return
+        wanted = state.quiet_due.get(incident.id, due)
+        if wanted > due:
+            state.push_timer(wanted, QUIET_TIMER, incident.id)
+            return
+        state.quiet_due.pop(incident.id, None)
+        resolve(state, playbook, incident, due, out, reason="quiet: no new events")
+
+    def _sweep(self, state: EngineState) -> None:
+        """Forget dedupe keys and idle windows older than their horizons (bounded memory)."""
+        if state.watermark - state.last_sweep < self.config.sweep_every:
+            return
+        state.last_sweep = state.watermark
+        cutoff = state.watermark - self.config.dedupe_horizon
+        stale = [k for k, t in state.seen.items() if t < cutoff]
+        for k in stale:
+            del state.seen[k]
+        horizon = state.watermark - self.config.allowed_lateness
+        for name in list(state.windows):
+            slot = state.windows[name]
+            window = self._compiled.windows.get(name.rsplit(SEP, 1)[0])
+            if window is not None:
+                window.prune(slot, horizon)
+                newest = window.newest(slot)
+                if newest is not None and newest >= horizon - window.span:
+                    continue
+            del state.windows[name]
+
+
+def _incident_of(state: EngineState, cmd: Command) -> Incident:
+    if cmd.task_id:
+        incident_id = state.task_index.get(cmd.task_id)
+        if incident_id is None:
+            raise CommandRejected(f"unknown task {cmd.task_id}")
+        return state.incidents[incident_id]
+    if cmd.incident_id:
+        if cmd.incident_id not in state.incidents:
+            raise CommandRejected(f"unknown incident {cmd.incident_id}")
+        return state.incidents[cmd.incident_id]
+    if cmd.playbook and cmd.key is not None:
+        newest = None
+        for incident in state.incidents.values():
+            if incident.playbook == cmd.playbook and incident.key == cmd.key:
+                newest = incident
+        if newest is None:
+            raise CommandRejected(f"no incident of {cmd.playbook} for key {cmd.key!r}")
+        return newest
+    raise CommandRejected("say which task or incident: task_id, incident_id, or playbook + key")
+
+
+def _ms(text: str) -> Millis:
+    return parse_time(text)
+
+
+def _joined_event(incident: Incident, at: Millis, ref: str, event_type: str) -> Output:
+    return IncidentEvent(
+        id=f"{incident.id}:joined:{ref}", kind="incident.joined", time=format_time(at),
+        incident_id=incident.id, playbook=incident.playbook, key=incident.key,
+        severity=incident.severity, status=incident.status, mode=incident.mode, ref=ref,
+        detail={"type": event_type},
+    )

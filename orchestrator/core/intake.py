@@ -1,0 +1,129 @@
+"""Validation: raw bytes -> a typed Event, or a reason to reject them (for the dead-letter store)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, Literal, NoReturn
+
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from orchestrator.errors import EventRejected
+from schemas.commands import COMMAND_EVENT_TYPE, CommandData
+from schemas.deadletter import DeadLetter, Origin
+from schemas.events import CATALOGUE, Event, EventData
+from schemas.playbook import EventTypeSpec, FieldTypeSpec
+
+DEFAULT_MAX_EVENT_BYTES = 1_048_576
+"""Events larger than this are rejected (contracts section 1)."""
+MAX_REASON_INPUT = 80
+
+_FIELD_TYPES: dict[str, Any] = {
+    "string": str,
+    "number": float,
+    "integer": int,
+    "boolean": bool,
+    "object": dict[str, Any],
+    "array": list[Any],
+}
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _declared_model(name: str, spec: EventTypeSpec) -> type[EventData]:
+    fields: dict[str, Any] = {}
+    for field_name, f in spec.fields.items():
+        fields[field_name] = _declared_field(f)
+    model = create_model(  # type: ignore[call-overload]
+        "Data_" + name.replace(".", "_"), __base__=EventData, **fields
+    )
+    return model  # type: ignore[no-any-return]
+
+
+def _declared_field(f: FieldTypeSpec) -> tuple[Any, Any]:
+    base: Any = _FIELD_TYPES[f.type]
+    if f.enum is not None:
+        base = Literal[tuple(f.enum)]
+    constraints: dict[str, Any] = {}
+    if f.min is not None:
+        constraints["ge"] = f.min
+    if f.max is not None:
+        constraints["le"] = f.max
+    if f.required:
+        return base, Field(**constraints)
+    return base | None, Field(default=None, **constraints)
+
+
+def _describe(err: ValidationError, prefix: str) -> str:
+    parts = []
+    for detail in err.errors()[:3]:
+        loc = ".".join(str(p) for p in (prefix, *detail["loc"]) if p != "")
+        got = detail.get("input")
+        shown = repr(got)[:MAX_REASON_INPUT] if not isinstance(got, Mapping) else "an object"
+        parts.append(f"{loc}: {detail['msg']} (got {shown})" if detail["type"] != "missing"
+                     else f"{loc}: required field is missing")
+    more = len(err.errors()) - 3
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+class EventValidator:
+    """Turns raw records into Events: JSON, the envelope, then `data` against its type."""
+
+    def __init__(self, declared: Mapping[str, EventTypeSpec] | None = None,
+                 max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.models: dict[str, type[BaseModel]] = {**CATALOGUE, COMMAND_EVENT_TYPE: CommandData}
+        for name, spec in (declared or {}).items():
+            if name not in self.models:
+                self.models[name] = _declared_model(name, spec)
+
+    def parse(self, raw: bytes) -> Event:
+        """The Event in `raw`, or EventRejected with a reason a sender can act on."""
+        if len(raw) > self.max_bytes:
+            raise EventRejected(f"event is {len(raw)} bytes; the limit is {self.max_bytes}")
+        try:
+            obj = json.loads(raw, parse_constant=_reject_constant)
+        except UnicodeDecodeError as err:
+            raise EventRejected(f"not UTF-8 text: {err.reason} at byte {err.start}") from None
+        except json.JSONDecodeError as err:
+            raise EventRejected(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+        except (ValueError, RecursionError) as err:
+            raise EventRejected(f"not valid JSON: {str(err)[:MAX_REASON_INPUT] or 'nested too deeply'}") from None
+        return self.validate(obj)
+
+    def validate(self, obj: Any) -> Event:
+        """The Event for an already-decoded JSON value."""
+        if not isinstance(obj, dict):
+            raise EventRejected(f"an event is a JSON object, not {type(obj).__name__}")
+        try:
+            event = Event.model_validate(obj)
+        except ValidationError as err:
+            raise EventRejected(_describe(err, "")) from None
+        model = self.models.get(event.type)
+        if model is None:
+            raise EventRejected(f"unknown event type {event.type!r}; use a catalogue type or "
+                                "declare it in a playbook's event_types")
+        try:
+            data = model.model_validate(event.data, strict=True)
+        except ValidationError as err:
+            raise EventRejected(_describe(err, "data")) from None
+        typed = data.model_dump(mode="json", exclude_unset=True)
+        return event.model_copy(update={"data": typed})
+
+
+def dead_letter(raw: bytes, reason: str, origin: Origin, event: Event | None = None) -> DeadLetter:
+    """A dead-letter record for `raw`; its id is derived from the bytes and the origin."""
+    digest = hashlib.sha256(raw + origin.model_dump_json().encode()).hexdigest()[:16]
+    return DeadLetter(
+        id=f"dl-{digest}",
+        reason=reason,
+        raw=raw.decode("utf-8", errors="backslashreplace"),
+        raw_b64=base64.b64encode(raw).decode("ascii"),
+        origin=origin,
+        event_id=event.id if event else None,
+        source=event.source if event else None,
+    )

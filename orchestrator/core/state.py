@@ -1,0 +1,106 @@
+"""The engine's state: everything it remembers between inputs, as plain serializable data."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from orchestrator.core.clock import Millis
+from schemas.commands import CommandResult
+from schemas.incidents import Incident
+
+TimerEntry = tuple[Millis, int, str, str, str, int]
+"""(due, sequence, kind, incident id, task name or "", escalation level)."""
+SEP = "\x1f"
+
+
+@dataclass
+class Counters:
+    """Input accounting: read = accepted + rejected + duplicates, always."""
+
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    late: int = 0
+    commands: int = 0
+    commands_rejected: int = 0
+
+
+@dataclass
+class EngineState:
+    """All the engine knows. The reducer updates the state it is given and returns it."""
+
+    clock: Millis = 0
+    watermark: Millis = 0
+    counters: Counters = field(default_factory=Counters)
+    seen: dict[str, Millis] = field(default_factory=dict)
+    windows: dict[str, list[Any]] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    open_index: dict[str, str] = field(default_factory=dict)
+    task_index: dict[str, str] = field(default_factory=dict)
+    timers: list[TimerEntry] = field(default_factory=list)
+    quiet_due: dict[str, Millis] = field(default_factory=dict)
+    commands: dict[str, CommandResult] = field(default_factory=dict)
+    sequence: int = 0
+    last_sweep: Millis = 0
+
+    def push_timer(self, due: Millis, kind: str, incident_id: str, task: str = "",
+                   level: int = 0) -> None:
+        """Schedule a timer; equal due times fire in the order they were scheduled."""
+        self.sequence += 1
+        heapq.heappush(self.timers, (due, self.sequence, kind, incident_id, task, level))
+
+    def open_incident(self, playbook: str, key: str) -> Incident | None:
+        """The open incident of `playbook` for `key`, if any."""
+        incident_id = self.open_index.get(playbook + SEP + key)
+        return self.incidents[incident_id] if incident_id is not None else None
+
+
+_INCIDENTS = TypeAdapter(dict[str, Incident])
+_RESULTS = TypeAdapter(dict[str, CommandResult])
+
+
+def snapshot(state: EngineState) -> dict[str, Any]:
+    """The state as JSON-compatible data (for durable snapshots and state tables)."""
+    return {
+        "clock": state.clock,
+        "watermark": state.watermark,
+        "counters": vars(state.counters).copy(),
+        "seen": state.seen,
+        "windows": state.windows,
+        "incidents": _INCIDENTS.dump_python(state.incidents, mode="json"),
+        "open_index": state.open_index,
+        "task_index": state.task_index,
+        "timers": [list(t) for t in state.timers],
+        "quiet_due": state.quiet_due,
+        "commands": _RESULTS.dump_python(state.commands, mode="json"),
+        "sequence": state.sequence,
+        "last_sweep": state.last_sweep,
+    }
+
+
+def restore(data: dict[str, Any]) -> EngineState:
+    """The state a snapshot was taken of."""
+    timers: list[TimerEntry] = [
+        (int(t[0]), int(t[1]), str(t[2]), str(t[3]), str(t[4]), int(t[5])) for t in data["timers"]
+    ]
+    heapq.heapify(timers)
+    return EngineState(
+        clock=data["clock"],
+        watermark=data["watermark"],
+        counters=Counters(**data["counters"]),
+        seen=dict(data["seen"]),
+        windows={k: list(v) for k, v in data["windows"].items()},
+        incidents=_INCIDENTS.validate_python(data["incidents"]),
+        open_index=dict(data["open_index"]),
+        task_index=dict(data["task_index"]),
+        timers=timers,
+        quiet_due=dict(data["quiet_due"]),
+        commands=_RESULTS.validate_python(data["commands"]),
+        sequence=data["sequence"],
+        last_sweep=data["last_sweep"],
+    )

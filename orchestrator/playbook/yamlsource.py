@@ -1,0 +1,139 @@
+"""Safe YAML reading that remembers the line of every field, for errors that point at it.
+
+Only plain YAML data is accepted: mappings, sequences and scalars with the standard tags.
+Anchors and aliases (the 'billion laughs' bomb), custom tags (!!python/object ...) and
+duplicate keys are refused, and the document size and nesting depth are bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from orchestrator.errors import Problem
+
+MAX_FILE_BYTES = 1_048_576
+MAX_DEPTH = 50
+MAX_NODES = 100_000
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: plain data plus the line of every field path."""
+
+    file: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of the deepest known prefix of `path` (1-based)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[Path, int] = {}
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self.loader = yaml.SafeLoader("")
+
+    def problem(self, node: yaml.Node, path: Path, message: str) -> None:
+        dotted = ".".join(str(p) for p in path)
+        self.problems.append(Problem(self.file, node.start_mark.line + 1, dotted, message))
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise _TooBig(node, "the document is too large or nested too deeply")
+        self.lines[path] = node.start_mark.line + 1
+        if node.tag not in _STANDARD_TAGS:
+            self.problem(node, path, f"tag {node.tag!r} is not allowed; write plain YAML values")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=False)
+
+    def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, path, "mapping keys must be plain text")
+                continue
+            key = str(key_node.value)
+            if key == "<<":
+                self.problem(key_node, path, "merge keys (<<) are not allowed")
+                continue
+            if key in result:
+                self.problem(key_node, (*path, key), f"duplicate key {key!r}")
+                continue
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+            self.lines[(*path, key)] = key_node.start_mark.line + 1
+        return result
+
+
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        self.node = node
+        self.message = message
+
+
+class _NoAliasComposer(yaml.SafeLoader):
+    """A composer that refuses anchors and aliases outright."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in playbooks", event.start_mark
+            )
+        event = self.peek_event()
+        if getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors (&name) are not allowed in playbooks", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def read_yaml(text: str | bytes, file: str) -> tuple[Document | None, list[Problem]]:
+    """Parse one YAML document; returns the document (or None) and the problems found."""
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > MAX_FILE_BYTES:
+        return None, [Problem(file, None, "", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
+    loader = _NoAliasComposer(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        return None, [Problem(file, line, "", f"YAML syntax error: {err.problem}")]
+    except yaml.YAMLError as err:
+        return None, [Problem(file, None, "", f"YAML error: {err}")]
+    finally:
+        loader.dispose()
+    if root is None:
+        return None, [Problem(file, 1, "", "the file is empty; a playbook is a YAML mapping")]
+    builder = _Builder(file)
+    try:
+        data = builder.build(root, (), 0)
+    except _TooBig as err:
+        return None, [Problem(file, err.node.start_mark.line + 1, "", err.message)]
+    return Document(file, data, builder.lines), builder.problems

@@ -1,0 +1,91 @@
+"""Tasks given to role-based agents, and the task events that carry them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskStatus(StrEnum):
+    """pending (waiting on dependencies) -> assigned -> acknowledged -> done | failed | cancelled."""
+
+    PENDING = "pending"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = frozenset({TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED})
+
+
+class Task(BaseModel):
+    """One unit of response work for one role within one incident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    incident_id: str
+    name: str
+    role: str
+    title: str
+    instructions: str = ""
+    phase: str
+    status: TaskStatus = TaskStatus.PENDING
+    automatic: bool = False
+    depends_on: list[str] = Field(default_factory=list)
+    join: Literal["all", "any"] = "all"
+    attached_at: str
+    assigned_at: str | None = None
+    ack_due_at: str | None = None
+    complete_due_at: str | None = None
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    finished_by: str | None = None
+    outcome: str | None = Field(default=None, description="Completion notes or failure reason.")
+    escalations: int = 0
+    overdue: bool = False
+
+    @property
+    def due_at(self) -> str | None:
+        """The next deadline the task is held to: ack while assigned, then completion."""
+        if self.status == TaskStatus.ASSIGNED and self.ack_due_at is not None:
+            return self.ack_due_at
+        if self.status in TERMINAL_STATUSES:
+            return None
+        return self.complete_due_at
+
+
+TaskEventKind = Literal[
+    "task.assigned",
+    "task.acknowledged",
+    "task.started",
+    "task.done",
+    "task.failed",
+    "task.cancelled",
+    "task.escalated",
+    "task.overdue",
+    "task.commented",
+]
+
+
+class TaskEvent(BaseModel):
+    """A message to a role's agents about a task (published on `tasks.<role>`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Deterministic id of this task event.")
+    kind: TaskEventKind
+    role: str = Field(description="The role this event is for (the escalation target on escalate).")
+    time: str
+    incident_id: str
+    playbook: str
+    severity: str
+    task: Task
+    escalation: int = Field(default=0, description="Escalation number, for task.escalated.")
+    note: str | None = None
