@@ -1,11 +1,11 @@
-"""The exception tree. Every message says where (file:line, field, event or incident) and what to do.
+"""The exception tree. Each message says where (file:line, field, event, incident) and what to do.
 
-    OrchestratorError
-    ├── PlaybookError            a playbook (or a directory of them) cannot be loaded
-    │     carries .problems: list[Problem], one per mistake, each with file, line and field path
-    ├── ExpressionError          a condition does not parse or names something unknown
-    ├── EventRejected            an input record is not a valid event (goes to the dead-letter store)
-    └── CommandRejected          a responder command cannot be applied (conflict, unknown task, ...)
+OrchestratorError
+├── PlaybookError            a playbook (or a directory of them) cannot be loaded
+│     carries .problems: list[Problem], one per mistake, each with file, line and field path
+├── ExpressionError          a condition does not parse or names something unknown
+├── EventRejected            an input record is not a valid event (goes to the dead-letter store)
+└── CommandRejected          a responder command cannot be applied (conflict, unknown task, ...)
 """
 
 from __future__ import annotations

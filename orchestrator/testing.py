@@ -1,8 +1,8 @@
 """Fakes and builders for tests and playbook fixtures: no mocks, the real engine underneath.
 
-    events = [event("ops.alert", "2026-11-20T10:00:00Z", service="checkout", ...)]
-    run = Drill.of(load_directory("playbooks")).feed(*events).until("2026-11-20T11:00:00Z")
-    run.incident("tech_outage", "checkout").severity
+events = [event("ops.alert", "2026-11-20T10:00:00Z", service="checkout", ...)]
+run = Drill.of(load_directory("playbooks")).feed(*events).until("2026-11-20T11:00:00Z")
+run.incident("tech_outage", "checkout").severity
 """
 
 from __future__ import annotations
@@ -27,18 +27,33 @@ from schemas.tasks import Task, TaskEvent
 _ids = itertools.count(1)
 
 
-def event(type_: str, time: str, source: str = "test", id: str | None = None,  # noqa: A002
-          **data: Any) -> dict[str, Any]:
+def event(
+    type_: str, time: str, source: str = "test", id: str | None = None, **data: Any
+) -> dict[str, Any]:
     """A CloudEvents envelope as a dict (ids count up unless given)."""
-    return {"specversion": "1.0", "id": id or f"e{next(_ids)}", "source": source, "type": type_,
-            "time": time, "data": data}
+    return {
+        "specversion": "1.0",
+        "id": id or f"e{next(_ids)}",
+        "source": source,
+        "type": type_,
+        "time": time,
+        "data": data,
+    }
 
 
-def command(kind: str, time: str, actor: str = "alice", id: str | None = None,  # noqa: A002
-            **fields: Any) -> dict[str, Any]:
+def command(
+    kind: str, time: str, actor: str = "alice", id: str | None = None, **fields: Any
+) -> dict[str, Any]:
     """A responder command recorded as an `orchestrator.command` event."""
-    return event(COMMAND_EVENT_TYPE, time, source="responders", id=id or f"c{next(_ids)}",
-                 kind=kind, actor=actor, **fields)
+    return event(
+        COMMAND_EVENT_TYPE,
+        time,
+        source="responders",
+        id=id or f"c{next(_ids)}",
+        kind=kind,
+        actor=actor,
+        **fields,
+    )
 
 
 def encode(record: dict[str, Any] | bytes | str) -> bytes:
@@ -106,8 +121,10 @@ class Drill:
         """The newest incident of `playbook` for `key`."""
         found = [i for i in self.incidents(playbook) if i.key == key]
         if not found:
-            raise AssertionError(f"no {playbook} incident for {key!r}; have "
-                                 f"{[(i.playbook, i.key) for i in self.incidents()]}")
+            raise AssertionError(
+                f"no {playbook} incident for {key!r}; have "
+                f"{[(i.playbook, i.key) for i in self.incidents()]}"
+            )
         return found[-1]
 
     def task(self, playbook: str, key: str, name: str) -> Task:

@@ -20,9 +20,13 @@ class Command(BaseModel):
     actor: str = Field(min_length=1, description="Who acted (responder name or agent id).")
     time: AwareDatetime
     task_id: str | None = Field(default=None, description="The task, for task commands.")
-    incident_id: str | None = Field(default=None, description="The incident, for resolve and close.")
+    incident_id: str | None = Field(
+        default=None, description="The incident, for resolve and close."
+    )
     playbook: str | None = Field(default=None, description="With key: the incident by playbook...")
-    key: str | None = Field(default=None, description="...and correlation key (its newest incident).")
+    key: str | None = Field(
+        default=None, description="...and correlation key (its newest incident)."
+    )
     task: str | None = Field(default=None, description="With playbook and key: the task by name.")
     note: str | None = Field(default=None, description="Outcome notes, failure reason or comment.")
 

@@ -23,7 +23,9 @@ class DeadLetter(BaseModel):
 
     id: str = Field(description="Deterministic id (hash of raw bytes and origin).")
     reason: str
-    raw: str = Field(description="The raw bytes, decoded as UTF-8 with backslash escapes (to read).")
+    raw: str = Field(
+        description="The raw bytes, decoded as UTF-8 with backslash escapes (to read)."
+    )
     raw_b64: str = Field(description="The raw bytes exactly, base64 (to re-feed).")
     origin: Origin
     event_id: str | None = None

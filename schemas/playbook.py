@@ -204,7 +204,8 @@ class TaskSpec(Spec):
     instructions: str = ""
     phase: Phase = "respond"
     when: Expression | None = Field(
-        default=None, description="Attach condition on the incident, e.g. incident.severity >= 'high'"
+        default=None,
+        description="Attach condition on the incident, e.g. incident.severity >= 'high'",
     )
     depends_on: list[Identifier] | DependsSpec = Field(default_factory=list)
     ack_within: Duration | DeadlineSpec | None = None

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class TaskStatus(StrEnum):
-    """pending (waiting on dependencies) -> assigned -> acknowledged -> done | failed | cancelled."""
+    """pending (waiting on dependencies) -> assigned -> acknowledged -> done, failed, cancelled."""
 
     PENDING = "pending"
     ASSIGNED = "assigned"

@@ -40,14 +40,22 @@ def _finish(task: Task, status: TaskStatus, cmd: Command, at: Millis) -> None:
     task.outcome = cmd.note
 
 
-def apply_task_command(incident: Incident, task: Task, cmd: Command, at: Millis,
-                       out: Outbox) -> None:
+def apply_task_command(
+    incident: Incident, task: Task, cmd: Command, at: Millis, out: Outbox
+) -> None:
     """Change one task as `cmd` says, or raise CommandRejected saying why not."""
     if cmd.kind == "comment":
         if not cmd.note:
             raise CommandRejected("a comment needs text in `note`")
-        out.task("task.commented", incident, task, at, note=cmd.note, actor=cmd.actor,
-                 suffix=f":{cmd.id}")
+        out.task(
+            "task.commented",
+            incident,
+            task,
+            at,
+            note=cmd.note,
+            actor=cmd.actor,
+            suffix=f":{cmd.id}",
+        )
         return
     if cmd.kind == "cancel":
         if task.status in TERMINAL_STATUSES:
@@ -80,8 +88,15 @@ def apply_task_command(incident: Incident, task: Task, cmd: Command, at: Millis,
         out.task("task.failed", incident, task, at, note=cmd.note, actor=cmd.actor)
 
 
-def apply_command(state: EngineState, playbook: Playbook, incident: Incident, task: Task | None,
-                  cmd: Command, at: Millis, out: Outbox) -> None:
+def apply_command(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    task: Task | None,
+    cmd: Command,
+    at: Millis,
+    out: Outbox,
+) -> None:
     """Apply `cmd` and everything that follows from it (dependents, resolution, closing)."""
     if cmd.kind in {"resolve", "close"}:
         _apply_incident_command(state, playbook, incident, cmd, at, out)
@@ -92,15 +107,29 @@ def apply_command(state: EngineState, playbook: Playbook, incident: Incident, ta
     apply_task_command(incident, task, cmd, at, out)
     if playbook.review is not None and task.name == playbook.review.name:
         if task.status == TaskStatus.DONE and incident.status != IncidentStatus.CLOSED:
-            close(state, playbook, incident, at, out, reason="review done", actor=cmd.actor,
-                  ref=cmd.id)
+            close(
+                state,
+                playbook,
+                incident,
+                at,
+                out,
+                reason="review done",
+                actor=cmd.actor,
+                ref=cmd.id,
+            )
         return
     reconcile(state, playbook, incident, at, out)
     check_resolution(state, playbook, incident, at, out)
 
 
-def _apply_incident_command(state: EngineState, playbook: Playbook, incident: Incident,
-                            cmd: Command, at: Millis, out: Outbox) -> None:
+def _apply_incident_command(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    cmd: Command,
+    at: Millis,
+    out: Outbox,
+) -> None:
     reason = cmd.note or f"{cmd.kind} by {cmd.actor}"
     if cmd.kind == "resolve":
         if incident.status != IncidentStatus.OPEN:

@@ -38,9 +38,9 @@ from orchestrator.core.state import SEP, EngineState
 from orchestrator.core.taskgraph import (
     ACK_TIMER,
     DUE_TIMER,
+    find,
     fire_ack_timer,
     fire_due_timer,
-    find,
     reconcile,
 )
 from orchestrator.core.windows import Window
@@ -154,7 +154,9 @@ class Engine:
         """The state before any input."""
         return EngineState()
 
-    def step(self, state: EngineState, item: Input, now: Millis) -> tuple[EngineState, list[Output]]:
+    def step(
+        self, state: EngineState, item: Input, now: Millis
+    ) -> tuple[EngineState, list[Output]]:
         """Apply one input at time `now` (event time; the clock never goes back)."""
         out = Outbox(self.config.timeline_event_cap)
         state.clock = max(state.clock, now)
@@ -181,14 +183,27 @@ class Engine:
             return
         self._event(state, event, out, raw=item.raw, origin=item.origin)
 
-    def _reject(self, state: EngineState, event: Event, reason: str, out: Outbox,
-                raw: bytes | None, origin: Origin | None) -> None:
+    def _reject(
+        self,
+        state: EngineState,
+        event: Event,
+        reason: str,
+        out: Outbox,
+        raw: bytes | None,
+        origin: Origin | None,
+    ) -> None:
         state.counters.rejected += 1
         body = raw if raw is not None else event.model_dump_json().encode()
         out.outputs.append(dead_letter(body, reason, origin or Origin(kind="input"), event))
 
-    def _event(self, state: EngineState, event: Event, out: Outbox, raw: bytes | None,
-               origin: Origin | None) -> None:
+    def _event(
+        self,
+        state: EngineState,
+        event: Event,
+        out: Outbox,
+        raw: bytes | None,
+        origin: Origin | None,
+    ) -> None:
         at = to_millis(event.time)
         dedupe_key = event.source + SEP + event.id
         if dedupe_key in state.seen:
@@ -197,16 +212,29 @@ class Engine:
         reference = max(state.watermark, state.clock)
         if reference and at > reference + self.config.max_future_skew:
             ahead = f"{(at - reference) // HOUR_MS}h"
-            self._reject(state, event, f"event time {format_time(at)} is {ahead} ahead of the "
-                         "newest event; check the sender's clock", out, raw, origin)
+            self._reject(
+                state,
+                event,
+                f"event time {format_time(at)} is {ahead} ahead of the "
+                "newest event; check the sender's clock",
+                out,
+                raw,
+                origin,
+            )
             return
         late = state.watermark - at > self.config.allowed_lateness
         if late:
             state.counters.late += 1
             if self.config.late_policy == "dead_letter":
-                self._reject(state, event, f"late: event time {format_time(at)} is more than "
-                             f"the allowed lateness behind {format_time(state.watermark)}",
-                             out, raw, origin)
+                self._reject(
+                    state,
+                    event,
+                    f"late: event time {format_time(at)} is more than "
+                    f"the allowed lateness behind {format_time(state.watermark)}",
+                    out,
+                    raw,
+                    origin,
+                )
                 return
         state.counters.accepted += 1
         state.seen[dedupe_key] = at
@@ -225,8 +253,9 @@ class Engine:
             state.clock = at
             self._fire_timers(state, out)
 
-    def _match(self, state: EngineState, event: Event, at: Millis, effective: Millis,
-               out: Outbox) -> None:
+    def _match(
+        self, state: EngineState, event: Event, at: Millis, effective: Millis, out: Outbox
+    ) -> None:
         entries = self._compiled.by_type.get(event.type)
         if not entries:
             return
@@ -255,8 +284,17 @@ class Engine:
                 if self._window(state, playbook, rule.id, rule.window, key, at, ctx):
                     hits[key].append(rule)
             for key in sorted(keys):
-                self._apply(state, playbook, key, fired.get(key), hits.get(key, []), event,
-                            effective, ctx, out)
+                self._apply(
+                    state,
+                    playbook,
+                    key,
+                    fired.get(key),
+                    hits.get(key, []),
+                    event,
+                    effective,
+                    ctx,
+                    out,
+                )
 
     @staticmethod
     def _selected(selector: Selector, ctx: dict[str, object]) -> str | None:
@@ -264,8 +302,16 @@ class Engine:
             return None
         return selector.key(ctx)
 
-    def _window(self, state: EngineState, playbook: Playbook, rule_id: str, window: Window | None,
-                key: str, at: Millis, ctx: dict[str, object]) -> bool:
+    def _window(
+        self,
+        state: EngineState,
+        playbook: Playbook,
+        rule_id: str,
+        window: Window | None,
+        key: str,
+        at: Millis,
+        ctx: dict[str, object],
+    ) -> bool:
         if window is None:
             return True
         name = playbook.id + SEP + rule_id + SEP + key
@@ -276,9 +322,18 @@ class Engine:
         window.prune(slot, state.watermark - self.config.allowed_lateness)
         return holds
 
-    def _apply(self, state: EngineState, playbook: Playbook, key: str, trigger: str | None,
-               hits: list[SeverityRule], event: Event, at: Millis, ctx: dict[str, object],
-               out: Outbox) -> None:
+    def _apply(
+        self,
+        state: EngineState,
+        playbook: Playbook,
+        key: str,
+        trigger: str | None,
+        hits: list[SeverityRule],
+        event: Event,
+        at: Millis,
+        ctx: dict[str, object],
+        out: Outbox,
+    ) -> None:
         incident = state.open_incident(playbook.id, key)
         ref = f"{event.source}/{event.id}"
         if incident is None:
@@ -286,25 +341,38 @@ class Engine:
                 return
             incident = open_incident(state, playbook, key, trigger, event, at)
             raise_severity(playbook, incident, hits)
-            out.incident("incident.opened", incident, at, ref=ref, trigger=trigger,
-                         severity=incident.severity.value)
+            out.incident(
+                "incident.opened",
+                incident,
+                at,
+                ref=ref,
+                trigger=trigger,
+                severity=incident.severity.value,
+            )
             out.joined(incident, at, ref, event.type)
         else:
             out.joined(incident, at, ref, event.type)
             out.outputs.append(_joined_event(incident, at, ref, event.type))
             before = incident.severity
             if raise_severity(playbook, incident, hits):
-                out.incident("incident.severity_changed", incident, at, ref=ref,
-                             suffix=f":{incident.severity.value}", before=before.value,
-                             after=incident.severity.value)
+                out.incident(
+                    "incident.severity_changed",
+                    incident,
+                    at,
+                    ref=ref,
+                    suffix=f":{incident.severity.value}",
+                    before=before.value,
+                    after=incident.severity.value,
+                )
         incident.last_event_at = format_time(max(at, _ms(incident.last_event_at)))
         touched = apply_signals(playbook, incident, event.type, ctx)
         reconcile(state, playbook, incident, at, out)
         check_resolution(state, playbook, incident, at, out, signals_touched=touched)
         self._arm_quiet(state, playbook, incident, at)
 
-    def _arm_quiet(self, state: EngineState, playbook: Playbook, incident: Incident,
-                   at: Millis) -> None:
+    def _arm_quiet(
+        self, state: EngineState, playbook: Playbook, incident: Incident, at: Millis
+    ) -> None:
         quiet = playbook.resolution.quiet_for
         if quiet is None or incident.status != IncidentStatus.OPEN:
             return
@@ -326,17 +394,31 @@ class Engine:
             incident, task = self._target(state, cmd)
             playbook = self._compiled.playbooks[incident.playbook]
             apply_command(state, playbook, incident, task, cmd, at, out)
-            result = CommandResult(command_id=cmd.id, accepted=True, task_id=cmd.task_id,
-                                   incident_id=incident.id)
+            result = CommandResult(
+                command_id=cmd.id, accepted=True, task_id=cmd.task_id, incident_id=incident.id
+            )
         except CommandRejected as err:
             state.counters.commands_rejected += 1
-            result = CommandResult(command_id=cmd.id, accepted=False, reason=err.reason,
-                                   task_id=cmd.task_id, incident_id=cmd.incident_id)
+            result = CommandResult(
+                command_id=cmd.id,
+                accepted=False,
+                reason=err.reason,
+                task_id=cmd.task_id,
+                incident_id=cmd.incident_id,
+            )
             incident_id = state.task_index.get(cmd.task_id or "") or cmd.incident_id
             target = state.incidents.get(incident_id or "")
             if target is not None:
-                out.note(target, at, "command.rejected", actor=cmd.actor, ref=cmd.id,
-                         command=cmd.kind, task=cmd.task_id, reason=err.reason)
+                out.note(
+                    target,
+                    at,
+                    "command.rejected",
+                    actor=cmd.actor,
+                    ref=cmd.id,
+                    command=cmd.kind,
+                    task=cmd.task_id,
+                    reason=err.reason,
+                )
         state.commands[cmd.id] = result
         out.outputs.append(result)
 
@@ -367,8 +449,9 @@ class Engine:
             elif kind == QUIET_TIMER:
                 self._fire_quiet(state, playbook, incident, due, out)
 
-    def _fire_quiet(self, state: EngineState, playbook: Playbook, incident: Incident, due: Millis,
-                    out: Outbox) -> None:
+    def _fire_quiet(
+        self, state: EngineState, playbook: Playbook, incident: Incident, due: Millis, out: Outbox
+    ) -> None:
         if incident.status != IncidentStatus.OPEN:
             return
         wanted = state.quiet_due.get(incident.id, due)
@@ -426,8 +509,15 @@ def _ms(text: str) -> Millis:
 
 def _joined_event(incident: Incident, at: Millis, ref: str, event_type: str) -> Output:
     return IncidentEvent(
-        id=f"{incident.id}:joined:{ref}", kind="incident.joined", time=format_time(at),
-        incident_id=incident.id, playbook=incident.playbook, key=incident.key,
-        severity=incident.severity, status=incident.status, mode=incident.mode, ref=ref,
+        id=f"{incident.id}:joined:{ref}",
+        kind="incident.joined",
+        time=format_time(at),
+        incident_id=incident.id,
+        playbook=incident.playbook,
+        key=incident.key,
+        severity=incident.severity,
+        status=incident.status,
+        mode=incident.mode,
+        ref=ref,
         detail={"type": event_type},
     )

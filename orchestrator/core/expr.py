@@ -10,7 +10,8 @@ Grammar (no Python eval, no attribute access beyond field paths, no calls but a 
     sum     := term (("+" | "-") term)*
     term    := unary (("*" | "/") unary)*
     unary   := "-" unary | atom
-    atom    := number | string | true | false | null | path | list | "(" expr ")" | func "(" args ")"
+    atom    := number | string | true | false | null | path | list | "(" expr ")"
+             | func "(" args ")"
     path    := name ("." name)*
     func    := len | lower | upper | abs | contains | startswith | endswith
 
@@ -298,7 +299,8 @@ def _depth(tree: Tree[Token] | Token) -> int:
 
 def _syntax_message(err: UnexpectedInput, source: str) -> str:
     if isinstance(err, UnexpectedCharacters):
-        return f"unexpected character {source[err.pos_in_stream]!r}"
+        pos = err.pos_in_stream or 0
+        return f"unexpected character {source[pos : pos + 1]!r}"
     token = getattr(err, "token", None)
     if token is None or token.type == "$END":
         return "the expression ends too early"
@@ -331,5 +333,7 @@ def compile_expression(source: str, allowed_roots: frozenset[str] | None = None)
         unknown = sorted(roots - allowed_roots)
         if unknown:
             allowed = ", ".join(sorted(allowed_roots))
-            raise ExpressionError(f"unknown name {unknown[0]!r}; fields start with one of: {allowed}")
+            raise ExpressionError(
+                f"unknown name {unknown[0]!r}; fields start with one of: {allowed}"
+            )
     return Expression(source, roots, frozenset(compiler.paths), evaluate)

@@ -1,4 +1,4 @@
-"""Validation: raw bytes -> a typed Event, or a reason to reject them (for the dead-letter store)."""
+"""Validation: raw bytes -> a typed Event, or the reason to reject them (for the dead letters)."""
 
 from __future__ import annotations
 
@@ -38,10 +38,10 @@ def _declared_model(name: str, spec: EventTypeSpec) -> type[EventData]:
     fields: dict[str, Any] = {}
     for field_name, f in spec.fields.items():
         fields[field_name] = _declared_field(f)
-    model = create_model(  # type: ignore[call-overload]
+    model: type[EventData] = create_model(
         "Data_" + name.replace(".", "_"), __base__=EventData, **fields
     )
-    return model  # type: ignore[no-any-return]
+    return model
 
 
 def _declared_field(f: FieldTypeSpec) -> tuple[Any, Any]:
@@ -64,8 +64,11 @@ def _describe(err: ValidationError, prefix: str) -> str:
         loc = ".".join(str(p) for p in (prefix, *detail["loc"]) if p != "")
         got = detail.get("input")
         shown = repr(got)[:MAX_REASON_INPUT] if not isinstance(got, Mapping) else "an object"
-        parts.append(f"{loc}: {detail['msg']} (got {shown})" if detail["type"] != "missing"
-                     else f"{loc}: required field is missing")
+        parts.append(
+            f"{loc}: {detail['msg']} (got {shown})"
+            if detail["type"] != "missing"
+            else f"{loc}: required field is missing"
+        )
     more = len(err.errors()) - 3
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
@@ -73,8 +76,11 @@ def _describe(err: ValidationError, prefix: str) -> str:
 class EventValidator:
     """Turns raw records into Events: JSON, the envelope, then `data` against its type."""
 
-    def __init__(self, declared: Mapping[str, EventTypeSpec] | None = None,
-                 max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+    def __init__(
+        self,
+        declared: Mapping[str, EventTypeSpec] | None = None,
+        max_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
         self.max_bytes = max_bytes
         self.models: dict[str, type[BaseModel]] = {**CATALOGUE, COMMAND_EVENT_TYPE: CommandData}
         for name, spec in (declared or {}).items():
@@ -90,9 +96,13 @@ class EventValidator:
         except UnicodeDecodeError as err:
             raise EventRejected(f"not UTF-8 text: {err.reason} at byte {err.start}") from None
         except json.JSONDecodeError as err:
-            raise EventRejected(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+            raise EventRejected(
+                f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+            ) from None
         except (ValueError, RecursionError) as err:
-            raise EventRejected(f"not valid JSON: {str(err)[:MAX_REASON_INPUT] or 'nested too deeply'}") from None
+            raise EventRejected(
+                f"not valid JSON: {str(err)[:MAX_REASON_INPUT] or 'nested too deeply'}"
+            ) from None
         return self.validate(obj)
 
     def validate(self, obj: Any) -> Event:
@@ -105,8 +115,10 @@ class EventValidator:
             raise EventRejected(_describe(err, "")) from None
         model = self.models.get(event.type)
         if model is None:
-            raise EventRejected(f"unknown event type {event.type!r}; use a catalogue type or "
-                                "declare it in a playbook's event_types")
+            raise EventRejected(
+                f"unknown event type {event.type!r}; use a catalogue type or "
+                "declare it in a playbook's event_types"
+            )
         try:
             data = model.model_validate(event.data, strict=True)
         except ValidationError as err:

@@ -21,17 +21,26 @@ CANCEL_ON_RESOLVE = frozenset({"assess", "respond"})
 """Phases whose unacknowledged tasks are cancelled when the incident resolves."""
 
 
-def open_incident(state: EngineState, playbook: Playbook, key: str, trigger: str, event: Event,
-                  at: Millis) -> Incident:
+def open_incident(
+    state: EngineState, playbook: Playbook, key: str, trigger: str, event: Event, at: Millis
+) -> Incident:
     """A new open incident for `key`, opened by `event` through `trigger` (nothing emitted yet)."""
     likelihood, impact = playbook.initial
     incident = Incident(
         id=incident_id(playbook.id, key, event.source, event.id),
-        playbook=playbook.id, playbook_version=playbook.version, key=key,
-        mode=playbook.mode, status=IncidentStatus.OPEN, phase=Phase.ASSESS,
-        severity=playbook.matrix.severity(likelihood, impact), likelihood=likelihood,
-        impact=impact, trigger=trigger, opened_at=format_time(at),
-        opened_by=f"{event.source}/{event.id}", last_event_at=format_time(at),
+        playbook=playbook.id,
+        playbook_version=playbook.version,
+        key=key,
+        mode=playbook.mode,
+        status=IncidentStatus.OPEN,
+        phase=Phase.ASSESS,
+        severity=playbook.matrix.severity(likelihood, impact),
+        likelihood=likelihood,
+        impact=impact,
+        trigger=trigger,
+        opened_at=format_time(at),
+        opened_by=f"{event.source}/{event.id}",
+        last_event_at=format_time(at),
     )
     state.incidents[incident.id] = incident
     state.open_index[playbook.id + SEP + key] = incident.id
@@ -43,8 +52,9 @@ def raise_severity(playbook: Playbook, incident: Incident, hits: Iterable[Severi
     before = incident.severity
     floor = None
     for rule in hits:
-        incident.likelihood = higher_level(playbook.matrix.likelihood, incident.likelihood,
-                                           rule.likelihood)
+        incident.likelihood = higher_level(
+            playbook.matrix.likelihood, incident.likelihood, rule.likelihood
+        )
         incident.impact = higher_level(playbook.matrix.impact, incident.impact, rule.impact)
         floor = max_severity(floor, rule.at_least) if rule.at_least else floor
     cell = playbook.matrix.severity(incident.likelihood, incident.impact)
@@ -52,8 +62,9 @@ def raise_severity(playbook: Playbook, incident: Incident, hits: Iterable[Severi
     return incident.severity != before
 
 
-def apply_signals(playbook: Playbook, incident: Incident, event_type: str,
-                  ctx: dict[str, Any]) -> bool:
+def apply_signals(
+    playbook: Playbook, incident: Incident, event_type: str, ctx: dict[str, Any]
+) -> bool:
     """Open or close tracked signals; True if this event touched one."""
     touched = False
     for signals in playbook.resolution.signals:
@@ -72,8 +83,14 @@ def apply_signals(playbook: Playbook, incident: Incident, event_type: str,
     return touched
 
 
-def check_resolution(state: EngineState, playbook: Playbook, incident: Incident, at: Millis,
-                     out: Outbox, signals_touched: bool = False) -> None:
+def check_resolution(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    at: Millis,
+    out: Outbox,
+    signals_touched: bool = False,
+) -> None:
     """Resolve the incident when one of its playbook's resolution conditions holds."""
     if incident.status != IncidentStatus.OPEN:
         return
@@ -88,8 +105,16 @@ def check_resolution(state: EngineState, playbook: Playbook, incident: Incident,
             resolve(state, playbook, incident, at, out, reason="every task finished")
 
 
-def resolve(state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox,
-            reason: str, actor: str | None = None, ref: str | None = None) -> None:
+def resolve(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    at: Millis,
+    out: Outbox,
+    reason: str,
+    actor: str | None = None,
+    ref: str | None = None,
+) -> None:
     """open -> resolved: stop early-phase work, attach the review task, free the key."""
     incident.status = IncidentStatus.RESOLVED
     incident.phase = Phase.REVIEW
@@ -104,8 +129,16 @@ def resolve(state: EngineState, playbook: Playbook, incident: Incident, at: Mill
     reconcile(state, playbook, incident, at, out)
 
 
-def close(state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox,
-          reason: str, actor: str | None = None, ref: str | None = None) -> None:
+def close(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    at: Millis,
+    out: Outbox,
+    reason: str,
+    actor: str | None = None,
+    ref: str | None = None,
+) -> None:
     """-> closed: the review is done (or the commander closed it); nothing stays open."""
     if incident.status == IncidentStatus.OPEN:
         resolve(state, playbook, incident, at, out, reason=reason, actor=actor, ref=ref)

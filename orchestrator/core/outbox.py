@@ -24,16 +24,32 @@ class Outbox:
     timeline_event_cap: int
     outputs: list[Output] = field(default_factory=list)
 
-    def note(self, incident: Incident, at: Millis, kind: str, actor: str | None = None,
-             ref: str | None = None, **detail: Any) -> None:
+    def note(
+        self,
+        incident: Incident,
+        at: Millis,
+        kind: str,
+        actor: str | None = None,
+        ref: str | None = None,
+        **detail: Any,
+    ) -> None:
         """Add an entry to the incident's timeline."""
         incident.timeline.append(
             TimelineEntry(at=format_time(at), kind=kind, actor=actor, ref=ref, detail=detail)
         )
 
-    def task(self, kind: TaskEventKind, incident: Incident, task: Task, at: Millis,
-             role: str | None = None, escalation: int = 0, note: str | None = None,
-             actor: str | None = None, suffix: str = "") -> None:
+    def task(
+        self,
+        kind: TaskEventKind,
+        incident: Incident,
+        task: Task,
+        at: Millis,
+        role: str | None = None,
+        escalation: int = 0,
+        note: str | None = None,
+        actor: str | None = None,
+        suffix: str = "",
+    ) -> None:
         """Emit a task event (to `role`, the task's own role by default) and note it."""
         target = role or task.role
         detail: dict[str, Any] = {"task": task.name, "role": target}
@@ -44,23 +60,48 @@ class Outbox:
         self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
         if incident.mode == MONITOR:
             return
-        self.outputs.append(TaskEvent(
-            id=f"{task.id}:{kind.removeprefix('task.')}{suffix}",
-            kind=kind, role=target, time=format_time(at), incident_id=incident.id,
-            playbook=incident.playbook, severity=incident.severity.value,
-            task=task.model_copy(), escalation=escalation, note=note,
-        ))
+        self.outputs.append(
+            TaskEvent(
+                id=f"{task.id}:{kind.removeprefix('task.')}{suffix}",
+                kind=kind,
+                role=target,
+                time=format_time(at),
+                incident_id=incident.id,
+                playbook=incident.playbook,
+                severity=incident.severity.value,
+                task=task.model_copy(),
+                escalation=escalation,
+                note=note,
+            )
+        )
 
-    def incident(self, kind: str, incident: Incident, at: Millis, ref: str | None = None,
-                 suffix: str = "", actor: str | None = None, **detail: Any) -> None:
+    def incident(
+        self,
+        kind: str,
+        incident: Incident,
+        at: Millis,
+        ref: str | None = None,
+        suffix: str = "",
+        actor: str | None = None,
+        **detail: Any,
+    ) -> None:
         """Emit an incident event and note it on the timeline."""
         self.note(incident, at, kind, actor=actor, ref=ref, **detail)
-        self.outputs.append(IncidentEvent(
-            id=f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
-            kind=kind, time=format_time(at), incident_id=incident.id, playbook=incident.playbook,
-            key=incident.key, severity=incident.severity, status=incident.status,
-            mode=incident.mode, ref=ref, detail=detail,
-        ))
+        self.outputs.append(
+            IncidentEvent(
+                id=f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
+                kind=kind,
+                time=format_time(at),
+                incident_id=incident.id,
+                playbook=incident.playbook,
+                key=incident.key,
+                severity=incident.severity,
+                status=incident.status,
+                mode=incident.mode,
+                ref=ref,
+                detail=detail,
+            )
+        )
 
     def joined(self, incident: Incident, at: Millis, ref: str, event_type: str) -> None:
         """Record a joining event: counted always, listed on the timeline up to the cap."""

@@ -17,10 +17,15 @@ from schemas.deadletter import Origin
 OutputSink = Callable[[Output], None]
 
 
-def replay_lines(engine: Engine, lines: Iterable[bytes], name: str = "<log>",
-                 until: Millis | None = None, state: EngineState | None = None,
-                 sink: OutputSink | None = None) -> EngineState:
-    """Run every non-blank line (1-based line numbers in dead-letter origins) and return the state."""
+def replay_lines(
+    engine: Engine,
+    lines: Iterable[bytes],
+    name: str = "<log>",
+    until: Millis | None = None,
+    state: EngineState | None = None,
+    sink: OutputSink | None = None,
+) -> EngineState:
+    """Run every non-blank line (1-based line numbers in dead-letter origins); return the state."""
     current = state or engine.initial_state()
     for number, line in enumerate(lines, start=1):
         raw = line.rstrip(b"\r\n")

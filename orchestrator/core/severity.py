@@ -18,7 +18,7 @@ DEFAULT_INITIAL = ("possible", "moderate")
 
 
 class Ranked(str):
-    """A severity name that compares by rank, so `incident.severity >= "high"` means what it says."""
+    """A severity name that compares by rank: `incident.severity >= "high"` means what it says."""
 
     __slots__ = ()
 

@@ -48,8 +48,9 @@ class EngineState:
     sequence: int = 0
     last_sweep: Millis = 0
 
-    def push_timer(self, due: Millis, kind: str, incident_id: str, task: str = "",
-                   level: int = 0) -> None:
+    def push_timer(
+        self, due: Millis, kind: str, incident_id: str, task: str = "", level: int = 0
+    ) -> None:
         """Schedule a timer; equal due times fire in the order they were scheduled."""
         self.sequence += 1
         heapq.heappush(self.timers, (due, self.sequence, kind, incident_id, task, level))

@@ -30,28 +30,37 @@ def find(incident: Incident, name: str) -> Task | None:
 
 def incident_context(incident: Incident) -> dict[str, Any]:
     """The names a task attach condition sees, under `incident`."""
-    return {"incident": {
-        "severity": Ranked(incident.severity.value),
-        "likelihood": incident.likelihood,
-        "impact": incident.impact,
-        "key": incident.key,
-        "playbook": incident.playbook,
-        "status": incident.status.value,
-        "phase": incident.phase.value,
-        "trigger": incident.trigger,
-        "events_total": incident.events_total,
-        "events_by_type": incident.events_by_type,
-    }}
+    return {
+        "incident": {
+            "severity": Ranked(incident.severity.value),
+            "likelihood": incident.likelihood,
+            "impact": incident.impact,
+            "key": incident.key,
+            "playbook": incident.playbook,
+            "status": incident.status.value,
+            "phase": incident.phase.value,
+            "trigger": incident.trigger,
+            "events_total": incident.events_total,
+            "events_by_type": incident.events_by_type,
+        }
+    }
 
 
-def attach(state: EngineState, incident: Incident, task_def: TaskDef, at: Millis,
-           out: Outbox) -> Task:
+def attach(
+    state: EngineState, incident: Incident, task_def: TaskDef, at: Millis, out: Outbox
+) -> Task:
     """Add a task to the incident, pending until its dependencies are satisfied."""
     task = Task(
-        id=task_id(incident.id, task_def.name), incident_id=incident.id, name=task_def.name,
-        role=task_def.role, title=task_def.title, instructions=task_def.instructions,
-        phase=task_def.phase, automatic=task_def.automatic,
-        depends_on=list(task_def.depends_on), join=task_def.join,  # type: ignore[arg-type]
+        id=task_id(incident.id, task_def.name),
+        incident_id=incident.id,
+        name=task_def.name,
+        role=task_def.role,
+        title=task_def.title,
+        instructions=task_def.instructions,
+        phase=task_def.phase,
+        automatic=task_def.automatic,
+        depends_on=list(task_def.depends_on),
+        join="any" if task_def.join == "any" else "all",
         attached_at=format_time(at),
     )
     if task_def.complete is not None and task_def.complete.since == "opened":
@@ -66,8 +75,10 @@ def ready(incident: Incident, task: Task) -> bool:
     """True when the task's dependencies let it be assigned."""
     if not task.depends_on:
         return True
-    done = [(dep := find(incident, name)) is not None and dep.status in SATISFYING
-            for name in task.depends_on]
+    done = [
+        (dep := find(incident, name)) is not None and dep.status in SATISFYING
+        for name in task.depends_on
+    ]
     return all(done) if task.join == "all" else any(done)
 
 
@@ -76,8 +87,9 @@ def _deadline(incident: Incident, deadline: Deadline, assigned_at: Millis) -> Mi
     return base + deadline.within
 
 
-def assign(state: EngineState, incident: Incident, task: Task, task_def: TaskDef, at: Millis,
-           out: Outbox) -> None:
+def assign(
+    state: EngineState, incident: Incident, task: Task, task_def: TaskDef, at: Millis, out: Outbox
+) -> None:
     """Hand the task to its role: set its deadlines, start its timers, emit task.assigned."""
     task.status = TaskStatus.ASSIGNED
     task.assigned_at = format_time(at)
@@ -93,8 +105,9 @@ def assign(state: EngineState, incident: Incident, task: Task, task_def: TaskDef
     out.task("task.assigned", incident, task, at)
 
 
-def reconcile(state: EngineState, playbook: Playbook, incident: Incident, at: Millis,
-              out: Outbox) -> None:
+def reconcile(
+    state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox
+) -> None:
     """Attach tasks whose condition now holds and assign those whose dependencies are met."""
     if incident.status == IncidentStatus.OPEN:
         ctx = incident_context(incident)
@@ -114,18 +127,27 @@ def _update_phase(incident: Incident, at: Millis, out: Outbox) -> None:
         return
     phase = Phase.RECOVER
     for candidate in ACTIVE_PHASES:
-        if any(t.phase == candidate.value and t.status not in TERMINAL_STATUSES
-               for t in incident.tasks):
+        if any(
+            t.phase == candidate.value and t.status not in TERMINAL_STATUSES for t in incident.tasks
+        ):
             phase = candidate
             break
     if phase != incident.phase:
         incident.phase = phase
-        out.incident("incident.phase_changed", incident, at, suffix=f":{phase.value}",
-                     phase=phase.value)
+        out.incident(
+            "incident.phase_changed", incident, at, suffix=f":{phase.value}", phase=phase.value
+        )
 
 
-def fire_ack_timer(state: EngineState, playbook: Playbook, incident: Incident, name: str,
-                   level: int, at: Millis, out: Outbox) -> None:
+def fire_ack_timer(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    name: str,
+    level: int,
+    at: Millis,
+    out: Outbox,
+) -> None:
     """The ack deadline (or the previous escalation) passed: escalate if still unacknowledged."""
     task = find(incident, name)
     if task is None or task.status != TaskStatus.ASSIGNED:
@@ -133,8 +155,15 @@ def fire_ack_timer(state: EngineState, playbook: Playbook, incident: Incident, n
     ladder = playbook.task(name).ladder
     task.escalations += 1
     target = ladder[level][1]
-    out.task("task.escalated", incident, task, at, role=target, escalation=task.escalations,
-             suffix=f":{task.escalations}")
+    out.task(
+        "task.escalated",
+        incident,
+        task,
+        at,
+        role=target,
+        escalation=task.escalations,
+        suffix=f":{task.escalations}",
+    )
     if level + 1 < len(ladder):
         state.push_timer(at + ladder[level + 1][0], ACK_TIMER, incident.id, name, level + 1)
 
@@ -148,8 +177,14 @@ def fire_due_timer(incident: Incident, name: str, at: Millis, out: Outbox) -> No
     out.task("task.overdue", incident, task, at)
 
 
-def cancel_open(incident: Incident, at: Millis, out: Outbox, reason: str,
-                phases: frozenset[str] | None = None, keep_acknowledged: bool = False) -> None:
+def cancel_open(
+    incident: Incident,
+    at: Millis,
+    out: Outbox,
+    reason: str,
+    phases: frozenset[str] | None = None,
+    keep_acknowledged: bool = False,
+) -> None:
     """Cancel the incident's unfinished tasks (of `phases`, if given)."""
     for task in incident.tasks:
         if task.status in TERMINAL_STATUSES:

@@ -40,7 +40,10 @@ def _number(ctx: Context, path: tuple[str, ...]) -> float | None:
 class Window(Protocol):
     """An aggregate condition: observe one event, say whether the condition now holds."""
 
-    span: Millis
+    @property
+    def span(self) -> Millis:
+        """How far back in event time the condition looks."""
+        ...
 
     def observe(self, state: WindowState, at: Millis, ctx: Context) -> bool:
         """Add the event at `at` (if it qualifies) and evaluate the condition at `at`."""

@@ -31,16 +31,17 @@ from orchestrator.core.playbook import (
 )
 from orchestrator.core.severity import DEFAULT_INITIAL, Matrix
 from orchestrator.core.windows import (
+    DAY_SLACK,
     AggregateWindow,
     BaselineWindow,
     ConsecutiveWindow,
-    DAY_SLACK,
     CountWindow,
     SamplesWindow,
     Window,
 )
 from orchestrator.errors import ExpressionError, PlaybookError, Problem
-from orchestrator.playbook.yamlsource import Document, Path as DocPath, read_yaml
+from orchestrator.playbook.yamlsource import Document, read_yaml
+from orchestrator.playbook.yamlsource import Path as DocPath
 from schemas import playbook as spec
 from schemas.events import CATALOGUE
 from schemas.incidents import Severity
@@ -48,9 +49,13 @@ from schemas.incidents import Severity
 DEFAULT_ROLES: Mapping[str, Role] = {
     "ops": Role("ops", "Operations: cause, trend, keeping systems running", "incident_commander"),
     "pr": Role("pr", "Marketing / PR: statements, media, brand", "incident_commander"),
-    "legal": Role("legal", "Legal counsel: legal advice, regulatory exposure", "incident_commander"),
+    "legal": Role(
+        "legal", "Legal counsel: legal advice, regulatory exposure", "incident_commander"
+    ),
     "logistics": Role("logistics", "Logistics and suppliers", "incident_commander"),
-    "customer_service": Role("customer_service", "Talks to and reassures customers", "incident_commander"),
+    "customer_service": Role(
+        "customer_service", "Talks to and reassures customers", "incident_commander"
+    ),
     "incident_commander": Role("incident_commander", "Decision maker who leads the response", None),
 }
 """Roles every playbook may use without declaring them."""
@@ -85,7 +90,9 @@ class _Checker:
     def add(self, path: DocPath, message: str) -> None:
         self.problems.append(Problem(self.doc.file, self.doc.line_of(path), _dotted(path), message))
 
-    def expression(self, text: str | None, path: DocPath, roots: frozenset[str]) -> Expression | None:
+    def expression(
+        self, text: str | None, path: DocPath, roots: frozenset[str]
+    ) -> Expression | None:
         if text is None:
             return None
         try:
@@ -144,7 +151,8 @@ def _message(details: list[ErrorDetails]) -> str:
         found = by_type["string_pattern_mismatch"]
         pattern = str((found.get("ctx") or {}).get("pattern", ""))
         if "(s|m|h|d|w)" in pattern:
-            return f"expected a duration with a unit (s, m, h, d or w), e.g. 15m; got {found['input']!r}"
+            got = found["input"]
+            return f"expected a duration with a unit (s, m, h, d or w), e.g. 15m; got {got!r}"
         return f"{found['input']!r} does not have the expected form ({pattern})"
     if "union_tag_invalid" in by_type:
         return str(by_type["union_tag_invalid"]["msg"])
@@ -154,13 +162,14 @@ def _message(details: list[ErrorDetails]) -> str:
     return f"{first['msg']}{shown}"
 
 
-def _key(checker: _Checker, raw: spec.KeySpec | None, fallback: spec.KeySpec | None,
-         path: DocPath) -> KeyFn:
+def _key(
+    checker: _Checker, raw: spec.KeySpec | None, fallback: spec.KeySpec | None, path: DocPath
+) -> KeyFn:
     chosen = raw if raw is not None else fallback
     if chosen is None:
         checker.add(path, "no correlation key: give this rule a `key` or the playbook a `key`")
         return KeyFn(())
-    parts = []
+    parts: list[tuple[tuple[str, ...], str | None]] = []
     for part in chosen:
         if isinstance(part, str):
             parts.append((tuple(part.split(".")), None))
@@ -174,33 +183,61 @@ def _window(checker: _Checker, raw: spec.WindowSpec | None, path: DocPath) -> Wi
         return None
     wpath = (*path, "window")
     if isinstance(raw, spec.SamplesWindow):
-        return SamplesWindow(raw.at_least, checker.duration(raw.within, (*wpath, "within")),
-                             tuple(raw.value.split(".")), raw.op, raw.threshold)
+        return SamplesWindow(
+            raw.at_least,
+            checker.duration(raw.within, (*wpath, "within")),
+            tuple(raw.value.split(".")),
+            raw.op,
+            raw.threshold,
+        )
     if isinstance(raw, spec.CountWindow):
         return CountWindow(raw.at_least, checker.duration(raw.within, (*wpath, "within")))
     if isinstance(raw, spec.AggregateWindow):
-        return AggregateWindow(raw.fn, tuple(raw.value.split(".")),
-                               checker.duration(raw.within, (*wpath, "within")),
-                               raw.op, raw.threshold, raw.min_samples)
+        return AggregateWindow(
+            raw.fn,
+            tuple(raw.value.split(".")),
+            checker.duration(raw.within, (*wpath, "within")),
+            raw.op,
+            raw.threshold,
+            raw.min_samples,
+        )
     if isinstance(raw, spec.BaselineWindow):
-        return BaselineWindow(tuple(raw.value.split(".")),
-                              checker.duration(raw.over, (*wpath, "over")),
-                              raw.min_samples, raw.ratio.op, raw.ratio.threshold)
-    return ConsecutiveWindow(tuple(raw.period.split(".")), tuple(raw.value.split(".")),
-                             raw.periods, raw.change.op, raw.change.threshold,
-                             (raw.periods + 1 + DAY_SLACK) * DAY_MS)
+        return BaselineWindow(
+            tuple(raw.value.split(".")),
+            checker.duration(raw.over, (*wpath, "over")),
+            raw.min_samples,
+            raw.ratio.op,
+            raw.ratio.threshold,
+        )
+    return ConsecutiveWindow(
+        tuple(raw.period.split(".")),
+        tuple(raw.value.split(".")),
+        raw.periods,
+        raw.change.op,
+        raw.change.threshold,
+        (raw.periods + 1 + DAY_SLACK) * DAY_MS,
+    )
 
 
-def _selector(checker: _Checker, raw: spec.Selector, fallback: spec.KeySpec | None,
-              path: DocPath, known_types: set[str]) -> Selector:
+def _selector(
+    checker: _Checker,
+    raw: spec.Selector,
+    fallback: spec.KeySpec | None,
+    path: DocPath,
+    known_types: set[str],
+) -> Selector:
     if raw.on not in known_types:
-        checker.add((*path, "on"), f"unknown event type {raw.on!r}; use a catalogue type or "
-                    "declare it under event_types")
+        checker.add(
+            (*path, "on"),
+            f"unknown event type {raw.on!r}; use a catalogue type or declare it under event_types",
+        )
     when = checker.expression(raw.when, (*path, "when"), EVENT_ROOTS)
     return Selector(raw.on, when, _key(checker, raw.key, fallback, path))
 
 
-def _deadline(checker: _Checker, raw: str | spec.DeadlineSpec | None, path: DocPath) -> Deadline | None:
+def _deadline(
+    checker: _Checker, raw: str | spec.DeadlineSpec | None, path: DocPath
+) -> Deadline | None:
     if raw is None:
         return None
     if isinstance(raw, str):
@@ -208,10 +245,15 @@ def _deadline(checker: _Checker, raw: str | spec.DeadlineSpec | None, path: DocP
     return Deadline(checker.duration(raw.within, (*path, "within")), raw.since)
 
 
-def _task(checker: _Checker, raw: spec.TaskSpec, roles: Mapping[str, Role], path: DocPath) -> TaskDef:
+def _task(
+    checker: _Checker, raw: spec.TaskSpec, roles: Mapping[str, Role], path: DocPath
+) -> TaskDef:
     if raw.role not in roles:
-        checker.add((*path, "role"), f"unknown role {raw.role!r}; known roles: {', '.join(sorted(roles))} "
-                    "(declare new ones under roles)")
+        checker.add(
+            (*path, "role"),
+            f"unknown role {raw.role!r}; known roles: {', '.join(sorted(roles))} "
+            "(declare new ones under roles)",
+        )
     ack = _deadline(checker, raw.ack_within, (*path, "ack_within"))
     complete = _deadline(checker, raw.complete_within, (*path, "complete_within"))
     if isinstance(raw.depends_on, list):
@@ -224,15 +266,28 @@ def _task(checker: _Checker, raw: spec.TaskSpec, roles: Mapping[str, Role], path
         checker.add((*path, "depends_on"), "give exactly one of `all` or `any`")
         depends, join = (), "all"
     return TaskDef(
-        name=raw.name, role=raw.role, title=raw.title, instructions=raw.instructions,
-        phase=raw.phase, when=checker.expression(raw.when, (*path, "when"), INCIDENT_ROOTS),
-        depends_on=depends, join=join, ack=ack, complete=complete,
-        ladder=_ladder(checker, raw, ack, roles, path), automatic=raw.automatic,
+        name=raw.name,
+        role=raw.role,
+        title=raw.title,
+        instructions=raw.instructions,
+        phase=raw.phase,
+        when=checker.expression(raw.when, (*path, "when"), INCIDENT_ROOTS),
+        depends_on=depends,
+        join=join,
+        ack=ack,
+        complete=complete,
+        ladder=_ladder(checker, raw, ack, roles, path),
+        automatic=raw.automatic,
     )
 
 
-def _ladder(checker: _Checker, raw: spec.TaskSpec, ack: Deadline | None,
-            roles: Mapping[str, Role], path: DocPath) -> tuple[tuple[Millis, str], ...]:
+def _ladder(
+    checker: _Checker,
+    raw: spec.TaskSpec,
+    ack: Deadline | None,
+    roles: Mapping[str, Role],
+    path: DocPath,
+) -> tuple[tuple[Millis, str], ...]:
     if raw.escalation is None:
         if ack is None:
             return ()
@@ -277,7 +332,7 @@ def _find_cycle(tasks: Mapping[str, TaskDef]) -> list[str] | None:
             if dep not in tasks:
                 continue
             if state.get(dep) == 1:
-                return stack[stack.index(dep):] + [dep]
+                return stack[stack.index(dep) :] + [dep]
             if dep not in state and (found := visit(dep)):
                 return found
         stack.pop()
@@ -294,16 +349,23 @@ def _matrix(checker: _Checker, raw: spec.SeveritySpec) -> tuple[Matrix, tuple[st
     matrix = Matrix()
     if raw.matrix is not None:
         m = raw.matrix
-        shape_ok = len(m.cells) == len(m.likelihood) and all(len(r) == len(m.impact) for r in m.cells)
+        shape_ok = len(m.cells) == len(m.likelihood) and all(
+            len(r) == len(m.impact) for r in m.cells
+        )
         if not shape_ok:
-            checker.add(("severity", "matrix", "cells"), f"cells must be {len(m.likelihood)} rows "
-                        f"(likelihood) of {len(m.impact)} columns (impact)")
+            checker.add(
+                ("severity", "matrix", "cells"),
+                f"cells must be {len(m.likelihood)} rows "
+                f"(likelihood) of {len(m.impact)} columns (impact)",
+            )
         else:
             matrix = Matrix(tuple(m.likelihood), tuple(m.impact), tuple(tuple(r) for r in m.cells))
     initial = DEFAULT_INITIAL
     if raw.initial is not None:
-        initial = (raw.initial.get("likelihood", matrix.likelihood[0]),
-                   raw.initial.get("impact", matrix.impact[0]))
+        initial = (
+            raw.initial.get("likelihood", matrix.likelihood[0]),
+            raw.initial.get("impact", matrix.impact[0]),
+        )
     elif raw.matrix is not None:
         initial = (matrix.likelihood[0], matrix.impact[0])
     _check_level(checker, matrix.likelihood, initial[0], ("severity", "initial", "likelihood"))
@@ -311,7 +373,9 @@ def _matrix(checker: _Checker, raw: spec.SeveritySpec) -> tuple[Matrix, tuple[st
     return matrix, initial
 
 
-def _check_level(checker: _Checker, levels: tuple[str, ...], level: str | None, path: DocPath) -> None:
+def _check_level(
+    checker: _Checker, levels: tuple[str, ...], level: str | None, path: DocPath
+) -> None:
     if level is not None and level not in levels:
         checker.add(path, f"unknown level {level!r}; the levels are {', '.join(levels)}")
 
@@ -320,21 +384,24 @@ def _compile(doc: Document, raw: spec.PlaybookSpec, options: LoadOptions) -> Pla
     c = _Checker(doc, options)
     known_types = set(CATALOGUE) | set(raw.event_types)
     roles = dict(DEFAULT_ROLES)
-    for name, role in raw.roles.items():
-        roles[name] = Role(name, role.title, role.escalates_to)
+    for name, declared in raw.roles.items():
+        roles[name] = Role(name, declared.title, declared.escalates_to)
     for name, role in roles.items():
         if role.escalates_to is not None and role.escalates_to not in roles:
             c.add(("roles", name, "escalates_to"), f"unknown role {role.escalates_to!r}")
     triggers = []
     for i, t in enumerate(raw.triggers):
         path: DocPath = ("triggers", i)
-        triggers.append(Trigger(t.id, _selector(c, t, raw.key, path, known_types),
-                                _window(c, t.window, path)))
+        triggers.append(
+            Trigger(t.id, _selector(c, t, raw.key, path, known_types), _window(c, t.window, path))
+        )
     ids = [t.id for t in raw.triggers]
     for i, tid in enumerate(ids):
         if tid in ids[:i]:
             c.add(("triggers", i, "id"), f"duplicate trigger id {tid!r}")
-    joins = tuple(_selector(c, j, raw.key, ("join", i), known_types) for i, j in enumerate(raw.join))
+    joins = tuple(
+        _selector(c, j, raw.key, ("join", i), known_types) for i, j in enumerate(raw.join)
+    )
     matrix, initial = _matrix(c, raw.severity)
     rules = []
     for i, r in enumerate(raw.severity.rules):
@@ -343,22 +410,44 @@ def _compile(doc: Document, raw: spec.PlaybookSpec, options: LoadOptions) -> Pla
         _check_level(c, matrix.impact, r.impact, (*path, "impact"))
         if r.likelihood is None and r.impact is None and r.at_least is None:
             c.add(path, "a severity rule must set likelihood, impact or at_least")
-        rules.append(SeverityRule(f"rule_{i}", _selector(c, r, raw.key, path, known_types),
-                                  _window(c, r.window, path), r.likelihood, r.impact,
-                                  Severity(r.at_least) if r.at_least else None))
+        rules.append(
+            SeverityRule(
+                f"rule_{i}",
+                _selector(c, r, raw.key, path, known_types),
+                _window(c, r.window, path),
+                r.likelihood,
+                r.impact,
+                Severity(r.at_least) if r.at_least else None,
+            )
+        )
     tasks = [_task(c, t, roles, ("tasks", i)) for i, t in enumerate(raw.tasks)]
     review = _task(c, raw.review or DEFAULT_REVIEW, roles, ("review",))
     _check_graph(c, tasks, review)
     if review is not None and review.depends_on:
-        c.add(("review", "depends_on"), "the review task is attached at resolution; it has no dependencies")
+        c.add(
+            ("review", "depends_on"),
+            "the review task is attached at resolution; it has no dependencies",
+        )
     resolution = _resolution(c, raw.resolution, known_types)
     if c.problems:
         raise PlaybookError(c.problems)
     return Playbook(
-        id=raw.id, version=str(raw.version), title=raw.title, description=raw.description,
-        mode=raw.mode, source=doc.file, triggers=tuple(triggers), joins=joins, matrix=matrix,
-        initial=initial, rules=tuple(rules), tasks=tuple(tasks), review=review,
-        resolution=resolution, roles=roles, event_types=dict(raw.event_types),
+        id=raw.id,
+        version=str(raw.version),
+        title=raw.title,
+        description=raw.description,
+        mode=raw.mode,
+        source=doc.file,
+        triggers=tuple(triggers),
+        joins=joins,
+        matrix=matrix,
+        initial=initial,
+        rules=tuple(rules),
+        tasks=tuple(tasks),
+        review=review,
+        resolution=resolution,
+        roles=roles,
+        event_types=dict(raw.event_types),
     )
 
 
@@ -376,14 +465,17 @@ def _resolution(c: _Checker, raw: spec.ResolutionSpec, known_types: set[str]) ->
     return Resolution(tuple(signals), quiet, raw.tasks_done)
 
 
-def load_playbook_text(text: str | bytes, file: str = "<playbook>",
-                       options: LoadOptions | None = None) -> Playbook:
+def load_playbook_text(
+    text: str | bytes, file: str = "<playbook>", options: LoadOptions | None = None
+) -> Playbook:
     """Compile one playbook from YAML text; raises PlaybookError listing every problem."""
     doc, problems = read_yaml(text, file)
     if doc is None or problems:
         raise PlaybookError(problems)
     if not isinstance(doc.data, dict):
-        raise PlaybookError([Problem(file, 1, "", "a playbook is a YAML mapping (id, title, triggers, tasks, ...)")])
+        raise PlaybookError(
+            [Problem(file, 1, "", "a playbook is a YAML mapping (id, title, triggers, tasks, ...)")]
+        )
     try:
         raw = spec.PlaybookSpec.model_validate(doc.data)
     except ValidationError as err:
@@ -397,7 +489,9 @@ def load_playbook(path: str | Path, options: LoadOptions | None = None) -> Playb
     try:
         text = file.read_bytes()
     except OSError as err:
-        raise PlaybookError([Problem(str(file), None, "", f"cannot read the file: {err.strerror}")]) from None
+        raise PlaybookError(
+            [Problem(str(file), None, "", f"cannot read the file: {err.strerror}")]
+        ) from None
     return load_playbook_text(text, str(file), options)
 
 
@@ -418,7 +512,11 @@ def load_directory(directory: str | Path, options: LoadOptions | None = None) ->
     seen: dict[str, str] = {}
     for pb in playbooks:
         if pb.id in seen:
-            problems.append(Problem(pb.source, None, "id", f"playbook id {pb.id!r} is also used by {seen[pb.id]}"))
+            problems.append(
+                Problem(
+                    pb.source, None, "id", f"playbook id {pb.id!r} is also used by {seen[pb.id]}"
+                )
+            )
         seen[pb.id] = pb.source
     if problems:
         raise PlaybookError(problems)

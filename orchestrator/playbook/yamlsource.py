@@ -99,13 +99,13 @@ class _TooBig(Exception):
 class _NoAliasComposer(yaml.SafeLoader):
     """A composer that refuses anchors and aliases outright."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed in playbooks", event.start_mark
             )
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None) is not None:
             raise yaml.composer.ComposerError(
                 None, None, "anchors (&name) are not allowed in playbooks", event.start_mark
@@ -117,7 +117,9 @@ def read_yaml(text: str | bytes, file: str) -> tuple[Document | None, list[Probl
     """Parse one YAML document; returns the document (or None) and the problems found."""
     size = len(text.encode("utf-8") if isinstance(text, str) else text)
     if size > MAX_FILE_BYTES:
-        return None, [Problem(file, None, "", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
+        return None, [
+            Problem(file, None, "", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        ]
     loader = _NoAliasComposer(text)
     try:
         root = loader.get_single_node()
