@@ -1,0 +1,172 @@
+"""A real Apache Kafka broker for the tests in this directory, which all get the `kafka` marker.
+
+`kafka_bootstrap` (session) takes the first broker it can have:
+  1. KAFKA_BOOTSTRAP_SERVERS, if set (scripts/test and `deploy/kafka-local.sh start` print it);
+  2. a testcontainers Kafka in KRaft mode, if a Docker engine answers;
+  3. the local broker of deploy/kafka-local.sh, started here and stopped at session end.
+If none can be had, the tests fail and say how to get a broker: they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+
+# kafka-python 3.x reads its protocol schemas with importlib.resources.read_text/open_text while
+# importing, which Python 3.11 and 3.12 deprecate: pytest's filterwarnings=error would fail it.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", r"(read|open)_text is deprecated", DeprecationWarning)
+    import kafka  # noqa: F401  (imported once here, under the filter)
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+
+KAFKA_TESTS = Path(__file__).resolve().parent
+LOCAL_BROKER = KAFKA_TESTS.parents[1] / "deploy" / "kafka-local.sh"
+KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.1"  # Apache Kafka 3.6, KRaft
+CONTAINER_START_TIMEOUT_S = 120  # after the image is pulled
+LOCAL_START_TIMEOUT_S = 600  # the first start resolves the broker's jars with Maven
+LOCAL_STOP_TIMEOUT_S = 60
+DOCKER_PING_TIMEOUT_S = 5
+HOW_TO_GET_A_BROKER = (
+    "These tests need a real Kafka broker. Start one with `deploy/kafka-local.sh start` "
+    "(needs Java 17 and Maven) and export the KAFKA_BOOTSTRAP_SERVERS line it prints, "
+    "or set KAFKA_BOOTSTRAP_SERVERS to a running cluster, or run them with a Docker engine."
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/kafka with `kafka` (before `-m` selects on it)."""
+    for item in items:
+        if item.path.is_relative_to(KAFKA_TESTS):
+            item.add_marker(pytest.mark.kafka)
+
+
+def _docker_answers() -> bool:
+    """True if a Docker engine answers a ping through the SDK testcontainers uses.
+
+    Asked in a child process: docker-py leaks a socket when no engine answers, and the
+    ResourceWarning would surface in some later test under filterwarnings=error.
+    """
+    probe = f"import docker; docker.from_env(timeout={DOCKER_PING_TIMEOUT_S}).ping()"
+    try:
+        answer = subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            timeout=DOCKER_PING_TIMEOUT_S * 4,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return answer.returncode == 0
+
+
+@contextmanager
+def _container_broker() -> Iterator[str]:
+    """A throwaway Kafka container (KRaft) for the session."""
+    try:
+        from testcontainers.community.kafka import KafkaContainer
+    except ImportError:  # testcontainers before the `community` namespace
+        from testcontainers.kafka import KafkaContainer
+
+    try:
+        container = KafkaContainer(KAFKA_IMAGE).with_kraft()
+        container.start(timeout=CONTAINER_START_TIMEOUT_S)
+    except Exception as exc:  # whatever Docker or testcontainers raise, there is no broker
+        pytest.fail(
+            f"could not start a {KAFKA_IMAGE} container: {exc!r}\n{HOW_TO_GET_A_BROKER}",
+            pytrace=False,
+        )
+    try:
+        yield container.get_bootstrap_server()
+    finally:
+        container.stop()
+
+
+def _run_local_broker(command: str, timeout_s: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(LOCAL_BROKER), command],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
+@contextmanager
+def _local_broker() -> Iterator[str]:
+    """The deploy/kafka-local.sh broker; stopped at the end only if this session started it."""
+    was_running = _run_local_broker("status", LOCAL_STOP_TIMEOUT_S).returncode == 0
+    started = _run_local_broker("start", LOCAL_START_TIMEOUT_S)
+    if started.returncode != 0:
+        pytest.fail(
+            f"`{LOCAL_BROKER} start` failed (exit {started.returncode}):\n{started.stderr}\n"
+            f"{HOW_TO_GET_A_BROKER}",
+            pytrace=False,
+        )
+    bootstrap = started.stdout.strip().splitlines()[-1].removeprefix("KAFKA_BOOTSTRAP_SERVERS=")
+    try:
+        yield bootstrap
+    finally:
+        if not was_running:
+            _run_local_broker("stop", LOCAL_STOP_TIMEOUT_S)
+
+
+def _broker_source() -> tuple[str, AbstractContextManager[str]]:
+    if _docker_answers():
+        return f"a testcontainers {KAFKA_IMAGE}", _container_broker()
+    return f"the local broker of {LOCAL_BROKER}", _local_broker()
+
+
+def _check_answers(bootstrap: str, source: str) -> None:
+    """Fail the session at once, with what to do, if no broker answers at `bootstrap`."""
+    try:
+        KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests-probe").close()
+    except KafkaError as exc:
+        pytest.fail(
+            f"no Kafka broker answers at {bootstrap} (from {source}): {exc!r}\n"
+            f"{HOW_TO_GET_A_BROKER}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """host:port of a real Kafka broker for the whole session."""
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    if given:
+        _check_answers(given, "KAFKA_BOOTSTRAP_SERVERS")
+        yield given
+        return
+    source, broker = _broker_source()
+    try:
+        with broker as bootstrap:
+            _check_answers(bootstrap, source)
+            yield bootstrap
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.fail(f"could not start {source}: {exc!r}\n{HOW_TO_GET_A_BROKER}", pytrace=False)
+
+
+@pytest.fixture
+def topic_prefix(kafka_bootstrap: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A topic prefix no other test uses; the test's topics are deleted afterwards."""
+    test_name = re.sub(r"[^A-Za-z0-9-]+", "-", request.node.name)[:40].strip("-")
+    prefix = f"test-{test_name}-{uuid.uuid4().hex[:8]}."
+    yield prefix
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="tests-cleanup")
+    try:
+        leftovers = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
+        if leftovers:
+            admin.delete_topics(leftovers)
+    finally:
+        admin.close()

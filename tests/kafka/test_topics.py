@@ -1,0 +1,112 @@
+"""orchestrator.kafka.topics against a real broker: creating, checking and using the topics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+from orchestrator.kafka import TopicNames, describe_topics, ensure_topics
+
+ROLES = ("analyst", "comms")
+ROUND_TRIP_TIMEOUT_S = 30
+# Kafka's Java client hashes this key to -985981536 (murmur2, Kafka's UtilsTest vectors), so a
+# producer that places keys as Java does puts it on partition (hash & 0x7fffffff) % partitions.
+KEY = b"a-little-bit-long-string"
+KEY_JAVA_MURMUR2 = -985981536
+
+
+def test_ensure_topics_creates_every_topic_with_the_asked_partitions(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """ensure_topics creates each fixed and per-role topic with the partition count asked for."""
+    names = TopicNames(topic_prefix, ROLES)
+
+    created = ensure_topics(kafka_bootstrap, names, partitions=2)
+
+    assert created == [
+        f"{topic_prefix}events.raw",
+        f"{topic_prefix}incidents.keyed",
+        f"{topic_prefix}commands",
+        f"{topic_prefix}incidents",
+        f"{topic_prefix}deadletter",
+        f"{topic_prefix}tasks.analyst",
+        f"{topic_prefix}tasks.comms",
+    ]
+    assert describe_topics(kafka_bootstrap, names) == dict.fromkeys(created, 2)
+
+
+def test_ensure_topics_twice_creates_nothing_the_second_time(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """A second ensure_topics creates nothing and leaves existing partition counts as they are."""
+    names = TopicNames(topic_prefix, ROLES)
+    ensure_topics(kafka_bootstrap, names, partitions=2)
+
+    assert ensure_topics(kafka_bootstrap, names, partitions=5) == []
+    assert describe_topics(kafka_bootstrap, names) == dict.fromkeys(names.all(), 2)
+
+
+def test_ensure_topics_tolerates_topics_created_by_someone_else_meanwhile(
+    kafka_bootstrap: str, topic_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Topics that appear between ensure_topics' check and its create are not an error."""
+    names = TopicNames(topic_prefix, ROLES)
+    ensure_topics(kafka_bootstrap, names, partitions=2)
+    # The check sees no topics, as if another process created them all right after it.
+    monkeypatch.setattr(KafkaAdminClient, "list_topics", lambda self: [])
+
+    assert ensure_topics(kafka_bootstrap, names, partitions=2) == []
+
+
+def test_describe_topics_omits_topics_that_do_not_exist(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """describe_topics reports only existing topics, so a missing one shows as absent."""
+    assert describe_topics(kafka_bootstrap, TopicNames(topic_prefix, ROLES)) == {}
+
+
+def test_keyed_record_lands_on_the_java_partition_and_reads_back_byte_for_byte(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """A keyed record lands on the partition Kafka's Java client picks and reads back intact."""
+    partitions = 3
+    names = TopicNames(topic_prefix, ROLES)
+    ensure_topics(kafka_bootstrap, names, partitions=partitions)
+    topic = names.incidents_keyed
+    value = bytes(range(256)) + "incident é 🔥".encode()
+    expected_partition = (KEY_JAVA_MURMUR2 & 0x7FFFFFFF) % partitions
+
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    try:
+        sent = producer.send(topic, key=KEY, value=value).get(timeout=ROUND_TRIP_TIMEOUT_S)
+    finally:
+        producer.close()
+
+    assert sent.partition == expected_partition
+    record = _read_one(kafka_bootstrap, TopicPartition(topic, expected_partition), sent.offset)
+    assert (record.key, record.value) == (KEY, value)
+
+
+def _read_one(bootstrap: str, partition: TopicPartition, offset: int) -> Any:
+    """The record at `offset` of `partition`, read without a consumer group."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        consumer.assign([partition])
+        consumer.seek(partition, offset)
+        deadline = time.monotonic() + ROUND_TRIP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            for record in consumer.poll(timeout_ms=500).get(partition, []):
+                return record
+    finally:
+        consumer.close()
+    pytest.fail(f"nothing read from {partition} at offset {offset} in {ROUND_TRIP_TIMEOUT_S}s")
+
+
+@pytest.mark.parametrize("prefix", ["orch/", "drill 2026.", "événements.", "team:a."])
+def test_prefix_with_illegal_characters_is_refused(prefix: str) -> None:
+    """A prefix Kafka would refuse in topic names is rejected up front with a clear ValueError."""
+    with pytest.raises(ValueError, match="characters Kafka refuses in topic names"):
+        TopicNames(prefix, ROLES)
