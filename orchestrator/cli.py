@@ -1,0 +1,215 @@
+"""The `orchestrator` command. Exit codes: 0 ok, 1 findings, 2 usage or input errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from orchestrator.core.clock import parse_time
+from orchestrator.core.engine import Engine
+from orchestrator.core.playbook import Playbook
+from orchestrator.core.summary import summary
+from orchestrator.drill import DrillResult, replay_file
+from orchestrator.errors import PlaybookError
+from orchestrator.playbook import load_directory, load_playbook
+from orchestrator.settings import Settings
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(help="Event-driven incident response orchestrator.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+playbooks_app = typer.Typer(help="Validate, test and describe playbooks.", no_args_is_help=True)
+app.add_typer(playbooks_app, name="playbooks")
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False)
+
+PlaybooksOpt = Annotated[
+    Path | None,
+    typer.Option("--playbooks", "-p", help="Directory of playbooks (default: the shipped ones)."),
+]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print an error with what to do next, and give the exit to raise."""
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _load(directory: Path | None, settings: Settings) -> list[Playbook]:
+    folder = directory or settings.playbooks
+    if not folder.is_dir():
+        raise fail(f"{folder} is not a directory of playbooks; pass --playbooks DIR")
+    try:
+        return load_directory(folder)
+    except PlaybookError as problem:
+        raise fail(str(problem)) from None
+
+
+def _until(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise fail(f"--until {value!r} is not an RFC 3339 time with offset, "
+                   "e.g. 2026-11-20T18:00:00Z") from None
+
+
+def _run_replay(engine: Engine, log: Path, until: int | None, speed: float | None) -> DrillResult:
+    if not log.is_file():
+        raise fail(f"{log} is not a file; give the path of a JSON Lines event log")
+    if not err.is_terminal:
+        return replay_file(engine, log, until=until, speed=speed)
+    columns = (*Progress.get_default_columns()[:-1], BarColumn(), DownloadColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns[3:], console=err, transient=True) as bar:
+        task = bar.add_task("replay", total=log.stat().st_size)
+        return replay_file(engine, log, until=until, speed=speed,
+                           progress=lambda done: bar.update(task, completed=done))
+
+
+def _write_dead_letters(result: DrillResult, path: Path | None) -> None:
+    if path is None:
+        return
+    with path.open("w", encoding="utf-8") as handle:
+        for letter in result.dead_letters:
+            handle.write(letter.model_dump_json() + "\n")
+
+
+def _write_report(result: DrillResult, path: Path | None, title: str) -> None:
+    if path is None:
+        return
+    from orchestrator.report import write_report
+
+    write_report(result.state, path, title)
+    err.print(f"report written to {path}")
+
+
+@app.command()
+def replay(
+    log: Annotated[Path, typer.Argument(help="JSON Lines event log (CloudEvents, one per line).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the contract summary.")] = False,
+    until: Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")] = None,
+    speed: Annotated[float | None, typer.Option(help="Pace at X times event time.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a drill report (.md or .html).")] = None,
+    dead_letters: Annotated[Path | None, typer.Option(help="Write rejected records (JSONL).")] = None,
+    playbooks: PlaybooksOpt = None,
+) -> None:
+    """Replay a recorded event log as a drill, deterministically, on event time."""
+    settings = Settings()
+    engine = Engine(_load(playbooks, settings), settings.engine_config())
+    result = _run_replay(engine, log, _until(until), speed)
+    _write_dead_letters(result, dead_letters)
+    _write_report(result, report, f"Drill: {log.name}")
+    if as_json:
+        sys.stdout.write(json.dumps(summary(result.state), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_tables(summary(result.state))
+
+
+def print_tables(data: dict[str, Any]) -> None:
+    """The summary as readable tables: counts, incidents, and each incident's tasks."""
+    ev = data["events"]
+    out.print(f"events: read {ev['read']}, accepted {ev['accepted']}, rejected {ev['rejected']}, "
+              f"duplicates {ev['duplicates']}, late {ev['late']}")
+    incidents = Table(title="Incidents", title_justify="left")
+    for column in ("playbook", "key", "severity", "status", "phase", "opened", "events", "id"):
+        incidents.add_column(column)
+    for inc in data["incidents"]:
+        incidents.add_row(inc["playbook"], inc["key"], inc["severity"], inc["status"],
+                          inc["phase"], inc["opened_at"], str(inc["events"]), inc["id"])
+    out.print(incidents)
+    tasks = Table(title="Tasks", title_justify="left")
+    for column in ("incident", "task", "role", "status", "due", "escalations"):
+        tasks.add_column(column)
+    for inc in data["incidents"]:
+        for task in inc["tasks"]:
+            tasks.add_row(f"{inc['playbook']}/{inc['key']}", task["name"], task["role"],
+                          task["status"], task["due_at"] or "-", str(task["escalations"]))
+    out.print(tasks)
+
+
+@app.command()
+def demo(
+    report: Annotated[Path, typer.Option(help="Where to write the drill report.")] = Path(
+        "drill-report.html"),
+) -> None:
+    """The main job on a fresh machine: replay the bundled drill over all five playbooks."""
+    from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
+
+    settings = Settings()
+    engine = Engine(_load(None, settings), settings.engine_config())
+    result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
+    print_tables(summary(result.state))
+    escalations = sum(t["escalations"] for i in summary(result.state)["incidents"]
+                      for t in i["tasks"])
+    out.print(f"dead letters: {len(result.dead_letters)}; escalations: {escalations}")
+    for letter in result.dead_letters:
+        out.print(f"  line {letter.origin.offset}: {letter.reason}")
+    _write_report(result, report, "Demo drill: all five shipped playbooks")
+    _write_report(result, report.with_suffix(".md"), "Demo drill: all five shipped playbooks")
+
+
+@playbooks_app.command("validate")
+def playbooks_validate(directory: Annotated[Path, typer.Argument(help="Playbook directory.")]) -> None:
+    """Load every playbook in DIR and report every problem with file:line and field."""
+    found = _load(directory, Settings())
+    for pb in found:
+        out.print(f"ok  {pb.id} v{pb.version} ({pb.mode}) {pb.source}")
+
+
+@playbooks_app.command("test")
+def playbooks_test(
+    directory: Annotated[Path, typer.Argument(help="Playbook directory.")],
+    fixtures: Annotated[Path | None, typer.Option(help="Fixture dir (default: DIR/tests).")] = None,
+) -> None:
+    """Run playbook fixtures (event sequences with expected incidents, tasks, escalations)."""
+    from orchestrator.playbook.fixtures import run_directory
+
+    _load(directory, Settings())
+    results = run_directory(directory, fixtures or directory / "tests")
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        mark = "[green]pass[/]" if r.passed else "[red]FAIL[/]"
+        out.print(f"{mark} {r.name}")
+        for message in getattr(r, "messages", []):
+            out.print(f"     {message}")
+    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@playbooks_app.command("schema")
+def playbooks_schema(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write into.")] = Path(
+        "schemas/json"),
+) -> None:
+    """Export JSON Schema for the event envelope, the event types, commands and playbooks."""
+    from schemas.export import export_schemas
+
+    for path in export_schemas(out_dir):
+        out.print(f"wrote {path}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from importlib.metadata import version as dist_version
+
+    out.print(dist_version("incident-orchestrator"))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except PlaybookError as problem:
+        err.print(f"[bold red]error:[/] {problem}")
+        sys.exit(EXIT_USAGE)
