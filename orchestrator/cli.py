@@ -22,6 +22,7 @@ from orchestrator.playbook import load_directory, load_playbook
 from orchestrator.settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+TICK_SECONDS = 1.0
 
 app = typer.Typer(help="Event-driven incident response orchestrator.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -196,6 +197,46 @@ def playbooks_schema(
 
     for path in export_schemas(out_dir):
         out.print(f"wrote {path}")
+
+
+@app.command()
+def run(
+    playbooks: PlaybooksOpt = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the database lives.")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the embedded orchestrator as a service: HTTP intake, agent API, timers."""
+    import threading
+
+    import uvicorn
+
+    from orchestrator.api import create_app
+    from orchestrator.logs import configure_logging
+    from orchestrator.runtime.embedded import EmbeddedRuntime
+
+    overrides = {k: v for k, v in {"data_dir": data_dir, "host": host, "port": port}.items()
+                 if v is not None}
+    settings = Settings(**overrides)
+    configure_logging(settings.log_format, settings.log_level)
+    engine = Engine(_load(playbooks, settings), settings.engine_config())
+    runtime = EmbeddedRuntime.open(engine, settings.data_dir, settings.snapshot_every,
+                                   settings.sqlite_synchronous)
+    stop = threading.Event()
+
+    def ticker() -> None:
+        while not stop.wait(TICK_SECONDS):
+            runtime.tick()
+
+    thread = threading.Thread(target=ticker, name="timers", daemon=True)
+    thread.start()
+    try:
+        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port,
+                    log_level="warning", access_log=False)
+    finally:
+        stop.set()
+        thread.join()
+        runtime.close()
 
 
 @app.command()

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     dedupe_horizon: str = "24h"
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
     snapshot_every: int = Field(default=1000, ge=1, description="Inputs between snapshots.")
+    sqlite_synchronous: Literal["full", "normal"] = "full"
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ingest_token: SecretStr | None = None

@@ -1,0 +1,89 @@
+"""Event intake over HTTP: CloudEvents (single or batch) and Alertmanager webhooks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from orchestrator.adapters.alertmanager import AlertmanagerPayloadError, alertmanager_events
+from orchestrator.api.problems import ProblemError, problem
+from orchestrator.runtime.base import IntakeResult
+from orchestrator.runtime.embedded import EmbeddedRuntime
+from schemas.deadletter import Origin
+
+MAX_BATCH_BYTES = 10 * 1_048_576
+"""The largest request body the intake reads."""
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over `limit` bytes, announced or not."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ProblemError(413, "Request too large", f"the body is over {limit} bytes; split it")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ProblemError(413, "Request too large", f"the body is over {limit} bytes")
+    return bytes(body)
+
+
+def split_records(body: bytes) -> tuple[list[bytes], bool]:
+    """Records in a body: a JSON array is a batch; anything else is one record as sent."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return [body], False
+    if isinstance(parsed, list):
+        return [json.dumps(item, separators=(",", ":")).encode() for item in parsed], True
+    return [body], False
+
+
+def _result_json(result: IntakeResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": result.status}
+    if result.reason:
+        out["reason"] = result.reason
+    if result.dead_letter_id:
+        out["dead_letter_id"] = result.dead_letter_id
+    return out
+
+
+def answer(results: list[IntakeResult], batch: bool) -> JSONResponse:
+    """202 for one accepted record, 200 for a duplicate, 422 for a rejected one; batches 200."""
+    if batch:
+        counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected",
+                                                                    "duplicate")}
+        return JSONResponse({**counts, "results": [_result_json(r) for r in results]})
+    (result,) = results
+    if result.status == "rejected":
+        return problem(422, "Event rejected", result.reason or "invalid event",
+                       dead_letter_id=result.dead_letter_id)
+    return JSONResponse(_result_json(result), status_code=202 if result.status == "accepted"
+                        else 200)
+
+
+def intake_router(runtime: EmbeddedRuntime, max_body: int = MAX_BATCH_BYTES) -> APIRouter:
+    """Routes that take events in."""
+    router = APIRouter(tags=["intake"])
+
+    @router.post("/events", status_code=202, summary="Submit CloudEvents (one object or a batch)")
+    async def post_events(request: Request) -> JSONResponse:
+        records, batch = split_records(await read_limited(request, max_body))
+        origin = Origin(kind="http", name="/events")
+        return answer(runtime.submit(records, origin), batch)
+
+    @router.post("/webhooks/alertmanager", summary="Prometheus Alertmanager webhook (v4)")
+    async def post_alertmanager(request: Request) -> JSONResponse:
+        body = await read_limited(request, max_body)
+        try:
+            envelopes = alertmanager_events(json.loads(body))
+        except (ValueError, RecursionError, AlertmanagerPayloadError) as err:
+            return problem(422, "Not an Alertmanager payload", str(err))
+        records = [json.dumps(e, separators=(",", ":")).encode() for e in envelopes]
+        origin = Origin(kind="http", name="/webhooks/alertmanager")
+        return answer(runtime.submit(records, origin), batch=True)
+
+    return router

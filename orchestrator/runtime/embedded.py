@@ -1,0 +1,213 @@
+"""The embedded runtime: one process, the core engine, durable SQLite storage, no Kafka.
+
+Every input (raw record, command, timer tick) is appended to the input log and applied in the
+same transaction as its outputs. Restart = newest snapshot + the log after it, replayed through
+the same deterministic engine, so the state after a crash equals the state before it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from orchestrator.core.clock import Millis
+from orchestrator.core.engine import CommandInput, Engine, Input, RawRecord, Tick
+from orchestrator.core.outbox import Output
+from orchestrator.core.state import EngineState, restore, snapshot
+from orchestrator.runtime.base import IntakeResult
+from orchestrator.runtime.store import OutboxRow, StoredInput, Store, Synchronous
+from schemas.commands import Command, CommandResult
+from schemas.deadletter import DeadLetter, Origin
+from schemas.incidents import Incident
+from schemas.tasks import Task
+
+log = structlog.get_logger("orchestrator.embedded")
+WallClock = Callable[[], Millis]
+DB_FILE = "orchestrator.db"
+
+
+def wall_clock() -> Millis:
+    """Milliseconds since the epoch, from the system clock (the adapter's business, not the core's)."""
+    return time.time_ns() // 1_000_000
+
+
+class EmbeddedRuntime:
+    """The engine plus durable storage; thread-safe (one lock serializes every change)."""
+
+    def __init__(self, engine: Engine, store: Store, snapshot_every: int = 1000,
+                 clock: WallClock = wall_clock) -> None:
+        self.engine = engine
+        self.store = store
+        self.snapshot_every = snapshot_every
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.state = self._recover()
+        self._since_snapshot = 0
+
+    @classmethod
+    def open(cls, engine: Engine, data_dir: Path, snapshot_every: int = 1000,
+             synchronous: Synchronous = "full", clock: WallClock = wall_clock) -> EmbeddedRuntime:
+        """Open (or create) the runtime's database in `data_dir` and recover its state."""
+        store = Store(data_dir / DB_FILE, synchronous)
+        return cls(engine, store, snapshot_every, clock)
+
+    def close(self) -> None:
+        """Snapshot and close the database."""
+        with self.lock:
+            self._snapshot()
+            self.store.close()
+
+    # -- recovery ------------------------------------------------------------------------------
+
+    def _recover(self) -> EngineState:
+        found = self.store.latest_snapshot()
+        state = restore(found[1]) if found else self.engine.initial_state()
+        replayed = 0
+        for stored in self.store.inputs_after(found[0] if found else 0):
+            state, _ = self.engine.step(state, _item(stored), stored.now)
+            replayed += 1
+        log.info("recovered", snapshot=found[0] if found else None, replayed=replayed,
+                 incidents=len(state.incidents))
+        return state
+
+    def _snapshot(self) -> None:
+        seq = self.store.last_input_seq()
+        self.store.begin()
+        self.store.save_snapshot(seq, snapshot(self.state))
+        self.store.commit()
+        self._since_snapshot = 0
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def _apply(self, kind: str, body: bytes, origin: Origin | None, item: Callable[[int], Input],
+               now: Millis) -> list[Output]:
+        seq = self.store.append_input(kind, now, body,  # type: ignore[arg-type]
+                                      origin.model_dump_json() if origin else None)
+        self.state, outputs = self.engine.step(self.state, item(seq), now)
+        self.store.write_outputs(seq, outputs)
+        return outputs
+
+    def _transaction(self, work: Callable[[], list[Output]]) -> list[Output]:
+        self.store.begin()
+        try:
+            outputs = work()
+        except Exception:
+            self.store.rollback()
+            log.exception("input failed; state reloaded from storage")
+            self.state = self._recover()
+            raise
+        self.store.commit()
+        self._since_snapshot += 1
+        if self._since_snapshot >= self.snapshot_every:
+            self._snapshot()
+        self.changed.notify_all()
+        return outputs
+
+    def submit(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
+        """Persist and process raw records in one transaction; results once they are durable."""
+        results: list[IntakeResult] = []
+
+        def work() -> list[Output]:
+            produced: list[Output] = []
+            for raw in records:
+                before = self.state.counters.accepted, self.state.counters.duplicates
+
+                def item(seq: int, raw: bytes = raw) -> Input:
+                    return RawRecord(raw, origin.model_copy(update={"offset": seq}))
+
+                outputs = self._apply("raw", raw, origin, item, self.clock())
+                results.append(_result(before, self.state, outputs))
+                produced.extend(outputs)
+            return produced
+
+        with self.lock:
+            self._transaction(work)
+        return results
+
+    def command(self, command: Command) -> CommandResult:
+        """Persist and apply a responder command; returns the engine's verdict."""
+        body = command.model_dump_json().encode()
+        with self.lock:
+            outputs = self._transaction(
+                lambda: self._apply("command", body, None, lambda _s: CommandInput(command),
+                                    self.clock())
+            )
+        return next(o for o in outputs if isinstance(o, CommandResult))
+
+    def tick(self) -> int:
+        """Fire due timers at the wall clock's time; returns how many outputs that produced."""
+        now = self.clock()
+        with self.lock:
+            timers = self.state.timers
+            if not timers or timers[0][0] > max(now, self.state.clock):
+                return 0
+            outputs = self._transaction(lambda: self._apply("tick", b"", None, lambda _s: Tick(), now))
+        return len(outputs)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def incidents(self) -> list[Incident]:
+        """Every incident, in the order they opened (copies: safe to hand out)."""
+        with self.lock:
+            return [i.model_copy(deep=True) for i in self.state.incidents.values()]
+
+    def incident(self, incident_id: str) -> Incident | None:
+        """One incident (a copy), or None."""
+        with self.lock:
+            found = self.state.incidents.get(incident_id)
+            return found.model_copy(deep=True) if found else None
+
+    def task(self, task_id: str) -> Task | None:
+        """One task (a copy), or None."""
+        with self.lock:
+            incident_id = self.state.task_index.get(task_id)
+            if incident_id is None:
+                return None
+            for task in self.state.incidents[incident_id].tasks:
+                if task.id == task_id:
+                    return task.model_copy()
+            return None
+
+    def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
+        """Tasks of every incident, filtered by role and status."""
+        with self.lock:
+            return [t.model_copy() for i in self.state.incidents.values() for t in i.tasks
+                    if role in (None, t.role) and status in (None, t.status.value)]
+
+    def dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
+        """Dead-letter records, oldest first."""
+        with self.lock:
+            return self.store.dead_letters(limit)
+
+    def outbox_after(self, seq: int, role: str | None = None, wait: float = 0.0) -> list[OutboxRow]:
+        """Published outputs after `seq`; waits up to `wait` seconds for new ones."""
+        with self.lock:
+            rows = self.store.outbox_after(seq, role)
+            if not rows and wait > 0:
+                self.changed.wait(wait)
+                rows = self.store.outbox_after(seq, role)
+            return rows
+
+
+def _item(stored: StoredInput) -> Input:
+    if stored.kind == "raw":
+        origin = Origin.model_validate_json(stored.origin or '{"kind": "unknown"}')
+        return RawRecord(stored.body, origin.model_copy(update={"offset": stored.seq}))
+    if stored.kind == "command":
+        return CommandInput(Command.model_validate_json(stored.body))
+    return Tick()
+
+
+def _result(before: tuple[int, int], state: EngineState, outputs: list[Output]) -> IntakeResult:
+    if state.counters.duplicates > before[1]:
+        return IntakeResult("duplicate")
+    if state.counters.accepted > before[0]:
+        return IntakeResult("accepted")
+    letter = next((o for o in outputs if isinstance(o, DeadLetter)), None)
+    return IntakeResult("rejected", letter.reason if letter else None,
+                        letter.id if letter else None)
