@@ -217,7 +217,7 @@ def run(
 
     overrides = {k: v for k, v in {"data_dir": data_dir, "host": host, "port": port}.items()
                  if v is not None}
-    settings = Settings(**overrides)
+    settings = Settings().model_copy(update=overrides)
     configure_logging(settings.log_format, settings.log_level)
     engine = Engine(_load(playbooks, settings), settings.engine_config())
     runtime = EmbeddedRuntime.open(engine, settings.data_dir, settings.snapshot_every,

@@ -78,9 +78,14 @@ class RawRecord:
 
 @dataclass(frozen=True, slots=True)
 class EventInput:
-    """Input: an event already validated (by an intake stage in front of the engine)."""
+    """Input: an event already validated (by an intake stage in front of the engine).
+
+    `shard` ("playbook\x1fkey", from Engine.route) limits the event to one playbook and key:
+    a partitioned runtime keeps one state per shard and feeds each its share of the event.
+    """
 
     event: Event
+    shard: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +170,7 @@ class Engine:
             self._raw(state, item, out)
         elif isinstance(item, EventInput):
             state.counters.read += 1
-            self._event(state, item.event, out, raw=None, origin=None)
+            self._event(state, item.event, out, raw=None, origin=None, shard=item.shard)
         elif isinstance(item, CommandInput):
             self._command(state, item.command, out)
         self._fire_timers(state, out)
@@ -196,6 +201,25 @@ class Engine:
         body = raw if raw is not None else event.model_dump_json().encode()
         out.outputs.append(dead_letter(body, reason, origin or Origin(kind="input"), event))
 
+    def route(self, event: Event) -> list[str]:
+        """The shards ("playbook\x1fkey") an event matters to, sorted; [] when none."""
+        entries = self._compiled.by_type.get(event.type)
+        if not entries:
+            return []
+        ctx = event_context(event)
+        shards: set[str] = set()
+        for playbook, index in entries:
+            selectors = (
+                *(t.selector for t in index.triggers),
+                *index.joins,
+                *(r.selector for r in index.rules),
+            )
+            for selector in selectors:
+                key = self._selected(selector, ctx)
+                if key is not None:
+                    shards.add(playbook.id + SEP + key)
+        return sorted(shards)
+
     def _event(
         self,
         state: EngineState,
@@ -203,6 +227,7 @@ class Engine:
         out: Outbox,
         raw: bytes | None,
         origin: Origin | None,
+        shard: str | None = None,
     ) -> None:
         at = to_millis(event.time)
         dedupe_key = event.source + SEP + event.id
@@ -244,7 +269,7 @@ class Engine:
             self._command(state, Command(id=event.id, time=event.time, **event.data), out)
             return
         effective = max(at, state.clock - self.config.allowed_lateness) if late else at
-        self._match(state, event, at, effective, out)
+        self._match(state, event, at, effective, out, shard)
         self._sweep(state)
 
     def _advance(self, state: EngineState, at: Millis, out: Outbox) -> None:
@@ -254,19 +279,28 @@ class Engine:
             self._fire_timers(state, out)
 
     def _match(
-        self, state: EngineState, event: Event, at: Millis, effective: Millis, out: Outbox
+        self,
+        state: EngineState,
+        event: Event,
+        at: Millis,
+        effective: Millis,
+        out: Outbox,
+        shard: str | None = None,
     ) -> None:
         entries = self._compiled.by_type.get(event.type)
         if not entries:
             return
         ctx = event_context(event)
+        only_playbook, only_key = shard.split(SEP, 1) if shard else (None, None)
         for playbook, index in entries:
+            if only_playbook is not None and playbook.id != only_playbook:
+                continue
             fired: dict[str, str] = {}
             keys: set[str] = set()
             hits: dict[str, list[SeverityRule]] = defaultdict(list)
             for trigger in index.triggers:
                 key = self._selected(trigger.selector, ctx)
-                if key is None:
+                if key is None or only_key not in (None, key):
                     continue
                 keys.add(key)
                 holds = self._window(state, playbook, trigger.id, trigger.window, key, at, ctx)
@@ -274,11 +308,11 @@ class Engine:
                     fired[key] = trigger.id
             for join in index.joins:
                 key = self._selected(join, ctx)
-                if key is not None:
+                if key is not None and only_key in (None, key):
                     keys.add(key)
             for rule in index.rules:
                 key = self._selected(rule.selector, ctx)
-                if key is None:
+                if key is None or only_key not in (None, key):
                     continue
                 keys.add(key)
                 if self._window(state, playbook, rule.id, rule.window, key, at, ctx):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from orchestrator.core.clock import parse_time
 from orchestrator.core.state import EngineState
 from schemas.incidents import Incident
 from schemas.tasks import Task
@@ -46,6 +48,11 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
     }
 
 
+def ordered(incidents: Iterable[Incident]) -> list[Incident]:
+    """Incidents by opening time, then id: the same order whatever runtime produced them."""
+    return sorted(incidents, key=lambda i: (parse_time(i.opened_at), i.id))
+
+
 def summary(state: EngineState) -> dict[str, Any]:
     """The run's summary: `events` counts and `incidents` in the order they opened."""
     c = state.counters
@@ -58,5 +65,5 @@ def summary(state: EngineState) -> dict[str, Any]:
             "late": c.late,
         },
         "commands": {"applied": c.commands - c.commands_rejected, "rejected": c.commands_rejected},
-        "incidents": [incident_summary(i) for i in state.incidents.values()],
+        "incidents": [incident_summary(i) for i in ordered(state.incidents.values())],
     }

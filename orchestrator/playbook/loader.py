@@ -332,7 +332,7 @@ def _find_cycle(tasks: Mapping[str, TaskDef]) -> list[str] | None:
             if dep not in tasks:
                 continue
             if state.get(dep) == 1:
-                return stack[stack.index(dep) :] + [dep]
+                return [*stack[stack.index(dep) :], dep]
             if dep not in state and (found := visit(dep)):
                 return found
         stack.pop()
