@@ -32,6 +32,10 @@ def create_app(runtime: EmbeddedRuntime) -> FastAPI:
     def readyz() -> dict[str, Any]:
         return {"status": "ready", "incidents": len(runtime.incidents())}
 
+    @app.get("/summary", tags=["incidents"], summary="The contract summary (as replay --json)")
+    def get_summary() -> dict[str, Any]:
+        return runtime.summary()
+
     @app.get("/incidents", tags=["incidents"])
     def list_incidents() -> list[dict[str, Any]]:
         return [incident_summary(i) for i in runtime.incidents()]

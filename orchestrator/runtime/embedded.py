@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -18,6 +19,7 @@ from orchestrator.core.clock import Millis
 from orchestrator.core.engine import CommandInput, Engine, Input, RawRecord, Tick
 from orchestrator.core.outbox import Output
 from orchestrator.core.state import EngineState, restore, snapshot
+from orchestrator.core.summary import summary
 from orchestrator.runtime.base import IntakeResult
 from orchestrator.runtime.store import OutboxRow, StoredInput, Store, Synchronous
 from schemas.commands import Command, CommandResult
@@ -150,6 +152,11 @@ class EmbeddedRuntime:
         return len(outputs)
 
     # -- reads ---------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """The contract summary of everything so far."""
+        with self.lock:
+            return summary(self.state)
 
     def incidents(self) -> list[Incident]:
         """Every incident, in the order they opened (copies: safe to hand out)."""
