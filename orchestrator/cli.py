@@ -200,6 +200,43 @@ def playbooks_schema(
 
 
 @app.command()
+def backtest(
+    log: Annotated[Path, typer.Argument(help="JSON Lines event log to test against.")],
+    playbook: Annotated[Path, typer.Option(help="The changed playbook (YAML).")],
+    baseline: Annotated[Path | None, typer.Option(
+        help="The playbook to compare with (default: the one with the same id in --playbooks).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    check: Annotated[bool, typer.Option(help="Exit 1 when the candidate differs.")] = False,
+    playbooks: PlaybooksOpt = None,
+) -> None:
+    """What a changed playbook would have done on this history versus the baseline."""
+    from orchestrator.backtest import compare, render
+
+    settings = Settings()
+    try:
+        candidate = load_playbook(playbook)
+        if baseline is not None:
+            base = [load_playbook(baseline)]
+        else:
+            base = [p for p in _load(playbooks, settings) if p.id == candidate.id]
+    except PlaybookError as problem:
+        raise fail(str(problem)) from None
+    end = _until(until)
+    config = settings.engine_config()
+    old = _run_replay(Engine(base, config), log, end, None)
+    new = _run_replay(Engine([candidate], config), log, end, None)
+    diff = compare(old.state, new.state, candidate.id)
+    if as_json:
+        sys.stdout.write(json.dumps(diff.as_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.print(render(diff), markup=False)
+    if check and not diff.empty:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
 def run(
     playbooks: PlaybooksOpt = None,
     data_dir: Annotated[Path | None, typer.Option(help="Where the database lives.")] = None,

@@ -67,6 +67,7 @@ class Incident(BaseModel):
     playbook_version: str
     key: str
     mode: str = Field(description="active or monitor (monitor: tasks are never emitted).")
+    drill: bool = Field(default=False, description="Opened by a drill, never by live signals.")
     status: IncidentStatus = IncidentStatus.OPEN
     phase: Phase = Phase.ASSESS
     severity: Severity

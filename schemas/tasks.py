@@ -88,4 +88,5 @@ class TaskEvent(BaseModel):
     severity: str
     task: Task
     escalation: int = Field(default=0, description="Escalation number, for task.escalated.")
+    drill: bool = Field(default=False, description="Part of a drill: practise, not a real crisis.")
     note: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 Millis = int
@@ -35,6 +36,7 @@ def to_millis(moment: datetime) -> Millis:
     return round(moment.timestamp() * 1000)
 
 
+@lru_cache(maxsize=65536)
 def parse_time(text: str) -> Millis:
     """An RFC 3339 timestamp with offset as epoch milliseconds."""
     moment = datetime.fromisoformat(text)
@@ -43,6 +45,7 @@ def parse_time(text: str) -> Millis:
     return to_millis(moment)
 
 
+@lru_cache(maxsize=65536)
 def format_time(ms: Millis) -> str:
     """Epoch milliseconds as RFC 3339 UTC: 2026-11-20T10:00:00Z (milliseconds only if any)."""
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)

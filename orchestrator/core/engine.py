@@ -30,6 +30,7 @@ from orchestrator.core.lifecycle import (
     check_resolution,
     open_incident,
     raise_severity,
+    remember_signals,
     resolve,
 )
 from orchestrator.core.outbox import Outbox, Output
@@ -66,6 +67,8 @@ class EngineConfig:
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     timeline_event_cap: int = 200
     sweep_every: Millis = HOUR_MS
+    dedupe_max_entries: int = 500_000
+    drill: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +266,8 @@ class Engine:
                 return
         state.counters.accepted += 1
         state.seen[dedupe_key] = at
+        if len(state.seen) > self.config.dedupe_max_entries:
+            del state.seen[next(iter(state.seen))]
         state.watermark = max(state.watermark, at)
         self._advance(state, at, out)
         if event.type == COMMAND_EVENT_TYPE:
@@ -372,8 +377,10 @@ class Engine:
         ref = f"{event.source}/{event.id}"
         if incident is None:
             if trigger is None:
+                remember_signals(state, playbook, key, event.type, ctx)
                 return
             incident = open_incident(state, playbook, key, trigger, event, at)
+            incident.drill = self.config.drill
             raise_severity(playbook, incident, hits)
             out.incident(
                 "incident.opened",
@@ -542,7 +549,7 @@ def _ms(text: str) -> Millis:
 
 
 def _joined_event(incident: Incident, at: Millis, ref: str, event_type: str) -> Output:
-    return IncidentEvent(
+    return IncidentEvent.model_construct(
         id=f"{incident.id}:joined:{ref}",
         kind="incident.joined",
         time=format_time(at),

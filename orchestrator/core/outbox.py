@@ -35,7 +35,9 @@ class Outbox:
     ) -> None:
         """Add an entry to the incident's timeline."""
         incident.timeline.append(
-            TimelineEntry(at=format_time(at), kind=kind, actor=actor, ref=ref, detail=detail)
+            TimelineEntry.model_construct(
+                at=format_time(at), kind=kind, actor=actor, ref=ref, detail=detail
+            )
         )
 
     def task(
@@ -61,7 +63,7 @@ class Outbox:
         if incident.mode == MONITOR:
             return
         self.outputs.append(
-            TaskEvent(
+            TaskEvent.model_construct(
                 id=f"{task.id}:{kind.removeprefix('task.')}{suffix}",
                 kind=kind,
                 role=target,
@@ -72,6 +74,7 @@ class Outbox:
                 task=task.model_copy(),
                 escalation=escalation,
                 note=note,
+                drill=incident.drill,
             )
         )
 
@@ -88,7 +91,7 @@ class Outbox:
         """Emit an incident event and note it on the timeline."""
         self.note(incident, at, kind, actor=actor, ref=ref, **detail)
         self.outputs.append(
-            IncidentEvent(
+            IncidentEvent.model_construct(
                 id=f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
                 kind=kind,
                 time=format_time(at),
