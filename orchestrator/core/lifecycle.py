@@ -41,6 +41,7 @@ def open_incident(
         opened_at=format_time(at),
         opened_by=f"{event.source}/{event.id}",
         last_event_at=format_time(at),
+        open_signals=state.signals.pop(playbook.id + SEP + key, []),
     )
     state.incidents[incident.id] = incident
     state.open_index[playbook.id + SEP + key] = incident.id
@@ -66,6 +67,26 @@ def apply_signals(
     playbook: Playbook, incident: Incident, event_type: str, ctx: dict[str, Any]
 ) -> bool:
     """Open or close tracked signals; True if this event touched one."""
+    return toggle_signals(playbook, incident.open_signals, event_type, ctx)
+
+
+def remember_signals(
+    state: EngineState, playbook: Playbook, key: str, event_type: str, ctx: dict[str, Any]
+) -> None:
+    """Track signals of a key with no open incident; the next incident for it inherits them."""
+    name = playbook.id + SEP + key
+    labels = state.signals.get(name, [])
+    toggle_signals(playbook, labels, event_type, ctx)
+    if labels:
+        state.signals[name] = labels
+    else:
+        state.signals.pop(name, None)
+
+
+def toggle_signals(
+    playbook: Playbook, open_signals: list[str], event_type: str, ctx: dict[str, Any]
+) -> bool:
+    """Add opened and remove closed signal labels in `open_signals`; True if one changed."""
     touched = False
     for signals in playbook.resolution.signals:
         if signals.on != event_type:
@@ -74,11 +95,11 @@ def apply_signals(
         if name is None:
             continue
         label = str(name)
-        if signals.open_when.test(ctx) and label not in incident.open_signals:
-            incident.open_signals.append(label)
+        if signals.open_when.test(ctx) and label not in open_signals:
+            open_signals.append(label)
             touched = True
-        elif signals.close_when.test(ctx) and label in incident.open_signals:
-            incident.open_signals.remove(label)
+        elif signals.close_when.test(ctx) and label in open_signals:
+            open_signals.remove(label)
             touched = True
     return touched
 

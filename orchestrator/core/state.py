@@ -44,6 +44,8 @@ class EngineState:
     task_index: dict[str, str] = field(default_factory=dict)
     timers: list[TimerEntry] = field(default_factory=list)
     quiet_due: dict[str, Millis] = field(default_factory=dict)
+    signals: dict[str, list[str]] = field(default_factory=dict)
+    """Open signals (e.g. firing alerts) per "playbook SEP key" while no incident is open."""
     commands: dict[str, CommandResult] = field(default_factory=dict)
     sequence: int = 0
     last_sweep: Millis = 0
@@ -78,6 +80,7 @@ def snapshot(state: EngineState) -> dict[str, Any]:
         "task_index": state.task_index,
         "timers": [list(t) for t in state.timers],
         "quiet_due": state.quiet_due,
+        "signals": state.signals,
         "commands": _RESULTS.dump_python(state.commands, mode="json"),
         "sequence": state.sequence,
         "last_sweep": state.last_sweep,
@@ -101,6 +104,7 @@ def restore(data: dict[str, Any]) -> EngineState:
         task_index=dict(data["task_index"]),
         timers=timers,
         quiet_due=dict(data["quiet_due"]),
+        signals={k: list(v) for k, v in data.get("signals", {}).items()},
         commands=_RESULTS.validate_python(data["commands"]),
         sequence=data["sequence"],
         last_sweep=data["last_sweep"],
