@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 NonEmpty = Field(min_length=1)
+RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+"""How an RFC 3339 timestamp starts; pydantic alone would also take epoch numbers."""
 
 
 class Event(BaseModel):
@@ -21,6 +25,14 @@ class Event(BaseModel):
     specversion: Literal["1.0"] = "1.0"
     subject: str | None = None
     data: dict[str, Any] = Field(description="Fields per event type.")
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _rfc3339_only(cls, value: object) -> object:
+        """Refuse epoch numbers and other forms that are not RFC 3339 timestamps."""
+        if isinstance(value, datetime) or (isinstance(value, str) and RFC3339_START.match(value)):
+            return value
+        raise ValueError("expected an RFC 3339 timestamp with offset, e.g. 2026-11-20T10:00:00Z")
 
 
 class EventData(BaseModel):

@@ -19,6 +19,8 @@ from schemas.playbook import EventTypeSpec, FieldTypeSpec
 DEFAULT_MAX_EVENT_BYTES = 1_048_576
 """Events larger than this are rejected (contracts section 1)."""
 MAX_REASON_INPUT = 80
+MAX_NESTING = 64
+"""Deepest JSON nesting an event may have; much deeper values cannot even be serialized again."""
 
 _FIELD_TYPES: dict[str, Any] = {
     "string": str,
@@ -73,6 +75,18 @@ def _describe(err: ValidationError, prefix: str) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
+def _nesting_exceeds(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """True when the objects and arrays of `value` nest deeper than `limit` levels."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 class EventValidator:
     """Turns raw records into Events: JSON, the envelope, then `data` against its type."""
 
@@ -103,12 +117,15 @@ class EventValidator:
             raise EventRejected(
                 f"not valid JSON: {str(err)[:MAX_REASON_INPUT] or 'nested too deeply'}"
             ) from None
-        return self.validate(obj)
+        openers = raw.count(b"{") + raw.count(b"[")
+        return self.validate(obj, check_nesting=openers > MAX_NESTING)
 
-    def validate(self, obj: Any) -> Event:
-        """The Event for an already-decoded JSON value."""
+    def validate(self, obj: Any, check_nesting: bool = True) -> Event:
+        """The Event for an already-decoded JSON value (nesting is checked unless ruled out)."""
         if not isinstance(obj, dict):
             raise EventRejected(f"an event is a JSON object, not {type(obj).__name__}")
+        if check_nesting and _nesting_exceeds(obj, MAX_NESTING):
+            raise EventRejected(f"objects and arrays nest more than {MAX_NESTING} levels deep")
         try:
             event = Event.model_validate(obj)
         except ValidationError as err:
