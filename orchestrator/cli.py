@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from orchestrator.core.clock import parse_time
 from orchestrator.core.engine import Engine
+from orchestrator.core.outbox import Output
 from orchestrator.core.playbook import Playbook
 from orchestrator.core.summary import summary
 from orchestrator.drill import DrillResult, replay_file
 from orchestrator.errors import PlaybookError
 from orchestrator.playbook import load_directory, load_playbook
 from orchestrator.settings import Settings
+from schemas.deadletter import DeadLetter
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 TICK_SECONDS = 1.0
@@ -63,25 +67,32 @@ def _until(value: str | None) -> int | None:
                    "e.g. 2026-11-20T18:00:00Z") from None
 
 
-def _run_replay(engine: Engine, log: Path, until: int | None, speed: float | None) -> DrillResult:
+def _run_replay(engine: Engine, log: Path, until: int | None, speed: float | None,
+                dead_letters: Path | None = None) -> DrillResult:
     if not log.is_file():
         raise fail(f"{log} is not a file; give the path of a JSON Lines event log")
+    with ExitStack() as stack:
+        sink = None
+        if dead_letters is not None:
+            handle = stack.enter_context(dead_letters.open("w", encoding="utf-8"))
+
+            def sink(output: Output) -> None:
+                if isinstance(output, DeadLetter):
+                    handle.write(output.model_dump_json() + "\n")
+
+        return _replay_with_progress(engine, log, until, speed, sink)
+
+
+def _replay_with_progress(engine: Engine, log: Path, until: int | None, speed: float | None,
+                          sink: Callable[[Output], None] | None) -> DrillResult:
     if not err.is_terminal:
-        return replay_file(engine, log, until=until, speed=speed)
-    columns = (*Progress.get_default_columns()[:-1], BarColumn(), DownloadColumn(),
+        return replay_file(engine, log, until=until, speed=speed, sink=sink)
+    columns = (TextColumn("replaying {task.description}"), BarColumn(), DownloadColumn(),
                TimeRemainingColumn())
-    with Progress(*columns[3:], console=err, transient=True) as bar:
-        task = bar.add_task("replay", total=log.stat().st_size)
-        return replay_file(engine, log, until=until, speed=speed,
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(log.name, total=log.stat().st_size)
+        return replay_file(engine, log, until=until, speed=speed, sink=sink,
                            progress=lambda done: bar.update(task, completed=done))
-
-
-def _write_dead_letters(result: DrillResult, path: Path | None) -> None:
-    if path is None:
-        return
-    with path.open("w", encoding="utf-8") as handle:
-        for letter in result.dead_letters:
-            handle.write(letter.model_dump_json() + "\n")
 
 
 def _write_report(result: DrillResult, path: Path | None, title: str) -> None:
@@ -106,8 +117,7 @@ def replay(
     """Replay a recorded event log as a drill, deterministically, on event time."""
     settings = Settings()
     engine = Engine(_load(playbooks, settings), settings.engine_config())
-    result = _run_replay(engine, log, _until(until), speed)
-    _write_dead_letters(result, dead_letters)
+    result = _run_replay(engine, log, _until(until), speed, dead_letters)
     _write_report(result, report, f"Drill: {log.name}")
     if as_json:
         sys.stdout.write(json.dumps(summary(result.state), indent=2, ensure_ascii=False) + "\n")
@@ -151,7 +161,7 @@ def demo(
     print_tables(summary(result.state))
     escalations = sum(t["escalations"] for i in summary(result.state)["incidents"]
                       for t in i["tasks"])
-    out.print(f"dead letters: {len(result.dead_letters)}; escalations: {escalations}")
+    out.print(f"dead letters: {result.dead_letter_count}; escalations: {escalations}")
     for letter in result.dead_letters:
         out.print(f"  line {letter.origin.offset}: {letter.reason}")
     _write_report(result, report, "Demo drill: all five shipped playbooks")
@@ -282,6 +292,25 @@ def version() -> None:
     from importlib.metadata import version as dist_version
 
     out.print(dist_version("incident-orchestrator"))
+
+
+# -- Kafka runtime: worker -------------------------------------------------------------------
+
+
+@app.command()
+def worker(
+    playbooks: PlaybooksOpt = None,
+    faust_log_level: Annotated[str, typer.Option(help="faust's own log level.")] = "warning",
+) -> None:
+    """Run a Kafka worker (ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX, ORCH_KAFKA_*)."""
+    from orchestrator.kafka.config import KafkaSettings
+    from orchestrator.kafka.worker import run_worker
+    from orchestrator.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    run_worker(KafkaSettings(), _load(playbooks, settings), settings.engine_config(),
+               faust_log_level)
 
 
 def main() -> None:

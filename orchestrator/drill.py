@@ -18,12 +18,17 @@ Progress = Callable[[int], None]
 """Told how many bytes of the log have been read so far."""
 
 
+SHOWN_DEAD_LETTERS = 100
+"""Dead letters a result keeps in memory to show; all of them go to the sink."""
+
+
 @dataclass
 class DrillResult:
-    """What a replay produced: the final state and the dead letters (other outputs are counted)."""
+    """What a replay produced: the final state, output counts, and the first dead letters."""
 
     state: EngineState
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    dead_letter_count: int = 0
     outputs: int = 0
 
 
@@ -71,7 +76,9 @@ def _collect(result: DrillResult, outputs: list[Output],
     result.outputs += len(outputs)
     for output in outputs:
         if isinstance(output, DeadLetter):
-            result.dead_letters.append(output)
+            result.dead_letter_count += 1
+            if len(result.dead_letters) < SHOWN_DEAD_LETTERS:
+                result.dead_letters.append(output)
         if sink is not None:
             sink(output)
 
