@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -169,18 +169,22 @@ def _wait_until_ready(admin: Any, topics: list[str]) -> None:
 
 
 def ensure_topics(
-    bootstrap: str, names: TopicNames, partitions: int = 3, replication: int = 1
+    bootstrap: str,
+    names: TopicNames,
+    partitions: int = 3,
+    replication: int = 1,
+    overrides: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Create the topics of `names` that do not exist yet; return the names it created.
 
+    `overrides` gives some topics (by full name) another partition count than `partitions`.
     Idempotent: existing topics, including ones another process creates meanwhile, are left
     as they are (check their partition counts with `describe_topics`). Returns once the new
     topics have a leader for every partition, so they can be written to at once.
     """
-    if partitions < 1 or replication < 1:
-        raise ValueError(
-            f"partitions and replication must be >= 1, got {partitions}, {replication}"
-        )
+    counts = {name: (overrides or {}).get(name, partitions) for name in names.all()}
+    if min(counts.values()) < 1 or replication < 1:
+        raise ValueError(f"partitions and replication must be >= 1, got {counts}, {replication}")
     with _admin(bootstrap) as admin:
         existing = set(admin.list_topics())
         created: list[str] = []
@@ -188,7 +192,7 @@ def ensure_topics(
             if name in existing:
                 continue
             try:
-                admin.create_topics([NewTopic(name, partitions, replication)])
+                admin.create_topics([NewTopic(name, counts[name], replication)])
             except TopicAlreadyExistsError:
                 continue
             created.append(name)

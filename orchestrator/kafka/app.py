@@ -1,0 +1,324 @@
+"""The faust app around the core: an intake agent, an incident agent and a wall-clock timer.
+
+    events.raw --intake--> incidents.keyed --+
+                                             +--incident agent--> tasks.<role>, incidents,
+    commands (API acks, timer ticks) --------+                    deadletter
+
+Both agents run with concurrency=1 and are idempotent: each table entry records the last offset
+it applied per input partition, so records redelivered after a crash or a rebalance publish
+nothing twice unless the crash fell between publishing and storing (then consumers dedupe by
+the outputs' deterministic ids). Outputs are acknowledged by the broker before the state that
+produced them is stored, so nothing is lost. Timers only read tables: they publish ticks that
+the partition's owner applies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import faust
+import mode
+import structlog
+from aiokafka.errors import KafkaError
+
+from orchestrator.core.clock import Millis
+from orchestrator.core.engine import Engine, EngineConfig
+from orchestrator.core.intake import dead_letter
+from orchestrator.core.playbook import Playbook
+from orchestrator.kafka.codec import (
+    BROADCAST_KEY,
+    CONTROL_HEADER,
+    CONTROL_TICK,
+    Record,
+    ShardMessage,
+    decode_control_tick,
+    decode_shard_message,
+    encode_tick,
+    header,
+    incident_record,
+    output_record,
+)
+from orchestrator.kafka.config import KafkaSettings
+from orchestrator.kafka.intake import (
+    Intake,
+    IntakeCounters,
+    counters_key,
+    seen_prefix,
+    stale_seen,
+)
+from orchestrator.kafka.shards import apply, partition_for, position, stored_next_due
+from orchestrator.kafka.topics import TopicNames
+from schemas.deadletter import DeadLetter, Origin
+
+log = structlog.get_logger("orchestrator.kafka")
+
+ErrorPolicy = Callable[[Exception, bytes, Origin], DeadLetter]
+"""Decides what becomes of a record whose processing raised: the dead letter to publish."""
+RETICK_AFTER_S = 10.0
+"""A due shard is ticked again if its timer is still due this long after the last tick."""
+
+
+def dead_letter_on_error(error: Exception, raw: bytes, origin: Origin) -> DeadLetter:
+    """The default policy: dead-letter the record with the error as reason, and go on."""
+    reason = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
+    return dead_letter(raw, f"could not be processed: {reason}", origin)
+
+
+def wall_clock() -> Millis:
+    """Milliseconds since the epoch, from the system clock (for the timer only)."""
+    return time.time_ns() // 1_000_000
+
+
+def _origin(message: Any) -> Origin:
+    return Origin(
+        kind="kafka", name=message.topic, partition=message.partition, offset=message.offset
+    )
+
+
+class Pipeline:
+    """The agents' work, bound to one faust app, one engine and one set of topics."""
+
+    def __init__(
+        self,
+        app: Any,
+        engine: Engine,
+        names: TopicNames,
+        settings: KafkaSettings,
+        on_error: ErrorPolicy = dead_letter_on_error,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.names = names
+        self.partitions = settings.kafka_partitions
+        self.raw_partitions = settings.kafka_raw_partitions
+        self.on_error = on_error
+        self.intake = Intake(engine, names, self.partitions)
+        self.intake_table = app.Table("intake", partitions=self.raw_partitions, **_RAW)
+        self.shard_table = app.Table("shards", partitions=self.partitions, **_RAW)
+        self._due: dict[bytes, tuple[int, Millis | None]] = {}
+        self._ticked: dict[bytes, tuple[Millis, float]] = {}
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    async def publish(self, records: list[Record]) -> None:
+        """Produce `records` and wait until the broker has acknowledged every one."""
+        pending = [
+            await self.app.producer.send(
+                r.topic, r.key, r.value, r.partition, None, list(r.headers) or None
+            )
+            for r in records
+        ]
+        for future in pending:
+            await future
+
+    async def guarded(self, work: Callable[[Any], Any], event: Any) -> None:
+        """Run `work` on a record; an error dead-letters the record (per policy) unless it is
+        the broker's: those stop the worker, so that the record is processed again."""
+        try:
+            await work(event)
+        except (KafkaError, faust.exceptions.ProducerSendError):
+            raise
+        except Exception as error:  # the injected policy decides; the stream goes on
+            origin = _origin(event.message)
+            log.exception(
+                "record.failed", topic=origin.name, partition=origin.partition, offset=origin.offset
+            )
+            letter = self.on_error(error, event.value or b"", origin)
+            await self.publish([output_record(letter, self.names)])
+
+    # -- intake -------------------------------------------------------------------------------
+
+    async def on_raw(self, event: Any) -> None:
+        """One record of events.raw: validate, dedupe, route to shards (or a control tick)."""
+        message = event.message
+        key = counters_key(message.partition)
+        counters = IntakeCounters.load(self.intake_table.get(key))
+        if message.offset <= counters.offset:
+            log.info(
+                "intake.skipped_redelivery", partition=message.partition, offset=message.offset
+            )
+            return
+        if header(message.headers, CONTROL_HEADER) == CONTROL_TICK:
+            await self._broadcast_tick(event.value or b"")
+        else:
+            await self._admit(event.value or b"", _origin(message), counters)
+        counters.offset = message.offset
+        self.intake_table[key] = counters.dump()
+
+    async def _admit(self, raw: bytes, origin: Origin, counters: IntakeCounters) -> None:
+        verdict = self.intake.judge(raw, origin, self.intake_table.get)
+        records = list(verdict.forwards)
+        if verdict.dead_letter is not None:
+            records.append(output_record(verdict.dead_letter, self.names))
+        await self.publish(records)
+        if verdict.seen is not None:
+            self.intake_table[verdict.seen[0]] = verdict.seen[1].dump()
+        counters.count(verdict.status)
+        if verdict.event_time is not None:
+            counters.watermark = max(counters.watermark, verdict.event_time)
+            assert origin.partition is not None
+            self._sweep(origin.partition, counters)
+
+    def _sweep(self, partition: int, counters: IntakeCounters) -> None:
+        """Forget dedupe entries past the horizon, on the engine's own schedule."""
+        if counters.watermark - counters.last_sweep < self.engine.config.sweep_every:
+            return
+        counters.last_sweep = counters.watermark
+        prefix = seen_prefix(partition)
+        entries = [(k, v) for k, v in list(self.intake_table.items()) if k.startswith(prefix)]
+        for key in stale_seen(entries, counters.watermark - self.engine.config.dedupe_horizon):
+            del self.intake_table[key]
+
+    async def _broadcast_tick(self, raw: bytes) -> None:
+        now = decode_control_tick(raw)
+        value = encode_tick(now, broadcast=True)
+        await self.publish(
+            [
+                Record(self.names.incidents_keyed, BROADCAST_KEY, value, partition=p)
+                for p in range(self.partitions)
+            ]
+        )
+
+    # -- incidents ----------------------------------------------------------------------------
+
+    async def on_shard_input(self, event: Any) -> None:
+        """One record of incidents.keyed or commands: apply it to its shard (or all, for a
+        broadcast tick) and publish what the engine emits."""
+        message = event.message
+        shard = bytes(event.key or b"").decode("utf-8")
+        decoded = decode_shard_message(event.value, shard)
+        keys = (
+            self._local_shards(message.partition) if decoded.broadcast else [shard.encode("utf-8")]
+        )
+        where = position(message.topic, message.partition)
+        for key in keys:
+            await self._apply(key, decoded, where, message.offset)
+
+    async def _apply(self, key: bytes, decoded: ShardMessage, where: str, offset: int) -> None:
+        applied = apply(self.engine, self.shard_table.get(key), decoded, where, offset)
+        if applied is None:
+            log.info("shard.skipped_redelivery", input=where, offset=offset)
+            return
+        records = [output_record(o, self.names) for o in applied.outputs]
+        records += [incident_record(i, self.names) for i in applied.changed]
+        await self.publish(records)
+        self.shard_table[key] = applied.value
+
+    def _local_shards(self, partition: int) -> list[bytes]:
+        keys = [bytes(k) for k in list(self.shard_table.keys())]
+        return sorted(k for k in keys if partition_for(k, self.partitions) == partition)
+
+    # -- timers -------------------------------------------------------------------------------
+
+    async def tick_due_shards(self, *_app: Any) -> None:
+        """Publish a tick for each shard this worker owns whose earliest timer is due."""
+        now = wall_clock()
+        owned = {
+            tp.partition
+            for tp in self.app.assignor.assigned_actives()
+            if tp.topic == self.names.incidents_keyed
+        }
+        ticks = []
+        for key, raw in list(self.shard_table.items()):
+            partition = partition_for(key, self.partitions)
+            due = self._next_due(key, raw)
+            if partition in owned and due is not None and due <= now and self._may_tick(key, due):
+                value = encode_tick(now)
+                ticks.append(Record(self.names.commands, key, value, partition=partition))
+        await self.publish(ticks)
+
+    def _next_due(self, key: bytes, raw: bytes) -> Millis | None:
+        cached = self._due.get(key)
+        if cached is not None and cached[0] == hash(raw):
+            return cached[1]
+        due = stored_next_due(raw)
+        self._due[key] = (hash(raw), due)
+        return due
+
+    def _may_tick(self, key: bytes, due: Millis) -> bool:
+        last = self._ticked.get(key)
+        if last is not None and last[0] == due and time.monotonic() - last[1] < RETICK_AFTER_S:
+            return False
+        self._ticked[key] = (due, time.monotonic())
+        return True
+
+
+_RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "default": None}
+"""Tables of raw bytes (faust picks the raw codec for bytes): keys read back as written."""
+
+
+def _brokers(bootstrap: str) -> list[str]:
+    return [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()]
+
+
+def build_app(
+    settings: KafkaSettings,
+    playbooks: list[Playbook],
+    names: TopicNames,
+    engine_config: EngineConfig | None = None,
+    on_error: ErrorPolicy = dead_letter_on_error,
+) -> Any:
+    """A faust app running the core over the topics of `names`; start it with a faust Worker."""
+    app = faust.App(
+        settings.app_id,
+        broker=_brokers(settings.kafka_bootstrap_servers),
+        store=settings.kafka_store,
+        datadir=str(settings.kafka_data_dir),
+        topic_partitions=settings.kafka_partitions,
+        topic_replication_factor=settings.kafka_replication,
+        table_standby_replicas=settings.kafka_standby_replicas,
+        key_serializer="raw",
+        value_serializer="raw",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.kafka_session_timeout,
+        broker_heartbeat_interval=settings.kafka_heartbeat_interval,
+        broker_rebalance_timeout=settings.kafka_rebalance_timeout,
+        broker_commit_interval=settings.kafka_commit_interval,
+        consumer_group_instance_id=settings.kafka_group_instance_id,
+        agent_supervisor=mode.CrashingSupervisor,
+        web_enabled=False,
+    )
+    pipeline = Pipeline(app, Engine(playbooks, engine_config), names, settings, on_error)
+    _wire(app, pipeline, settings)
+    return app
+
+
+def _topic(app: Any, *names: str, partitions: int) -> Any:
+    return app.topic(
+        *names,
+        partitions=partitions,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def _wire(app: Any, pipeline: Pipeline, settings: KafkaSettings) -> None:
+    names = pipeline.names
+    raw = _topic(app, names.events_raw, partitions=settings.kafka_raw_partitions)
+    inputs = _topic(
+        app, names.incidents_keyed, names.commands, partitions=settings.kafka_partitions
+    )
+
+    async def intake(stream: Any) -> None:
+        async for event in stream.events():
+            await pipeline.guarded(pipeline.on_raw, event)
+
+    async def incidents(stream: Any) -> None:
+        async for event in stream.events():
+            await pipeline.guarded(pipeline.on_shard_input, event)
+
+    app.agent(raw, name="intake", concurrency=1)(intake)
+    app.agent(inputs, name="incidents", concurrency=1)(incidents)
+    if settings.kafka_timer_interval > 0:
+        app.timer(settings.kafka_timer_interval, name="escalation_timer")(pipeline.tick_due_shards)
+
+    async def rebalanced(sender: Any, **_kwargs: Any) -> None:
+        actives = sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives())
+        log.info("worker.rebalanced", app_id=app.conf.id, actives=actives)
+
+    app.on_rebalance_complete.connect(rebalanced)

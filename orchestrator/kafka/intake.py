@@ -1,0 +1,167 @@
+"""Intake on Kafka: a raw record -> a dead letter, a duplicate, or events keyed by shard.
+
+The intake agent keeps, per partition of events.raw, one table entry with its counters and
+the last offset it applied, and one entry per (source, id) it accepted (the dedupe key of
+contracts section 1) holding the event time and the offset that first brought it. Both live
+in one table, so their changelog records go to one partition in order: when the counters say
+an offset was applied, its dedupe entry is stored too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from orchestrator.core.clock import Millis, to_millis
+from orchestrator.core.engine import Engine
+from orchestrator.core.intake import dead_letter
+from orchestrator.core.state import SEP
+from orchestrator.errors import EventRejected
+from orchestrator.kafka.codec import Record, encode_event
+from orchestrator.kafka.shards import UNROUTED, partition_for, shard_of
+from orchestrator.kafka.topics import TopicNames
+from schemas.commands import COMMAND_EVENT_TYPE
+from schemas.deadletter import DeadLetter, Origin
+from schemas.events import Event
+
+IntakeStatus = Literal["accepted", "rejected", "duplicate"]
+IncidentShard = Callable[[str], str | None]
+"""Finds the shard of an incident id (None when unknown)."""
+_COUNTERS, _SEEN = b"counters", b"seen"
+_SEP = SEP.encode()
+
+
+@dataclass
+class IntakeCounters:
+    """One events.raw partition's accounting: read = accepted + rejected + duplicates."""
+
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    offset: int = -1
+    """The last offset applied: a redelivered record at or below it is skipped."""
+    watermark: Millis = 0
+    last_sweep: Millis = 0
+
+    def count(self, status: IntakeStatus) -> None:
+        """Account for one record."""
+        self.read += 1
+        if status == "accepted":
+            self.accepted += 1
+        elif status == "rejected":
+            self.rejected += 1
+        else:
+            self.duplicates += 1
+
+    def dump(self) -> bytes:
+        """The table value."""
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def load(cls, raw: bytes | None) -> IntakeCounters:
+        """Counters from a table value (zero when there is none)."""
+        return cls(**json.loads(raw)) if raw else cls()
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A dedupe entry: when the event happened and which offset first brought it."""
+
+    time: Millis
+    offset: int
+
+    def dump(self) -> bytes:
+        """The table value."""
+        return json.dumps([self.time, self.offset]).encode()
+
+    @classmethod
+    def load(cls, raw: bytes) -> Seen:
+        """A dedupe entry from its table value."""
+        time, offset = json.loads(raw)
+        return cls(int(time), int(offset))
+
+
+def counters_key(partition: int) -> bytes:
+    """The table key of a partition's counters."""
+    return _COUNTERS + _SEP + str(partition).encode()
+
+
+def seen_prefix(partition: int) -> bytes:
+    """The start of every dedupe key of a partition."""
+    return _SEEN + _SEP + str(partition).encode() + _SEP
+
+
+def seen_key(partition: int, event: Event) -> bytes:
+    """The table key of an event's dedupe entry."""
+    return seen_prefix(partition) + f"{event.source}{SEP}{event.id}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What intake does with one raw record."""
+
+    status: IntakeStatus
+    forwards: list[Record] = field(default_factory=list)
+    dead_letter: DeadLetter | None = None
+    seen: tuple[bytes, Seen] | None = None
+    event_time: Millis | None = None
+
+
+class Intake:
+    """Validates raw records, dedupes them and routes accepted ones to their shards."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        names: TopicNames,
+        partitions: int,
+        incident_shard: IncidentShard | None = None,
+    ) -> None:
+        self.engine = engine
+        self.names = names
+        self.partitions = partitions
+        self.incident_shard = incident_shard or (lambda _incident: None)
+
+    def judge(self, raw: bytes, origin: Origin, lookup: Callable[[bytes], bytes | None]) -> Verdict:
+        """The verdict on `raw` (at `origin`); `lookup` reads the intake table."""
+        try:
+            event = self.engine.validator.parse(raw)
+        except EventRejected as err:
+            return Verdict("rejected", dead_letter=dead_letter(raw, err.reason, origin))
+        assert origin.partition is not None
+        assert origin.offset is not None
+        key = seen_key(origin.partition, event)
+        stored = lookup(key)
+        if stored is not None and Seen.load(stored).offset != origin.offset:
+            return Verdict("duplicate")
+        at = to_millis(event.time)
+        return Verdict(
+            "accepted", self.forwards(event), seen=(key, Seen(at, origin.offset)), event_time=at
+        )
+
+    def shards(self, event: Event) -> list[str]:
+        """The shards an accepted event goes to (a command goes to its incident's shard)."""
+        if event.type != COMMAND_EVENT_TYPE:
+            return self.engine.route(event)
+        data = event.data
+        if data.get("playbook") and data.get("key") is not None:
+            return [shard_of(str(data["playbook"]), str(data["key"]))]
+        target = data.get("incident_id") or str(data.get("task_id") or "").split(".", 1)[0]
+        return [self.incident_shard(target) or UNROUTED]
+
+    def forwards(self, event: Event) -> list[Record]:
+        """One record per shard of `event` on incidents.keyed, keyed by the shard."""
+        value = encode_event(event)
+        topic = self.names.incidents_keyed
+        return [
+            Record(topic, s.encode(), value, partition=partition_for(s.encode(), self.partitions))
+            for s in self.shards(event)
+        ]
+
+
+def stale_seen(entries: list[tuple[bytes, bytes]], cutoff: Millis) -> list[bytes]:
+    """The dedupe keys among `entries` whose event time is older than `cutoff`."""
+    return [key for key, value in entries if Seen.load(value).time < cutoff]
