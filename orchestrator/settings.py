@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     allowed_lateness: str = "5m"
     late_policy: Literal["process", "dead_letter"] = "process"
-    dedupe_horizon: str = "24h"
+    dedupe_horizon: str = "7d"
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
     snapshot_every: int = Field(default=1000, ge=1, description="Inputs between snapshots.")
     sqlite_synchronous: Literal["full", "normal"] = "full"

@@ -62,7 +62,7 @@ class EngineConfig:
 
     allowed_lateness: Millis = 5 * MINUTE_MS
     late_policy: LatePolicy = "process"
-    dedupe_horizon: Millis = DAY_MS
+    dedupe_horizon: Millis = 7 * DAY_MS
     max_future_skew: Millis = 7 * DAY_MS
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     timeline_event_cap: int = 200
@@ -245,6 +245,17 @@ class Engine:
                 event,
                 f"event time {format_time(at)} is {ahead} ahead of the "
                 "newest event; check the sender's clock",
+                out,
+                raw,
+                origin,
+            )
+            return
+        if state.watermark - at > self.config.dedupe_horizon:
+            self._reject(
+                state,
+                event,
+                f"event time {format_time(at)} is older than the dedupe "
+                "horizon; it may have been seen already, so it is not processed again",
                 out,
                 raw,
                 origin,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, Literal, NoReturn
 
@@ -30,6 +31,13 @@ _FIELD_TYPES: dict[str, Any] = {
     "object": dict[str, Any],
     "array": list[Any],
 }
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} is too large")
+    return value
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -106,7 +114,7 @@ class EventValidator:
         if len(raw) > self.max_bytes:
             raise EventRejected(f"event is {len(raw)} bytes; the limit is {self.max_bytes}")
         try:
-            obj = json.loads(raw, parse_constant=_reject_constant)
+            obj = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         except UnicodeDecodeError as err:
             raise EventRejected(f"not UTF-8 text: {err.reason} at byte {err.start}") from None
         except json.JSONDecodeError as err:

@@ -97,11 +97,12 @@ def assign(
         ack_due = _deadline(incident, task_def.ack, at)
         task.ack_due_at = format_time(ack_due)
         if task_def.ladder:
-            state.push_timer(ack_due + task_def.ladder[0][0], ACK_TIMER, incident.id, task.name, 0)
+            first = max(ack_due + task_def.ladder[0][0], at)  # never before the assignment
+            state.push_timer(first, ACK_TIMER, incident.id, task.name, 0)
     if task_def.complete is not None:
         due = _deadline(incident, task_def.complete, at)
         task.complete_due_at = format_time(due)
-        state.push_timer(due, DUE_TIMER, incident.id, task.name)
+        state.push_timer(max(due, at), DUE_TIMER, incident.id, task.name)
     out.task("task.assigned", incident, task, at)
 
 
