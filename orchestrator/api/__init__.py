@@ -1,5 +1,6 @@
-"""The HTTP API: event intake, incident and task reads, and (later) the agent API."""
+"""The HTTP API: event intake, incidents, the agent API (tasks, commands, feeds), metrics."""
 
-from orchestrator.api.app import create_app
+from orchestrator.api.app import app_from_settings, create_app
+from orchestrator.api.config import ApiSettings
 
-__all__ = ["create_app"]
+__all__ = ["ApiSettings", "app_from_settings", "create_app"]

@@ -1,54 +1,126 @@
-"""The FastAPI application of the embedded runtime."""
+"""The FastAPI application: intake, incidents, tasks and their commands, feeds, health, metrics.
 
-from __future__ import annotations
-
-from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-
-from orchestrator.api.intake import intake_router
-from orchestrator.api.problems import ProblemError, problem
-from orchestrator.core.summary import incident_summary
-from orchestrator.runtime.embedded import EmbeddedRuntime
-from schemas.incidents import Incident
+It works over any `Runtime` (the embedded one today; the Kafka one serves the same app).
+"""
 
 
-def create_app(runtime: EmbeddedRuntime) -> FastAPI:
-    """The HTTP API over an embedded runtime."""
-    app = FastAPI(title="Incident response orchestrator", version="0.1.0")
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-    @app.exception_handler(ProblemError)
-    async def on_problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem(exc.status_code, exc.title, str(exc.detail), **exc.extra)
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.responses import Response
 
-    app.include_router(intake_router(runtime))
+from orchestrator.api.config import DEFAULT_MAX_WRITE_BYTES, ApiSettings
+from orchestrator.api.feed import feed_router
+from orchestrator.api.handlers import install_handlers
+from orchestrator.api.incidents import incidents_router
+from orchestrator.api.intake import MAX_BATCH_BYTES, intake_router
+from orchestrator.api.limits import BodyLimitMiddleware
+from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
+from orchestrator.api.models import problem_responses
+from orchestrator.api.openapi import install_openapi
+from orchestrator.api.security import Guard, Reader, require_ingest
+from orchestrator.api.tasks import tasks_router
+from orchestrator.auth import AuthConfig
+from orchestrator.runtime.base import Runtime
 
-    @app.get("/healthz", tags=["health"])
+log = structlog.get_logger("orchestrator.api")
+TITLE = "Incident response orchestrator"
+VERSION = "0.1.0"
+DESCRIPTION = """Event intake, incidents, and the agent API responders and role agents use.
+
+Reads need a responder's bearer token (when responders are configured); commands always do, and
+a responder acts only on tasks of their roles (`incident_commander` on all). Intake needs the
+ingest token when ORCH_INGEST_TOKEN is set. Writes answer 202 with the command id when the
+engine accepts the command and 409 with its reason when it rejects it; send `Idempotency-Key`
+to make retries safe. Errors are `application/problem+json`.
+"""
+INTAKE_PATHS = ("/events", "/webhooks/alertmanager")
+
+
+def create_app(
+    runtime: Runtime,
+    auth: AuthConfig | None = None,
+    *,
+    cors_origins: Sequence[str] = (),
+    max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
+) -> FastAPI:
+    """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
+    open and commands are refused (401). CORS stays off unless origins are given."""
+    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
+    app.state.guard = Guard(auth or AuthConfig())
+    install_handlers(app)
+    app.include_router(intake_router(runtime), dependencies=[Depends(require_ingest)],
+                       responses={200: {"description": "A duplicate, or a batch's results"},
+                                  **problem_responses(401, 413, 422)})
+    app.include_router(incidents_router(runtime))
+    app.include_router(_reads_router(runtime))
+    app.include_router(tasks_router(runtime))
+    app.include_router(feed_router(runtime))
+    _health(app, runtime)
+    _metrics(app, runtime)
+    app.add_middleware(BodyLimitMiddleware, default=max_write_bytes,
+                       limits=dict.fromkeys(INTAKE_PATHS, MAX_BATCH_BYTES))
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
+                                          "Last-Event-ID"])
+    install_openapi(app)
+    return app
+
+
+def _reads_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/summary", tags=["incidents"], summary="The contract summary (as replay --json)",
+                responses=problem_responses(401))
+    def get_summary(_who: Reader) -> dict[str, Any]:
+        return runtime.summary()
+
+    @router.get("/dead-letters", tags=["intake"], summary="Rejected records, oldest first",
+                responses=problem_responses(401, 422))
+    def dead_letters(_who: Reader,
+                     limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> list[dict[str, Any]]:
+        return [d.model_dump(mode="json") for d in runtime.dead_letters(limit)]
+
+    return router
+
+
+def _health(app: FastAPI, runtime: Runtime) -> None:
+    @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], summary="The runtime answers")
     def readyz() -> dict[str, Any]:
         return {"status": "ready", "incidents": len(runtime.incidents())}
 
-    @app.get("/summary", tags=["incidents"], summary="The contract summary (as replay --json)")
-    def get_summary() -> dict[str, Any]:
-        return runtime.summary()
 
-    @app.get("/incidents", tags=["incidents"])
-    def list_incidents() -> list[dict[str, Any]]:
-        return [incident_summary(i) for i in runtime.incidents()]
+def _metrics(app: FastAPI, runtime: Runtime) -> None:
+    registry = CollectorRegistry()
+    registry.register(RuntimeCollector(runtime))
+    app.add_middleware(LatencyMiddleware, histogram=latency_histogram(registry))
 
-    @app.get("/incidents/{incident_id}", tags=["incidents"], response_model=Incident)
-    def get_incident(incident_id: str) -> Incident:
-        found = runtime.incident(incident_id)
-        if found is None:
-            raise ProblemError(404, "No such incident", f"no incident {incident_id}")
-        return found
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics",
+             response_class=Response,
+             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}},
+                              "description": "Prometheus text format"},
+                        **problem_responses(401)})
+    def metrics(_who: Reader) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/dead-letters", tags=["intake"])
-    def dead_letters(limit: int = 100) -> list[dict[str, Any]]:
-        return [d.model_dump(mode="json") for d in runtime.dead_letters(limit)]
 
-    return app
+def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
+    """The app as `orchestrator run` serves it: auth, CORS and limits from ORCH_* settings."""
+    auth = settings.auth()
+    if not auth.enforced:
+        log.warning("no responders configured: reads are open and commands are refused; "
+                    "set ORCH_RESPONDERS_FILE or ORCH_RESPONDERS")
+    if auth.ingest_sha256 is None:
+        log.warning("no ingest token configured: intake is open; set ORCH_INGEST_TOKEN")
+    return create_app(runtime, auth, cors_origins=settings.cors_origins,
+                      max_write_bytes=settings.max_write_bytes)

@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 
 from orchestrator.adapters.alertmanager import AlertmanagerPayloadError, alertmanager_events
 from orchestrator.api.problems import ProblemError, problem
-from orchestrator.runtime.base import IntakeResult
-from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.runtime.base import IntakeResult, Runtime
 from schemas.deadletter import Origin
 
 MAX_BATCH_BYTES = 10 * 1_048_576
@@ -65,7 +64,7 @@ def answer(results: list[IntakeResult], batch: bool) -> JSONResponse:
                         else 200)
 
 
-def intake_router(runtime: EmbeddedRuntime, max_body: int = MAX_BATCH_BYTES) -> APIRouter:
+def intake_router(runtime: Runtime, max_body: int = MAX_BATCH_BYTES) -> APIRouter:
     """Routes that take events in."""
     router = APIRouter(tags=["intake"])
 

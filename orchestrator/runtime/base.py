@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
+from orchestrator.core.clock import Millis
+from orchestrator.core.playbook import Role
+from orchestrator.errors import OrchestratorError
 from schemas.commands import Command, CommandResult
-from schemas.deadletter import Origin
+from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
 from schemas.tasks import Task
 
@@ -22,8 +26,58 @@ class IntakeResult:
     dead_letter_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One published output (task or incident event), in publication order."""
+
+    seq: int
+    id: str
+    kind: str
+    role: str | None
+    incident_id: str | None
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A client's retry key, scoped to who sent it, with a fingerprint of what it asked for."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    """A command and the engine's verdict; `replayed` when an earlier request answered it."""
+
+    command: Command
+    result: CommandResult
+    replayed: bool = False
+
+
+class IdempotencyKeyReused(OrchestratorError):
+    """An Idempotency-Key came back with a different request; the client must use a new key."""
+
+    def __init__(self, scope: str, key: str) -> None:
+        self.scope = scope
+        self.key = key
+        super().__init__(
+            f"Idempotency-Key {key!r} of {scope} was first used for a different request; "
+            "send a new key for a new request"
+        )
+
+
 class Runtime(Protocol):
     """Takes events and commands in durably, and answers questions about incidents and tasks."""
+
+    def now(self) -> Millis:
+        """The runtime's clock: the time it stamps on commands."""
+        ...
+
+    def roles(self) -> Mapping[str, Role]:
+        """Every role the loaded playbooks know, by name."""
+        ...
 
     def submit(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
         """Persist and process raw records; each gets a result once it is durable."""
@@ -31,6 +85,14 @@ class Runtime(Protocol):
 
     def command(self, command: Command) -> CommandResult:
         """Persist and apply a responder command; the engine decides conflicts."""
+        ...
+
+    def command_once(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
+        """Like `command`, unless `key` was seen: then the first command and its verdict.
+
+        The key is stored with the command, durably and atomically; a key seen before with a
+        different fingerprint raises IdempotencyKeyReused.
+        """
         ...
 
     def incidents(self) -> list[Incident]:
@@ -43,4 +105,20 @@ class Runtime(Protocol):
 
     def task(self, task_id: str) -> Task | None:
         """One task, or None."""
+        ...
+
+    def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
+        """Tasks of every incident, filtered by role and status."""
+        ...
+
+    def summary(self) -> dict[str, Any]:
+        """The contract summary (as `replay --json`), with command counts."""
+        ...
+
+    def dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
+        """Dead-letter records, oldest first."""
+        ...
+
+    def outbox_after(self, seq: int, role: str | None = None, wait: float = 0.0) -> list[OutboxRow]:
+        """Published outputs after `seq` (a role's task events, if given); waits up to `wait` s."""
         ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,17 @@ import structlog
 from orchestrator.core.clock import Millis
 from orchestrator.core.engine import CommandInput, Engine, Input, RawRecord, Tick
 from orchestrator.core.outbox import Output
+from orchestrator.core.playbook import Role
 from orchestrator.core.state import EngineState, restore, snapshot
 from orchestrator.core.summary import summary
-from orchestrator.runtime.base import IntakeResult
-from orchestrator.runtime.store import OutboxRow, StoredInput, Store, Synchronous
+from orchestrator.runtime.base import (
+    CommandOutcome,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    IntakeResult,
+    OutboxRow,
+)
+from orchestrator.runtime.store import Store, StoredInput, Synchronous
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
@@ -33,7 +40,8 @@ DB_FILE = "orchestrator.db"
 
 
 def wall_clock() -> Millis:
-    """Milliseconds since the epoch, from the system clock (the adapter's business, not the core's)."""
+    """Milliseconds since the epoch, from the system clock (the adapter's business, not the
+    core's)."""
     return time.time_ns() // 1_000_000
 
 
@@ -141,6 +149,31 @@ class EmbeddedRuntime:
             )
         return next(o for o in outputs if isinstance(o, CommandResult))
 
+    def command_once(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
+        """Apply `command` and remember `key` with it, in one transaction; or answer as before."""
+        body = command.model_dump_json().encode()
+        with self.lock:
+            first = self.store.keyed_command(key.scope, key.key)
+            if first is not None:
+                return self._replayed(key, *first)
+
+            def work() -> list[Output]:
+                outputs = self._apply("command", body, None, lambda _s: CommandInput(command),
+                                      self.clock())
+                self.store.remember_key(key, command)
+                return outputs
+
+            outputs = self._transaction(work)
+        verdict = next(o for o in outputs if isinstance(o, CommandResult))
+        return CommandOutcome(command, verdict)
+
+    def _replayed(self, key: IdempotencyKey, fingerprint: str, first: Command) -> CommandOutcome:
+        if fingerprint != key.fingerprint:
+            raise IdempotencyKeyReused(key.scope, key.key)
+        verdict = self.state.commands.get(first.id) or self.store.command_result(first.id)
+        assert verdict is not None, f"command {first.id} has a key but no verdict"
+        return CommandOutcome(first, verdict, replayed=True)
+
     def tick(self) -> int:
         """Fire due timers at the wall clock's time; returns how many outputs that produced."""
         now = self.clock()
@@ -148,10 +181,22 @@ class EmbeddedRuntime:
             timers = self.state.timers
             if not timers or timers[0][0] > max(now, self.state.clock):
                 return 0
-            outputs = self._transaction(lambda: self._apply("tick", b"", None, lambda _s: Tick(), now))
+            outputs = self._transaction(
+                lambda: self._apply("tick", b"", None, lambda _s: Tick(), now))
         return len(outputs)
 
     # -- reads ---------------------------------------------------------------------------------
+
+    def now(self) -> Millis:
+        """The runtime's clock (the wall clock unless a test gave another)."""
+        return self.clock()
+
+    def roles(self) -> Mapping[str, Role]:
+        """Every role the loaded playbooks know, by name."""
+        found: dict[str, Role] = {}
+        for playbook in self.engine.playbooks.values():
+            found.update(playbook.roles)
+        return dict(sorted(found.items()))
 
     def summary(self) -> dict[str, Any]:
         """The contract summary of everything so far."""

@@ -2,7 +2,8 @@
 
 Tables: `inputs` (append-only log of every record and command, with the `now` it was applied
 at), `snapshots` (engine state every N inputs), `outbox` (task and incident events for the agent
-layer), `dead_letters`, `command_results`. An input and everything it caused are written in one
+layer), `dead_letters`, `command_results`, `idempotency_keys` (a client's retry key -> the
+command it first sent). An input and everything it caused are written in one
 transaction, so an input is durable before any output of it is visible.
 """
 
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orchestrator.core.outbox import Output
-from schemas.commands import CommandResult
+from orchestrator.runtime.base import IdempotencyKey
+from orchestrator.runtime.base import OutboxRow as OutboxRow  # re-exported: it used to live here
+from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter
 from schemas.incidents import IncidentEvent
 from schemas.tasks import TaskEvent
@@ -37,6 +40,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS command_results (
     command_id TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    command TEXT NOT NULL, PRIMARY KEY (scope, key));
 """
 
 
@@ -49,18 +55,6 @@ class StoredInput:
     now: int
     origin: str | None
     body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """One published output, in publication order."""
-
-    seq: int
-    id: str
-    kind: str
-    role: str | None
-    incident_id: str | None
-    body: dict[str, Any]
 
 
 class Store:
@@ -132,7 +126,8 @@ class Store:
 
     def latest_snapshot(self) -> tuple[int, dict[str, Any]] | None:
         """The newest snapshot and the input it covers, if any."""
-        row = self.db.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self.db.execute(
+            "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row[0]), json.loads(row[1])) if row else None
 
     def inputs_after(self, seq: int) -> Iterator[StoredInput]:
@@ -172,3 +167,18 @@ class Store:
             "SELECT body FROM command_results WHERE command_id = ?", (command_id,)
         ).fetchone()
         return CommandResult.model_validate_json(row[0]) if row else None
+
+    def remember_key(self, key: IdempotencyKey, command: Command) -> None:
+        """Record that `key` was answered by `command` (in the command's transaction)."""
+        self.db.execute(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, command) VALUES (?, ?, ?, ?)",
+            (key.scope, key.key, key.fingerprint, command.model_dump_json()),
+        )
+
+    def keyed_command(self, scope: str, key: str) -> tuple[str, Command] | None:
+        """The fingerprint and command first sent with (`scope`, `key`), if any."""
+        row = self.db.execute(
+            "SELECT fingerprint, command FROM idempotency_keys WHERE scope = ? AND key = ?",
+            (scope, key),
+        ).fetchone()
+        return (row[0], Command.model_validate_json(row[1])) if row else None

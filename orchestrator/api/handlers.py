@@ -1,0 +1,74 @@
+"""Every error the API answers is problem+json: routing, validation, auth and conflicts alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from orchestrator.api.problems import ProblemError, problem
+from orchestrator.runtime.base import IdempotencyKeyReused
+
+log = structlog.get_logger("orchestrator.api")
+_TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+           406: "Not acceptable", 413: "Request too large", 415: "Unsupported media type"}
+
+
+async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    """A ProblemError as it was raised, headers (e.g. WWW-Authenticate) included."""
+    assert isinstance(exc, ProblemError)
+    response = problem(exc.status_code, exc.title, str(exc.detail), **exc.extra)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (unknown path, wrong method) as problem+json."""
+    assert isinstance(exc, HTTPException)
+    title = _TITLES.get(exc.status_code, "Error")
+    response = problem(exc.status_code, title, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def on_invalid(_request: Request, exc: Exception) -> JSONResponse:
+    """422 with every validation error, each with where it is and what is wrong."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [_error(e) for e in exc.errors()]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"])
+    return problem(422, "Invalid request", f"{where}: {first['msg']}", errors=errors)
+
+
+def _error(error: dict[str, Any]) -> dict[str, Any]:
+    fields = {"loc": error.get("loc", []), "msg": error.get("msg", ""),
+              "type": error.get("type", "")}
+    encoded: dict[str, Any] = jsonable_encoder(fields)
+    return encoded
+
+
+async def on_key_reused(_request: Request, exc: Exception) -> JSONResponse:
+    """An Idempotency-Key sent again with a different request: 422, pick a new key."""
+    assert isinstance(exc, IdempotencyKeyReused)
+    return problem(422, "Idempotency-Key reused", str(exc))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: log it with the route (never the headers) and answer a bare 500 problem."""
+    log.error("request failed", method=request.method, path=request.url.path,
+              exc_info=(type(exc), exc, exc.__traceback__))
+    return problem(500, "Internal error", "the server failed; the error has been logged")
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Answer every error of `app` as problem+json."""
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(IdempotencyKeyReused, on_key_reused)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,104 @@
+"""Who is calling: bearer tokens checked against the configured responders and intake's token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from orchestrator.api.problems import ProblemError
+from orchestrator.auth import INCIDENT_COMMANDER, AuthConfig, Responder
+
+RESPONDER_SCHEME = HTTPBearer(
+    auto_error=False, scheme_name="responder",
+    description="A responder's token (ORCH_RESPONDERS_FILE / ORCH_RESPONDERS).",
+)
+INGEST_SCHEME = HTTPBearer(
+    auto_error=False, scheme_name="ingest",
+    description="The intake token (ORCH_INGEST_TOKEN), when one is configured.",
+)
+Credentials = HTTPAuthorizationCredentials | None
+ANONYMOUS = Responder("anonymous", frozenset(), token_sha256="")
+"""The reader when no responders are configured (reads are open then; commands are not)."""
+
+
+def unauthorized(detail: str) -> ProblemError:
+    """A 401 problem that tells the client how to authenticate."""
+    error = ProblemError(401, "Unauthorized", detail)
+    error.headers = {"WWW-Authenticate": 'Bearer realm="orchestrator"'}
+    return error
+
+
+def forbidden(responder: Responder, action: str, role: str | None = None) -> ProblemError:
+    """A 403 problem naming who tried what, and which roles they have."""
+    roles = ", ".join(sorted(responder.roles)) or "none"
+    needed = ""
+    if role is not None:
+        needed = f" (needs role {role})" if role == INCIDENT_COMMANDER else (
+            f" (needs role {role} or {INCIDENT_COMMANDER})")
+    return ProblemError(403, "Forbidden",
+                        f"{responder.name} (roles: {roles}) may not {action}{needed}")
+
+
+class Guard:
+    """FastAPI dependencies that authenticate a request; one per app, over its AuthConfig."""
+
+    def __init__(self, auth: AuthConfig) -> None:
+        self.auth = auth
+
+    def _known(self, credentials: Credentials) -> Responder:
+        if credentials is None:
+            raise unauthorized("send Authorization: Bearer <your responder token>")
+        responder = self.auth.responder(credentials.credentials)
+        if responder is None:
+            raise unauthorized("the bearer token belongs to no configured responder")
+        return responder
+
+    def reader(self, credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]) -> Responder:
+        """Any configured responder (or anyone, when no responders are configured)."""
+        if not self.auth.enforced:
+            return ANONYMOUS
+        return self._known(credentials)
+
+    def actor(self, credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]) -> Responder:
+        """A configured responder: commands are always recorded with who sent them."""
+        if not self.auth.enforced:
+            raise unauthorized("no responders are configured; set ORCH_RESPONDERS_FILE or "
+                               "ORCH_RESPONDERS to send commands")
+        return self._known(credentials)
+
+    def ingest(self, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]) -> None:
+        """The intake token, when one is configured."""
+        token = credentials.credentials if credentials is not None else None
+        if not self.auth.ingest_allowed(token):
+            raise unauthorized("intake needs Authorization: Bearer <the ingest token>")
+
+
+
+def _guard(request: Request) -> Guard:
+    guard = request.app.state.guard
+    assert isinstance(guard, Guard), "create_app sets app.state.guard"
+    return guard
+
+
+def _reader(request: Request,
+            credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]) -> Responder:
+    return _guard(request).reader(credentials)
+
+
+def _actor(request: Request,
+           credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]) -> Responder:
+    return _guard(request).actor(credentials)
+
+
+def require_ingest(request: Request,
+                   credentials: Annotated[Credentials, Security(INGEST_SCHEME)]) -> None:
+    """Dependency: the intake token, when one is configured."""
+    _guard(request).ingest(credentials)
+
+
+Reader = Annotated[Responder, Depends(_reader)]
+"""A route parameter: the responder reading (any valid token; anyone when none configured)."""
+Actor = Annotated[Responder, Depends(_actor)]
+"""A route parameter: the responder sending a command (always a configured responder)."""

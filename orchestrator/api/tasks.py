@@ -1,0 +1,126 @@
+"""Roles and their tasks: read them, and act on them (ack, start, complete, fail, comment)."""
+
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query
+from fastapi.responses import JSONResponse
+
+from orchestrator.api.commands import IdempotencyKeyHeader, build, issue
+from orchestrator.api.models import (
+    CommandReceipt,
+    CommentBody,
+    CompleteBody,
+    FailBody,
+    RoleView,
+    TaskView,
+    problem_responses,
+)
+from orchestrator.api.problems import ProblemError
+from orchestrator.api.security import Actor, Reader, forbidden
+from orchestrator.auth import Responder
+from orchestrator.runtime.base import Runtime
+from schemas.commands import CommandKind
+from schemas.incidents import Incident, TimelineEntry
+from schemas.tasks import Task, TaskStatus
+
+ROLE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+RoleName = Annotated[str, Path(pattern=ROLE_PATTERN, description="A role, e.g. ops or pr.")]
+TaskId = Annotated[str, Path(min_length=1, max_length=300, description="A task id.")]
+Route = Callable[..., JSONResponse]
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 422)
+READ_ERRORS = problem_responses(401, 404, 422)
+
+
+def known_role(runtime: Runtime, role: str) -> str:
+    """`role` if the loaded playbooks know it; else a 404 that lists the roles."""
+    if role not in runtime.roles():
+        names = ", ".join(runtime.roles())
+        raise ProblemError(404, "No such role", f"no role {role!r}; roles are: {names}")
+    return role
+
+
+def existing_task(runtime: Runtime, task_id: str) -> Task:
+    """The task, or a 404 problem."""
+    task = runtime.task(task_id)
+    if task is None:
+        raise ProblemError(404, "No such task", f"no task {task_id}")
+    return task
+
+
+def task_view(task: Task, incident: Incident) -> TaskView:
+    """The task with its incident's context and the timeline entries about it."""
+    history = [e for e in incident.timeline if _about(e, task.id)]
+    return TaskView(**task.model_dump(), playbook=incident.playbook, incident_key=incident.key,
+                    severity=incident.severity, incident_status=incident.status, history=history)
+
+
+def _about(entry: TimelineEntry, task_id: str) -> bool:
+    return entry.ref == task_id or entry.detail.get("task") == task_id
+
+
+def tasks_router(runtime: Runtime) -> APIRouter:
+    """Read routes for roles and tasks, and the task commands."""
+    router = APIRouter(tags=["tasks"])
+
+    @router.get("/roles", summary="Roles the loaded playbooks know", responses=READ_ERRORS)
+    def list_roles(_who: Reader) -> list[RoleView]:
+        return [RoleView(name=r.name, title=r.title, escalates_to=r.escalates_to)
+                for r in runtime.roles().values()]
+
+    @router.get("/roles/{role}/tasks", summary="A role's tasks", responses=READ_ERRORS)
+    def role_tasks(role: RoleName, _who: Reader,
+                   status: Annotated[TaskStatus | None, Query()] = None) -> list[Task]:
+        known_role(runtime, role)
+        return runtime.tasks(role, status.value if status else None)
+
+    @router.get("/tasks/{task_id}", summary="A task, its incident's context and its history",
+                responses=READ_ERRORS)
+    def get_task(task_id: TaskId, _who: Reader) -> TaskView:
+        task = existing_task(runtime, task_id)
+        incident = runtime.incident(task.incident_id)
+        if incident is None:
+            raise ProblemError(404, "No such task", f"no task {task_id}")
+        return task_view(task, incident)
+
+    _task_commands(router, runtime)
+    return router
+
+
+def _task_commands(router: APIRouter, runtime: Runtime) -> None:
+
+    def act(kind: CommandKind, task_id: str, who: Responder, key: str | None,
+            note: str | None = None) -> JSONResponse:
+        task = existing_task(runtime, task_id)
+        if not who.may_act_on(task.role):
+            raise forbidden(who, f"{kind} task {task_id} of role {task.role}", task.role)
+        command = build(runtime, who, kind, task_id=task_id, note=note)
+        return issue(runtime, command, key, task.incident_id)
+
+    def write(path: str, summary: str) -> Callable[[Route], Route]:
+        return router.post(path, status_code=202, response_model=CommandReceipt,
+                           summary=summary, responses=WRITE_ERRORS)
+
+    @write("/tasks/{task_id}/ack", "Acknowledge a task: you own it now")
+    def ack(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
+        return act("ack", task_id, who, key)
+
+    @write("/tasks/{task_id}/start", "Start work on a task (acknowledges it if needed)")
+    def start(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
+        return act("start", task_id, who, key)
+
+    @write("/tasks/{task_id}/complete", "Complete a task, with outcome notes")
+    def complete(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None,
+                 body: Annotated[CompleteBody | None, Body()] = None) -> JSONResponse:
+        return act("complete", task_id, who, key, body.outcome if body else None)
+
+    @write("/tasks/{task_id}/fail", "Fail a task, with the reason")
+    def fail(task_id: TaskId, body: FailBody, who: Actor,
+             key: IdempotencyKeyHeader = None) -> JSONResponse:
+        return act("fail", task_id, who, key, body.reason)
+
+    @write("/tasks/{task_id}/comment", "Comment on a task (lands on the incident timeline)")
+    def comment(task_id: TaskId, body: CommentBody, who: Actor,
+                key: IdempotencyKeyHeader = None) -> JSONResponse:
+        return act("comment", task_id, who, key, body.text)

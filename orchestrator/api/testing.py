@@ -1,0 +1,89 @@
+"""A real `orchestrator run` on a free local port, for tests that need a socket (and for drills).
+
+    with serve(tmp_path, env={"ORCH_RESPONDERS_FILE": str(path)}) as server:
+        httpx.get(server.url + "/healthz")
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server: its base URL, its process and where its log goes."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        """Everything the server wrote to stderr/stdout so far."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Return once `url`/healthz answers 200; AssertionError if the process dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode} before it was up")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == httpx.codes.OK:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"the server did not answer {url}/healthz within {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it does not exit in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def serve(data_dir: Path, env: Mapping[str, str] | None = None,
+          playbooks: Path | None = None) -> Iterator[Server]:
+    """`python -m orchestrator run` on a free port with `env` added; stopped on exit."""
+    port, log = free_port(), data_dir / "server.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "orchestrator", "run", "--data-dir", str(data_dir / "db"),
+            "--port", str(port)]
+    if playbooks is not None:
+        args += ["--playbooks", str(playbooks)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=sink,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, START_TIMEOUT)
+        yield Server(url, process, log)
+    finally:
+        stop(process)
