@@ -188,10 +188,19 @@ class Expression:
             return False
 
 
+def _unescape(body: str, column: int | None) -> str:
+    """Decode the backslash escapes of a double-quoted string, keeping non-ASCII text intact."""
+    try:
+        return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except UnicodeDecodeError as err:
+        raise ExpressionError(f"bad escape in string: {err.reason}", column) from None
+
+
 class _Compiler(Transformer[Token, Evaluator]):
     def __init__(self) -> None:
         super().__init__()
         self.paths: set[str] = set()
+        self.columns: dict[str, int | None] = {}
 
     def number(self, items: list[Token]) -> Evaluator:
         text = str(items[0])
@@ -202,7 +211,7 @@ class _Compiler(Transformer[Token, Evaluator]):
 
     def string(self, items: list[Token]) -> Evaluator:
         raw = str(items[0])
-        text = raw[1:-1].encode("utf-8").decode("unicode_escape") if raw[0] == '"' else raw[1:-1]
+        text = _unescape(raw[1:-1], items[0].column) if raw[0] == '"' else raw[1:-1]
         return lambda _ctx: text
 
     def true(self, _items: list[Any]) -> Evaluator:
@@ -220,6 +229,7 @@ class _Compiler(Transformer[Token, Evaluator]):
             if str(token).startswith("__"):
                 raise ExpressionError(f"field names may not start with '__': {token}", token.column)
         self.paths.add(".".join(parts))
+        self.columns.setdefault(parts[0], items[0].column)
         if len(parts) == 2:
             first, second = parts
 
@@ -334,6 +344,7 @@ def compile_expression(source: str, allowed_roots: frozenset[str] | None = None)
         if unknown:
             allowed = ", ".join(sorted(allowed_roots))
             raise ExpressionError(
-                f"unknown name {unknown[0]!r}; fields start with one of: {allowed}"
+                f"unknown name {unknown[0]!r}; fields start with one of: {allowed}",
+                compiler.columns.get(unknown[0]),
             )
     return Expression(source, roots, frozenset(compiler.paths), evaluate)

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from orchestrator.core.clock import DAY_MS, Millis, parse_duration
+from orchestrator.core.clock import DAY_MS, Millis, format_duration, parse_duration
 from orchestrator.core.expr import Expression, compile_expression
 from orchestrator.core.playbook import (
     EVENT_ROOTS,
@@ -102,10 +102,15 @@ class _Checker:
             return None
 
     def duration(self, text: str, path: DocPath) -> Millis:
+        """A deadline, escalation step or quiet period: not a window, so not limited by it."""
+        return parse_duration(text)
+
+    def window_span(self, text: str, path: DocPath) -> Millis:
+        """A window's length, which may not exceed the configured maximum."""
         millis = parse_duration(text)
         if millis > self.options.max_window:
-            limit = self.options.max_window // DAY_MS
-            self.add(path, f"{text} is longer than the {limit}d maximum window; use a shorter one")
+            limit = format_duration(self.options.max_window)
+            self.add(path, f"{text} is longer than the {limit} maximum window; use a shorter one")
         return millis
 
 
@@ -135,10 +140,38 @@ def _known_prefix(doc: Document, detail: ErrorDetails) -> DocPath:
         if candidate in doc.lines:
             path.append(part)
             continue
+        if _is_union_tag(doc, tuple(path), part):
+            continue
         if detail["type"] in {"missing", "extra_forbidden"} and part == detail["loc"][-1]:
             path.append(part)
         break
     return tuple(path)
+
+
+def _is_union_tag(doc: Document, path: DocPath, part: str | int) -> bool:
+    """pydantic names the member of a tagged union (a window's `kind`) in an error's location."""
+    node = doc.data
+    for step in path:
+        if isinstance(node, dict) and isinstance(step, str):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+        else:
+            return False
+    return isinstance(node, dict) and node.get("kind") == part
+
+
+DURATION_FIELDS = frozenset(
+    {"within", "over", "after", "quiet_for", "ack_within", "complete_within"}
+)
+"""Fields of the playbook format that hold a Duration (or a deadline that may be one)."""
+DURATION_ADVICE = "expected a duration with a unit (s, m, h, d or w), e.g. 15m; got {!r}"
+
+
+def _is_bare_number_duration(detail: ErrorDetails) -> bool:
+    got = detail.get("input")
+    number = isinstance(got, int | float) and not isinstance(got, bool)
+    return number and any(part in DURATION_FIELDS for part in detail["loc"][-2:])
 
 
 def _message(details: list[ErrorDetails]) -> str:
@@ -151,9 +184,10 @@ def _message(details: list[ErrorDetails]) -> str:
         found = by_type["string_pattern_mismatch"]
         pattern = str((found.get("ctx") or {}).get("pattern", ""))
         if "(s|m|h|d|w)" in pattern:
-            got = found["input"]
-            return f"expected a duration with a unit (s, m, h, d or w), e.g. 15m; got {got!r}"
+            return DURATION_ADVICE.format(found["input"])
         return f"{found['input']!r} does not have the expected form ({pattern})"
+    if "string_type" in by_type and _is_bare_number_duration(by_type["string_type"]):
+        return DURATION_ADVICE.format(by_type["string_type"]["input"])
     if "union_tag_invalid" in by_type:
         return str(by_type["union_tag_invalid"]["msg"])
     first = details[0]
@@ -185,18 +219,18 @@ def _window(checker: _Checker, raw: spec.WindowSpec | None, path: DocPath) -> Wi
     if isinstance(raw, spec.SamplesWindow):
         return SamplesWindow(
             raw.at_least,
-            checker.duration(raw.within, (*wpath, "within")),
+            checker.window_span(raw.within, (*wpath, "within")),
             tuple(raw.value.split(".")),
             raw.op,
             raw.threshold,
         )
     if isinstance(raw, spec.CountWindow):
-        return CountWindow(raw.at_least, checker.duration(raw.within, (*wpath, "within")))
+        return CountWindow(raw.at_least, checker.window_span(raw.within, (*wpath, "within")))
     if isinstance(raw, spec.AggregateWindow):
         return AggregateWindow(
             raw.fn,
             tuple(raw.value.split(".")),
-            checker.duration(raw.within, (*wpath, "within")),
+            checker.window_span(raw.within, (*wpath, "within")),
             raw.op,
             raw.threshold,
             raw.min_samples,
@@ -204,7 +238,7 @@ def _window(checker: _Checker, raw: spec.WindowSpec | None, path: DocPath) -> Wi
     if isinstance(raw, spec.BaselineWindow):
         return BaselineWindow(
             tuple(raw.value.split(".")),
-            checker.duration(raw.over, (*wpath, "over")),
+            checker.window_span(raw.over, (*wpath, "over")),
             raw.min_samples,
             raw.ratio.op,
             raw.ratio.threshold,
@@ -310,7 +344,9 @@ def _check_graph(checker: _Checker, tasks: list[TaskDef], review: TaskDef | None
     for i, name in enumerate(names):
         if name in names[:i]:
             checker.add(("tasks", i), f"duplicate task name {name!r}")
-    known = {t.name: t for t in tasks}
+    known: dict[str, TaskDef] = {}
+    for task in tasks:
+        known.setdefault(task.name, task)  # a duplicate name keeps its first task
     for i, task in enumerate(tasks):
         for dep in task.depends_on:
             if dep not in known:

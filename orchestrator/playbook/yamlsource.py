@@ -55,7 +55,9 @@ class _Builder:
         self.loader = yaml.SafeLoader("")
 
     def problem(self, node: yaml.Node, path: Path, message: str) -> None:
-        dotted = ".".join(str(p) for p in path)
+        dotted = "".join(  # tasks[0].title, as the loader writes field paths
+            f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path)
+        )
         self.problems.append(Problem(self.file, node.start_mark.line + 1, dotted, message))
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
@@ -113,14 +115,31 @@ class _NoAliasComposer(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _unreadable(file: str, text: str | bytes, err: yaml.reader.ReaderError) -> Problem:
+    """Bytes that are not UTF-8, or a control character: its line and what to do."""
+    if isinstance(text, bytes) and err.encoding != "unicode":  # a decoding error counts bytes
+        line = text[: err.position].count(b"\n") + 1
+    else:
+        decoded = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        line = decoded[: err.position].count("\n") + 1
+    message = (
+        f"unreadable character #x{err.character:04x} ({err.reason}); "
+        "save the file as UTF-8 text without control characters"
+    )
+    return Problem(file, line, "", message)
+
+
 def read_yaml(text: str | bytes, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse one YAML document; returns the document (or None) and the problems found."""
-    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    size = len(text.encode("utf-8", "replace") if isinstance(text, str) else text)
     if size > MAX_FILE_BYTES:
         return None, [
             Problem(file, None, "", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
         ]
-    loader = _NoAliasComposer(text)
+    try:
+        loader = _NoAliasComposer(text)  # decodes and checks the whole text
+    except yaml.reader.ReaderError as err:
+        return None, [_unreadable(file, text, err)]
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
