@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,11 +123,22 @@ def produce_log(
     every partition of events.raw, which intake turns into a tick at that time for every shard
     (after the shard's events), as `replay --until` does.
     """
+    return produce_lines(bootstrap, names, _lines(path), speed, until)
+
+
+def produce_lines(
+    bootstrap: str,
+    names: TopicNames,
+    lines: Iterable[bytes],
+    speed: float | None = None,
+    until: Millis | None = None,
+) -> Produced:
+    """Produce raw records (one event each, keyed by source + id) into events.raw, in order."""
     pacer = Pacer(speed) if speed else None
     sent = 0
     with _producer(bootstrap) as producer:
         partitions = _partitions(producer, names.events_raw)
-        for raw in _lines(path):
+        for raw in lines:
             if pacer is not None:
                 pacer.wait_for(_event_time(raw))
             producer.send(names.events_raw, key=record_key(raw), value=raw)

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,3 +171,15 @@ def topic_prefix(kafka_bootstrap: str, request: pytest.FixtureRequest) -> Iterat
             admin.delete_topics(leftovers)
     finally:
         admin.close()
+
+
+@pytest.fixture
+def workers(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Iterator[Any]:
+    """Starts `orchestrator worker` processes for this test's prefix; stops them all after."""
+    from kafka_harness import Workers
+
+    started = Workers(kafka_bootstrap, topic_prefix, tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()

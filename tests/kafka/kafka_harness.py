@@ -1,0 +1,194 @@
+"""Helpers for the Kafka runtime's tests: real worker processes, topic reads, core expectations.
+
+Workers are `python -m orchestrator worker` subprocesses with their own data directory and
+short group timeouts; they are stopped by pid (SIGTERM, SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.core.clock import Millis
+from orchestrator.core.engine import Engine
+from orchestrator.core.outbox import Output
+from orchestrator.core.replay import replay_lines
+from orchestrator.core.state import EngineState
+from orchestrator.kafka.config import KafkaSettings
+from orchestrator.kafka.readmodel import read_topic
+from orchestrator.kafka.topics import TopicNames
+from orchestrator.playbook import load_directory
+from orchestrator.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGN_TIMEOUT_S = 60.0
+STOP_GRACE_S = 20.0
+POLL_S = 0.2
+# Short group timeouts, so that a dead worker's partitions move within seconds.
+FAST_GROUP = {
+    "ORCH_KAFKA_SESSION_TIMEOUT": "6",
+    "ORCH_KAFKA_HEARTBEAT_INTERVAL": "1",
+    "ORCH_KAFKA_REBALANCE_TIMEOUT": "10",
+    "ORCH_KAFKA_COMMIT_INTERVAL": "0.5",
+}
+
+
+def playbooks() -> list[Any]:
+    """The shipped playbooks."""
+    return load_directory(Settings().playbooks)
+
+
+def names_for(prefix: str) -> TopicNames:
+    """The topics a worker with this prefix uses."""
+    return KafkaSettings(topic_prefix=prefix).topic_names(playbooks())
+
+
+def lines(events: Iterable[dict[str, Any] | bytes]) -> list[bytes]:
+    """Events as raw records (dicts as compact JSON, bytes as they are)."""
+    return [e if isinstance(e, bytes) else json.dumps(e).encode() for e in events]
+
+
+@dataclass
+class WorkerProcess:
+    """One `orchestrator worker` subprocess and its log file (JSON lines on stderr)."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self.process.pid
+
+    def log_events(self, event: str) -> list[dict[str, Any]]:
+        """The worker's structured log entries named `event`."""
+        found = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if f'"event": "{event}"' in line:
+                found.append(json.loads(line[line.index("{") :]))
+        return found
+
+    def wait_rebalanced(self, count: int = 1, timeout_s: float = ASSIGN_TIMEOUT_S) -> None:
+        """Wait until the worker has finished `count` rebalances (and recovered its tables)."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.log_events("worker.rebalanced")) < count:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker {self.name} exited: {self.tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"worker {self.name} not assigned in {timeout_s}s: {self.tail()}"
+                )
+            time.sleep(POLL_S)
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        """Send `sig` and wait for the exit (SIGKILL after a grace period); the exit code."""
+        if self.process.poll() is None:
+            os.kill(self.pid, sig)
+            try:
+                self.process.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+    def tail(self, lines_: int = 30) -> str:
+        """The end of the worker's log, for failure messages."""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines_:])
+
+
+@dataclass
+class Workers:
+    """Starts workers for one test's namespace; stops whatever is left at the end."""
+
+    bootstrap: str
+    prefix: str
+    directory: Path
+    started: list[WorkerProcess] = field(default_factory=list)
+
+    def start(self, name: str, **env: str) -> WorkerProcess:
+        """Start a worker process named `name` (its own data dir); `env` adds ORCH_* vars."""
+        data_dir = self.directory / name
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.directory / f"{name}.log"
+        environment = {
+            **os.environ,
+            "ORCH_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "ORCH_TOPIC_PREFIX": self.prefix,
+            "ORCH_KAFKA_DATA_DIR": str(data_dir),
+            "ORCH_KAFKA_TIMER_INTERVAL": "0",
+            "ORCH_LOG_FORMAT": "json",
+            **FAST_GROUP,
+            **env,
+        }
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator", "worker"],
+                cwd=REPO,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        worker = WorkerProcess(name, process, log_path)
+        self.started.append(worker)
+        return worker
+
+    def stop_all(self) -> None:
+        """Stop every worker still running (SIGTERM, then SIGKILL)."""
+        for worker in self.started:
+            worker.stop()
+
+
+def wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(POLL_S)
+
+
+def records(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of `topic` so far."""
+    return list(read_topic(bootstrap, topic))
+
+
+def values(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    """Every record value of `topic` so far, as JSON."""
+    return [json.loads(r.value) for r in read_topic(bootstrap, topic)]
+
+
+@dataclass
+class CoreRun:
+    """What the core engine alone makes of the same records (the expectation)."""
+
+    state: EngineState
+    outputs: list[Output]
+
+    def task_events(self, role: str) -> list[dict[str, Any]]:
+        """The task events for `role`, as JSON."""
+        return [
+            o.model_dump(mode="json")
+            for o in self.outputs
+            if getattr(o, "role", None) == role and hasattr(o, "task")
+        ]
+
+
+def core_run(raw: list[bytes], until: Millis | None = None) -> CoreRun:
+    """Replay `raw` through the core engine in-process, collecting every output."""
+    outputs: list[Output] = []
+    engine = Engine(playbooks(), Settings().engine_config())
+    state = replay_lines(engine, raw, until=until, sink=outputs.append)
+    return CoreRun(state, outputs)
