@@ -79,7 +79,8 @@ def issue(runtime: Runtime, command: Command, key: str | None,
         outcome = runtime.command_once(command, scoped)
     result = outcome.result
     log.info("command", command_id=outcome.command.id, kind=command.kind, actor=command.actor,
-             task_id=command.task_id, incident_id=result.incident_id, accepted=result.accepted,
+             task_id=command.task_id, incident_id=result.incident_id or incident_id,
+             accepted=result.accepted,
              reason=result.reason, replayed=outcome.replayed)
     return answer(outcome, incident_id)
 

@@ -1,0 +1,66 @@
+"""The role feed in-process: server-sent task events from the outbox, resumable by seq."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from apikit import Api, bearer
+
+
+def _events(text: str) -> list[dict[str, Any]]:
+    """Parse an event-stream body into its events (id, event, data)."""
+    found = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "data" in fields:
+            found.append({"id": int(fields["id"]), "event": fields["event"],
+                          "data": json.loads(fields["data"])})
+    return found
+
+
+def test_backlog_of_one_role_in_order(api: Api) -> None:
+    """follow=false sends the role's task events so far, in outbox order, and ends."""
+    first, second = api.fresh_task("ops"), api.fresh_task("ops")
+    api.fresh_task("logistics")
+    response = api.client.get("/roles/ops/feed?follow=false", headers=bearer("ops"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = _events(response.text)
+    assert [e["data"]["task"]["id"] for e in events] == [first.id, second.id]
+    assert {e["event"] for e in events} == {"task.assigned"}
+    assert {e["data"]["role"] for e in events} == {"ops"}
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+
+
+def test_resume_after_last_event_id_or_after(api: Api) -> None:
+    """Last-Event-ID (or ?after=) resumes right after that seq: nothing twice, nothing lost."""
+    api.fresh_task("ops")
+    seen = _events(api.client.get("/roles/ops/feed?follow=false", headers=bearer("ops")).text)
+    newer = api.fresh_task("ops")
+    headers = {**bearer("ops"), "Last-Event-ID": str(seen[-1]["id"])}
+    resumed = _events(api.client.get("/roles/ops/feed?follow=false", headers=headers).text)
+    assert [e["data"]["task"]["id"] for e in resumed] == [newer.id]
+    by_query = api.client.get(f"/roles/ops/feed?follow=false&after={seen[-1]['id']}",
+                              headers=bearer("ops"))
+    assert _events(by_query.text) == resumed
+
+
+def test_feed_carries_commands_of_the_role(api: Api) -> None:
+    """An ack through the API shows up on the role's feed as task.acknowledged with its actor."""
+    task = api.fresh_task("logistics")
+    api.client.post(f"/tasks/{task.id}/ack", headers=bearer("logistics"))
+    events = _events(api.client.get("/roles/logistics/feed?follow=false",
+                                    headers=bearer("logistics")).text)
+    assert [e["event"] for e in events][-1] == "task.acknowledged"
+    assert events[-1]["data"]["task"]["acknowledged_by"] == "logistics"
+
+
+def test_feed_errors(api: Api) -> None:
+    """Unknown role 404, no token 401, a negative seq 422: all problem+json."""
+    assert api.client.get("/roles/astronaut/feed?follow=false",
+                          headers=bearer("ops")).status_code == 404
+    assert api.client.get("/roles/ops/feed?follow=false").status_code == 401
+    invalid = api.client.get("/roles/ops/feed?follow=false&after=-1", headers=bearer("ops"))
+    assert invalid.status_code == 422
+    assert invalid.headers["content-type"].startswith("application/problem+json")
