@@ -184,8 +184,13 @@ def playbooks_test(
     """Run playbook fixtures (event sequences with expected incidents, tasks, escalations)."""
     from orchestrator.playbook.fixtures import run_directory
 
+    from orchestrator.playbook.fixtures import FixtureError
+
     _load(directory, Settings())
-    results = run_directory(directory, fixtures or directory / "tests")
+    try:
+        results = run_directory(directory, fixtures or directory / "tests")
+    except FixtureError as problem:
+        raise fail(str(problem)) from None
     failed = [r for r in results if not r.passed]
     for r in results:
         mark = "[green]pass[/]" if r.passed else "[red]FAIL[/]"
@@ -258,7 +263,7 @@ def run(
 
     import uvicorn
 
-    from orchestrator.api import create_app
+    from orchestrator.api import ApiSettings, app_from_settings
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
@@ -278,12 +283,27 @@ def run(
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
     try:
-        uvicorn.run(create_app(runtime), host=settings.host, port=settings.port,
+        uvicorn.run(app_from_settings(runtime, ApiSettings()), host=settings.host,
+                    port=settings.port,
                     log_level="warning", access_log=False)
     finally:
         stop.set()
         thread.join()
         runtime.close()
+
+
+@app.command()
+def agent(
+    role: Annotated[str, typer.Argument(help="ops, pr, legal or logistics.")],
+    api: Annotated[str, typer.Option(help="The orchestrator's API URL.")] = "http://127.0.0.1:8080",
+    token: Annotated[str, typer.Option(envvar="ORCH_AGENT_TOKEN", show_default=False,
+                                       help="The agent's responder token.")] = "",
+    table: Annotated[Path | None, typer.Option(help="Own table, not the shipped one.")] = None,
+) -> None:
+    """Run a role agent: follow ROLE's feed and add role-specific help to its new tasks."""
+    from agents.cli import run_agent
+
+    raise typer.Exit(run_agent(role, api, token, table, err))
 
 
 @app.command()

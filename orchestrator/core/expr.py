@@ -85,11 +85,17 @@ def _num(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False  # true is not 1, false is not 0
+    return bool(a == b)
+
+
 def _compare(op: str, a: Any, b: Any) -> bool:
     if op == "==":
-        return bool(a == b)
+        return _equal(a, b)
     if op == "!=":
-        return bool(a != b)
+        return not _equal(a, b)
     if not ((_num(a) and _num(b)) or (isinstance(a, str) and isinstance(b, str))):
         return False
     if op == "<":

@@ -64,7 +64,10 @@ def attach(
         attached_at=format_time(at),
     )
     if task_def.complete is not None and task_def.complete.since == "opened":
-        task.complete_due_at = format_time(_deadline(incident, task_def.complete, at))
+        due = _deadline(incident, task_def.complete, at)
+        task.complete_due_at = format_time(due)
+        # runs while the task still waits on dependencies: a regulator's clock does not wait
+        state.push_timer(max(due, at), DUE_TIMER, incident.id, task.name)
     incident.tasks.append(task)
     state.task_index[task.id] = incident.id
     out.note(incident, at, "task.attached", ref=task.id, task=task.name, role=task.role)
@@ -99,7 +102,7 @@ def assign(
         if task_def.ladder:
             first = max(ack_due + task_def.ladder[0][0], at)  # never before the assignment
             state.push_timer(first, ACK_TIMER, incident.id, task.name, 0)
-    if task_def.complete is not None:
+    if task_def.complete is not None and task_def.complete.since == "assigned":
         due = _deadline(incident, task_def.complete, at)
         task.complete_due_at = format_time(due)
         state.push_timer(max(due, at), DUE_TIMER, incident.id, task.name)

@@ -158,7 +158,7 @@ def test_until_advances_the_clock_so_timers_fire(tmp_path: Path, shipped: list[P
     expect = """
         incidents: [{key: checkout, tasks: {triage: {escalations: 1}}}]
         escalations: 1
-        task_events: [{kind: task.escalated, task: triage, role: ops}]
+        task_events: [{kind: task.escalated, task: triage, role: incident_commander}]
     """
     path = one_case(tmp_path, f"- {CRITICAL}", expect, until="2026-11-20T10:06:00Z")
     assert only(run_fixture_file(shipped, path)).passed

@@ -64,3 +64,27 @@ def test_escalation_of_a_past_due_deadline_is_not_dated_before_the_assignment() 
     (assigned,) = [e for e in drill.task_events("task.assigned") if e.task.name == "notify"]
     assert parse_time(escalated.time) >= parse_time(assigned.time)
     assert escalated.time == "2026-11-20T12:00:00Z"
+
+
+def test_booleans_are_not_numbers_in_conditions() -> None:
+    """`true == 1` is false, as `true < 2` and `true + 1` already are: no bool/number mixing."""
+    from orchestrator.core.expr import compile_expression
+
+    ctx = {"data": {"pii": True, "count": 1}}
+    assert not compile_expression("data.pii == 1").test(ctx)
+    assert compile_expression("data.pii != 1").test(ctx)
+    assert compile_expression("data.pii == true and data.count == 1").test(ctx)
+
+
+def test_a_since_opened_deadline_runs_while_the_task_waits_on_dependencies() -> None:
+    """notify_regulator is overdue 72 h after opening even if legal never finished assessing."""
+    drill = Drill.of(load_directory("playbooks"))
+    drill.feed(event("security.alert", "2026-11-20T10:00:00Z", kind="exfiltration", asset="crm",
+                     records_exposed=10, pii=True))
+    drill.until("2026-11-23T09:59:59Z")
+    assert not drill.task("data_breach", "crm", "notify_regulator").overdue
+    drill.until("2026-11-23T10:00:00Z")
+    task = drill.task("data_breach", "crm", "notify_regulator")
+    assert task.status.value == "pending" and task.overdue
+    (overdue,) = [e for e in drill.task_events("task.overdue") if e.task.name == "notify_regulator"]
+    assert overdue.time == "2026-11-23T10:00:00Z"
