@@ -28,8 +28,12 @@ from schemas.deadletter import DeadLetter
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 TICK_SECONDS = 1.0
 
-app = typer.Typer(help="Event-driven incident response orchestrator.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Event-driven incident response orchestrator.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 playbooks_app = typer.Typer(help="Validate, test and describe playbooks.", no_args_is_help=True)
 app.add_typer(playbooks_app, name="playbooks")
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -63,12 +67,18 @@ def _until(value: str | None) -> int | None:
     try:
         return parse_time(value)
     except ValueError:
-        raise fail(f"--until {value!r} is not an RFC 3339 time with offset, "
-                   "e.g. 2026-11-20T18:00:00Z") from None
+        raise fail(
+            f"--until {value!r} is not an RFC 3339 time with offset, e.g. 2026-11-20T18:00:00Z"
+        ) from None
 
 
-def _run_replay(engine: Engine, log: Path, until: int | None, speed: float | None,
-                dead_letters: Path | None = None) -> DrillResult:
+def _run_replay(
+    engine: Engine,
+    log: Path,
+    until: int | None,
+    speed: float | None,
+    dead_letters: Path | None = None,
+) -> DrillResult:
     if not log.is_file():
         raise fail(f"{log} is not a file; give the path of a JSON Lines event log")
     with ExitStack() as stack:
@@ -83,16 +93,31 @@ def _run_replay(engine: Engine, log: Path, until: int | None, speed: float | Non
         return _replay_with_progress(engine, log, until, speed, sink)
 
 
-def _replay_with_progress(engine: Engine, log: Path, until: int | None, speed: float | None,
-                          sink: Callable[[Output], None] | None) -> DrillResult:
+def _replay_with_progress(
+    engine: Engine,
+    log: Path,
+    until: int | None,
+    speed: float | None,
+    sink: Callable[[Output], None] | None,
+) -> DrillResult:
     if not err.is_terminal:
         return replay_file(engine, log, until=until, speed=speed, sink=sink)
-    columns = (TextColumn("replaying {task.description}"), BarColumn(), DownloadColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("replaying {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(log.name, total=log.stat().st_size)
-        return replay_file(engine, log, until=until, speed=speed, sink=sink,
-                           progress=lambda done: bar.update(task, completed=done))
+        return replay_file(
+            engine,
+            log,
+            until=until,
+            speed=speed,
+            sink=sink,
+            progress=lambda done: bar.update(task, completed=done),
+        )
 
 
 def _write_report(result: DrillResult, path: Path | None, title: str) -> None:
@@ -108,10 +133,16 @@ def _write_report(result: DrillResult, path: Path | None, title: str) -> None:
 def replay(
     log: Annotated[Path, typer.Argument(help="JSON Lines event log (CloudEvents, one per line).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the contract summary.")] = False,
-    until: Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Advance the clock to this time at the end.")
+    ] = None,
     speed: Annotated[float | None, typer.Option(help="Pace at X times event time.")] = None,
-    report: Annotated[Path | None, typer.Option(help="Write a drill report (.md or .html).")] = None,
-    dead_letters: Annotated[Path | None, typer.Option(help="Write rejected records (JSONL).")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a drill report (.md or .html).")
+    ] = None,
+    dead_letters: Annotated[
+        Path | None, typer.Option(help="Write rejected records (JSONL).")
+    ] = None,
     playbooks: PlaybooksOpt = None,
 ) -> None:
     """Replay a recorded event log as a drill, deterministically, on event time."""
@@ -128,29 +159,46 @@ def replay(
 def print_tables(data: dict[str, Any]) -> None:
     """The summary as readable tables: counts, incidents, and each incident's tasks."""
     ev = data["events"]
-    out.print(f"events: read {ev['read']}, accepted {ev['accepted']}, rejected {ev['rejected']}, "
-              f"duplicates {ev['duplicates']}, late {ev['late']}")
+    out.print(
+        f"events: read {ev['read']}, accepted {ev['accepted']}, rejected {ev['rejected']}, "
+        f"duplicates {ev['duplicates']}, late {ev['late']}"
+    )
     incidents = Table(title="Incidents", title_justify="left")
     for column in ("playbook", "key", "severity", "status", "phase", "opened", "events", "id"):
         incidents.add_column(column)
     for inc in data["incidents"]:
-        incidents.add_row(inc["playbook"], inc["key"], inc["severity"], inc["status"],
-                          inc["phase"], inc["opened_at"], str(inc["events"]), inc["id"])
+        incidents.add_row(
+            inc["playbook"],
+            inc["key"],
+            inc["severity"],
+            inc["status"],
+            inc["phase"],
+            inc["opened_at"],
+            str(inc["events"]),
+            inc["id"],
+        )
     out.print(incidents)
     tasks = Table(title="Tasks", title_justify="left")
     for column in ("incident", "task", "role", "status", "due", "escalations"):
         tasks.add_column(column)
     for inc in data["incidents"]:
         for task in inc["tasks"]:
-            tasks.add_row(f"{inc['playbook']}/{inc['key']}", task["name"], task["role"],
-                          task["status"], task["due_at"] or "-", str(task["escalations"]))
+            tasks.add_row(
+                f"{inc['playbook']}/{inc['key']}",
+                task["name"],
+                task["role"],
+                task["status"],
+                task["due_at"] or "-",
+                str(task["escalations"]),
+            )
     out.print(tasks)
 
 
 @app.command()
 def demo(
     report: Annotated[Path, typer.Option(help="Where to write the drill report.")] = Path(
-        "drill-report.html"),
+        "drill-report.html"
+    ),
 ) -> None:
     """The main job on a fresh machine: replay the bundled drill over all five playbooks."""
     from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
@@ -159,8 +207,9 @@ def demo(
     engine = Engine(_load(None, settings), settings.engine_config())
     result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
     print_tables(summary(result.state))
-    escalations = sum(t["escalations"] for i in summary(result.state)["incidents"]
-                      for t in i["tasks"])
+    escalations = sum(
+        t["escalations"] for i in summary(result.state)["incidents"] for t in i["tasks"]
+    )
     out.print(f"dead letters: {result.dead_letter_count}; escalations: {escalations}")
     for letter in result.dead_letters:
         out.print(f"  line {letter.origin.offset}: {letter.reason}")
@@ -169,7 +218,9 @@ def demo(
 
 
 @playbooks_app.command("validate")
-def playbooks_validate(directory: Annotated[Path, typer.Argument(help="Playbook directory.")]) -> None:
+def playbooks_validate(
+    directory: Annotated[Path, typer.Argument(help="Playbook directory.")],
+) -> None:
     """Load every playbook in DIR and report every problem with file:line and field."""
     found = _load(directory, Settings())
     for pb in found:
@@ -182,9 +233,7 @@ def playbooks_test(
     fixtures: Annotated[Path | None, typer.Option(help="Fixture dir (default: DIR/tests).")] = None,
 ) -> None:
     """Run playbook fixtures (event sequences with expected incidents, tasks, escalations)."""
-    from orchestrator.playbook.fixtures import run_directory
-
-    from orchestrator.playbook.fixtures import FixtureError
+    from orchestrator.playbook.fixtures import FixtureError, run_directory
 
     _load(directory, Settings())
     try:
@@ -205,7 +254,8 @@ def playbooks_test(
 @playbooks_app.command("schema")
 def playbooks_schema(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write into.")] = Path(
-        "schemas/json"),
+        "schemas/json"
+    ),
 ) -> None:
     """Export JSON Schema for the event envelope, the event types, commands and playbooks."""
     from schemas.export import export_schemas
@@ -218,10 +268,15 @@ def playbooks_schema(
 def backtest(
     log: Annotated[Path, typer.Argument(help="JSON Lines event log to test against.")],
     playbook: Annotated[Path, typer.Option(help="The changed playbook (YAML).")],
-    baseline: Annotated[Path | None, typer.Option(
-        help="The playbook to compare with (default: the one with the same id in --playbooks).")
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="The playbook to compare with (default: the one with the same id in --playbooks)."
+        ),
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Advance the clock to this time at the end.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
     check: Annotated[bool, typer.Option(help="Exit 1 when the candidate differs.")] = False,
     playbooks: PlaybooksOpt = None,
@@ -267,13 +322,15 @@ def run(
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
-    overrides = {k: v for k, v in {"data_dir": data_dir, "host": host, "port": port}.items()
-                 if v is not None}
+    overrides = {
+        k: v for k, v in {"data_dir": data_dir, "host": host, "port": port}.items() if v is not None
+    }
     settings = Settings().model_copy(update=overrides)
     configure_logging(settings.log_format, settings.log_level)
     engine = Engine(_load(playbooks, settings), settings.engine_config())
-    runtime = EmbeddedRuntime.open(engine, settings.data_dir, settings.snapshot_every,
-                                   settings.sqlite_synchronous)
+    runtime = EmbeddedRuntime.open(
+        engine, settings.data_dir, settings.snapshot_every, settings.sqlite_synchronous
+    )
     stop = threading.Event()
 
     def ticker() -> None:
@@ -283,9 +340,13 @@ def run(
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
     try:
-        uvicorn.run(app_from_settings(runtime, ApiSettings()), host=settings.host,
-                    port=settings.port,
-                    log_level="warning", access_log=False)
+        uvicorn.run(
+            app_from_settings(runtime, ApiSettings()),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
     finally:
         stop.set()
         thread.join()
@@ -296,8 +357,12 @@ def run(
 def agent(
     role: Annotated[str, typer.Argument(help="ops, pr, legal or logistics.")],
     api: Annotated[str, typer.Option(help="The orchestrator's API URL.")] = "http://127.0.0.1:8080",
-    token: Annotated[str, typer.Option(envvar="ORCH_AGENT_TOKEN", show_default=False,
-                                       help="The agent's responder token.")] = "",
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="ORCH_AGENT_TOKEN", show_default=False, help="The agent's responder token."
+        ),
+    ] = "",
     table: Annotated[Path | None, typer.Option(help="Own table, not the shipped one.")] = None,
 ) -> None:
     """Run a role agent: follow ROLE's feed and add role-specific help to its new tasks."""
@@ -329,8 +394,9 @@ def worker(
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    run_worker(KafkaSettings(), _load(playbooks, settings), settings.engine_config(),
-               faust_log_level)
+    run_worker(
+        KafkaSettings(), _load(playbooks, settings), settings.engine_config(), faust_log_level
+    )
 
 
 def main() -> None:
