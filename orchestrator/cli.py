@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -143,9 +144,17 @@ def replay(
     dead_letters: Annotated[
         Path | None, typer.Option(help="Write rejected records (JSONL).")
     ] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Live drill: serve the agent API while the log plays (--speed).")
+    ] = False,
+    port: Annotated[int | None, typer.Option(help="Port of the live drill's API.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Live drill namespace name.")] = None,
     playbooks: PlaybooksOpt = None,
 ) -> None:
     """Replay a recorded event log as a drill, deterministically, on event time."""
+    if serve:
+        _live_drill(log, speed, _until(until), report, port, namespace, playbooks, as_json)
+        return
     settings = Settings()
     engine = Engine(_load(playbooks, settings), settings.engine_config())
     result = _run_replay(engine, log, _until(until), speed, dead_letters)
@@ -154,6 +163,58 @@ def replay(
         sys.stdout.write(json.dumps(summary(result.state), indent=2, ensure_ascii=False) + "\n")
     else:
         print_tables(summary(result.state))
+
+
+def _live_drill(log: Path, speed: float | None, until: int | None, report: Path | None,
+                port: int | None, namespace: str | None, playbooks: Path | None,
+                as_json: bool) -> None:
+    """Play `log` on drill time in its own namespace while responders act through the API."""
+    import threading
+
+    import uvicorn
+
+    from orchestrator.api import ApiSettings, app_from_settings
+    from orchestrator.livedrill import prepare
+    from orchestrator.logs import configure_logging
+
+    if speed is None or speed <= 0:
+        raise fail("a live drill needs --speed X (e.g. 60: one minute of event time a second)")
+    if not log.is_file():
+        raise fail(f"{log} is not a file; give the path of a JSON Lines event log")
+    settings = Settings().model_copy(update={"port": port} if port is not None else {})
+    configure_logging(settings.log_format, settings.log_level)
+    config = replace(settings.engine_config(), drill=True)
+    engine = Engine(_load(playbooks, settings), config)
+    try:
+        drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
+    except ValueError as problem:
+        raise fail(str(problem)) from None
+    server = uvicorn.Server(uvicorn.Config(app_from_settings(drill.runtime, ApiSettings()),
+                                           host=settings.host, port=settings.port,
+                                           log_level="warning", access_log=False))
+    stop = threading.Event()
+    workers = [threading.Thread(target=drill.feed, args=(stop, until), daemon=True),
+               threading.Thread(target=drill.tick, args=(stop,), daemon=True)]
+    for worker in workers:
+        worker.start()
+    err.print(f"live drill {drill.name}: API on http://{settings.host}:{settings.port}, "
+              f"{speed:g}x event time; Ctrl-C to end it")
+    def end_when_stopped() -> None:
+        stop.wait()
+        server.should_exit = True
+
+    threading.Thread(target=end_when_stopped, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        stop.set()
+        _write_report(DrillResult(drill.runtime.state), report, f"Live drill: {drill.name}")
+        data = drill.runtime.summary()
+        drill.runtime.close()
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_tables(data)
 
 
 def print_tables(data: dict[str, Any]) -> None:
