@@ -46,7 +46,7 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         note = body.reason if body else None
         return issue(runtime, build(runtime, who, kind, incident_id=incident_id, note=note), key)
 
-    errors = problem_responses(401, 403, 404, 409, 413, 422)
+    errors = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
     @router.post("/incidents/{incident_id}/resolve", status_code=202,
                  response_model=CommandReceipt, responses=errors,

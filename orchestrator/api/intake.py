@@ -12,9 +12,19 @@ from orchestrator.adapters.alertmanager import AlertmanagerPayloadError, alertma
 from orchestrator.api.problems import ProblemError, problem
 from orchestrator.runtime.base import IntakeResult, Runtime
 from schemas.deadletter import Origin
+from schemas.events import Event
 
 MAX_BATCH_BYTES = 10 * 1_048_576
 """The largest request body the intake reads."""
+EVENTS_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"oneOf": [Event.model_json_schema(), {
+        "type": "array", "description": "A batch: each record is validated on its own; "
+        "invalid ones are dead-lettered and reported in the results, not refused."}]}}}}}
+"""OpenAPI: /events takes one CloudEvent or a batch (the handler reads the raw bytes)."""
+ALERTMANAGER_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "required": ["alerts"], "properties": {
+        "version": {"enum": ["4", 4]}, "alerts": {"type": "array"}}}}}}}
+"""OpenAPI: what the Alertmanager adapter requires of a webhook body."""
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -68,13 +78,15 @@ def intake_router(runtime: Runtime, max_body: int = MAX_BATCH_BYTES) -> APIRoute
     """Routes that take events in."""
     router = APIRouter(tags=["intake"])
 
-    @router.post("/events", status_code=202, summary="Submit CloudEvents (one object or a batch)")
+    @router.post("/events", status_code=202, summary="Submit CloudEvents (one object or a batch)",
+                 openapi_extra=EVENTS_BODY)
     async def post_events(request: Request) -> JSONResponse:
         records, batch = split_records(await read_limited(request, max_body))
         origin = Origin(kind="http", name="/events")
         return answer(runtime.submit(records, origin), batch)
 
-    @router.post("/webhooks/alertmanager", summary="Prometheus Alertmanager webhook (v4)")
+    @router.post("/webhooks/alertmanager", summary="Prometheus Alertmanager webhook (v4)",
+                 openapi_extra=ALERTMANAGER_BODY)
     async def post_alertmanager(request: Request) -> JSONResponse:
         body = await read_limited(request, max_body)
         try:

@@ -97,6 +97,7 @@ class Problem(BaseModel):
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for these error statuses, as problem+json."""
     described = {
+        400: "The body cannot be read as JSON",
         401: "No valid bearer token",
         403: "The responder's roles do not allow this",
         404: "No such task, incident or role",

@@ -29,7 +29,7 @@ ROLE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 RoleName = Annotated[str, Path(pattern=ROLE_PATTERN, description="A role, e.g. ops or pr.")]
 TaskId = Annotated[str, Path(min_length=1, max_length=300, description="A task id.")]
 Route = Callable[..., JSONResponse]
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 422)
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 READ_ERRORS = problem_responses(401, 404, 422)
 
 
