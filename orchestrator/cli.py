@@ -38,7 +38,7 @@ app = typer.Typer(
 playbooks_app = typer.Typer(help="Validate, test and describe playbooks.", no_args_is_help=True)
 app.add_typer(playbooks_app, name="playbooks")
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PlaybooksOpt = Annotated[
     Path | None,
