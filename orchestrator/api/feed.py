@@ -25,6 +25,8 @@ PING_SECONDS = 15
 FEED_THREADS = 64
 """Feeds wait in their own threads, so they never starve the request thread pool."""
 RETRY_MS = 2000
+SHUTDOWN_GRACE_SECONDS = WAIT_SECONDS + 1
+"""On server shutdown a feed finishes its current read and ends the stream cleanly."""
 
 
 def _start(after: int | None, last_event_id: str | None) -> int:
@@ -36,10 +38,11 @@ def _start(after: int | None, last_event_id: str | None) -> int:
 
 
 async def role_events(runtime: Runtime, role: str, after: int, follow: bool,
-                      limiter: anyio.CapacityLimiter) -> AsyncIterator[ServerSentEvent]:
-    """The role's task events after outbox seq `after`; forever when `follow`."""
+                      limiter: anyio.CapacityLimiter,
+                      shutdown: anyio.Event | None = None) -> AsyncIterator[ServerSentEvent]:
+    """The role's task events after outbox seq `after`; when `follow`, until `shutdown`."""
     seq, wait = after, WAIT_SECONDS if follow else 0.0
-    while True:
+    while shutdown is None or not shutdown.is_set():
         rows = await anyio.to_thread.run_sync(runtime.outbox_after, seq, role, wait,
                                               limiter=limiter)
         for row in rows:
@@ -71,7 +74,10 @@ def feed_router(runtime: Runtime) -> APIRouter:
         follow: Annotated[bool, Query(description="false: send the backlog, then end.")] = True,
     ) -> EventSourceResponse:
         known_role(runtime, role)
-        events = role_events(runtime, role, _start(after, last_event_id), follow, limiter)
-        return EventSourceResponse(events, ping=PING_SECONDS)
+        shutdown = anyio.Event()
+        events = role_events(runtime, role, _start(after, last_event_id), follow, limiter,
+                             shutdown)
+        return EventSourceResponse(events, ping=PING_SECONDS, shutdown_event=shutdown,
+                                   shutdown_grace_period=SHUTDOWN_GRACE_SECONDS)
 
     return router

@@ -15,8 +15,9 @@ from orchestrator.api.problems import ProblemError, problem
 from orchestrator.runtime.base import IdempotencyKeyReused
 
 log = structlog.get_logger("orchestrator.api")
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           406: "Not acceptable", 413: "Request too large", 415: "Unsupported media type"}
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+           405: "Method not allowed", 406: "Not acceptable", 413: "Request too large",
+           415: "Unsupported media type"}
 
 
 async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
