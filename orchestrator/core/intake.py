@@ -114,7 +114,8 @@ class EventValidator:
         if len(raw) > self.max_bytes:
             raise EventRejected(f"event is {len(raw)} bytes; the limit is {self.max_bytes}")
         try:
-            obj = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+            text = raw.decode("utf-8")  # JSON on the wire is UTF-8; no guessing at UTF-16/32
+            obj = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except UnicodeDecodeError as err:
             raise EventRejected(f"not UTF-8 text: {err.reason} at byte {err.start}") from None
         except json.JSONDecodeError as err:

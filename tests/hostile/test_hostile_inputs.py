@@ -1,0 +1,124 @@
+"""The hostile corpus through the engine and the HTTP intake: no crash, every record accounted."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from hostile_corpus import cases
+
+from orchestrator.api import create_app
+from orchestrator.core.engine import Engine, RawRecord
+from orchestrator.core.summary import summary
+from orchestrator.playbook import load_directory
+from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.testing import ManualClock
+from schemas.deadletter import DeadLetter, Origin
+
+CORPUS = cases()
+MIN_CASES = 60
+
+
+def test_the_corpus_is_large_and_varied() -> None:
+    """At least 60 cases with unique names, and every outcome represented."""
+    names = [name for name, _raw, _expect in CORPUS]
+    assert len(names) >= MIN_CASES
+    assert len(set(names)) == len(names)
+    assert set(Counter(expect for _n, _r, expect in CORPUS)) == {
+        "accepted",
+        "rejected",
+        "duplicate",
+    }
+
+
+def _outcome(before: tuple[int, int, int], after: tuple[int, int, int]) -> str:
+    deltas = [b - a for a, b in zip(before, after, strict=True)]
+    assert sorted(deltas) == [0, 0, 1], "one record must change exactly one count"
+    return ("accepted", "rejected", "duplicate")[deltas.index(1)]
+
+
+def _counts(engine_state: object) -> tuple[int, int, int]:
+    c = engine_state.counters  # type: ignore[attr-defined]
+    return c.accepted, c.rejected, c.duplicates
+
+
+def test_engine_gives_every_case_its_outcome_and_keeps_every_rejected_record() -> None:
+    """Each record gets its expected outcome; rejects are dead letters with bytes and reason."""
+    engine = Engine(load_directory("playbooks"))
+    state = engine.initial_state()
+    letters: list[DeadLetter] = []
+    for number, (name, raw, expect) in enumerate(CORPUS, start=1):
+        before = _counts(state)
+        state, outputs = engine.step(
+            state, RawRecord(raw, Origin(kind="file", offset=number)), state.clock
+        )
+        assert _outcome(before, _counts(state)) == expect, name
+        found = [o for o in outputs if isinstance(o, DeadLetter)]
+        if expect == "rejected":
+            (letter,) = found
+            assert base64.b64decode(letter.raw_b64) == raw, name
+            assert letter.reason, name
+            assert letter.origin.offset == number
+        letters.extend(found)
+    c = state.counters
+    assert c.read == len(CORPUS) == c.accepted + c.rejected + c.duplicates
+    assert len(letters) == c.rejected
+
+
+def test_feeding_the_corpus_twice_changes_nothing() -> None:
+    """Second pass: accepted ones are duplicates, rejected ones rejected again; same incidents."""
+    engine = Engine(load_directory("playbooks"))
+    state = engine.initial_state()
+    for raw in (raw for _n, raw, _e in CORPUS):
+        state, _ = engine.step(state, RawRecord(raw, Origin(kind="file")), state.clock)
+    first = json.dumps(summary(state)["incidents"], sort_keys=True)
+    accepted = state.counters.accepted
+    for raw in (raw for _n, raw, _e in CORPUS):
+        state, _ = engine.step(state, RawRecord(raw, Origin(kind="file")), state.clock)
+    assert state.counters.accepted == accepted
+    assert json.dumps(summary(state)["incidents"], sort_keys=True) == first
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    runtime = EmbeddedRuntime.open(
+        Engine(load_directory("playbooks")), tmp_path, clock=ManualClock("2026-11-20T10:00:00Z").now
+    )
+    with TestClient(create_app(runtime)) as test_client:
+        yield test_client
+    runtime.close()
+
+
+def _is_array(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw), list)
+    except (ValueError, RecursionError):
+        return False
+
+
+STATUS = {202: "accepted", 200: "duplicate", 422: "rejected"}
+
+
+def test_http_intake_answers_every_case_and_dead_letters_the_rejects(client: TestClient) -> None:
+    """Over HTTP each record gets its outcome (arrays are batches); nothing crashes the server."""
+    rejected = 0
+    for name, raw, expect in CORPUS:
+        response = client.post("/events", content=raw, headers={"content-type": "application/json"})
+        assert response.status_code < 500, name
+        if _is_array(raw):
+            body = response.json()
+            assert response.status_code == 200, name
+            rejected += body["rejected"]
+            continue
+        assert STATUS.get(response.status_code) == expect, (name, response.status_code)
+        rejected += expect == "rejected"
+    letters = client.get("/dead-letters", params={"limit": 1000}).json()
+    assert len(letters) == rejected
+    counts = client.get("/summary").json()["events"]
+    assert counts["read"] == counts["accepted"] + counts["rejected"] + counts["duplicates"]
+    assert counts["rejected"] == rejected
