@@ -440,6 +440,38 @@ def version() -> None:
     out.print(dist_version("incident-orchestrator"))
 
 
+@app.command()
+def bench(
+    events: Annotated[
+        int, typer.Option(min=1000, help="Events in the generated logs.")
+    ] = 1_000_000,
+    keys: Annotated[int, typer.Option(min=10, help="Distinct correlation keys.")] = 10_000,
+    open_incidents: Annotated[
+        int, typer.Option(min=100, help="Incidents held open in the memory case.")
+    ] = 100_000,
+    api_seconds: Annotated[float, typer.Option(min=1.0, help="Length of the API run.")] = 30.0,
+    api_clients: Annotated[int, typer.Option(min=1, help="Concurrent API clients.")] = 50,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Run only this case (repeatable): engine, ...")
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where benchmarks.md and benchmarks.json go.")
+    ] = Path("docs"),
+) -> None:
+    """Run the benchmarks beside same-run baselines; write docs/benchmarks.md and .json."""
+    from orchestrator.bench import BenchConfig, BenchError, run_bench, summary_table
+
+    config = BenchConfig(
+        events, keys, open_incidents, api_seconds, api_clients, tuple(only or ()), out_dir
+    )
+    try:
+        run = run_bench(config, err)
+    except BenchError as problem:
+        raise fail(str(problem)) from None
+    out.print(summary_table(run))
+    err.print(f"wrote {out_dir / 'benchmarks.md'} and {out_dir / 'benchmarks.json'}")
+
+
 # -- Kafka runtime: worker -------------------------------------------------------------------
 
 

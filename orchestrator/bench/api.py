@@ -1,0 +1,298 @@
+"""Case 4, agent API: acks/s and latency with concurrent clients against `orchestrator run`.
+
+The database is seeded in-process first (incidents whose tasks are assigned), then a real
+`orchestrator run` serves it on loopback (embedded runtime, default settings) and N clients
+acknowledge distinct tasks for the configured time. Baseline, same server, same clients:
+GET /healthz, which does no work beyond the HTTP stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure
+from orchestrator.bench.http import Connection, Reply
+from orchestrator.core.clock import format_time
+from orchestrator.core.engine import Engine
+from orchestrator.playbook import load_directory
+from orchestrator.runtime.embedded import EmbeddedRuntime, wall_clock
+from orchestrator.settings import shipped_playbooks
+from schemas.deadletter import Origin
+
+TARGET_ACKS_PER_S = 2_000
+TARGET_P99_MS = 25.0
+ACKS_PER_S_BUDGET = 2_500
+"""Tasks seeded per second of the run: enough for the target with room to spare."""
+MIN_TASKS = 200
+TASKS_PER_INCIDENT = 2
+SEED_BATCH = 500
+BASELINE_SECONDS_SHARE = 0.3
+STARTUP_TIMEOUT_S = 120.0
+WARM_UP_S = 1.0
+TOKEN_BYTES = 24
+MS = 1000.0
+
+
+@dataclass
+class LoadResult:
+    """What N clients got in a timed run: per-request latencies (s) and status counts."""
+
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    ran_out: bool = False
+
+    @property
+    def ok(self) -> int:
+        """Requests answered 2xx."""
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+    def percentile_ms(self, share: float) -> float:
+        """Latency at `share` (0..1), in milliseconds."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return MS * ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _opening_alert(number: int, at: str) -> bytes:
+    envelope = {
+        "specversion": "1.0",
+        "id": f"api-{number}",
+        "source": "bench",
+        "time": at,
+        "type": "security.alert",
+        "data": {
+            "kind": "intrusion",
+            "asset": f"asset-{number}",
+            "records_exposed": 50,
+            "pii": True,
+        },
+    }
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def seed(data_dir: Path, tasks: int, step: Callable[[int], None]) -> list[str]:
+    """Open data_breach incidents (two assigned tasks each) now; the assigned task ids."""
+    engine = Engine(load_directory(shipped_playbooks()))
+    runtime = EmbeddedRuntime.open(engine, data_dir, synchronous="normal")
+    incidents = -(-tasks // TASKS_PER_INCIDENT)
+    origin = Origin(kind="bench", name="seed")
+    try:
+        for first in range(0, incidents, SEED_BATCH):
+            at = format_time(wall_clock())
+            last = min(incidents, first + SEED_BATCH)
+            runtime.submit([_opening_alert(n, at) for n in range(first, last)], origin)
+            step(last * TASKS_PER_INCIDENT)
+        found = [t.id for t in runtime.tasks(status="assigned")]
+    finally:
+        runtime.close()
+    return found
+
+
+@contextmanager
+def serving(data_dir: Path, token: str) -> Iterator[str]:
+    """`orchestrator run` on a free loopback port; yields its base URL."""
+    port = _free_port()
+    responders = [{"name": "bench", "token": token, "roles": ["incident_commander"]}]
+    env = {**os.environ, "ORCH_RESPONDERS": json.dumps(responders), "ORCH_LOG_LEVEL": "warning"}
+    command = [
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "run",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise BenchError(f"orchestrator run exited with {process.returncode}: {errors[-2000:]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"orchestrator run did not answer {url}/healthz in {STARTUP_TIMEOUT_S:.0f} s")
+
+
+Request = Callable[[Connection], Awaitable[Reply]]
+Next = Callable[[], Request | None]
+"""Gives the next request to send, or None when there is no more work."""
+
+
+async def _client(
+    url: str, token: str, next_request: Next, until: float, result: LoadResult
+) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    connection = Connection(host, int(port), {"Authorization": f"Bearer {token}"})
+    try:
+        while time.monotonic() < until:
+            request = next_request()
+            if request is None:
+                result.ran_out = True
+                return
+            started = time.monotonic()
+            reply = await request(connection)
+            result.latencies.append(time.monotonic() - started)
+            result.statuses[reply.status] = result.statuses.get(reply.status, 0) + 1
+    finally:
+        await connection.close()
+
+
+async def _load(
+    url: str, token: str, clients: int, seconds: float, next_request: Next
+) -> LoadResult:
+    result = LoadResult()
+    started = time.monotonic()
+    until = started + seconds
+    await asyncio.gather(
+        *(_client(url, token, next_request, until, result) for _ in range(clients))
+    )
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def load(url: str, token: str, clients: int, seconds: float, next_request: Next) -> LoadResult:
+    """`clients` concurrent keep-alive clients sending requests until `seconds` pass (or the
+    work runs out); every client sends its next request as soon as the last one is answered."""
+    return asyncio.run(_load(url, token, clients, seconds, next_request))
+
+
+def _acks(task_ids: list[str]) -> Next:
+    queue = iter(task_ids)
+
+    def next_request() -> Request | None:
+        task_id = next(queue, None)
+        if task_id is None:
+            return None
+        return lambda connection: connection.request("POST", f"/tasks/{task_id}/ack")
+
+    return next_request
+
+
+def _health() -> Request:
+    return lambda connection: connection.request("GET", "/healthz")
+
+
+def _summary(result: LoadResult) -> dict[str, Any]:
+    return {
+        "seconds": result.seconds,
+        "requests": len(result.latencies),
+        "ok": result.ok,
+        "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
+        "p50_ms": result.percentile_ms(0.5),
+        "p95_ms": result.percentile_ms(0.95),
+        "p99_ms": result.percentile_ms(0.99),
+        "ran_out_of_tasks": result.ran_out,
+    }
+
+
+class AgentApi:
+    """POST /tasks/{id}/ack from concurrent clients, beside GET /healthz on the same server."""
+
+    name = "api"
+    title = "4. Agent API (embedded runtime, loopback)"
+
+    def run(self, ctx: BenchContext) -> CaseResult:
+        config = ctx.config
+        data_dir = ctx.work / "api-data"
+        wanted = max(MIN_TASKS, int(config.api_seconds * ACKS_PER_S_BUDGET))
+        task_ids = seed(data_dir, wanted, ctx.reporter.step("api: seed assigned tasks", wanted))
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        base_seconds = max(1.0, config.api_seconds * BASELINE_SECONDS_SHARE)
+        with serving(data_dir, token) as url:
+            load(url, token, config.api_clients, WARM_UP_S, _health)
+            step = ctx.reporter.step(f"api: healthz, {config.api_clients} clients")
+            health = load(url, token, config.api_clients, base_seconds, _health)
+            step(1)
+            step = ctx.reporter.step(
+                f"api: acks, {config.api_clients} clients, {config.api_seconds:g} s"
+            )
+            acks = load(url, token, config.api_clients, config.api_seconds, _acks(task_ids))
+            step(1)
+        return self._result(ctx, acks, health, len(task_ids))
+
+    def _result(
+        self, ctx: BenchContext, acks: LoadResult, health: LoadResult, seeded: int
+    ) -> CaseResult:
+        rate = acks.ok / acks.seconds
+        health_rate = health.ok / health.seconds
+        p99 = acks.percentile_ms(0.99)
+        figures = [
+            Figure(
+                "acks/s",
+                rate,
+                "acks/s",
+                health_rate,
+                "GET /healthz requests/s",
+                f">= {TARGET_ACKS_PER_S:,} acks/s",
+                rate >= TARGET_ACKS_PER_S,
+            ),
+            Figure(
+                "ack latency p99",
+                p99,
+                "ms",
+                health.percentile_ms(0.99),
+                "GET /healthz p99",
+                f"<= {TARGET_P99_MS:g} ms",
+                p99 <= TARGET_P99_MS,
+                higher_is_better=False,
+            ),
+            Figure(
+                "ack latency p50",
+                acks.percentile_ms(0.5),
+                "ms",
+                health.percentile_ms(0.5),
+                "GET /healthz p50",
+                higher_is_better=False,
+            ),
+        ]
+        notes = [
+            f"{ctx.config.api_clients} keep-alive clients (one asyncio loop, "
+            "orchestrator.bench.http) and the server share this machine's cores"
+        ]
+        if acks.ran_out:
+            notes.append(
+                f"the clients acknowledged all {seeded:,} seeded tasks before the time "
+                "was up; the rate is over the time it took"
+            )
+        details = {"seeded_tasks": seeded, "acks": _summary(acks), "healthz": _summary(health)}
+        return CaseResult(self.name, self.title, figures, details, notes)

@@ -1,0 +1,93 @@
+"""`orchestrator bench` end to end on tiny sizes: both files written, every case reported with
+its baseline, and the hand-written part of benchmarks.md kept. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.bench import BenchConfig, BenchRun, CaseResult, Figure
+from orchestrator.bench.report import END_MARK, START_MARK, write_markdown
+
+TINY = [
+    "--events",
+    "2000",
+    "--keys",
+    "40",
+    "--open-incidents",
+    "200",
+    "--api-seconds",
+    "1",
+    "--api-clients",
+    "4",
+]
+CASES = {"engine", "memory-open", "memory-flat", "api", "drills"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_bench_runs_every_case_and_writes_both_files(tmp_path: Path) -> None:
+    """Every case runs; the JSON has machine facts and each case's figures with baselines;
+    the Markdown has the results between its markers."""
+    notes = tmp_path / "benchmarks.md"
+    notes.write_text("# Benchmarks\n\nHand-written log.\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "bench", *TINY, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads((tmp_path / "benchmarks.json").read_text(encoding="utf-8"))
+    assert {case["case"] for case in data["cases"]} == CASES
+    assert data["machine"]["cores"] >= 1
+    assert data["machine"]["python"]
+    assert "kafka" in data["not_measured"]
+    for case in data["cases"]:
+        assert case["figures"], case["case"]
+        assert any(f["baseline"] is not None for f in case["figures"]), case["case"]
+    engine = next(c for c in data["cases"] if c["case"] == "engine")
+    assert engine["details"]["replay"]["events"] == 2000
+    text = notes.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nHand-written log.")
+    assert START_MARK in text
+    assert END_MARK in text
+    assert "events/s" in text
+
+
+def _run(value: float) -> BenchRun:
+    figure = Figure("events/s (wall)", value, "events/s", 2.0 * value, "parse only")
+    machine = {
+        "cores": 2,
+        "cpu_model": "test",
+        "python": "CPython 3.11",
+        "git": {"commit": "abc", "dirty": False},
+        "load_average_at_start": [0.5],
+    }
+    return BenchRun(
+        BenchConfig(),
+        machine,
+        "2026-11-22T00:00:00+00:00",
+        60.0,
+        [CaseResult("engine", "1. Engine", [figure])],
+        ["orchestrator", "bench"],
+    )
+
+
+def test_rerunning_replaces_only_the_results_section(tmp_path: Path) -> None:
+    """What is written around the markers survives a rerun; the figures are replaced."""
+    path = tmp_path / "benchmarks.md"
+    write_markdown(path, _run(1234.0))
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n## Optimisation log\n\nkept\n", encoding="utf-8"
+    )
+    write_markdown(path, _run(98765.0))
+    text = path.read_text(encoding="utf-8")
+    assert "98,765 events/s" in text
+    assert "1,234 events/s" not in text
+    assert text.endswith("## Optimisation log\n\nkept\n")
+    assert text.count(START_MARK) == 1
