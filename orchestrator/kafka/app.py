@@ -15,7 +15,7 @@ the partition's owner applies.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -41,6 +41,7 @@ from orchestrator.kafka.codec import (
     output_record,
 )
 from orchestrator.kafka.config import KafkaSettings
+from orchestrator.kafka.gaps import GapReader, Incoming, from_faust
 from orchestrator.kafka.intake import (
     Intake,
     IntakeCounters,
@@ -48,7 +49,13 @@ from orchestrator.kafka.intake import (
     seen_prefix,
     stale_seen,
 )
-from orchestrator.kafka.shards import apply, partition_for, position, stored_next_due
+from orchestrator.kafka.shards import (
+    apply,
+    is_progress_key,
+    partition_for,
+    progress_key,
+    stored_next_due,
+)
 from orchestrator.kafka.topics import TopicNames
 from schemas.deadletter import DeadLetter, Origin
 
@@ -71,10 +78,8 @@ def wall_clock() -> Millis:
     return time.time_ns() // 1_000_000
 
 
-def _origin(message: Any) -> Origin:
-    return Origin(
-        kind="kafka", name=message.topic, partition=message.partition, offset=message.offset
-    )
+def _origin(record: Incoming) -> Origin:
+    return Origin(kind="kafka", name=record.topic, partition=record.partition, offset=record.offset)
 
 
 class Pipeline:
@@ -97,6 +102,7 @@ class Pipeline:
         self.intake = Intake(engine, names, self.partitions)
         self.intake_table = app.Table("intake", partitions=self.raw_partitions, **_RAW)
         self.shard_table = app.Table("shards", partitions=self.partitions, **_RAW)
+        self.gaps = GapReader(settings.kafka_bootstrap_servers)
         self._due: dict[bytes, tuple[int, Millis | None]] = {}
         self._ticked: dict[bytes, tuple[Millis, float]] = {}
 
@@ -113,39 +119,62 @@ class Pipeline:
         for future in pending:
             await future
 
-    async def guarded(self, work: Callable[[Any], Any], event: Any) -> None:
+    async def guarded(self, work: Callable[[Incoming], Awaitable[None]], record: Incoming) -> None:
         """Run `work` on a record; an error dead-letters the record (per policy) unless it is
         the broker's: those stop the worker, so that the record is processed again."""
         try:
-            await work(event)
+            await work(record)
         except (KafkaError, faust.exceptions.ProducerSendError):
             raise
         except Exception as error:  # the injected policy decides; the stream goes on
-            origin = _origin(event.message)
+            origin = _origin(record)
             log.exception(
                 "record.failed", topic=origin.name, partition=origin.partition, offset=origin.offset
             )
-            letter = self.on_error(error, event.value or b"", origin)
+            letter = self.on_error(error, record.value or b"", origin)
             await self.publish([output_record(letter, self.names)])
+
+    async def _missed(self, record: Incoming, last: int) -> list[Incoming]:
+        """The records between the last applied offset and `record` that the stream skipped."""
+        if record.offset <= last + 1:
+            return []
+        missed = await self.gaps.read(record.topic, record.partition, last + 1, record.offset)
+        log.warning(
+            "stream.gap_filled",
+            input=record.where,
+            first=last + 1,
+            last=record.offset - 1,
+            records=len(missed),
+        )
+        return missed
 
     # -- intake -------------------------------------------------------------------------------
 
-    async def on_raw(self, event: Any) -> None:
-        """One record of events.raw: validate, dedupe, route to shards (or a control tick)."""
-        message = event.message
-        key = counters_key(message.partition)
-        counters = IntakeCounters.load(self.intake_table.get(key))
-        if message.offset <= counters.offset:
-            log.info(
-                "intake.skipped_redelivery", partition=message.partition, offset=message.offset
-            )
+    async def take_raw(self, record: Incoming) -> None:
+        """A record of events.raw from the stream: skip it if applied, fill a gap before it."""
+        last = self._counters(record.partition).offset
+        if record.offset <= last:
+            log.info("intake.skipped_redelivery", input=record.where, offset=record.offset)
             return
-        if header(message.headers, CONTROL_HEADER) == CONTROL_TICK:
-            await self._broadcast_tick(event.value or b"")
+        for item in [*await self._missed(record, last), record]:
+            await self.guarded(self.on_raw, item)
+            counters = self._counters(item.partition)
+            if counters.offset < item.offset:  # failed and dead-lettered: applied all the same
+                counters.offset = item.offset
+                self.intake_table[counters_key(item.partition)] = counters.dump()
+
+    def _counters(self, partition: int) -> IntakeCounters:
+        return IntakeCounters.load(self.intake_table.get(counters_key(partition)))
+
+    async def on_raw(self, record: Incoming) -> None:
+        """One record of events.raw: validate, dedupe, route to shards (or a control tick)."""
+        counters = self._counters(record.partition)
+        if header(record.headers, CONTROL_HEADER) == CONTROL_TICK:
+            await self._broadcast_tick(record.value or b"")
         else:
-            await self._admit(event.value or b"", _origin(message), counters)
-        counters.offset = message.offset
-        self.intake_table[key] = counters.dump()
+            await self._admit(record.value or b"", _origin(record), counters)
+        counters.offset = record.offset
+        self.intake_table[counters_key(record.partition)] = counters.dump()
 
     async def _admit(self, raw: bytes, origin: Origin, counters: IntakeCounters) -> None:
         verdict = self.intake.judge(raw, origin, self.intake_table.get)
@@ -183,18 +212,29 @@ class Pipeline:
 
     # -- incidents ----------------------------------------------------------------------------
 
-    async def on_shard_input(self, event: Any) -> None:
+    async def take_shard_input(self, record: Incoming) -> None:
+        """A record of incidents.keyed or commands from the stream: skip it if applied, fill a
+        gap before it."""
+        last = self._progress(record.where)
+        if record.offset <= last:
+            log.info("shard.skipped_redelivery", input=record.where, offset=record.offset)
+            return
+        for item in [*await self._missed(record, last), record]:
+            await self.guarded(self.on_shard_input, item)
+            self.shard_table[progress_key(item.where)] = str(item.offset).encode()
+
+    def _progress(self, where: str) -> int:
+        stored = self.shard_table.get(progress_key(where))
+        return int(stored) if stored is not None else -1
+
+    async def on_shard_input(self, record: Incoming) -> None:
         """One record of incidents.keyed or commands: apply it to its shard (or all, for a
         broadcast tick) and publish what the engine emits."""
-        message = event.message
-        shard = bytes(event.key or b"").decode("utf-8")
-        decoded = decode_shard_message(event.value, shard)
-        keys = (
-            self._local_shards(message.partition) if decoded.broadcast else [shard.encode("utf-8")]
-        )
-        where = position(message.topic, message.partition)
+        shard = (record.key or b"").decode("utf-8")
+        decoded = decode_shard_message(record.value, shard)
+        keys = self._local_shards(record.partition) if decoded.broadcast else [shard.encode()]
         for key in keys:
-            await self._apply(key, decoded, where, message.offset)
+            await self._apply(key, decoded, record.where, record.offset)
 
     async def _apply(self, key: bytes, decoded: ShardMessage, where: str, offset: int) -> None:
         applied = apply(self.engine, self.shard_table.get(key), decoded, where, offset)
@@ -207,7 +247,7 @@ class Pipeline:
         self.shard_table[key] = applied.value
 
     def _local_shards(self, partition: int) -> list[bytes]:
-        keys = [bytes(k) for k in list(self.shard_table.keys())]
+        keys = [bytes(k) for k in list(self.shard_table.keys()) if not is_progress_key(k)]
         return sorted(k for k in keys if partition_for(k, self.partitions) == partition)
 
     # -- timers -------------------------------------------------------------------------------
@@ -222,6 +262,8 @@ class Pipeline:
         }
         ticks = []
         for key, raw in list(self.shard_table.items()):
+            if is_progress_key(key):
+                continue
             partition = partition_for(key, self.partitions)
             due = self._next_due(key, raw)
             if partition in owned and due is not None and due <= now and self._may_tick(key, due):
@@ -306,11 +348,11 @@ def _wire(app: Any, pipeline: Pipeline, settings: KafkaSettings) -> None:
 
     async def intake(stream: Any) -> None:
         async for event in stream.events():
-            await pipeline.guarded(pipeline.on_raw, event)
+            await pipeline.take_raw(from_faust(event))
 
     async def incidents(stream: Any) -> None:
         async for event in stream.events():
-            await pipeline.guarded(pipeline.on_shard_input, event)
+            await pipeline.take_shard_input(from_faust(event))
 
     app.agent(raw, name="intake", concurrency=1)(intake)
     app.agent(inputs, name="incidents", concurrency=1)(incidents)

@@ -40,6 +40,19 @@ def position(topic: str, partition: int) -> str:
     return f"{topic}:{partition}"
 
 
+_PROGRESS = b"\x00progress\x1f"
+
+
+def progress_key(where: str) -> bytes:
+    """The table key of the last offset the incident agent applied from input `where`."""
+    return _PROGRESS + where.encode()
+
+
+def is_progress_key(key: bytes) -> bool:
+    """True for progress entries (every other key of the shard table is a shard)."""
+    return bytes(key).startswith(_PROGRESS)
+
+
 @dataclass
 class ShardEntry:
     """A shard's table value: its engine state and the last offset applied per input."""
