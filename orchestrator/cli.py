@@ -150,8 +150,14 @@ def replay(
     port: Annotated[int | None, typer.Option(help="Port of the live drill's API.")] = None,
     namespace: Annotated[str | None, typer.Option(help="Live drill namespace name.")] = None,
     playbooks: PlaybooksOpt = None,
+    kafka: Annotated[
+        bool, typer.Option(help="Produce into Kafka (topics <namespace>. or ORCH_TOPIC_PREFIX).")
+    ] = False,
 ) -> None:
     """Replay a recorded event log as a drill, deterministically, on event time."""
+    if kafka:
+        _replay_kafka(log, speed, _until(until), namespace, playbooks, as_json)
+        return
     if serve:
         _live_drill(log, speed, _until(until), report, port, namespace, playbooks, as_json)
         return
@@ -490,6 +496,57 @@ def worker(
     run_worker(
         KafkaSettings(), _load(playbooks, settings), settings.engine_config(), faust_log_level
     )
+
+
+# -- Kafka runtime: replay --kafka, export ----------------------------------------------------
+
+
+def _replay_kafka(log: Path, speed: float | None, until: int | None, namespace: str | None,
+                  playbooks: Path | None, as_json: bool) -> None:
+    """Produce `log` into a Kafka namespace (in order, paced by --speed, --until as a final
+    tick); with --json, wait until its workers are idle and print the contract summary."""
+    from orchestrator.kafka.config import KafkaSettings
+    from orchestrator.kafka.drills import produce_log
+    from orchestrator.kafka.readmodel import collect_summary, wait_idle
+    from orchestrator.kafka.worker import prepare_topics
+
+    if not log.is_file():
+        raise fail(f"{log} is not a file; give the path of a JSON Lines event log")
+    kafka = KafkaSettings()
+    if namespace:
+        kafka = kafka.model_copy(update={"topic_prefix": f"{namespace}."})
+    names = kafka.topic_names(_load(playbooks, Settings()))
+    bootstrap = kafka.kafka_bootstrap_servers
+    try:
+        prepare_topics(kafka, names)
+        produced = produce_log(bootstrap, names, log, speed, until)
+        err.print(f"produced {produced.records} records into {names.events_raw}")
+        if as_json:
+            wait_idle(bootstrap, names, kafka.app_id)
+            data = collect_summary(bootstrap, names, kafka.app_id)
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except (ConnectionError, LookupError, TimeoutError) as problem:
+        raise fail(f"{problem}; run `orchestrator worker` with ORCH_TOPIC_PREFIX={names.prefix} "
+                   "and ORCH_KAFKA_TIMER_INTERVAL=0 (drills run on event time)") from None
+
+
+@app.command()
+def export(
+    topic: Annotated[str, typer.Argument(help="Full topic name, e.g. orch.events.raw.")],
+    start: Annotated[str, typer.Option("--from", help="RFC 3339 time, inclusive.")],
+    end: Annotated[str, typer.Option("--to", help="RFC 3339 time, exclusive.")],
+    out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+) -> None:
+    """Dump a topic's records (by Kafka timestamp) to JSON Lines: events.raw gives a drill."""
+    from orchestrator.kafka.config import KafkaSettings
+    from orchestrator.kafka.drills import export_topic
+
+    first, last = _until(start) or 0, _until(end) or 0
+    try:
+        count = export_topic(KafkaSettings().kafka_bootstrap_servers, topic, first, last, out)
+    except LookupError as problem:
+        raise fail(f"{problem}; list the topics with the prefix you deployed") from None
+    err.print(f"wrote {count} records of {topic} to {out}")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from orchestrator.kafka.codec import (
     CONTROL_TICK,
     encode_command,
     encode_control_tick,
+    header,
 )
 from orchestrator.kafka.readmodel import incident_shards
 from orchestrator.kafka.shards import partition_for, shard_of
@@ -187,7 +188,8 @@ def send_command(
 
 def export_topic(bootstrap: str, topic: str, start: Millis, end: Millis, out: Path) -> int:
     """Write the values of `topic`'s records with timestamps in [start, end) to `out`, one
-    per line, in timestamp order; returns how many. A dump of events.raw is a drill log."""
+    per line, in timestamp order; returns how many. A dump of events.raw is a drill log
+    (control records, such as a drill's final tick, are left out)."""
     records = sorted(
         _records_between(bootstrap, topic, start, end),
         key=lambda r: (r.timestamp, r.partition, r.offset),
@@ -211,7 +213,8 @@ def _records_between(bootstrap: str, topic: str, start: Millis, end: Millis) -> 
         while remaining:
             for tp, batch in consumer.poll(timeout_ms=POLL_MS).items():
                 for record in batch:
-                    if record.offset < ends[tp] and start <= record.timestamp < end:
+                    wanted = start <= record.timestamp < end and record.offset < ends[tp]
+                    if wanted and header(record.headers, CONTROL_HEADER) is None:
                         yield record
                 if consumer.position(tp) >= ends[tp] or (batch and batch[-1].timestamp >= end):
                     remaining.discard(tp)
