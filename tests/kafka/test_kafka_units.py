@@ -1,0 +1,198 @@
+"""The Kafka runtime's pure parts, without a broker: wire format, shards, intake verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kafka_harness import lines, playbooks
+
+import orchestrator.kafka
+from orchestrator.core.engine import CommandInput, Engine, EventInput, Tick
+from orchestrator.kafka.codec import (
+    ShardMessage,
+    WireError,
+    decode_shard_message,
+    encode_command,
+    encode_event,
+    encode_tick,
+    output_record,
+)
+from orchestrator.kafka.config import KafkaSettings, roles_of
+from orchestrator.kafka.intake import Intake, Seen
+from orchestrator.kafka.shards import UNROUTED, apply, partition_for, shard_of
+from orchestrator.settings import Settings
+from orchestrator.testing import command, event
+from schemas.commands import Command
+from schemas.deadletter import Origin
+from schemas.events import Event
+
+# Kafka's Java client hashes this key to -985981536 (murmur2 test vector of Kafka's UtilsTest).
+JAVA_KEY, JAVA_MURMUR2 = b"a-little-bit-long-string", -985981536
+ALERT = event(
+    "ops.alert",
+    "2026-11-20T09:00:00Z",
+    source="prom",
+    id="a1",
+    alertname="Down",
+    service="checkout",
+    status="firing",
+    severity="critical",
+)
+SHARD = shard_of("tech_outage", "checkout")
+
+
+def _engine() -> Engine:
+    return Engine(playbooks(), Settings().engine_config())
+
+
+def _event_message(record: dict[str, object], shard: str = SHARD) -> ShardMessage:
+    return decode_shard_message(encode_event(Event.model_validate(record)), shard)
+
+
+def test_the_package_exports_exactly_its_public_names() -> None:
+    """orchestrator.kafka's public face is pinned: adding or dropping a name is deliberate."""
+    assert sorted(orchestrator.kafka.__all__) == [
+        "KafkaSettings",
+        "TopicNames",
+        "build_app",
+        "collect_summary",
+        "describe_topics",
+        "ensure_topics",
+        "export_topic",
+        "latest_incidents",
+        "produce_lines",
+        "produce_log",
+        "run_worker",
+        "send_command",
+        "wait_idle",
+    ]
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 4, 7])
+def test_shard_partition_is_the_java_clients(partitions: int) -> None:
+    """Shards land where Kafka's default partitioner (Java, aiokafka, kafka-python) puts them."""
+    assert partition_for(JAVA_KEY, partitions) == (JAVA_MURMUR2 & 0x7FFFFFFF) % partitions
+
+
+def test_shard_messages_round_trip_events_commands_and_ticks() -> None:
+    """What intake and the tools write is what the incident agent reads back."""
+    cmd = Command(
+        id="c1",
+        kind="ack",
+        actor="dana",
+        time="2026-11-20T09:03:00Z",
+        playbook="tech_outage",
+        key="checkout",
+        task="triage",
+    )
+    as_event = _event_message(ALERT)
+    as_command = decode_shard_message(encode_command(cmd), SHARD)
+    as_tick = decode_shard_message(encode_tick(1_000, broadcast=True), "*")
+
+    assert as_event == ShardMessage(EventInput(Event.model_validate(ALERT), shard=SHARD))
+    assert as_command == ShardMessage(CommandInput(cmd))
+    assert as_tick == ShardMessage(Tick(), 1_000, broadcast=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, "the record has no value"),
+        (b"\xff", "not valid JSON"),
+        (b"[]", "expected a JSON object, not list"),
+        (b'{"kind": "nope"}', "unknown record kind 'nope'"),
+        (b'{"kind": "event", "event": {"id": "x"}}', "bad event record"),
+    ],
+)
+def test_records_that_are_not_shard_messages_are_refused_with_a_reason(
+    value: bytes | None, reason: str
+) -> None:
+    """A foreign record on incidents.keyed or commands raises WireError saying what is wrong."""
+    with pytest.raises(WireError, match=reason):
+        decode_shard_message(value, SHARD)
+
+
+def test_a_redelivered_record_changes_nothing_and_publishes_nothing() -> None:
+    """Applying the same input offset twice: the second time is a no-op (at-least-once)."""
+    engine = _engine()
+    first = apply(engine, None, _event_message(ALERT), "keyed:0", 7)
+    assert first is not None
+    assert first.outputs
+
+    assert apply(engine, first.value, _event_message(ALERT), "keyed:0", 7) is None
+    assert apply(engine, first.value, _event_message(ALERT), "keyed:0", 6) is None
+
+
+def test_only_incidents_a_record_changed_are_published_again() -> None:
+    """A joining event republishes its incident; a record of another shard's key does not."""
+    engine = _engine()
+    opened = apply(engine, None, _event_message(ALERT), "keyed:0", 0)
+    assert opened is not None
+    joined = apply(engine, opened.value, _event_message({**ALERT, "id": "a2"}), "keyed:0", 1)
+    assert joined is not None
+    idle = apply(engine, joined.value, ShardMessage(Tick(), 0), "commands:0", 0)
+    assert idle is not None
+
+    assert [i["id"] for i in opened.changed] == [i["id"] for i in joined.changed]
+    assert joined.changed[0]["events_total"] == 2
+    assert (idle.outputs, idle.changed) == ([], [])
+
+
+def test_task_events_go_to_their_role_topic_keyed_by_incident() -> None:
+    """Every task event of a step is addressed to tasks.<role>, key = incident id."""
+    engine = _engine()
+    names = KafkaSettings(topic_prefix="t.").topic_names(playbooks())
+    applied = apply(engine, None, _event_message(ALERT), "keyed:0", 0)
+    assert applied is not None
+    records = [output_record(o, names) for o in applied.outputs if hasattr(o, "task")]
+
+    assert {r.topic for r in records} == {"t.tasks.ops"}  # pr waits for the triage
+    assert all(r.key == json.loads(r.value)["incident_id"].encode() for r in records)
+
+
+def test_intake_tells_a_redelivery_from_a_duplicate() -> None:
+    """The same record again is not a duplicate; the same (source, id) at another offset is."""
+    engine = _engine()
+    intake = Intake(engine, KafkaSettings(topic_prefix="t.").topic_names(playbooks()), 4)
+    (raw,) = lines([ALERT])
+    origin = Origin(kind="kafka", name="t.events.raw", partition=0, offset=5)
+    first = intake.judge(raw, origin, lambda _key: None)
+    assert first.seen is not None
+    stored = first.seen[1].dump()
+
+    again = intake.judge(raw, origin, lambda _key: stored)
+    later = intake.judge(raw, origin.model_copy(update={"offset": 9}), lambda _key: stored)
+
+    assert (first.status, again.status, later.status) == ("accepted", "accepted", "duplicate")
+    assert Seen.load(stored) == Seen(first.event_time or 0, 5)
+    assert [r.key for r in first.forwards] == [SHARD.encode()]
+
+
+def test_intake_sends_a_command_to_its_incident_shard() -> None:
+    """A recorded command goes to its playbook+key shard, or to its incident's, if known."""
+    engine = _engine()
+    names = KafkaSettings(topic_prefix="t.").topic_names(playbooks())
+    known = {"inc-1": SHARD}
+    intake = Intake(engine, names, 4, known.get)
+    by_key = command(
+        "ack", "2026-11-20T09:03:00Z", playbook="tech_outage", key="checkout", task="triage"
+    )
+    by_task = command("ack", "2026-11-20T09:03:00Z", task_id="inc-1.triage")
+    unknown = command("ack", "2026-11-20T09:03:00Z", task_id="inc-2.triage")
+
+    shards = [
+        intake.shards(engine.validator.parse(raw)) for raw in lines([by_key, by_task, unknown])
+    ]
+
+    assert shards == [[SHARD], [SHARD], [UNROUTED]]
+
+
+def test_roles_include_every_task_role_and_escalation_target() -> None:
+    """Each role a task event can be addressed to gets a topic, escalation targets included."""
+    roles = roles_of(playbooks())
+    task_roles = {t.role for p in playbooks() for t in p.tasks}
+    targets = {to for p in playbooks() for t in p.tasks for _after, to in t.ladder}
+
+    assert task_roles | targets <= set(roles)
+    assert {"ops", "pr", "legal", "logistics", "incident_commander"} <= set(roles)
