@@ -34,10 +34,21 @@ _TOKENISH = re.compile(
     r"(?i)(\bbearer\s+|\b\w*(?:token|authorization|api_key|password|secret)[\"']?\s*[=:]\s*"
     r"[\"']?(?:bearer\s+)?)[^\s\"'&,;]{4,}"
 )
-_SECRET_KEYS = frozenset({
-    "authorization", "proxy_authorization", "token", "access_token", "ingest_token",
-    "api_key", "x_api_key", "password", "secret", "cookie", "set_cookie",
-})
+_SECRET_KEYS = frozenset(
+    {
+        "authorization",
+        "proxy_authorization",
+        "token",
+        "access_token",
+        "ingest_token",
+        "api_key",
+        "x_api_key",
+        "password",
+        "secret",
+        "cookie",
+        "set_cookie",
+    }
+)
 
 
 class AuthConfigError(OrchestratorError):

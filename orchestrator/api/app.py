@@ -3,7 +3,6 @@
 It works over any `Runtime` (the embedded one today; the Kafka one serves the same app).
 """
 
-
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -53,22 +52,32 @@ def create_app(
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.guard = Guard(auth or AuthConfig())
     install_handlers(app)
-    app.include_router(intake_router(runtime), dependencies=[Depends(require_ingest)],
-                       responses={200: {"description": "A duplicate, or a batch's results"},
-                                  **problem_responses(401, 413, 422)})
+    app.include_router(
+        intake_router(runtime),
+        dependencies=[Depends(require_ingest)],
+        responses={
+            200: {"description": "A duplicate, or a batch's results"},
+            **problem_responses(401, 413, 422),
+        },
+    )
     app.include_router(incidents_router(runtime))
     app.include_router(_reads_router(runtime))
     app.include_router(tasks_router(runtime))
     app.include_router(feed_router(runtime))
     _health(app, runtime)
     _metrics(app, runtime)
-    app.add_middleware(BodyLimitMiddleware, default=max_write_bytes,
-                       limits=dict.fromkeys(INTAKE_PATHS, MAX_BATCH_BYTES))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=max_write_bytes,
+        limits=dict.fromkeys(INTAKE_PATHS, MAX_BATCH_BYTES),
+    )
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
-                           allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
-                                          "Last-Event-ID"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+        )
     install_openapi(app)
     return app
 
@@ -76,15 +85,24 @@ def create_app(
 def _reads_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/summary", tags=["incidents"], summary="The contract summary (as replay --json)",
-                responses=problem_responses(401))
+    @router.get(
+        "/summary",
+        tags=["incidents"],
+        summary="The contract summary (as replay --json)",
+        responses=problem_responses(401),
+    )
     def get_summary(_who: Reader) -> dict[str, Any]:
         return runtime.summary()
 
-    @router.get("/dead-letters", tags=["intake"], summary="Rejected records, oldest first",
-                responses=problem_responses(401, 422))
-    def dead_letters(_who: Reader,
-                     limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> list[dict[str, Any]]:
+    @router.get(
+        "/dead-letters",
+        tags=["intake"],
+        summary="Rejected records, oldest first",
+        responses=problem_responses(401, 422),
+    )
+    def dead_letters(
+        _who: Reader, limit: Annotated[int, Query(ge=1, le=10_000)] = 100
+    ) -> list[dict[str, Any]]:
         return [d.model_dump(mode="json") for d in runtime.dead_letters(limit)]
 
     return router
@@ -105,11 +123,19 @@ def _metrics(app: FastAPI, runtime: Runtime) -> None:
     registry.register(RuntimeCollector(runtime))
     app.add_middleware(LatencyMiddleware, histogram=latency_histogram(registry))
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics",
-             response_class=Response,
-             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}},
-                              "description": "Prometheus text format"},
-                        **problem_responses(401)})
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {}},
+                "description": "Prometheus text format",
+            },
+            **problem_responses(401),
+        },
+    )
     def metrics(_who: Reader) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -118,9 +144,12 @@ def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
     """The app as `orchestrator run` serves it: auth, CORS and limits from ORCH_* settings."""
     auth = settings.auth()
     if not auth.enforced:
-        log.warning("no responders configured: reads are open and commands are refused; "
-                    "set ORCH_RESPONDERS_FILE or ORCH_RESPONDERS")
+        log.warning(
+            "no responders configured: reads are open and commands are refused; "
+            "set ORCH_RESPONDERS_FILE or ORCH_RESPONDERS"
+        )
     if auth.ingest_sha256 is None:
         log.warning("no ingest token configured: intake is open; set ORCH_INGEST_TOKEN")
-    return create_app(runtime, auth, cors_origins=settings.cors_origins,
-                      max_write_bytes=settings.max_write_bytes)
+    return create_app(
+        runtime, auth, cors_origins=settings.cors_origins, max_write_bytes=settings.max_write_bytes
+    )

@@ -62,12 +62,20 @@ def build(
 ) -> Command:
     """A command from `responder`, stamped with the runtime's clock and a fresh id."""
     now = datetime.fromtimestamp(runtime.now() / 1000, tz=UTC)
-    return Command(id=new_command_id(), kind=kind, actor=responder.name, time=now,
-                   task_id=task_id, incident_id=incident_id, note=note)
+    return Command(
+        id=new_command_id(),
+        kind=kind,
+        actor=responder.name,
+        time=now,
+        task_id=task_id,
+        incident_id=incident_id,
+        note=note,
+    )
 
 
-def issue(runtime: Runtime, command: Command, key: str | None,
-          incident_id: str | None = None) -> JSONResponse:
+def issue(
+    runtime: Runtime, command: Command, key: str | None, incident_id: str | None = None
+) -> JSONResponse:
     """Hand `command` to the runtime (once per idempotency key) and answer its verdict.
 
     `incident_id` (the task's incident) fills in the answer when the verdict has none.
@@ -78,10 +86,17 @@ def issue(runtime: Runtime, command: Command, key: str | None,
         scoped = IdempotencyKey(command.actor, key, fingerprint(command))
         outcome = runtime.command_once(command, scoped)
     result = outcome.result
-    log.info("command", command_id=outcome.command.id, kind=command.kind, actor=command.actor,
-             task_id=command.task_id, incident_id=result.incident_id or incident_id,
-             accepted=result.accepted,
-             reason=result.reason, replayed=outcome.replayed)
+    log.info(
+        "command",
+        command_id=outcome.command.id,
+        kind=command.kind,
+        actor=command.actor,
+        task_id=command.task_id,
+        incident_id=result.incident_id or incident_id,
+        accepted=result.accepted,
+        reason=result.reason,
+        replayed=outcome.replayed,
+    )
     return answer(outcome, incident_id)
 
 
@@ -91,12 +106,25 @@ def answer(outcome: CommandOutcome, incident_id: str | None = None) -> JSONRespo
     incident_id = result.incident_id or incident_id
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else {}
     if not result.accepted:
-        rejected = problem(409, "Command rejected", result.reason or "rejected by the engine",
-                           command_id=command.id, kind=command.kind, actor=command.actor,
-                           task_id=command.task_id, incident_id=incident_id)
+        rejected = problem(
+            409,
+            "Command rejected",
+            result.reason or "rejected by the engine",
+            command_id=command.id,
+            kind=command.kind,
+            actor=command.actor,
+            task_id=command.task_id,
+            incident_id=incident_id,
+        )
         rejected.headers.update(headers)
         return rejected
-    receipt = CommandReceipt(command_id=command.id, kind=command.kind, actor=command.actor,
-                             time=format_time(to_millis(command.time)), accepted=True,
-                             task_id=command.task_id, incident_id=incident_id)
+    receipt = CommandReceipt(
+        command_id=command.id,
+        kind=command.kind,
+        actor=command.actor,
+        time=format_time(to_millis(command.time)),
+        accepted=True,
+        task_id=command.task_id,
+        incident_id=incident_id,
+    )
     return JSONResponse(receipt.model_dump(mode="json"), status_code=202, headers=headers)

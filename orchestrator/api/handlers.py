@@ -15,9 +15,16 @@ from orchestrator.api.problems import ProblemError, problem
 from orchestrator.runtime.base import IdempotencyKeyReused
 
 log = structlog.get_logger("orchestrator.api")
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 406: "Not acceptable", 413: "Request too large",
-           415: "Unsupported media type"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Request too large",
+    415: "Unsupported media type",
+}
 
 
 async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
@@ -47,8 +54,11 @@ async def on_invalid(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _error(error: dict[str, Any]) -> dict[str, Any]:
-    fields = {"loc": error.get("loc", []), "msg": error.get("msg", ""),
-              "type": error.get("type", "")}
+    fields = {
+        "loc": error.get("loc", []),
+        "msg": error.get("msg", ""),
+        "type": error.get("type", ""),
+    }
     encoded: dict[str, Any] = jsonable_encoder(fields)
     return encoded
 
@@ -61,8 +71,12 @@ async def on_key_reused(_request: Request, exc: Exception) -> JSONResponse:
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with the route (never the headers) and answer a bare 500 problem."""
-    log.error("request failed", method=request.method, path=request.url.path,
-              exc_info=(type(exc), exc, exc.__traceback__))
+    log.error(
+        "request failed",
+        method=request.method,
+        path=request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     return problem(500, "Internal error", "the server failed; the error has been logged")
 
 

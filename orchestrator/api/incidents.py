@@ -1,6 +1,5 @@
 """Incidents: read them (state and timeline), and resolve or close them (incident commanders)."""
 
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
@@ -23,22 +22,33 @@ def incidents_router(runtime: Runtime) -> APIRouter:
     """Incident reads and the incident commands."""
     router = APIRouter(tags=["incidents"])
 
-    @router.get("/incidents", summary="Every incident, in the order they opened",
-                responses=problem_responses(401))
+    @router.get(
+        "/incidents",
+        summary="Every incident, in the order they opened",
+        responses=problem_responses(401),
+    )
     def list_incidents(_who: Reader) -> list[dict[str, Any]]:
         return [incident_summary(i) for i in runtime.incidents()]
 
-    @router.get("/incidents/{incident_id}", response_model=Incident,
-                summary="One incident: state, tasks and timeline",
-                responses=problem_responses(401, 404, 422))
+    @router.get(
+        "/incidents/{incident_id}",
+        response_model=Incident,
+        summary="One incident: state, tasks and timeline",
+        responses=problem_responses(401, 404, 422),
+    )
     def get_incident(incident_id: IncidentId, _who: Reader) -> Incident:
         found = runtime.incident(incident_id)
         if found is None:
             raise ProblemError(404, "No such incident", f"no incident {incident_id}")
         return found
 
-    def act(kind: CommandKind, incident_id: str, who: Responder, key: str | None,
-            body: IncidentBody | None) -> JSONResponse:
+    def act(
+        kind: CommandKind,
+        incident_id: str,
+        who: Responder,
+        key: str | None,
+        body: IncidentBody | None,
+    ) -> JSONResponse:
         if runtime.incident(incident_id) is None:
             raise ProblemError(404, "No such incident", f"no incident {incident_id}")
         if not who.commander:
@@ -48,18 +58,34 @@ def incidents_router(runtime: Runtime) -> APIRouter:
 
     errors = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
-    @router.post("/incidents/{incident_id}/resolve", status_code=202,
-                 response_model=CommandReceipt, responses=errors,
-                 summary="Resolve an incident (incident_commander): the review task follows")
-    def resolve(incident_id: IncidentId, who: Actor, key: IdempotencyKeyHeader = None,
-                body: Annotated[IncidentBody | None, Body()] = None) -> JSONResponse:
+    @router.post(
+        "/incidents/{incident_id}/resolve",
+        status_code=202,
+        response_model=CommandReceipt,
+        responses=errors,
+        summary="Resolve an incident (incident_commander): the review task follows",
+    )
+    def resolve(
+        incident_id: IncidentId,
+        who: Actor,
+        key: IdempotencyKeyHeader = None,
+        body: Annotated[IncidentBody | None, Body()] = None,
+    ) -> JSONResponse:
         return act("resolve", incident_id, who, key, body)
 
-    @router.post("/incidents/{incident_id}/close", status_code=202,
-                 response_model=CommandReceipt, responses=errors,
-                 summary="Close an incident (incident_commander): nothing stays open")
-    def close(incident_id: IncidentId, who: Actor, key: IdempotencyKeyHeader = None,
-              body: Annotated[IncidentBody | None, Body()] = None) -> JSONResponse:
+    @router.post(
+        "/incidents/{incident_id}/close",
+        status_code=202,
+        response_model=CommandReceipt,
+        responses=errors,
+        summary="Close an incident (incident_commander): nothing stays open",
+    )
+    def close(
+        incident_id: IncidentId,
+        who: Actor,
+        key: IdempotencyKeyHeader = None,
+        body: Annotated[IncidentBody | None, Body()] = None,
+    ) -> JSONResponse:
         return act("close", incident_id, who, key, body)
 
     return router

@@ -42,24 +42,27 @@ class RuntimeCollector:
 
 
 def _events(counts: dict[str, int]) -> Metric:
-    family = CounterMetricFamily(f"{PREFIX}_events", "Input records by outcome.",
-                                 labels=["outcome"])
+    family = CounterMetricFamily(
+        f"{PREFIX}_events", "Input records by outcome.", labels=["outcome"]
+    )
     for outcome in ("accepted", "rejected", "duplicates", "late"):
         family.add_metric([outcome], counts.get(outcome, 0))
     return family
 
 
 def _commands(counts: dict[str, int]) -> Metric:
-    family = CounterMetricFamily(f"{PREFIX}_commands", "Responder commands by the engine's "
-                                 "verdict.", labels=["verdict"])
+    family = CounterMetricFamily(
+        f"{PREFIX}_commands", "Responder commands by the engine's verdict.", labels=["verdict"]
+    )
     for verdict in ("applied", "rejected"):
         family.add_metric([verdict], counts.get(verdict, 0))
     return family
 
 
 def _open_incidents(incidents: list[dict[str, Any]]) -> Metric:
-    family = GaugeMetricFamily(f"{PREFIX}_open_incidents", "Open incidents.",
-                               labels=["playbook", "severity"])
+    family = GaugeMetricFamily(
+        f"{PREFIX}_open_incidents", "Open incidents.", labels=["playbook", "severity"]
+    )
     counts = Counter((i["playbook"], i["severity"]) for i in incidents if i["status"] == "open")
     for playbook in sorted({i["playbook"] for i in incidents}):
         for severity in Severity:
@@ -68,8 +71,9 @@ def _open_incidents(incidents: list[dict[str, Any]]) -> Metric:
 
 
 def _tasks(tasks: list[tuple[str, dict[str, Any]]], roles: Iterable[str]) -> Metric:
-    family = GaugeMetricFamily(f"{PREFIX}_tasks", "Tasks by role and status.",
-                               labels=["role", "status"])
+    family = GaugeMetricFamily(
+        f"{PREFIX}_tasks", "Tasks by role and status.", labels=["role", "status"]
+    )
     counts = Counter((t["role"], t["status"]) for _, t in tasks)
     for role in sorted(set(roles) | {r for r, _ in counts}):
         for status in TaskStatus:
@@ -78,8 +82,9 @@ def _tasks(tasks: list[tuple[str, dict[str, Any]]], roles: Iterable[str]) -> Met
 
 
 def _escalations(tasks: list[tuple[str, dict[str, Any]]]) -> Metric:
-    family = CounterMetricFamily(f"{PREFIX}_escalations", "Escalations of unacknowledged "
-                                 "tasks.", labels=["playbook", "role"])
+    family = CounterMetricFamily(
+        f"{PREFIX}_escalations", "Escalations of unacknowledged tasks.", labels=["playbook", "role"]
+    )
     counts: Counter[tuple[str, str]] = Counter()
     for playbook, task in tasks:
         counts[playbook, task["role"]] += task["escalations"]
@@ -90,8 +95,13 @@ def _escalations(tasks: list[tuple[str, dict[str, Any]]]) -> Metric:
 
 def latency_histogram(registry: CollectorRegistry) -> Histogram:
     """Request latency by method, route template and status."""
-    return Histogram(f"{PREFIX}_http_request_duration_seconds", "HTTP request latency.",
-                     ["method", "route", "status"], registry=registry, buckets=LATENCY_BUCKETS)
+    return Histogram(
+        f"{PREFIX}_http_request_duration_seconds",
+        "HTTP request latency.",
+        ["method", "route", "status"],
+        registry=registry,
+        buckets=LATENCY_BUCKETS,
+    )
 
 
 class LatencyMiddleware:
@@ -118,4 +128,5 @@ class LatencyMiddleware:
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.histogram.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )

@@ -25,8 +25,9 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components["Problem"] = Problem.model_json_schema()
             app.openapi_schema = schema
@@ -52,4 +53,3 @@ def document() -> dict[str, Any]:
             return create_app(runtime).openapi()
         finally:
             runtime.close()
-

@@ -11,11 +11,13 @@ from orchestrator.api.problems import ProblemError
 from orchestrator.auth import INCIDENT_COMMANDER, AuthConfig, Responder
 
 RESPONDER_SCHEME = HTTPBearer(
-    auto_error=False, scheme_name="responder",
+    auto_error=False,
+    scheme_name="responder",
     description="A responder's token (ORCH_RESPONDERS_FILE / ORCH_RESPONDERS).",
 )
 INGEST_SCHEME = HTTPBearer(
-    auto_error=False, scheme_name="ingest",
+    auto_error=False,
+    scheme_name="ingest",
     description="The intake token (ORCH_INGEST_TOKEN), when one is configured.",
 )
 Credentials = HTTPAuthorizationCredentials | None
@@ -35,10 +37,14 @@ def forbidden(responder: Responder, action: str, role: str | None = None) -> Pro
     roles = ", ".join(sorted(responder.roles)) or "none"
     needed = ""
     if role is not None:
-        needed = f" (needs role {role})" if role == INCIDENT_COMMANDER else (
-            f" (needs role {role} or {INCIDENT_COMMANDER})")
-    return ProblemError(403, "Forbidden",
-                        f"{responder.name} (roles: {roles}) may not {action}{needed}")
+        needed = (
+            f" (needs role {role})"
+            if role == INCIDENT_COMMANDER
+            else (f" (needs role {role} or {INCIDENT_COMMANDER})")
+        )
+    return ProblemError(
+        403, "Forbidden", f"{responder.name} (roles: {roles}) may not {action}{needed}"
+    )
 
 
 class Guard:
@@ -64,8 +70,10 @@ class Guard:
     def actor(self, credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]) -> Responder:
         """A configured responder: commands are always recorded with who sent them."""
         if not self.auth.enforced:
-            raise unauthorized("no responders are configured; set ORCH_RESPONDERS_FILE or "
-                               "ORCH_RESPONDERS to send commands")
+            raise unauthorized(
+                "no responders are configured; set ORCH_RESPONDERS_FILE or "
+                "ORCH_RESPONDERS to send commands"
+            )
         return self._known(credentials)
 
     def ingest(self, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]) -> None:
@@ -75,25 +83,27 @@ class Guard:
             raise unauthorized("intake needs Authorization: Bearer <the ingest token>")
 
 
-
 def _guard(request: Request) -> Guard:
     guard = request.app.state.guard
     assert isinstance(guard, Guard), "create_app sets app.state.guard"
     return guard
 
 
-def _reader(request: Request,
-            credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]) -> Responder:
+def _reader(
+    request: Request, credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]
+) -> Responder:
     return _guard(request).reader(credentials)
 
 
-def _actor(request: Request,
-           credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]) -> Responder:
+def _actor(
+    request: Request, credentials: Annotated[Credentials, Security(RESPONDER_SCHEME)]
+) -> Responder:
     return _guard(request).actor(credentials)
 
 
-def require_ingest(request: Request,
-                   credentials: Annotated[Credentials, Security(INGEST_SCHEME)]) -> None:
+def require_ingest(
+    request: Request, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]
+) -> None:
     """Dependency: the intake token, when one is configured."""
     _guard(request).ingest(credentials)
 

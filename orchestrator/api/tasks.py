@@ -1,6 +1,5 @@
 """Roles and their tasks: read them, and act on them (ack, start, complete, fail, comment)."""
 
-
 from collections.abc import Callable
 from typing import Annotated
 
@@ -52,8 +51,14 @@ def existing_task(runtime: Runtime, task_id: str) -> Task:
 def task_view(task: Task, incident: Incident) -> TaskView:
     """The task with its incident's context and the timeline entries about it."""
     history = [e for e in incident.timeline if _about(e, task.id)]
-    return TaskView(**task.model_dump(), playbook=incident.playbook, incident_key=incident.key,
-                    severity=incident.severity, incident_status=incident.status, history=history)
+    return TaskView(
+        **task.model_dump(),
+        playbook=incident.playbook,
+        incident_key=incident.key,
+        severity=incident.severity,
+        incident_status=incident.status,
+        history=history,
+    )
 
 
 def _about(entry: TimelineEntry, task_id: str) -> bool:
@@ -66,17 +71,23 @@ def tasks_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/roles", summary="Roles the loaded playbooks know", responses=READ_ERRORS)
     def list_roles(_who: Reader) -> list[RoleView]:
-        return [RoleView(name=r.name, title=r.title, escalates_to=r.escalates_to)
-                for r in runtime.roles().values()]
+        return [
+            RoleView(name=r.name, title=r.title, escalates_to=r.escalates_to)
+            for r in runtime.roles().values()
+        ]
 
     @router.get("/roles/{role}/tasks", summary="A role's tasks", responses=READ_ERRORS)
-    def role_tasks(role: RoleName, _who: Reader,
-                   status: Annotated[TaskStatus | None, Query()] = None) -> list[Task]:
+    def role_tasks(
+        role: RoleName, _who: Reader, status: Annotated[TaskStatus | None, Query()] = None
+    ) -> list[Task]:
         known_role(runtime, role)
         return runtime.tasks(role, status.value if status else None)
 
-    @router.get("/tasks/{task_id}", summary="A task, its incident's context and its history",
-                responses=READ_ERRORS)
+    @router.get(
+        "/tasks/{task_id}",
+        summary="A task, its incident's context and its history",
+        responses=READ_ERRORS,
+    )
     def get_task(task_id: TaskId, _who: Reader) -> TaskView:
         task = existing_task(runtime, task_id)
         incident = runtime.incident(task.incident_id)
@@ -90,8 +101,9 @@ def tasks_router(runtime: Runtime) -> APIRouter:
 
 def _task_commands(router: APIRouter, runtime: Runtime) -> None:
 
-    def act(kind: CommandKind, task_id: str, who: Responder, key: str | None,
-            note: str | None = None) -> JSONResponse:
+    def act(
+        kind: CommandKind, task_id: str, who: Responder, key: str | None, note: str | None = None
+    ) -> JSONResponse:
         task = existing_task(runtime, task_id)
         if not who.may_act_on(task.role):
             raise forbidden(who, f"{kind} task {task_id} of role {task.role}", task.role)
@@ -99,8 +111,13 @@ def _task_commands(router: APIRouter, runtime: Runtime) -> None:
         return issue(runtime, command, key, task.incident_id)
 
     def write(path: str, summary: str) -> Callable[[Route], Route]:
-        return router.post(path, status_code=202, response_model=CommandReceipt,
-                           summary=summary, responses=WRITE_ERRORS)
+        return router.post(
+            path,
+            status_code=202,
+            response_model=CommandReceipt,
+            summary=summary,
+            responses=WRITE_ERRORS,
+        )
 
     @write("/tasks/{task_id}/ack", "Acknowledge a task: you own it now")
     def ack(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
@@ -111,16 +128,22 @@ def _task_commands(router: APIRouter, runtime: Runtime) -> None:
         return act("start", task_id, who, key)
 
     @write("/tasks/{task_id}/complete", "Complete a task, with outcome notes")
-    def complete(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None,
-                 body: Annotated[CompleteBody | None, Body()] = None) -> JSONResponse:
+    def complete(
+        task_id: TaskId,
+        who: Actor,
+        key: IdempotencyKeyHeader = None,
+        body: Annotated[CompleteBody | None, Body()] = None,
+    ) -> JSONResponse:
         return act("complete", task_id, who, key, body.outcome if body else None)
 
     @write("/tasks/{task_id}/fail", "Fail a task, with the reason")
-    def fail(task_id: TaskId, body: FailBody, who: Actor,
-             key: IdempotencyKeyHeader = None) -> JSONResponse:
+    def fail(
+        task_id: TaskId, body: FailBody, who: Actor, key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
         return act("fail", task_id, who, key, body.reason)
 
     @write("/tasks/{task_id}/comment", "Comment on a task (lands on the incident timeline)")
-    def comment(task_id: TaskId, body: CommentBody, who: Actor,
-                key: IdempotencyKeyHeader = None) -> JSONResponse:
+    def comment(
+        task_id: TaskId, body: CommentBody, who: Actor, key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
         return act("comment", task_id, who, key, body.text)

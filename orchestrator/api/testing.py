@@ -1,7 +1,7 @@
 """A real `orchestrator run` on a free local port, for tests that need a socket (and for drills).
 
-    with serve(tmp_path, env={"ORCH_RESPONDERS_FILE": str(path)}) as server:
-        httpx.get(server.url + "/healthz")
+with serve(tmp_path, env={"ORCH_RESPONDERS_FILE": str(path)}) as server:
+    httpx.get(server.url + "/healthz")
 """
 
 from __future__ import annotations
@@ -69,18 +69,28 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(data_dir: Path, env: Mapping[str, str] | None = None,
-          playbooks: Path | None = None) -> Iterator[Server]:
+def serve(
+    data_dir: Path, env: Mapping[str, str] | None = None, playbooks: Path | None = None
+) -> Iterator[Server]:
     """`python -m orchestrator run` on a free port with `env` added; stopped on exit."""
     port, log = free_port(), data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "orchestrator", "run", "--data-dir", str(data_dir / "db"),
-            "--port", str(port)]
+    args = [
+        sys.executable,
+        "-m",
+        "orchestrator",
+        "run",
+        "--data-dir",
+        str(data_dir / "db"),
+        "--port",
+        str(port),
+    ]
     if playbooks is not None:
         args += ["--playbooks", str(playbooks)]
     with log.open("wb") as sink:
-        process = subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=sink,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            args, env={**os.environ, **(env or {})}, stdout=sink, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, START_TIMEOUT)

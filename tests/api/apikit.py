@@ -38,8 +38,9 @@ def bearer(name: str) -> dict[str, str]:
 def responders() -> tuple[Responder, ...]:
     """One responder per role (named after it), a second ops responder, and a read-only viewer."""
     people = [(role, {role}) for role in ROLES] + [("ops2", {"ops"}), (VIEWER, set())]
-    return tuple(Responder(name, frozenset(roles), hash_token(token_of(name)))
-                 for name, roles in people)
+    return tuple(
+        Responder(name, frozenset(roles), hash_token(token_of(name))) for name, roles in people
+    )
 
 
 def auth_config() -> AuthConfig:
@@ -49,8 +50,9 @@ def auth_config() -> AuthConfig:
 
 def runtime_at(path: Path, clock: ManualClock) -> EmbeddedRuntime:
     """An embedded runtime over the shipped playbooks on a manual clock."""
-    return EmbeddedRuntime.open(Engine(load_directory("playbooks")), path, clock=clock.now,
-                                synchronous="normal")
+    return EmbeddedRuntime.open(
+        Engine(load_directory("playbooks")), path, clock=clock.now, synchronous="normal"
+    )
 
 
 @dataclass
@@ -69,14 +71,18 @@ class Api:
 
     def setup_command(self, kind: str, **target: Any) -> None:
         """Apply a command as a set-up actor, straight through the runtime."""
-        command = Command(id=f"setup-{next(_keys)}", kind=kind, actor="setup", time=START,
-                          **target)
+        command = Command(id=f"setup-{next(_keys)}", kind=kind, actor="setup", time=START, **target)
         assert self.runtime.command(command).accepted
 
     def task(self, playbook: str, key: str, name: str) -> Task:
         """A task of the newest incident of `playbook` for `key`."""
-        found = [t for i in self.runtime.incidents() if (i.playbook, i.key) == (playbook, key)
-                 for t in i.tasks if t.name == name]
+        found = [
+            t
+            for i in self.runtime.incidents()
+            if (i.playbook, i.key) == (playbook, key)
+            for t in i.tasks
+            if t.name == name
+        ]
         assert found, f"no task {name} in {playbook}/{key}"
         return found[-1]
 
@@ -84,29 +90,30 @@ class Api:
         """A newly assigned task of `role`, in an incident of its own."""
         key = f"k{next(_keys)}"
         if role == "ops":
-            self.submit("ops.alert", alertname="Down", service=key, status="firing",
-                        severity="critical")
+            self.submit(
+                "ops.alert", alertname="Down", service=key, status="firing", severity="critical"
+            )
             return self.task("tech_outage", key, "triage")
         if role == "legal":
-            self.submit("security.alert", kind="intrusion", asset=key, records_exposed=10,
-                        pii=True)
+            self.submit("security.alert", kind="intrusion", asset=key, records_exposed=10, pii=True)
             return self.task("data_breach", key, "legal_assessment")
         if role == "logistics":
-            self.submit("supply.shipment_delayed", supplier=key, shipment_id=f"S-{key}",
-                        delay_hours=80)
+            self.submit(
+                "supply.shipment_delayed", supplier=key, shipment_id=f"S-{key}", delay_hours=80
+            )
             return self.task("supply_chain", key, "assess_impact")
         if role == "pr":
             self.submit("social.mention", platform="x", reach=200_000, sentiment=-0.9, topic=key)
             return self.task("customer_service", key, "public_response")
         if role == "customer_service":
-            self.submit("social.mention", platform="x", reach=2_000_000, sentiment=-0.9,
-                        topic=key)
+            self.submit("social.mention", platform="x", reach=2_000_000, sentiment=-0.9, topic=key)
             cause = self.task("customer_service", key, "investigate_cause")
             self.setup_command("complete", task_id=cause.id)
             return self.task("customer_service", key, "customer_outreach")
         assert role == "incident_commander", role
-        self.submit("ops.alert", alertname="Down", service=key, status="firing",
-                    severity="critical")
+        self.submit(
+            "ops.alert", alertname="Down", service=key, status="firing", severity="critical"
+        )
         incident_id = self.task("tech_outage", key, "triage").incident_id
         self.setup_command("resolve", incident_id=incident_id)
         return self.task("tech_outage", key, "post_incident_review")

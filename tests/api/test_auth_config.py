@@ -24,7 +24,10 @@ def test_yaml_file_with_hashed_and_plain_tokens(tmp_path: Path) -> None:
     )
     responders = load_responders_file(path)
     assert [(r.name, sorted(r.roles)) for r in responders] == [
-        ("alice", ["ops"]), ("pr-agent", ["pr"]), ("board", [])]
+        ("alice", ["ops"]),
+        ("pr-agent", ["pr"]),
+        ("board", []),
+    ]
     assert PLAIN not in repr(responders)
     assert responders[1].token_sha256 == hash_token(PLAIN)
 
@@ -32,8 +35,15 @@ def test_yaml_file_with_hashed_and_plain_tokens(tmp_path: Path) -> None:
 def test_json_file_and_lookup(tmp_path: Path) -> None:
     """A JSON file works too; a token finds its responder, a wrong one finds none."""
     path = tmp_path / "responders.json"
-    path.write_text(json.dumps({"responders": [
-        {"name": "ic", "token": "commander-token-0001", "roles": ["incident_commander"]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "responders": [
+                    {"name": "ic", "token": "commander-token-0001", "roles": ["incident_commander"]}
+                ]
+            }
+        )
+    )
     auth = ApiSettings(responders_file=path).auth()
     found = auth.responder("commander-token-0001")
     assert found is not None
@@ -44,8 +54,10 @@ def test_json_file_and_lookup(tmp_path: Path) -> None:
 
 def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """ORCH_RESPONDERS (JSON list) and ORCH_INGEST_TOKEN configure auth without a file."""
-    monkeypatch.setenv("ORCH_RESPONDERS", json.dumps(
-        [{"name": "bob", "token": "bob-token-00000001", "roles": ["legal"]}]))
+    monkeypatch.setenv(
+        "ORCH_RESPONDERS",
+        json.dumps([{"name": "bob", "token": "bob-token-00000001", "roles": ["legal"]}]),
+    )
     monkeypatch.setenv("ORCH_INGEST_TOKEN", "ingest-0000000001")
     auth = ApiSettings().auth()
     bob = auth.responder("bob-token-00000001")
@@ -57,17 +69,26 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not auth.ingest_allowed(None)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("responders: [{name: a, roles: [ops]}]", "exactly one of token_sha256"),
-    ("responders: [{name: a, token_sha256: abc, roles: [ops]}]", "64 lowercase hex"),
-    ("responders: [{name: a, token: short, roles: [ops]}]", "at least 16"),
-    ("responders: [{name: a, token: aaaaaaaaaaaaaaaaaaaa, role: ops}]", "role"),
-    ("responders: [{name: a, token: aaaaaaaaaaaaaaaaaaaa}, {name: a, token: bbbbbbbbbbbbbbbbbb}]",
-     "listed twice"),
-    ("responders: [{name: a, token: aaaaaaaaaaaaaaaaaaaa}, {name: b, token: aaaaaaaaaaaaaaaaaaaa}]",
-     "shares a token"),
-    ("responders: [", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("responders: [{name: a, roles: [ops]}]", "exactly one of token_sha256"),
+        ("responders: [{name: a, token_sha256: abc, roles: [ops]}]", "64 lowercase hex"),
+        ("responders: [{name: a, token: short, roles: [ops]}]", "at least 16"),
+        ("responders: [{name: a, token: aaaaaaaaaaaaaaaaaaaa, role: ops}]", "role"),
+        (
+            "responders: [{name: a, token: aaaaaaaaaaaaaaaaaaaa},"
+            " {name: a, token: bbbbbbbbbbbbbbbbbb}]",
+            "listed twice",
+        ),
+        (
+            "responders: [{name: a, token: aaaaaaaaaaaaaaaaaaaa},"
+            " {name: b, token: aaaaaaaaaaaaaaaaaaaa}]",
+            "shares a token",
+        ),
+        ("responders: [", "not valid YAML"),
+    ],
+)
 def test_bad_files_say_where_and_what(tmp_path: Path, content: str, message: str) -> None:
     """Every mistake in the responders file is refused with the file name and the problem."""
     path = tmp_path / "responders.yaml"

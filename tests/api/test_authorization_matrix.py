@@ -25,8 +25,9 @@ def test_authorization_matrix(api: Api, actor_role: str, task_role: str) -> None
     shared = api.fresh_task(task_role)
     for action, body in ACTIONS.items():
         task = api.fresh_task(task_role) if _allowed(actor_role, task_role) else shared
-        response = api.client.post(f"/tasks/{task.id}/{action}", headers=bearer(actor_role),
-                                   json=body)
+        response = api.client.post(
+            f"/tasks/{task.id}/{action}", headers=bearer(actor_role), json=body
+        )
         if _allowed(actor_role, task_role):
             assert response.status_code == 202, (action, response.json())
             assert response.json()["actor"] == actor_role

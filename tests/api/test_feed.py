@@ -14,8 +14,13 @@ def _events(text: str) -> list[dict[str, Any]]:
     for block in text.replace("\r\n", "\n").split("\n\n"):
         fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
         if "data" in fields:
-            found.append({"id": int(fields["id"]), "event": fields["event"],
-                          "data": json.loads(fields["data"])})
+            found.append(
+                {
+                    "id": int(fields["id"]),
+                    "event": fields["event"],
+                    "data": json.loads(fields["data"]),
+                }
+            )
     return found
 
 
@@ -41,8 +46,9 @@ def test_resume_after_last_event_id_or_after(api: Api) -> None:
     headers = {**bearer("ops"), "Last-Event-ID": str(seen[-1]["id"])}
     resumed = _events(api.client.get("/roles/ops/feed?follow=false", headers=headers).text)
     assert [e["data"]["task"]["id"] for e in resumed] == [newer.id]
-    by_query = api.client.get(f"/roles/ops/feed?follow=false&after={seen[-1]['id']}",
-                              headers=bearer("ops"))
+    by_query = api.client.get(
+        f"/roles/ops/feed?follow=false&after={seen[-1]['id']}", headers=bearer("ops")
+    )
     assert _events(by_query.text) == resumed
 
 
@@ -50,17 +56,31 @@ def test_feed_carries_commands_of_the_role(api: Api) -> None:
     """An ack through the API shows up on the role's feed as task.acknowledged with its actor."""
     task = api.fresh_task("logistics")
     api.client.post(f"/tasks/{task.id}/ack", headers=bearer("logistics"))
-    events = _events(api.client.get("/roles/logistics/feed?follow=false",
-                                    headers=bearer("logistics")).text)
+    events = _events(
+        api.client.get("/roles/logistics/feed?follow=false", headers=bearer("logistics")).text
+    )
     assert [e["event"] for e in events][-1] == "task.acknowledged"
     assert events[-1]["data"]["task"]["acknowledged_by"] == "logistics"
 
 
 def test_feed_errors(api: Api) -> None:
     """Unknown role 404, no token 401, a negative seq 422: all problem+json."""
-    assert api.client.get("/roles/astronaut/feed?follow=false",
-                          headers=bearer("ops")).status_code == 404
+    assert (
+        api.client.get("/roles/astronaut/feed?follow=false", headers=bearer("ops")).status_code
+        == 404
+    )
     assert api.client.get("/roles/ops/feed?follow=false").status_code == 401
     invalid = api.client.get("/roles/ops/feed?follow=false&after=-1", headers=bearer("ops"))
     assert invalid.status_code == 422
     assert invalid.headers["content-type"].startswith("application/problem+json")
+
+
+def test_out_of_range_positions_are_refused_or_clamped(api: Api) -> None:
+    """?after beyond the largest seq is a 422; a huge Last-Event-ID means 'nothing newer'."""
+    api.fresh_task("ops")
+    too_far = api.client.get(f"/roles/ops/feed?follow=false&after={2**63}", headers=bearer("ops"))
+    assert too_far.status_code == 422
+    huge = {**bearer("ops"), "Last-Event-ID": "9" * 20}
+    response = api.client.get("/roles/ops/feed?follow=false", headers=huge)
+    assert response.status_code == 200
+    assert _events(response.text) == []

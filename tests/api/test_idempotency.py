@@ -58,8 +58,11 @@ def test_keys_are_scoped_per_responder(api: Api) -> None:
     """Two responders using the same key string send two different commands."""
     task = api.fresh_task("pr")
     for name in ("pr", "incident_commander"):
-        response = api.client.post(f"/tasks/{task.id}/comment", json={"text": f"from {name}"},
-                                   headers={**bearer(name), "Idempotency-Key": "note-1"})
+        response = api.client.post(
+            f"/tasks/{task.id}/comment",
+            json={"text": f"from {name}"},
+            headers={**bearer(name), "Idempotency-Key": "note-1"},
+        )
         assert response.status_code == 202
         assert "idempotent-replayed" not in response.headers
     incident = api.runtime.incident(task.incident_id)
@@ -90,6 +93,7 @@ def test_malformed_key_is_422(api: Api) -> None:
     """A key with spaces or control characters, or over 200 characters, is refused."""
     task = api.fresh_task("ops")
     for key in ("has space", "x" * 201):
-        response = api.client.post(f"/tasks/{task.id}/ack",
-                                   headers={**bearer("ops"), "Idempotency-Key": key})
+        response = api.client.post(
+            f"/tasks/{task.id}/ack", headers={**bearer("ops"), "Idempotency-Key": key}
+        )
         assert response.status_code == 422, key

@@ -11,8 +11,7 @@ def test_only_the_commander_may_resolve_or_close(api: Api, role: str) -> None:
     """resolve and close are refused (403) for every other role; the incident stays open."""
     task = api.fresh_task("ops")
     for action in ("resolve", "close"):
-        response = api.client.post(f"/incidents/{task.incident_id}/{action}",
-                                   headers=bearer(role))
+        response = api.client.post(f"/incidents/{task.incident_id}/{action}", headers=bearer(role))
         assert response.status_code == 403, action
         assert "incident_commander" in response.json()["detail"]
     assert api.runtime.incident(task.incident_id).status == "open"  # type: ignore[union-attr]
@@ -21,16 +20,19 @@ def test_only_the_commander_may_resolve_or_close(api: Api, role: str) -> None:
 def test_commander_resolves_then_closes_with_reasons_on_the_timeline(api: Api) -> None:
     """resolve (202) attaches the review task; close (202) ends it; both carry the commander."""
     incident_id = api.fresh_task("ops").incident_id
-    resolved = api.client.post(f"/incidents/{incident_id}/resolve",
-                               headers=bearer("incident_commander"),
-                               json={"reason": "rolled back"})
+    resolved = api.client.post(
+        f"/incidents/{incident_id}/resolve",
+        headers=bearer("incident_commander"),
+        json={"reason": "rolled back"},
+    )
     assert resolved.status_code == 202
     assert resolved.json()["incident_id"] == incident_id
     body = api.client.get(f"/incidents/{incident_id}", headers=bearer("viewer")).json()
     assert body["status"] == "resolved"
     assert "post_incident_review" in [t["name"] for t in body["tasks"]]
-    closed = api.client.post(f"/incidents/{incident_id}/close",
-                             headers=bearer("incident_commander"))
+    closed = api.client.post(
+        f"/incidents/{incident_id}/close", headers=bearer("incident_commander")
+    )
     assert closed.status_code == 202
     body = api.client.get(f"/incidents/{incident_id}", headers=bearer("viewer")).json()
     assert body["status"] == "closed"

@@ -21,8 +21,9 @@ def test_intake_needs_the_ingest_token(api: Api) -> None:
     hook = api.client.post("/webhooks/alertmanager", json={"version": "4", "alerts": []})
     assert hook.status_code == 401
     assert api.runtime.summary()["events"]["read"] == 0
-    accepted = api.client.post("/events", json=body,
-                               headers={"Authorization": f"Bearer {INGEST_TOKEN}"})
+    accepted = api.client.post(
+        "/events", json=body, headers={"Authorization": f"Bearer {INGEST_TOKEN}"}
+    )
     assert accepted.status_code == 202
 
 
@@ -34,8 +35,10 @@ def test_intake_is_open_without_an_ingest_token(open_api: Api) -> None:
 
 def test_cors_is_off_by_default(api: Api) -> None:
     """No CORS headers unless origins are configured: a preflight is not answered as allowed."""
-    preflight = api.client.options("/incidents", headers={
-        "Origin": "https://console.example", "Access-Control-Request-Method": "GET"})
+    preflight = api.client.options(
+        "/incidents",
+        headers={"Origin": "https://console.example", "Access-Control-Request-Method": "GET"},
+    )
     assert "access-control-allow-origin" not in preflight.headers
     simple = api.client.get("/healthz", headers={"Origin": "https://console.example"})
     assert "access-control-allow-origin" not in simple.headers
@@ -46,11 +49,18 @@ def test_cors_allows_configured_origins(tmp_path: Path) -> None:
     runtime = runtime_at(tmp_path, ManualClock(START))
     app = create_app(runtime, cors_origins=["https://console.example"])
     with TestClient(app) as client:
-        allowed = client.options("/tasks/x/ack", headers={
-            "Origin": "https://console.example", "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,idempotency-key"})
-        other = client.options("/tasks/x/ack", headers={
-            "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        allowed = client.options(
+            "/tasks/x/ack",
+            headers={
+                "Origin": "https://console.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,idempotency-key",
+            },
+        )
+        other = client.options(
+            "/tasks/x/ack",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
     runtime.close()
     assert allowed.headers["access-control-allow-origin"] == "https://console.example"
     assert "access-control-allow-origin" not in other.headers

@@ -10,12 +10,16 @@ def _samples(api: Api) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     response = api.client.get("/metrics", headers=bearer("viewer"))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
 
 
-def _value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
-           **labels: str) -> float:
+def _value(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
     return samples[name, frozenset(labels.items())]
 
 
@@ -33,14 +37,17 @@ def test_metrics_follow_events_commands_incidents_and_tasks(api: Api) -> None:
     assert _value(samples, "orchestrator_events_total", outcome="duplicates") == 0
     assert _value(samples, "orchestrator_commands_total", verdict="applied") == 1
     assert _value(samples, "orchestrator_commands_total", verdict="rejected") == 1
-    assert _value(samples, "orchestrator_open_incidents", playbook="tech_outage",
-                  severity="high") == 1
-    assert _value(samples, "orchestrator_open_incidents", playbook="data_breach",
-                  severity="low") == 0
+    assert (
+        _value(samples, "orchestrator_open_incidents", playbook="tech_outage", severity="high") == 1
+    )
+    assert (
+        _value(samples, "orchestrator_open_incidents", playbook="data_breach", severity="low") == 0
+    )
     assert _value(samples, "orchestrator_tasks", role="ops", status="acknowledged") == 1
     assert _value(samples, "orchestrator_tasks", role="legal", status="assigned") == 1
-    assert _value(samples, "orchestrator_escalations_total", playbook="tech_outage",
-                  role="ops") == 0
+    assert (
+        _value(samples, "orchestrator_escalations_total", playbook="tech_outage", role="ops") == 0
+    )
 
 
 def test_escalations_are_counted(api: Api) -> None:
@@ -49,8 +56,9 @@ def test_escalations_are_counted(api: Api) -> None:
     api.clock.advance(6 * 60_000)
     api.runtime.tick()
     samples = _samples(api)
-    assert _value(samples, "orchestrator_escalations_total", playbook="tech_outage",
-                  role="ops") >= 1
+    assert (
+        _value(samples, "orchestrator_escalations_total", playbook="tech_outage", role="ops") >= 1
+    )
 
 
 def test_request_latency_is_labelled_by_route_template(api: Api) -> None:
@@ -58,7 +66,12 @@ def test_request_latency_is_labelled_by_route_template(api: Api) -> None:
     task = api.fresh_task("ops")
     api.client.get(f"/tasks/{task.id}", headers=bearer("ops"))
     samples = _samples(api)
-    count = _value(samples, "orchestrator_http_request_duration_seconds_count", method="GET",
-                   route="/tasks/{task_id}", status="200")
+    count = _value(
+        samples,
+        "orchestrator_http_request_duration_seconds_count",
+        method="GET",
+        route="/tasks/{task_id}",
+        status="200",
+    )
     assert count == 1
     assert not any(task.id in str(labels) for _, labels in samples)

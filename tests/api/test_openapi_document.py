@@ -18,8 +18,10 @@ def test_committed_openapi_matches_the_app() -> None:
         committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
         current = json.loads(generated)
         changed = sorted(set(committed["paths"]) ^ set(current["paths"]))
-        raise AssertionError(f"docs/openapi.json is stale (paths added/removed: {changed}); "
-                             f"regenerate it with: {REGENERATE}")
+        raise AssertionError(
+            f"docs/openapi.json is stale (paths added/removed: {changed}); "
+            f"regenerate it with: {REGENERATE}"
+        )
 
 
 def test_every_operation_documents_its_errors_as_problems() -> None:

@@ -17,8 +17,12 @@ from orchestrator.testing import event
 from schemas.tasks import TaskEvent
 
 INGEST = "ingest-socket-token-7d3a91"
-TOKENS = {"alice": "alice-socket-token-11aa", "bob": "bob-socket-token-22bb",
-          "pat": "pat-socket-token-33cc", "ivy": "ivy-socket-token-44dd"}
+TOKENS = {
+    "alice": "alice-socket-token-11aa",
+    "bob": "bob-socket-token-22bb",
+    "pat": "pat-socket-token-33cc",
+    "ivy": "ivy-socket-token-44dd",
+}
 FEED_WAIT = 30.0
 
 
@@ -28,7 +32,8 @@ def _responders_file(path: Path) -> Path:
         f"  - {{name: alice, token_sha256: {hash_token(TOKENS['alice'])}, roles: [ops]}}\n"
         f"  - {{name: bob, token: {TOKENS['bob']}, roles: [ops]}}\n"
         f"  - {{name: pat, token: {TOKENS['pat']}, roles: [pr]}}\n"
-        f"  - {{name: ivy, token: {TOKENS['ivy']}, roles: [incident_commander]}}\n")
+        f"  - {{name: ivy, token: {TOKENS['ivy']}, roles: [incident_commander]}}\n"
+    )
     return path
 
 
@@ -43,29 +48,44 @@ def _now() -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("socket")
-    env = {"ORCH_RESPONDERS_FILE": str(_responders_file(base / "responders.yaml")),
-           "ORCH_INGEST_TOKEN": INGEST, "ORCH_LOG_FORMAT": "json", "ORCH_LOG_LEVEL": "debug"}
+    env = {
+        "ORCH_RESPONDERS_FILE": str(_responders_file(base / "responders.yaml")),
+        "ORCH_INGEST_TOKEN": INGEST,
+        "ORCH_LOG_FORMAT": "json",
+        "ORCH_LOG_LEVEL": "debug",
+    }
     with serve(base, env) as running:
         yield running
 
 
 def _post_event(server: Server, type_: str, **data: object) -> None:
-    response = httpx.post(f"{server.url}/events", json=event(type_, _now(), **data),
-                          headers={"Authorization": f"Bearer {INGEST}"}, timeout=10)
+    response = httpx.post(
+        f"{server.url}/events",
+        json=event(type_, _now(), **data),
+        headers={"Authorization": f"Bearer {INGEST}"},
+        timeout=10,
+    )
     assert response.status_code == 202, response.text
 
 
 def test_ack_over_http_shows_in_state_and_timeline(server: Server) -> None:
     """A responder acks through HTTP; the incident's task and timeline show who and when."""
-    _post_event(server, "ops.alert", alertname="Down", service="socket-a", status="firing",
-                severity="critical")
+    _post_event(
+        server,
+        "ops.alert",
+        alertname="Down",
+        service="socket-a",
+        status="firing",
+        severity="critical",
+    )
     incidents = httpx.get(f"{server.url}/incidents", headers=_as("alice"), timeout=10).json()
     incident_id = next(i["id"] for i in incidents if i["key"] == "socket-a")
     task_id = f"{incident_id}.triage"
     ack = httpx.post(f"{server.url}/tasks/{task_id}/ack", headers=_as("alice"), timeout=10)
     assert ack.status_code == 202, ack.text
-    incident = httpx.get(f"{server.url}/incidents/{incident_id}", headers=_as("pat"),
-                         timeout=10).json()
+    incident = httpx.get(
+        f"{server.url}/incidents/{incident_id}", headers=_as("pat"), timeout=10
+    ).json()
     triage = next(t for t in incident["tasks"] if t["id"] == task_id)
     assert (triage["status"], triage["acknowledged_by"]) == ("acknowledged", "alice")
     entry = next(e for e in incident["timeline"] if e["kind"] == "task.acknowledged")
@@ -74,8 +94,14 @@ def test_ack_over_http_shows_in_state_and_timeline(server: Server) -> None:
 
 def test_two_http_clients_complete_one_task_exactly_one_wins(server: Server) -> None:
     """Two responders complete the same task at once over two connections: one 202, one 409."""
-    _post_event(server, "ops.alert", alertname="Down", service="socket-b", status="firing",
-                severity="critical")
+    _post_event(
+        server,
+        "ops.alert",
+        alertname="Down",
+        service="socket-b",
+        status="firing",
+        severity="critical",
+    )
     incidents = httpx.get(f"{server.url}/incidents", headers=_as("bob"), timeout=10).json()
     task_id = next(i["id"] for i in incidents if i["key"] == "socket-b") + ".triage"
     barrier, answers = threading.Barrier(2), {}
@@ -83,8 +109,11 @@ def test_two_http_clients_complete_one_task_exactly_one_wins(server: Server) -> 
     def complete(name: str) -> None:
         with httpx.Client(timeout=10) as client:
             barrier.wait()
-            answers[name] = client.post(f"{server.url}/tasks/{task_id}/complete",
-                                        headers=_as(name), json={"outcome": f"by {name}"})
+            answers[name] = client.post(
+                f"{server.url}/tasks/{task_id}/complete",
+                headers=_as(name),
+                json={"outcome": f"by {name}"},
+            )
 
     threads = [threading.Thread(target=complete, args=(n,)) for n in ("alice", "bob")]
     for thread in threads:
@@ -104,8 +133,10 @@ def test_feed_delivers_a_newly_assigned_task(server: Server) -> None:
     connected, arrived = threading.Event(), threading.Event()
 
     def follow() -> None:
-        with httpx.Client(timeout=httpx.Timeout(10, read=FEED_WAIT)) as client, connect_sse(
-                client, "GET", f"{server.url}/roles/pr/feed", headers=_as("pat")) as source:
+        with (
+            httpx.Client(timeout=httpx.Timeout(10, read=FEED_WAIT)) as client,
+            connect_sse(client, "GET", f"{server.url}/roles/pr/feed", headers=_as("pat")) as source,
+        ):
             connected.set()
             for message in source.iter_sse():
                 if message.data:
@@ -117,8 +148,9 @@ def test_feed_delivers_a_newly_assigned_task(server: Server) -> None:
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
     assert connected.wait(FEED_WAIT), "the feed did not open"
-    _post_event(server, "social.mention", platform="x", reach=500_000, sentiment=-0.9,
-                topic="socket-feed")
+    _post_event(
+        server, "social.mention", platform="x", reach=500_000, sentiment=-0.9, topic="socket-feed"
+    )
     assert arrived.wait(FEED_WAIT), f"no public_response on the pr feed; got {received}"
     reader.join(FEED_WAIT)
     newest = received[-1]
@@ -128,8 +160,9 @@ def test_feed_delivers_a_newly_assigned_task(server: Server) -> None:
 
 def test_server_logs_never_contain_tokens(server: Server) -> None:
     """After authenticated traffic (and a refused token), no token is in the server's log."""
-    httpx.get(f"{server.url}/incidents", headers={"Authorization": "Bearer wrong-token-99"},
-              timeout=10)
+    httpx.get(
+        f"{server.url}/incidents", headers={"Authorization": "Bearer wrong-token-99"}, timeout=10
+    )
     log = server.log_text()
     assert '"event": "command"' in log, "the server's structured log was not captured"
     for secret in (*TOKENS.values(), INGEST, "wrong-token-99"):

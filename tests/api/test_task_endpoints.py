@@ -10,8 +10,9 @@ from orchestrator.api.models import MAX_NOTE_CHARS
 
 def test_roles_lists_every_role_with_its_escalation(api: Api) -> None:
     """GET /roles names the roles the playbooks know and where each escalates."""
-    roles = {r["name"]: r["escalates_to"] for r in api.client.get("/roles",
-                                                                  headers=bearer("ops")).json()}
+    roles = {
+        r["name"]: r["escalates_to"] for r in api.client.get("/roles", headers=bearer("ops")).json()
+    }
     assert roles["ops"] == "incident_commander"
     assert roles["incident_commander"] is None
     assert {"pr", "legal", "logistics", "customer_service"} <= set(roles)
@@ -68,8 +69,11 @@ def test_ack_start_complete_record_who_and_when(api: Api) -> None:
     assert receipt["time"] == "2026-11-20T10:01:00Z"
     assert receipt["incident_id"] == task.incident_id
     assert api.client.post(f"/tasks/{task.id}/start", headers=bearer("ops")).status_code == 202
-    done = api.client.post(f"/tasks/{task.id}/complete", headers=bearer("ops"),
-                           json={"outcome": "rolled back release 42"})
+    done = api.client.post(
+        f"/tasks/{task.id}/complete",
+        headers=bearer("ops"),
+        json={"outcome": "rolled back release 42"},
+    )
     assert done.status_code == 202
     view = api.client.get(f"/tasks/{task.id}", headers=bearer("ops")).json()
     assert (view["status"], view["acknowledged_by"], view["finished_by"]) == ("done", "ops", "ops")
@@ -89,34 +93,42 @@ def test_complete_without_body_is_accepted(api: Api) -> None:
 def test_fail_records_the_reason(api: Api) -> None:
     """fail answers 202 and keeps the reason as the task's outcome."""
     task = api.fresh_task("legal")
-    response = api.client.post(f"/tasks/{task.id}/fail", headers=bearer("legal"),
-                               json={"reason": "counsel unreachable"})
+    response = api.client.post(
+        f"/tasks/{task.id}/fail", headers=bearer("legal"), json={"reason": "counsel unreachable"}
+    )
     assert response.status_code == 202
     failed = api.runtime.task(task.id)
     assert failed is not None
     assert (failed.status, failed.outcome, failed.finished_by) == (
-        "failed", "counsel unreachable", "legal")
+        "failed",
+        "counsel unreachable",
+        "legal",
+    )
 
 
 def test_comment_lands_on_the_incident_timeline(api: Api) -> None:
     """comment answers 202 and the incident timeline carries the text and the author."""
     task = api.fresh_task("pr")
-    response = api.client.post(f"/tasks/{task.id}/comment", headers=bearer("pr"),
-                               json={"text": "statement drafted"})
+    response = api.client.post(
+        f"/tasks/{task.id}/comment", headers=bearer("pr"), json={"text": "statement drafted"}
+    )
     assert response.status_code == 202
     incident = api.client.get(f"/incidents/{task.incident_id}", headers=bearer("pr")).json()
     comments = [e for e in incident["timeline"] if e["kind"] == "task.commented"]
     assert [(c["actor"], c["detail"]["note"]) for c in comments] == [("pr", "statement drafted")]
 
 
-@pytest.mark.parametrize(("action", "body"), [
-    ("fail", {}),
-    ("fail", {"reason": "   "}),
-    ("comment", {"text": ""}),
-    ("comment", {"text": "x" * (MAX_NOTE_CHARS + 1)}),
-    ("comment", {"text": "ok", "extra": 1}),
-    ("complete", {"outcome": 7}),
-])
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("fail", {}),
+        ("fail", {"reason": "   "}),
+        ("comment", {"text": ""}),
+        ("comment", {"text": "x" * (MAX_NOTE_CHARS + 1)}),
+        ("comment", {"text": "ok", "extra": 1}),
+        ("complete", {"outcome": 7}),
+    ],
+)
 def test_invalid_bodies_are_422_problems(api: Api, action: str, body: dict[str, object]) -> None:
     """Missing, blank, too long, unknown or mistyped fields answer 422 problem+json."""
     task = api.fresh_task("ops")
@@ -130,8 +142,11 @@ def test_invalid_bodies_are_422_problems(api: Api, action: str, body: dict[str, 
 def test_write_without_or_with_a_bad_token_is_401(api: Api) -> None:
     """No token, an unknown token or a non-bearer scheme: 401 with WWW-Authenticate."""
     task = api.fresh_task("ops")
-    for headers in ({}, {"Authorization": "Bearer not-a-token"},
-                    {"Authorization": "Basic b3BzOnRva2Vu"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Basic b3BzOnRva2Vu"},
+    ):
         response = api.client.post(f"/tasks/{task.id}/ack", headers=headers)
         assert response.status_code == 401, headers
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -142,9 +157,17 @@ def test_write_without_or_with_a_bad_token_is_401(api: Api) -> None:
 def test_reads_need_a_token_when_responders_exist(api: Api) -> None:
     """Every read refuses a request without a valid responder token (401)."""
     task = api.fresh_task("ops")
-    for path in ("/roles", "/roles/ops/tasks", f"/tasks/{task.id}", "/incidents",
-                 f"/incidents/{task.incident_id}", "/summary", "/dead-letters", "/metrics",
-                 "/roles/ops/feed?follow=false"):
+    for path in (
+        "/roles",
+        "/roles/ops/tasks",
+        f"/tasks/{task.id}",
+        "/incidents",
+        f"/incidents/{task.incident_id}",
+        "/summary",
+        "/dead-letters",
+        "/metrics",
+        "/roles/ops/feed?follow=false",
+    ):
         assert api.client.get(path).status_code == 401, path
         assert api.client.get(path, headers=bearer("viewer")).status_code == 200, path
 
@@ -203,8 +226,11 @@ def test_ack_of_a_pending_task_is_409(api: Api) -> None:
 def test_oversized_write_is_413(api: Api) -> None:
     """A write body over the limit is refused before it reaches the handler."""
     task = api.fresh_task("ops")
-    response = api.client.post(f"/tasks/{task.id}/comment", headers=bearer("ops"),
-                               content=b'{"text": "' + b"x" * 70_000 + b'"}')
+    response = api.client.post(
+        f"/tasks/{task.id}/comment",
+        headers=bearer("ops"),
+        content=b'{"text": "' + b"x" * 70_000 + b'"}',
+    )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
 

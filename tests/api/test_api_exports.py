@@ -1,0 +1,12 @@
+"""The API package's public face is pinned: changing it is a deliberate act."""
+
+from __future__ import annotations
+
+import orchestrator.api
+
+
+def test_api_exports() -> None:
+    """orchestrator.api exports exactly the app builders and its settings."""
+    assert sorted(orchestrator.api.__all__) == ["ApiSettings", "app_from_settings", "create_app"]
+    for name in orchestrator.api.__all__:
+        assert getattr(orchestrator.api, name) is not None
