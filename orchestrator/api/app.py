@@ -126,17 +126,16 @@ def _metrics(app: FastAPI, runtime: Runtime) -> None:
     @app.get(
         "/metrics",
         tags=["health"],
-        summary="Prometheus metrics",
+        summary="Prometheus metrics (counts only, no incident content; open to scrapers)",
         response_class=Response,
         responses={
             200: {
                 "content": {CONTENT_TYPE_LATEST.split(";")[0]: {}},
                 "description": "Prometheus text format",
-            },
-            **problem_responses(401),
+            }
         },
     )
-    def metrics(_who: Reader) -> Response:
+    def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 

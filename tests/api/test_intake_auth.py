@@ -66,7 +66,8 @@ def test_cors_allows_configured_origins(tmp_path: Path) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_health_endpoints_need_no_token(api: Api) -> None:
-    """Liveness and readiness answer without credentials (for probes)."""
+def test_health_and_metrics_need_no_token(api: Api) -> None:
+    """Liveness, readiness and metrics (counts only) answer without credentials."""
     assert api.client.get("/healthz").json() == {"status": "ok"}
     assert api.client.get("/readyz").json()["status"] == "ready"
+    assert api.client.get("/metrics").status_code == 200

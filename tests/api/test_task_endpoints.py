@@ -165,7 +165,6 @@ def test_reads_need_a_token_when_responders_exist(api: Api) -> None:
         f"/incidents/{task.incident_id}",
         "/summary",
         "/dead-letters",
-        "/metrics",
         "/roles/ops/feed?follow=false",
     ):
         assert api.client.get(path).status_code == 401, path
