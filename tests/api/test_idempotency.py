@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 from apikit import Api, auth_config, bearer, runtime_at
@@ -97,3 +98,24 @@ def test_malformed_key_is_422(api: Api) -> None:
             f"/tasks/{task.id}/ack", headers={**bearer("ops"), "Idempotency-Key": key}
         )
         assert response.status_code == 422, key
+
+
+def test_concurrent_retries_with_one_key_record_one_command(api: Api, tmp_path: Path) -> None:
+    """Two copies of one request racing with the same key: one command, the same answer twice."""
+    task = api.fresh_task("ops")
+    headers = {**bearer("ops"), "Idempotency-Key": "double-click"}
+    before = _commands_logged(tmp_path)
+    barrier, answers = threading.Barrier(2), []
+
+    def send() -> None:
+        barrier.wait()
+        answers.append(api.client.post(f"/tasks/{task.id}/ack", headers=headers))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json() == answers[1].json()
+    assert _commands_logged(tmp_path) == before + 1
