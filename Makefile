@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast lint typecheck schemas check clean
+.PHONY: help setup demo test test-fast lint typecheck schemas openapi bench check clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,12 @@ typecheck: $(STAMP) ## mypy --strict
 
 schemas: $(STAMP) ## Regenerate the committed JSON Schemas under schemas/json
 	$(BIN)/orchestrator playbooks schema --out schemas/json
+
+openapi: $(STAMP) ## Regenerate the committed OpenAPI document docs/openapi.json
+	$(BIN)/python -m orchestrator.api > docs/openapi.json
+
+bench: $(STAMP) ## Run every benchmark; writes docs/benchmarks.md and docs/benchmarks.json
+	$(BIN)/orchestrator bench
 
 check: lint typecheck test ## Everything CI cares about
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -21,7 +22,7 @@ from orchestrator.core.outbox import Output
 from orchestrator.core.playbook import Playbook
 from orchestrator.core.summary import summary
 from orchestrator.drill import DrillResult, replay_file
-from orchestrator.errors import PlaybookError
+from orchestrator.errors import OrchestratorError, PlaybookError
 from orchestrator.playbook import load_directory, load_playbook
 from orchestrator.settings import Settings
 from schemas.deadletter import DeadLetter
@@ -46,9 +47,20 @@ PlaybooksOpt = Annotated[
 ]
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """Make SIGTERM end the process through `finally` blocks (uvicorn re-raises it after its
+    graceful shutdown), so the runtime writes its snapshot and the exit code is 0."""
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print an error with what to do next, and give the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -210,6 +222,7 @@ def _live_drill(log: Path, speed: float | None, until: int | None, report: Path 
         server.should_exit = True
 
     threading.Thread(target=end_when_stopped, daemon=True).start()
+    exit_cleanly_on_sigterm()
     try:
         server.run()
     finally:
@@ -406,6 +419,7 @@ def run(
 
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
+    exit_cleanly_on_sigterm()
     try:
         uvicorn.run(
             app_from_settings(runtime, ApiSettings()),
@@ -553,6 +567,6 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except PlaybookError as problem:
-        err.print(f"[bold red]error:[/] {problem}")
+    except OrchestratorError as problem:
+        err.print(f"[bold red]error:[/] {escape(str(problem))}")
         sys.exit(EXIT_USAGE)

@@ -125,7 +125,8 @@ def test_sigkill_during_intake_loses_nothing_acknowledged(tmp_path: Path) -> Non
         live = httpx.get(f"http://127.0.0.1:{port}/summary", timeout=30).json()
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        stopped = server.wait(timeout=30)
+    assert stopped == 0, "SIGTERM must shut the service down cleanly"
 
     counts = live["events"]
     print(f"acked before kill: {len(acked)} batches; counts after restart: {counts}")
