@@ -10,7 +10,9 @@ STAMP := $(VENV)/.installed
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+PACKAGES := orchestrator/__init__.py agents/__init__.py schemas/__init__.py playbooks/__init__.py
+
+$(STAMP): pyproject.toml $(PACKAGES)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
