@@ -42,6 +42,7 @@ from orchestrator.kafka.codec import (
 )
 from orchestrator.kafka.config import KafkaSettings
 from orchestrator.kafka.gaps import GapReader, Incoming, from_faust
+from orchestrator.kafka.index import IncidentIndex
 from orchestrator.kafka.intake import (
     Intake,
     IntakeCounters,
@@ -63,6 +64,8 @@ log = structlog.get_logger("orchestrator.kafka")
 
 ErrorPolicy = Callable[[Exception, bytes, Origin], DeadLetter]
 """Decides what becomes of a record whose processing raised: the dead letter to publish."""
+ROUTE_WAIT_S = 10.0
+"""How long intake waits for an unknown incident (of a command by task id) to be published."""
 RETICK_AFTER_S = 10.0
 """A due shard is ticked again if its timer is still due this long after the last tick."""
 
@@ -99,7 +102,8 @@ class Pipeline:
         self.partitions = settings.kafka_partitions
         self.raw_partitions = settings.kafka_raw_partitions
         self.on_error = on_error
-        self.intake = Intake(engine, names, self.partitions)
+        self.index = IncidentIndex(settings.kafka_bootstrap_servers, names.incidents)
+        self.intake = Intake(engine, names, self.partitions, self.index.get)
         self.intake_table = app.Table("intake", partitions=self.raw_partitions, **_RAW)
         self.shard_table = app.Table("shards", partitions=self.partitions, **_RAW)
         self.gaps = GapReader(settings.kafka_bootstrap_servers)
@@ -178,6 +182,8 @@ class Pipeline:
 
     async def _admit(self, raw: bytes, origin: Origin, counters: IntakeCounters) -> None:
         verdict = self.intake.judge(raw, origin, self.intake_table.get)
+        if verdict.awaiting and await self.index.wait_for(verdict.awaiting, ROUTE_WAIT_S):
+            verdict = self.intake.judge(raw, origin, self.intake_table.get)
         records = list(verdict.forwards)
         if verdict.dead_letter is not None:
             records.append(output_record(verdict.dead_letter, self.names))
@@ -356,6 +362,7 @@ def _wire(app: Any, pipeline: Pipeline, settings: KafkaSettings) -> None:
 
     app.agent(raw, name="intake", concurrency=1)(intake)
     app.agent(inputs, name="incidents", concurrency=1)(incidents)
+    app.task(pipeline.index.run)
     if settings.kafka_timer_interval > 0:
         app.timer(settings.kafka_timer_interval, name="escalation_timer")(pipeline.tick_due_shards)
 

@@ -108,6 +108,8 @@ class Verdict:
     dead_letter: DeadLetter | None = None
     seen: tuple[bytes, Seen] | None = None
     event_time: Millis | None = None
+    awaiting: str | None = None
+    """A command's incident that intake could not place (yet): it went to UNROUTED."""
 
 
 class Intake:
@@ -138,8 +140,15 @@ class Intake:
         if stored is not None and Seen.load(stored).offset != origin.offset:
             return Verdict("duplicate")
         at = to_millis(event.time)
+        forwards = self.forwards(event)
+        unrouted = [r.key for r in forwards] == [UNROUTED.encode()]
+        awaiting = self.target(event) if unrouted else None
         return Verdict(
-            "accepted", self.forwards(event), seen=(key, Seen(at, origin.offset)), event_time=at
+            "accepted",
+            forwards,
+            seen=(key, Seen(at, origin.offset)),
+            event_time=at,
+            awaiting=awaiting,
         )
 
     def shards(self, event: Event) -> list[str]:
@@ -149,8 +158,13 @@ class Intake:
         data = event.data
         if data.get("playbook") and data.get("key") is not None:
             return [shard_of(str(data["playbook"]), str(data["key"]))]
-        target = data.get("incident_id") or str(data.get("task_id") or "").split(".", 1)[0]
-        return [self.incident_shard(target) or UNROUTED]
+        return [self.incident_shard(self.target(event)) or UNROUTED]
+
+    @staticmethod
+    def target(event: Event) -> str:
+        """The incident a command event addresses by task or incident id."""
+        data = event.data
+        return str(data.get("incident_id") or str(data.get("task_id") or "").split(".", 1)[0])
 
     def forwards(self, event: Event) -> list[Record]:
         """One record per shard of `event` on incidents.keyed, keyed by the shard."""

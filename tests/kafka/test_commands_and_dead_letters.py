@@ -169,3 +169,34 @@ def _rejection(validator: Any, record: bytes) -> str:
     except EventRejected as err:
         return err.reason
     raise AssertionError(f"{record!r} is valid")
+
+
+def test_a_recorded_command_by_task_id_finds_its_incident_shard(
+    kafka_bootstrap: str, topic_prefix: str, workers: Workers
+) -> None:
+    """An `orchestrator.command` event in events.raw naming only a task id is routed through
+    the workers' incident index and acknowledges the task, as in the core."""
+    names = names_for(topic_prefix)
+    workers.start("w1").wait_rebalanced()
+    (incident_id,) = core_run(lines([BREACH])).state.incidents
+    raw = lines(
+        [
+            BREACH,
+            command(
+                "ack",
+                "2026-11-20T12:05:00Z",
+                actor="sam.legal",
+                id="r1",
+                task_id=f"{incident_id}.legal_assessment",
+            ),
+        ]
+    )
+
+    produce_lines(kafka_bootstrap, names, raw)
+    wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
+
+    (after,) = latest_incidents(kafka_bootstrap, names).values()
+    (expected,) = core_run(raw).state.incidents.values()
+    assert incident_summary(after) == incident_summary(expected)
+    assessment = next(t for t in after.tasks if t.name == "legal_assessment")
+    assert (assessment.status.value, assessment.acknowledged_by) == ("acknowledged", "sam.legal")
