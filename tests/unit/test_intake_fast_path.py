@@ -1,0 +1,221 @@
+"""The intake's fast path (one pass: pydantic_core JSON, a TypedDict per event type, the envelope)
+gives exactly what the reference path gives: the same Event with the same `data` (keys, order,
+value types), or the same rejection reason. Whatever the input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from orchestrator.core.datadicts import data_shape
+from orchestrator.core.intake import EventValidator
+from orchestrator.errors import EventRejected
+from schemas.commands import COMMAND_EVENT_TYPE, CommandData
+from schemas.events import CATALOGUE, Event
+from schemas.playbook import EventTypeSpec
+
+DECLARED = {
+    "ext.sample": EventTypeSpec.model_validate(
+        {
+            "fields": {
+                "name": {"type": "string"},
+                "level": {"type": "integer", "min": 0, "max": 5, "required": False},
+                "ratio": {"type": "number", "min": -1, "max": 1},
+                "mode": {"type": "string", "enum": ["a", "b"]},
+                "flag": {"type": "boolean", "required": False},
+                "extra": {"type": "object", "required": False},
+                "items": {"type": "array", "required": False},
+            }
+        }
+    )
+}
+VALIDATOR = EventValidator(DECLARED)
+TYPES = sorted(VALIDATOR.models)
+RAW_NUMBERS = [
+    "1e400",
+    "-1e999",
+    "1E308",
+    "2e-400",
+    "1" * 120,
+    "12345678901234567890123",
+    "0.1",
+    "-0",
+    "-0.0",
+    "1.5e3",
+    "NaN",
+    "Infinity",
+]
+"""Number texts JSON encoders do not produce: huge, tiny, long, and the non-JSON constants."""
+
+KEEP = st.integers(0, 99).map(lambda n: n < 90)
+"""Mostly keep a field (hypothesis draws small integers far more often than large ones)."""
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["firing", "critical", "2026-11-20", "a", "b", "", "x" * 3]),
+)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "ops.alert": {
+        "alertname": "Down",
+        "service": "api",
+        "status": "firing",
+        "severity": "critical",
+        "labels": {"env": "prod"},
+    },
+    "ops.metric": {"service": "api", "metric": "error_rate", "value": 0.2},
+    "biz.kpi": {"kpi": "sales", "value": 100, "period": "2026-11-20"},
+    "supply.shipment_delayed": {"supplier": "acme", "shipment_id": "s1", "delay_hours": 5},
+    "supply.inventory_level": {"sku": "k", "warehouse": "w", "on_hand": 1, "safety_stock": 2},
+    "security.alert": {"kind": "malware", "asset": "crm", "records_exposed": 0, "pii": False},
+    "cs.complaint": {"channel": "chat", "topic": "t", "sentiment": -0.5},
+    "social.mention": {"platform": "x", "reach": 10, "sentiment": 0.1},
+    COMMAND_EVENT_TYPE: {"kind": "ack", "actor": "alice", "task_id": "inc-1.triage"},
+    "ext.sample": {"name": "n", "level": 2, "ratio": 0.5, "mode": "a", "items": [1]},
+}
+"""A valid `data` per type; the strategies mostly keep these values and sometimes break one."""
+
+
+def _field_names(event_type: str) -> list[str]:
+    return list(VALIDATOR.models[event_type].model_fields)
+
+
+@st.composite
+def data_dicts(draw: st.DrawFn, event_type: str) -> dict[str, Any]:
+    """Each field of the type absent, or any JSON value; some extra keys; any order."""
+    valid = SAMPLES[event_type]
+    items = [
+        (
+            name,
+            draw(st.one_of(st.just(valid[name]), st.just(valid[name]), json_value))
+            if name in valid
+            else draw(json_value),
+        )
+        for name in _field_names(event_type)
+        if (name in valid and draw(KEEP)) or draw(st.booleans())
+    ]
+    items += draw(st.lists(st.tuples(st.text(max_size=6), json_value), max_size=2))
+    return dict(draw(st.permutations(items)))
+
+
+def _exact_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    model = VALIDATOR.models[event_type]
+    return model.model_validate(data, strict=True).model_dump(mode="json", exclude_unset=True)
+
+
+def _typed(value: dict[str, Any]) -> list[tuple[str, type, Any]]:
+    return [(k, type(v), v) for k, v in value.items()]
+
+
+def test_every_shipped_type_has_a_fast_adapter() -> None:
+    """Catalogue types, commands and declared types all take the fast path."""
+    for model in [*CATALOGUE.values(), CommandData, VALIDATOR.models["ext.sample"]]:
+        assert data_shape(model) is not None, model.__name__
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(TYPES).flatmap(lambda t: st.tuples(st.just(t), data_dicts(t))))
+def test_adapter_accepts_and_returns_exactly_what_the_model_does(
+    case: tuple[str, dict[str, Any]],
+) -> None:
+    """Validate-and-dump through the model versus the TypedDict adapter: both refuse, or both
+    give the same keys in the same order with the same values of the same types."""
+    event_type, data = case
+    shape = data_shape(VALIDATOR.models[event_type])
+    assert shape is not None
+    adapter = shape.adapter
+    try:
+        expected = _exact_data(event_type, data)
+    except ValidationError:
+        with pytest.raises(ValidationError):
+            adapter.validate_python(data)
+        return
+    assert _typed(adapter.validate_python(data)) == _typed(expected)
+
+
+ENVELOPE: dict[str, tuple[Any, list[Any]]] = {
+    "specversion": ("1.0", ["2.0", 1]),
+    "id": ("e1", ["", 5]),
+    "source": ("s", ["", None]),
+    "time": (
+        "2026-11-20T10:00:00Z",
+        [
+            "2026-11-20T10:00:00+02:00",
+            "2026-11-20T10:00:00",
+            "1700000000",
+            1700000000,
+            "x",
+            "2026-11-20 10:00:00.5Z",
+        ],
+    ),
+}
+"""Each envelope field's usual value and odd ones."""
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> bytes:
+    """Envelopes with every field possibly missing or odd, and raw number texts spliced in."""
+    event_type = draw(st.sampled_from([*TYPES, *TYPES, "ops.unknown", 7]))
+    envelope: dict[str, Any] = {
+        name: good if draw(KEEP) else draw(st.sampled_from(odd))
+        for name, (good, odd) in ENVELOPE.items()
+    }
+    envelope["type"] = event_type
+    envelope["data"] = draw(data_dicts(event_type)) if event_type in TYPES else draw(json_value)
+    if not draw(KEEP):
+        envelope["subject"] = draw(json_leaf)
+    kept = draw(st.permutations([k for k in envelope if draw(KEEP)]))
+    text = json.dumps({k: envelope[k] for k in kept}, separators=(",", ":"))
+    numbers = [] if draw(KEEP) else draw(st.lists(st.sampled_from(RAW_NUMBERS), max_size=2))
+    for number in numbers:
+        text = text.replace("null", number, 1) if "null" in text else text
+    return text.encode()
+
+
+def _outcome(parse: Any, raw: bytes) -> tuple[str, Any]:
+    try:
+        event: Event = parse(raw)
+    except EventRejected as err:
+        return "rejected", err.reason
+    return "event", (event, sorted(event.model_fields_set), _typed(event.data))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines())
+def test_parse_matches_the_exact_path_whatever_the_line(raw: bytes) -> None:
+    """parse() and parse_exact() agree: the same Event (fields set, data order and types), or
+    the same rejection reason."""
+    assert _outcome(VALIDATOR.parse, raw) == _outcome(VALIDATOR.parse_exact, raw)
+
+
+def test_typical_events_take_the_fast_path() -> None:
+    """A well-formed event of every type is parsed in one pass (the fast path does not rot)."""
+    for event_type, data in SAMPLES.items():
+        raw = json.dumps(
+            {
+                "id": "e1",
+                "source": "s",
+                "type": event_type,
+                "time": "2026-11-20T10:00:00Z",
+                "data": data,
+            }
+        ).encode()
+        fast = VALIDATOR._parse_fast(raw)
+        assert fast is not None, event_type
+        assert _outcome(lambda _raw, e=fast: e, raw) == _outcome(VALIDATOR.parse_exact, raw)
