@@ -1,7 +1,8 @@
 """Failover: workers stop and die mid-stream; state recovers from changelogs, no task is lost.
 
 Two workers share four partitions. While events keep arriving, one gets SIGTERM, a restarted
-worker joins, the other gets SIGKILL, and another restarted worker joins. At the end, the
+worker joins, the other gets SIGKILL, the survivor takes over every partition (state recovered
+from the changelogs), and another restarted worker joins. At the end, the
 incidents equal the core's for the same log (a state lost in the moves would open second
 incidents or miss joins), and the task events, deduplicated by id, are exactly the core's.
 """
@@ -25,12 +26,14 @@ from orchestrator.kafka.drills import produce_lines
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.testing import command, event
 
-EVENTS = 600
+EVENTS = 750
+PARTITIONS = 4
 SHARDS = 24
 STEP_S = 20  # event time between two records
-SPEED = 600.0  # event time runs this much faster than the wall clock: 30 records/s
+SPEED = 500.0  # event time runs this much faster than the wall clock: 25 records/s
 START = parse_time("2026-10-01T00:00:00Z")
-TERM_AT, JOIN_AT, KILL_AT, REJOIN_AT = 120, 220, 330, 440
+TERM_AT, JOIN_AT, KILL_AT = 120, 220, 330
+TAKEOVER_TIMEOUT_S = 25.0
 STREAM_TIMEOUT_S = 120.0
 IDLE_TIMEOUT_S = 120.0
 
@@ -128,6 +131,15 @@ class Feeder:
         assert self.error is None, self.error
 
 
+def _owns_everything(worker: Any, topic: str) -> bool:
+    """True once the worker's latest rebalance gave it every partition of `topic`."""
+    rebalances = worker.log_events("worker.rebalanced")
+    owned = (
+        {a for a in rebalances[-1]["actives"] if a.startswith(topic + ":")} if rebalances else ()
+    )
+    return len(owned) == PARTITIONS
+
+
 def _task_events(bootstrap: str, roles: tuple[str, ...], prefix: str) -> list[dict[str, Any]]:
     names = names_for(prefix)
     return [json.loads(r.value) for role in roles for r in records(bootstrap, names.tasks(role))]
@@ -143,7 +155,7 @@ def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
     """After SIGTERM of one worker and SIGKILL of the other, restarted workers finish the log
     with the core's incidents; task events deduped by id are exactly the core's."""
     names = names_for(topic_prefix)
-    group = {"ORCH_KAFKA_PARTITIONS": "4"}
+    group = {"ORCH_KAFKA_PARTITIONS": str(PARTITIONS)}
     first = workers.start("w1", **group)
     first.wait_rebalanced()
     second = workers.start("w2", **group)
@@ -160,7 +172,12 @@ def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
     third.wait_rebalanced()
     feeder.reach(KILL_AT)
     assert second.stop(signal.SIGKILL) == -signal.SIGKILL
-    feeder.reach(REJOIN_AT)
+    wait_for(
+        lambda: _owns_everything(third, names.incidents_keyed),
+        TAKEOVER_TIMEOUT_S,
+        "the survivor to take over every partition",
+    )
+    assert feeder.thread.is_alive()  # events kept arriving all along
     workers.start("w4", **group)
     feeder.thread.join(STREAM_TIMEOUT_S)
     assert feeder.error is None
