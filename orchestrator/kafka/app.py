@@ -8,8 +8,9 @@ Both agents run with concurrency=1 and are idempotent: each table entry records 
 it applied per input partition, so records redelivered after a crash or a rebalance publish
 nothing twice unless the crash fell between publishing and storing (then consumers dedupe by
 the outputs' deterministic ids). Outputs are acknowledged by the broker before the state that
-produced them is stored, so nothing is lost. Timers only read tables: they publish ticks that
-the partition's owner applies.
+produced them is stored, so nothing is lost. Records a faust stream skips (around rebalances)
+are read straight from the broker before the next one is applied (orchestrator.kafka.gaps).
+Timers only read tables: they publish ticks that the partition's owner applies.
 """
 
 from __future__ import annotations
