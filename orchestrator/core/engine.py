@@ -150,6 +150,7 @@ class Engine:
     def __init__(self, playbooks: list[Playbook], config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         self._compiled = _compile(playbooks)
+        self._reads_time = any(pb.reads("time") for pb in playbooks)
         declared = {k: v for pb in playbooks for k, v in pb.event_types.items()}
         self.validator = EventValidator(declared, self.config.max_event_bytes)
 
@@ -209,7 +210,7 @@ class Engine:
         entries = self._compiled.by_type.get(event.type)
         if not entries:
             return []
-        ctx = event_context(event)
+        ctx = event_context(event, self._reads_time)
         shards: set[str] = set()
         for playbook, index in entries:
             selectors = (
@@ -276,9 +277,9 @@ class Engine:
                 )
                 return
         state.counters.accepted += 1
-        state.seen[dedupe_key] = at
+        state.remember(dedupe_key, at)
         if len(state.seen) > self.config.dedupe_max_entries:
-            del state.seen[next(iter(state.seen))]
+            state.forget_first_seen()
         state.watermark = max(state.watermark, at)
         self._advance(state, at, out)
         if event.type == COMMAND_EVENT_TYPE:
@@ -306,7 +307,7 @@ class Engine:
         entries = self._compiled.by_type.get(event.type)
         if not entries:
             return
-        ctx = event_context(event)
+        ctx = event_context(event, self._reads_time)
         only_playbook, only_key = shard.split(SEP, 1) if shard else (None, None)
         for playbook, index in entries:
             if only_playbook is not None and playbook.id != only_playbook:
@@ -518,10 +519,7 @@ class Engine:
         if state.watermark - state.last_sweep < self.config.sweep_every:
             return
         state.last_sweep = state.watermark
-        cutoff = state.watermark - self.config.dedupe_horizon
-        stale = [k for k, t in state.seen.items() if t < cutoff]
-        for k in stale:
-            del state.seen[k]
+        state.forget_seen_before(state.watermark - self.config.dedupe_horizon)
         horizon = state.watermark - self.config.allowed_lateness
         for name in list(state.windows):
             slot = state.windows[name]

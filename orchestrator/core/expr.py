@@ -22,6 +22,7 @@ are false instead of errors, so one odd event never stops the stream.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -107,6 +108,49 @@ def _compare(op: str, a: Any, b: Any) -> bool:
     return bool(a >= b)
 
 
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _compare_with(op: str, left: Evaluator, constant: Any) -> Evaluator:
+    """`left op constant`, decided as `_compare` decides it, with the constant's type known."""
+    if op in ("==", "!="):
+        equal = _equal_to(left, constant)
+        return equal if op == "==" else lambda ctx: not equal(ctx)
+    order = _ORDER[op]
+    if _num(constant):
+
+        def number(ctx: Context) -> bool:
+            a = left(ctx)
+            return (type(a) is int or type(a) is float or _num(a)) and bool(order(a, constant))
+
+        return number
+    if isinstance(constant, str):
+
+        def text(ctx: Context) -> bool:
+            a = left(ctx)
+            return isinstance(a, str) and bool(order(a, constant))
+
+        return text
+    return lambda ctx: _compare(op, left(ctx), constant)
+
+
+def _equal_to(left: Evaluator, constant: Any) -> Evaluator:
+    """`left == constant` as `_equal` decides it: booleans equal only booleans."""
+    if isinstance(constant, bool):
+        return lambda ctx: _equal(left(ctx), constant)
+
+    def equal(ctx: Context) -> bool:
+        a = left(ctx)
+        return not isinstance(a, bool) and bool(a == constant)
+
+    return equal
+
+
 def _arith(op: str, a: Any, b: Any) -> Any:
     if not (_num(a) and _num(b)):
         return None
@@ -171,7 +215,7 @@ def resolve_path(ctx: Context, parts: Sequence[str]) -> Any:
     """Follow a dotted field path through nested mappings; a missing step gives None."""
     value: Any = ctx
     for part in parts:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(part)
     return value
@@ -207,27 +251,36 @@ class _Compiler(Transformer[Token, Evaluator]):
         super().__init__()
         self.paths: set[str] = set()
         self.columns: dict[str, int | None] = {}
+        self.constants: dict[Evaluator, Any] = {}
+        """Evaluators of literals and their values (so comparisons with them can specialise)."""
+
+    def _constant(self, value: Any) -> Evaluator:
+        def literal(_ctx: Context) -> Any:
+            return value
+
+        self.constants[literal] = value
+        return literal
 
     def number(self, items: list[Token]) -> Evaluator:
         text = str(items[0])
         value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
         if isinstance(value, float) and not math.isfinite(value):
             raise ExpressionError(f"number {text} is too large", items[0].column)
-        return lambda _ctx: value
+        return self._constant(value)
 
     def string(self, items: list[Token]) -> Evaluator:
         raw = str(items[0])
         text = _unescape(raw[1:-1], items[0].column) if raw[0] == '"' else raw[1:-1]
-        return lambda _ctx: text
+        return self._constant(text)
 
     def true(self, _items: list[Any]) -> Evaluator:
-        return lambda _ctx: True
+        return self._constant(True)
 
     def false(self, _items: list[Any]) -> Evaluator:
-        return lambda _ctx: False
+        return self._constant(False)
 
     def null(self, _items: list[Any]) -> Evaluator:
-        return lambda _ctx: None
+        return self._constant(None)
 
     def path(self, items: list[Token]) -> Evaluator:
         parts = tuple(str(t) for t in items)
@@ -241,7 +294,9 @@ class _Compiler(Transformer[Token, Evaluator]):
 
             def two(ctx: Context) -> Any:
                 inner = ctx.get(first)
-                return inner.get(second) if isinstance(inner, Mapping) else None
+                if type(inner) is dict or isinstance(inner, Mapping):
+                    return inner.get(second)
+                return None
 
             return two
         return lambda ctx: resolve_path(ctx, parts)
@@ -270,6 +325,8 @@ class _Compiler(Transformer[Token, Evaluator]):
     def compare(self, items: list[Any]) -> Evaluator:
         left, op_token, right = items
         op = str(op_token)
+        if right in self.constants:
+            return _compare_with(op, left, self.constants[right])
         return lambda ctx: _compare(op, left(ctx), right(ctx))
 
     def in_(self, items: list[Evaluator]) -> Evaluator:
@@ -295,10 +352,16 @@ class _Compiler(Transformer[Token, Evaluator]):
 
     def and_(self, items: list[Evaluator]) -> Evaluator:
         parts = tuple(items)
+        if len(parts) == 2:
+            first, second = parts
+            return lambda ctx: bool(first(ctx)) and bool(second(ctx))
         return lambda ctx: all(p(ctx) for p in parts)
 
     def or_(self, items: list[Evaluator]) -> Evaluator:
         parts = tuple(items)
+        if len(parts) == 2:
+            first, second = parts
+            return lambda ctx: bool(first(ctx)) or bool(second(ctx))
         return lambda ctx: any(p(ctx) for p in parts)
 
 

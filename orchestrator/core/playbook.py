@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,9 @@ class KeyFn:
         values: list[str] = []
         for path, default in self.parts:
             value = resolve_path(ctx, path)
+            if type(value) is str:
+                values.append(value)
+                continue
             if value is None or isinstance(value, Mapping | list):
                 if default is None:
                     return None
@@ -163,14 +167,48 @@ class Playbook:
         types |= {s.on for s in self.resolution.signals}
         return frozenset(types)
 
+    def reads(self, root: str) -> bool:
+        """True when a condition, key, window or signal of this playbook may read the event
+        field `root` (e.g. "time"); True as well when that cannot be told."""
+        selectors = (
+            *(t.selector for t in self.triggers),
+            *self.joins,
+            *(r.selector for r in self.rules),
+        )
+        windows = (*(t.window for t in self.triggers), *(r.window for r in self.rules))
+        expressions = [s.when for s in selectors] + [
+            e for s in self.resolution.signals for e in (s.open_when, s.close_when)
+        ]
+        paths = [p for s in selectors for p, _ in s.key.parts]
+        paths += [s.id_path for s in self.resolution.signals]
+        return (
+            any(e is not None and root in e.roots for e in expressions)
+            or any(p[:1] == (root,) for p in paths)
+            or any(w is not None and _window_reads(w, root) for w in windows)
+        )
 
-def event_context(event: Any) -> dict[str, Any]:
-    """The names an event condition sees: data, type, source, subject, id, time."""
-    return {
+
+def _window_reads(window: Window, root: str) -> bool:
+    if not dataclasses.is_dataclass(window):
+        return True
+    values = [getattr(window, f.name) for f in dataclasses.fields(window)]
+    paths = [v for v in values if isinstance(v, tuple) and all(isinstance(p, str) for p in v)]
+    return any(p[:1] == (root,) for p in paths)
+
+
+def event_context(event: Any, with_time: bool = True) -> dict[str, Any]:
+    """The names an event condition sees: data, type, source, subject, id, time.
+
+    `with_time=False` leaves `time` out, for engines whose playbooks never read it (turning
+    the timestamp into text is the one costly part).
+    """
+    ctx = {
         "data": event.data,
         "type": event.type,
         "source": event.source,
         "subject": event.subject,
         "id": event.id,
-        "time": event.time.isoformat(),
     }
+    if with_time:
+        ctx["time"] = event.time.isoformat()
+    return ctx

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from orchestrator.core.clock import Millis
+from orchestrator.core.dedupe import SeenIndex
 from schemas.commands import CommandResult
 from schemas.incidents import Incident
 
@@ -37,7 +39,8 @@ class EngineState:
     clock: Millis = 0
     watermark: Millis = 0
     counters: Counters = field(default_factory=Counters)
-    seen: dict[str, Millis] = field(default_factory=dict)
+    seen: dict[str, Millis] = field(default_factory=OrderedDict)
+    """Dedupe keys ("source SEP id") and their event times, oldest insertion first."""
     windows: dict[str, list[Any]] = field(default_factory=dict)
     incidents: dict[str, Incident] = field(default_factory=dict)
     open_index: dict[str, str] = field(default_factory=dict)
@@ -49,6 +52,27 @@ class EngineState:
     commands: dict[str, CommandResult] = field(default_factory=dict)
     sequence: int = 0
     last_sweep: Millis = 0
+    seen_index: SeenIndex = field(default_factory=SeenIndex, repr=False, compare=False)
+    """Derived from `seen` (never snapshotted): lets a sweep visit only expired hours."""
+
+    def __post_init__(self) -> None:
+        self.seen_index.rebuild(self.seen)
+
+    def remember(self, key: str, at: Millis) -> None:
+        """Store a dedupe key with its event time."""
+        self.seen[key] = at
+        self.seen_index.add(key, at)
+
+    def forget_first_seen(self) -> None:
+        """Forget the dedupe key stored longest ago (when there are too many)."""
+        if isinstance(self.seen, OrderedDict):
+            self.seen.popitem(last=False)
+        else:
+            del self.seen[next(iter(self.seen))]
+
+    def forget_seen_before(self, cutoff: Millis) -> None:
+        """Forget every dedupe key whose event time is before `cutoff`."""
+        self.seen_index.expire(self.seen, cutoff)
 
     def push_timer(
         self, due: Millis, kind: str, incident_id: str, task: str = "", level: int = 0
@@ -97,7 +121,7 @@ def restore(data: dict[str, Any]) -> EngineState:
         clock=data["clock"],
         watermark=data["watermark"],
         counters=Counters(**data["counters"]),
-        seen=dict(data["seen"]),
+        seen=OrderedDict(data["seen"]),
         windows={k: list(v) for k, v in data["windows"].items()},
         incidents=_INCIDENTS.validate_python(data["incidents"]),
         open_index=dict(data["open_index"]),

@@ -1,0 +1,36 @@
+"""The dedupe keys' hour index changes nothing: after any mix of stores, evictions of the
+first-stored key and expiries, `seen` holds exactly what a plain scan would leave, in order."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestrator.core.clock import HOUR_MS
+from orchestrator.core.state import EngineState, restore, snapshot
+
+store = st.tuples(st.just("store"), st.integers(0, 60), st.integers(-3 * HOUR_MS, 3 * HOUR_MS))
+expire = st.tuples(st.just("expire"), st.just(0), st.integers(-3 * HOUR_MS, 3 * HOUR_MS))
+restart = st.tuples(st.just("restart"), st.just(0), st.just(0))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(3, 30), st.lists(st.one_of(store, store, expire, restart), max_size=120))
+def test_seen_matches_a_plain_scan(cap: int, steps: list[tuple[str, int, int]]) -> None:
+    """Store (evicting the first-stored key past `cap`), expire by scan, restart from a
+    snapshot: the state's `seen` always equals the reference dict, order included."""
+    state, reference = EngineState(), {}
+    for action, number, at in steps:
+        if action == "store" and f"k{number}" not in reference:
+            state.remember(f"k{number}", at)
+            reference[f"k{number}"] = at
+            if len(state.seen) > cap:
+                state.forget_first_seen()
+                del reference[next(iter(reference))]
+        elif action == "expire":
+            state.forget_seen_before(at)
+            for key in [k for k, t in reference.items() if t < at]:
+                del reference[key]
+        elif action == "restart":
+            state = restore(snapshot(state))
+        assert list(state.seen.items()) == list(reference.items())
