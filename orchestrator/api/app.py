@@ -21,6 +21,7 @@ from orchestrator.api.limits import BodyLimitMiddleware
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
 from orchestrator.api.openapi import install_openapi
+from orchestrator.api.ratelimit import IntakeLimiter, limit_intake
 from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
@@ -46,18 +47,21 @@ def create_app(
     *,
     cors_origins: Sequence[str] = (),
     max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
+    intake_rate_limit: str | None = None,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
-    open and commands are refused (401). CORS stays off unless origins are given."""
+    open and commands are refused (401). CORS stays off unless origins are given. Intake is
+    rate limited per sender when `intake_rate_limit` (e.g. "1000/second") is given."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.guard = Guard(auth or AuthConfig())
+    app.state.intake_limiter = IntakeLimiter(intake_rate_limit) if intake_rate_limit else None
     install_handlers(app)
     app.include_router(
         intake_router(runtime),
-        dependencies=[Depends(require_ingest)],
+        dependencies=[Depends(require_ingest), Depends(limit_intake)],
         responses={
             200: {"description": "A duplicate, or a batch's results"},
-            **problem_responses(401, 413, 422),
+            **problem_responses(401, 413, 422, 429),
         },
     )
     app.include_router(incidents_router(runtime))
@@ -150,5 +154,9 @@ def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
     if auth.ingest_sha256 is None:
         log.warning("no ingest token configured: intake is open; set ORCH_INGEST_TOKEN")
     return create_app(
-        runtime, auth, cors_origins=settings.cors_origins, max_write_bytes=settings.max_write_bytes
+        runtime,
+        auth,
+        cors_origins=settings.cors_origins,
+        max_write_bytes=settings.max_write_bytes,
+        intake_rate_limit=settings.intake_rate_limit or None,
     )

@@ -30,6 +30,10 @@ class ApiSettings(BaseSettings):
     ingest_token: SecretStr | None = None
     cors_origins: list[str] = Field(default_factory=list)
     max_write_bytes: int = Field(default=DEFAULT_MAX_WRITE_BYTES, ge=1024)
+    intake_rate_limit: str = Field(
+        default="1000/second",
+        description='Requests per sender (ingest token or address), e.g. "200/second"; "" = off.',
+    )
 
     def auth(self) -> AuthConfig:
         """Responders from the file and the JSON variable (both may be given), intake's token."""
