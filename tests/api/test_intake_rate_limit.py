@@ -38,7 +38,7 @@ def metric(i: int) -> dict[str, object]:
 
 
 def test_intake_over_the_limit_is_429_with_retry_after(runtime: EmbeddedRuntime) -> None:
-    """The fourth request within the window is refused with Retry-After; nothing is lost silently."""
+    """The fourth request in the window is refused with Retry-After; only accepted ones count."""
     app = create_app(runtime, intake_rate_limit=f"{LIMIT}/minute")
     with TestClient(app) as client:
         codes = [client.post("/events", json=metric(i)).status_code for i in range(LIMIT + 1)]
