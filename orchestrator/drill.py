@@ -44,9 +44,14 @@ def _lines(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]]
         progress(done)
 
 
-def replay_file(engine: Engine, path: Path, until: Millis | None = None,
-                speed: float | None = None, progress: Progress | None = None,
-                sink: Callable[[Output], None] | None = None) -> DrillResult:
+def replay_file(
+    engine: Engine,
+    path: Path,
+    until: Millis | None = None,
+    speed: float | None = None,
+    progress: Progress | None = None,
+    sink: Callable[[Output], None] | None = None,
+) -> DrillResult:
     """Replay the JSON Lines log at `path`; `speed` paces it at that many times event time."""
     result = DrillResult(engine.initial_state())
     pacer = _Pacer(speed) if speed else None
@@ -71,8 +76,9 @@ def _event_time(engine: Engine, raw: bytes) -> Millis | None:
         return None
 
 
-def _collect(result: DrillResult, outputs: list[Output],
-             sink: Callable[[Output], None] | None) -> None:
+def _collect(
+    result: DrillResult, outputs: list[Output], sink: Callable[[Output], None] | None
+) -> None:
     result.outputs += len(outputs)
     for output in outputs:
         if isinstance(output, DeadLetter):

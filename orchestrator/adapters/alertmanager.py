@@ -9,8 +9,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-SEVERITIES = {"critical": "critical", "page": "critical", "error": "critical",
-              "warning": "warning", "warn": "warning", "info": "info", "none": "info"}
+SEVERITIES = {
+    "critical": "critical",
+    "page": "critical",
+    "error": "critical",
+    "warning": "warning",
+    "warn": "warning",
+    "info": "info",
+    "none": "info",
+}
 DEFAULT_SEVERITY = "warning"
 SERVICE_LABELS = ("service", "app", "job")
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -28,9 +35,10 @@ def _service(labels: dict[str, str]) -> str:
 
 
 def _alert_id(alert: dict[str, Any], status: str, time: str) -> str:
-    fingerprint = alert.get("fingerprint") or hashlib.sha256(
-        repr(sorted(alert.get("labels", {}).items())).encode()
-    ).hexdigest()[:16]
+    fingerprint = (
+        alert.get("fingerprint")
+        or hashlib.sha256(repr(sorted(alert.get("labels", {}).items())).encode()).hexdigest()[:16]
+    )
     return f"{fingerprint}:{status}:{time}"
 
 
@@ -49,15 +57,23 @@ def _event(alert: dict[str, Any], receiver: str) -> dict[str, Any]:
     }
     if annotations.get("summary"):
         data["summary"] = str(annotations["summary"])
-    return {"specversion": "1.0", "id": _alert_id(alert, status, str(time)),
-            "source": f"alertmanager/{receiver}", "type": "ops.alert", "time": time,
-            "subject": data["alertname"], "data": data}
+    return {
+        "specversion": "1.0",
+        "id": _alert_id(alert, status, str(time)),
+        "source": f"alertmanager/{receiver}",
+        "type": "ops.alert",
+        "time": time,
+        "subject": data["alertname"],
+        "data": data,
+    }
 
 
 def alertmanager_events(payload: Any) -> list[dict[str, Any]]:
     """The `ops.alert` envelopes for every alert in an Alertmanager v4 webhook payload."""
     if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
-        raise AlertmanagerPayloadError("expected an Alertmanager webhook body with an `alerts` list")
+        raise AlertmanagerPayloadError(
+            "expected an Alertmanager webhook body with an `alerts` list"
+        )
     if str(payload.get("version", "4")) != "4":
         raise AlertmanagerPayloadError(f"payload version {payload.get('version')!r}; expected '4'")
     receiver = str(payload.get("receiver") or "default")

@@ -16,14 +16,41 @@ from schemas.events import Event
 
 MAX_BATCH_BYTES = 10 * 1_048_576
 """The largest request body the intake reads."""
-EVENTS_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"oneOf": [Event.model_json_schema(), {
-        "type": "array", "description": "A batch: each record is validated on its own; "
-        "invalid ones are dead-lettered and reported in the results, not refused."}]}}}}}
+EVENTS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        Event.model_json_schema(),
+                        {
+                            "type": "array",
+                            "description": "A batch: each record is validated on its own; "
+                            "invalid ones are dead-lettered and reported in the results, "
+                            "not refused.",
+                        },
+                    ]
+                }
+            }
+        },
+    }
+}
 """OpenAPI: /events takes one CloudEvent or a batch (the handler reads the raw bytes)."""
-ALERTMANAGER_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "object", "required": ["alerts"], "properties": {
-        "version": {"enum": ["4", 4]}, "alerts": {"type": "array"}}}}}}}
+ALERTMANAGER_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["alerts"],
+                    "properties": {"version": {"enum": ["4", 4]}, "alerts": {"type": "array"}},
+                }
+            }
+        },
+    }
+}
 """OpenAPI: what the Alertmanager adapter requires of a webhook body."""
 
 
@@ -63,30 +90,43 @@ def _result_json(result: IntakeResult) -> dict[str, Any]:
 def answer(results: list[IntakeResult], batch: bool) -> JSONResponse:
     """202 for one accepted record, 200 for a duplicate, 422 for a rejected one; batches 200."""
     if batch:
-        counts = {s: sum(r.status == s for r in results) for s in ("accepted", "rejected",
-                                                                    "duplicate")}
+        counts = {
+            s: sum(r.status == s for r in results) for s in ("accepted", "rejected", "duplicate")
+        }
         return JSONResponse({**counts, "results": [_result_json(r) for r in results]})
     (result,) = results
     if result.status == "rejected":
-        return problem(422, "Event rejected", result.reason or "invalid event",
-                       dead_letter_id=result.dead_letter_id)
-    return JSONResponse(_result_json(result), status_code=202 if result.status == "accepted"
-                        else 200)
+        return problem(
+            422,
+            "Event rejected",
+            result.reason or "invalid event",
+            dead_letter_id=result.dead_letter_id,
+        )
+    return JSONResponse(
+        _result_json(result), status_code=202 if result.status == "accepted" else 200
+    )
 
 
 def intake_router(runtime: Runtime, max_body: int = MAX_BATCH_BYTES) -> APIRouter:
     """Routes that take events in."""
     router = APIRouter(tags=["intake"])
 
-    @router.post("/events", status_code=202, summary="Submit CloudEvents (one object or a batch)",
-                 openapi_extra=EVENTS_BODY)
+    @router.post(
+        "/events",
+        status_code=202,
+        summary="Submit CloudEvents (one object or a batch)",
+        openapi_extra=EVENTS_BODY,
+    )
     async def post_events(request: Request) -> JSONResponse:
         records, batch = split_records(await read_limited(request, max_body))
         origin = Origin(kind="http", name="/events")
         return answer(runtime.submit(records, origin), batch)
 
-    @router.post("/webhooks/alertmanager", summary="Prometheus Alertmanager webhook (v4)",
-                 openapi_extra=ALERTMANAGER_BODY)
+    @router.post(
+        "/webhooks/alertmanager",
+        summary="Prometheus Alertmanager webhook (v4)",
+        openapi_extra=ALERTMANAGER_BODY,
+    )
     async def post_alertmanager(request: Request) -> JSONResponse:
         body = await read_limited(request, max_body)
         try:

@@ -48,8 +48,13 @@ def wall_clock() -> Millis:
 class EmbeddedRuntime:
     """The engine plus durable storage; thread-safe (one lock serializes every change)."""
 
-    def __init__(self, engine: Engine, store: Store, snapshot_every: int = 1000,
-                 clock: WallClock = wall_clock) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        snapshot_every: int = 1000,
+        clock: WallClock = wall_clock,
+    ) -> None:
         self.engine = engine
         self.store = store
         self.snapshot_every = snapshot_every
@@ -60,8 +65,14 @@ class EmbeddedRuntime:
         self._since_snapshot = 0
 
     @classmethod
-    def open(cls, engine: Engine, data_dir: Path, snapshot_every: int = 1000,
-             synchronous: Synchronous = "full", clock: WallClock = wall_clock) -> EmbeddedRuntime:
+    def open(
+        cls,
+        engine: Engine,
+        data_dir: Path,
+        snapshot_every: int = 1000,
+        synchronous: Synchronous = "full",
+        clock: WallClock = wall_clock,
+    ) -> EmbeddedRuntime:
         """Open (or create) the runtime's database in `data_dir` and recover its state."""
         store = Store(data_dir / DB_FILE, synchronous)
         return cls(engine, store, snapshot_every, clock)
@@ -81,8 +92,12 @@ class EmbeddedRuntime:
         for stored in self.store.inputs_after(found[0] if found else 0):
             state, _ = self.engine.step(state, _item(stored), stored.now)
             replayed += 1
-        log.info("recovered", snapshot=found[0] if found else None, replayed=replayed,
-                 incidents=len(state.incidents))
+        log.info(
+            "recovered",
+            snapshot=found[0] if found else None,
+            replayed=replayed,
+            incidents=len(state.incidents),
+        )
         return state
 
     def _snapshot(self) -> None:
@@ -94,10 +109,20 @@ class EmbeddedRuntime:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def _apply(self, kind: str, body: bytes, origin: Origin | None, item: Callable[[int], Input],
-               now: Millis) -> list[Output]:
-        seq = self.store.append_input(kind, now, body,  # type: ignore[arg-type]
-                                      origin.model_dump_json() if origin else None)
+    def _apply(
+        self,
+        kind: str,
+        body: bytes,
+        origin: Origin | None,
+        item: Callable[[int], Input],
+        now: Millis,
+    ) -> list[Output]:
+        seq = self.store.append_input(
+            kind,
+            now,
+            body,  # type: ignore[arg-type]
+            origin.model_dump_json() if origin else None,
+        )
         self.state, outputs = self.engine.step(self.state, item(seq), now)
         self.store.write_outputs(seq, outputs)
         return outputs
@@ -144,8 +169,9 @@ class EmbeddedRuntime:
         body = command.model_dump_json().encode()
         with self.lock:
             outputs = self._transaction(
-                lambda: self._apply("command", body, None, lambda _s: CommandInput(command),
-                                    self.clock())
+                lambda: self._apply(
+                    "command", body, None, lambda _s: CommandInput(command), self.clock()
+                )
             )
         return next(o for o in outputs if isinstance(o, CommandResult))
 
@@ -158,8 +184,9 @@ class EmbeddedRuntime:
                 return self._replayed(key, *first)
 
             def work() -> list[Output]:
-                outputs = self._apply("command", body, None, lambda _s: CommandInput(command),
-                                      self.clock())
+                outputs = self._apply(
+                    "command", body, None, lambda _s: CommandInput(command), self.clock()
+                )
                 self.store.remember_key(key, command)
                 return outputs
 
@@ -182,7 +209,8 @@ class EmbeddedRuntime:
             if not timers or timers[0][0] > max(now, self.state.clock):
                 return 0
             outputs = self._transaction(
-                lambda: self._apply("tick", b"", None, lambda _s: Tick(), now))
+                lambda: self._apply("tick", b"", None, lambda _s: Tick(), now)
+            )
         return len(outputs)
 
     # -- reads ---------------------------------------------------------------------------------
@@ -228,8 +256,12 @@ class EmbeddedRuntime:
     def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
         """Tasks of every incident, filtered by role and status."""
         with self.lock:
-            return [t.model_copy() for i in self.state.incidents.values() for t in i.tasks
-                    if role in (None, t.role) and status in (None, t.status.value)]
+            return [
+                t.model_copy()
+                for i in self.state.incidents.values()
+                for t in i.tasks
+                if role in (None, t.role) and status in (None, t.status.value)
+            ]
 
     def dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
         """Dead-letter records, oldest first."""
@@ -261,5 +293,6 @@ def _result(before: tuple[int, int], state: EngineState, outputs: list[Output]) 
     if state.counters.accepted > before[0]:
         return IntakeResult("accepted")
     letter = next((o for o in outputs if isinstance(o, DeadLetter)), None)
-    return IntakeResult("rejected", letter.reason if letter else None,
-                        letter.id if letter else None)
+    return IntakeResult(
+        "rejected", letter.reason if letter else None, letter.id if letter else None
+    )

@@ -101,8 +101,14 @@ class Store:
                 self.db.execute(
                     "INSERT OR IGNORE INTO outbox (id, input_seq, kind, role, incident_id, body)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (output.id, input_seq, output.kind, role, output.incident_id,
-                     output.model_dump_json()),
+                    (
+                        output.id,
+                        input_seq,
+                        output.kind,
+                        role,
+                        output.incident_id,
+                        output.model_dump_json(),
+                    ),
                 )
             elif isinstance(output, DeadLetter):
                 self.db.execute(
@@ -119,15 +125,20 @@ class Store:
 
     def save_snapshot(self, seq: int, state: dict[str, Any]) -> None:
         """Store the engine state as of input `seq`, keeping only the newest two."""
-        self.db.execute("INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)",
-                        (seq, json.dumps(state, separators=(",", ":"))))
-        self.db.execute("DELETE FROM snapshots WHERE seq NOT IN "
-                        "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)")
+        self.db.execute(
+            "INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)",
+            (seq, json.dumps(state, separators=(",", ":"))),
+        )
+        self.db.execute(
+            "DELETE FROM snapshots WHERE seq NOT IN "
+            "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)"
+        )
 
     def latest_snapshot(self) -> tuple[int, dict[str, Any]] | None:
         """The newest snapshot and the input it covers, if any."""
         row = self.db.execute(
-            "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()
+            "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
         return (int(row[0]), json.loads(row[1])) if row else None
 
     def inputs_after(self, seq: int) -> Iterator[StoredInput]:

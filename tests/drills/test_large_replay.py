@@ -38,16 +38,24 @@ def _line(i: int, start: int) -> str:
     kind = i % 4
     if kind == 0:
         severity = "critical" if i % 8 == 0 else "warning"
-        return (head + '"type":"ops.alert","data":{"alertname":"A%d","service":"s%d",'
-                '"status":"firing","severity":"%s"}}' % (i % 3, key, severity))
+        return (
+            head + '"type":"ops.alert","data":{"alertname":"A%d","service":"s%d",'
+            '"status":"firing","severity":"%s"}}' % (i % 3, key, severity)
+        )
     if kind == 1:
-        return (head + '"type":"ops.metric","data":{"service":"s%d","metric":"error_rate",'
-                '"value":%s}}' % (key, (i % 10) / 100))
+        return (
+            head + '"type":"ops.metric","data":{"service":"s%d","metric":"error_rate",'
+            '"value":%s}}' % (key, (i % 10) / 100)
+        )
     if kind == 2:
-        return (head + '"type":"supply.shipment_delayed","data":{"supplier":"p%d",'
-                '"shipment_id":"x%d","delay_hours":%d}}' % (key, i, i % 50))
-    return (head + '"type":"cs.complaint","data":{"channel":"chat","topic":"t%d",'
-            '"sentiment":-0.7}}' % key)
+        return (
+            head + '"type":"supply.shipment_delayed","data":{"supplier":"p%d",'
+            '"shipment_id":"x%d","delay_hours":%d}}' % (key, i, i % 50)
+        )
+    return (
+        head + '"type":"cs.complaint","data":{"channel":"chat","topic":"t%d",'
+        '"sentiment":-0.7}}' % key
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +103,9 @@ def test_replay_shows_a_progress_bar_on_a_terminal(million: Path, tmp_path: Path
             target.write(source.readline())
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child process
-        os.execv(sys.executable, [sys.executable, "-m", "orchestrator", "replay", str(head),
-                                  "--json"])
+        os.execv(
+            sys.executable, [sys.executable, "-m", "orchestrator", "replay", str(head), "--json"]
+        )
     seen = b""
     while True:
         ready, _, _ = select.select([fd], [], [], 120)

@@ -20,8 +20,17 @@ START = "2026-11-20T10:00:00Z"
 
 
 def alert(service: str, time: str, status: str = "firing", **extra: str) -> bytes:
-    return encode(event("ops.alert", time, alertname="Down", service=service, status=status,
-                        severity="critical", **extra))
+    return encode(
+        event(
+            "ops.alert",
+            time,
+            alertname="Down",
+            service=service,
+            status=status,
+            severity="critical",
+            **extra,
+        )
+    )
 
 
 @pytest.fixture
@@ -29,8 +38,9 @@ def engine() -> Engine:
     return Engine(load_directory("playbooks"))
 
 
-def open_runtime(engine: Engine, path: Path, clock: ManualClock, every: int = 1000
-                 ) -> EmbeddedRuntime:
+def open_runtime(
+    engine: Engine, path: Path, clock: ManualClock, every: int = 1000
+) -> EmbeddedRuntime:
     return EmbeddedRuntime.open(engine, path, snapshot_every=every, clock=clock.now)
 
 
@@ -76,20 +86,25 @@ def test_commands_are_durable_and_conflicts_decided_once(engine: Engine, tmp_pat
     runtime = open_runtime(engine, tmp_path, clock)
     runtime.submit([alert("checkout", START)], HTTP)
     task_id = runtime.tasks(role="ops")[0].id
-    first = runtime.command(Command(id="c1", kind="ack", actor="dana", time="2026-11-20T10:01:00Z",
-                                    task_id=task_id))
-    second = runtime.command(Command(id="c2", kind="ack", actor="lee", time="2026-11-20T10:01:01Z",
-                                     task_id=task_id))
-    assert first.accepted and not second.accepted
+    first = runtime.command(
+        Command(id="c1", kind="ack", actor="dana", time="2026-11-20T10:01:00Z", task_id=task_id)
+    )
+    second = runtime.command(
+        Command(id="c2", kind="ack", actor="lee", time="2026-11-20T10:01:01Z", task_id=task_id)
+    )
+    assert first.accepted
+    assert not second.accepted
     assert "dana" in (second.reason or "")
     runtime.close()
     again = open_runtime(engine, tmp_path, clock)
     task = again.task(task_id)
-    assert task is not None and task.acknowledged_by == "dana"
+    assert task is not None
+    assert task.acknowledged_by == "dana"
 
 
-def test_tick_fires_escalations_on_the_wall_clock_and_is_logged(engine: Engine,
-                                                                tmp_path: Path) -> None:
+def test_tick_fires_escalations_on_the_wall_clock_and_is_logged(
+    engine: Engine, tmp_path: Path
+) -> None:
     """With nobody acking, a tick past the ack deadline escalates; a restart keeps it."""
     clock = ManualClock(START)
     runtime = open_runtime(engine, tmp_path, clock)

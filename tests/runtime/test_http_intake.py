@@ -21,29 +21,52 @@ START = "2026-11-20T10:00:00Z"
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    runtime = EmbeddedRuntime.open(Engine(load_directory("playbooks")), tmp_path,
-                                   clock=ManualClock(START).now)
+    runtime = EmbeddedRuntime.open(
+        Engine(load_directory("playbooks")), tmp_path, clock=ManualClock(START).now
+    )
     with TestClient(create_app(runtime)) as test_client:
         yield test_client
     runtime.close()
 
 
 def critical(service: str = "checkout", **over: Any) -> dict[str, Any]:
-    return event("ops.alert", START, alertname="Down", service=service, status="firing",
-                 severity="critical", **over)
+    return event(
+        "ops.alert",
+        START,
+        alertname="Down",
+        service=service,
+        status="firing",
+        severity="critical",
+        **over,
+    )
 
 
 def alertmanager_payload(status: str) -> dict[str, Any]:
     return {
-        "version": "4", "groupKey": "{}:{}", "status": status, "receiver": "orchestrator",
-        "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "",
-        "alerts": [{
-            "status": status, "fingerprint": "f00d",
-            "labels": {"alertname": "CheckoutDown", "service": "checkout", "severity": "critical"},
-            "annotations": {"summary": "checkout is down"},
-            "startsAt": "2026-11-20T10:00:00Z",
-            "endsAt": "2026-11-20T10:30:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
-        }],
+        "version": "4",
+        "groupKey": "{}:{}",
+        "status": status,
+        "receiver": "orchestrator",
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "",
+        "alerts": [
+            {
+                "status": status,
+                "fingerprint": "f00d",
+                "labels": {
+                    "alertname": "CheckoutDown",
+                    "service": "checkout",
+                    "severity": "critical",
+                },
+                "annotations": {"summary": "checkout is down"},
+                "startsAt": "2026-11-20T10:00:00Z",
+                "endsAt": "2026-11-20T10:30:00Z"
+                if status == "resolved"
+                else "0001-01-01T00:00:00Z",
+            }
+        ],
     }
 
 
@@ -52,7 +75,8 @@ def test_single_event_is_accepted_then_duplicate(client: TestClient) -> None:
     body = critical()
     assert client.post("/events", json=body).status_code == 202
     again = client.post("/events", json=body)
-    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
     incidents = client.get("/incidents").json()
     assert [(i["playbook"], i["key"]) for i in incidents] == [("tech_outage", "checkout")]
 
@@ -75,14 +99,22 @@ def test_batch_reports_each_record(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert (body["accepted"], body["duplicate"], body["rejected"]) == (1, 1, 2)
-    assert [r["status"] for r in body["results"]] == ["accepted", "duplicate", "rejected",
-                                                      "rejected"]
+    assert [r["status"] for r in body["results"]] == [
+        "accepted",
+        "duplicate",
+        "rejected",
+        "rejected",
+    ]
 
 
 def test_alertmanager_firing_then_resolved_resolves_the_outage(client: TestClient) -> None:
     """Alertmanager v4 firing opens tech_outage; the resolved notification resolves it."""
-    assert client.post("/webhooks/alertmanager", json=alertmanager_payload("firing")).json()[
-        "accepted"] == 1
+    assert (
+        client.post("/webhooks/alertmanager", json=alertmanager_payload("firing")).json()[
+            "accepted"
+        ]
+        == 1
+    )
     retried = client.post("/webhooks/alertmanager", json=alertmanager_payload("firing")).json()
     assert retried["duplicate"] == 1
     client.post("/webhooks/alertmanager", json=alertmanager_payload("resolved"))
@@ -98,8 +130,11 @@ def test_alertmanager_rejects_other_payloads(client: TestClient) -> None:
 
 def test_oversized_body_is_413(client: TestClient) -> None:
     """A body over the limit is refused before it is read whole."""
-    response = client.post("/events", content=b"[" + b" " * MAX_BATCH_BYTES + b"]",
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/events",
+        content=b"[" + b" " * MAX_BATCH_BYTES + b"]",
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 413
 
 

@@ -36,24 +36,60 @@ def _events() -> list[dict[str, Any]]:
         t = f"2026-10-01T{hour:02d}:{minute:02d}:{second:02d}Z"
         kind = i % 4
         if kind == 0:
-            made.append(event("ops.alert", t, source="prom", id=f"a{i}", alertname=f"A{i % 7}",
-                              service=f"svc{i % 40}", severity="critical",
-                              status="firing" if i % 8 == 0 else "resolved"))
+            made.append(
+                event(
+                    "ops.alert",
+                    t,
+                    source="prom",
+                    id=f"a{i}",
+                    alertname=f"A{i % 7}",
+                    service=f"svc{i % 40}",
+                    severity="critical",
+                    status="firing" if i % 8 == 0 else "resolved",
+                )
+            )
         elif kind == 1:
-            made.append(event("supply.shipment_delayed", t, source="tms", id=f"d{i}",
-                              supplier=f"sup{i % 30}", shipment_id=f"S{i}", delay_hours=i % 90))
+            made.append(
+                event(
+                    "supply.shipment_delayed",
+                    t,
+                    source="tms",
+                    id=f"d{i}",
+                    supplier=f"sup{i % 30}",
+                    shipment_id=f"S{i}",
+                    delay_hours=i % 90,
+                )
+            )
         elif kind == 2:
-            made.append(event("cs.complaint", t, source="cs", id=f"c{i}", channel="email",
-                              topic=f"topic{i % 5}", sentiment=-0.9))
+            made.append(
+                event(
+                    "cs.complaint",
+                    t,
+                    source="cs",
+                    id=f"c{i}",
+                    channel="email",
+                    topic=f"topic{i % 5}",
+                    sentiment=-0.9,
+                )
+            )
         else:
-            made.append(event("ops.metric", t, source="prom", id=f"m{i}", service=f"svc{i % 40}",
-                              metric="error_rate", value=(i % 10) / 50))
+            made.append(
+                event(
+                    "ops.metric",
+                    t,
+                    source="prom",
+                    id=f"m{i}",
+                    service=f"svc{i % 40}",
+                    metric="error_rate",
+                    value=(i % 10) / 50,
+                )
+            )
     return made
 
 
 def _batches() -> list[list[dict[str, Any]]]:
     made = _events()
-    return [made[i:i + BATCH] for i in range(0, EVENTS, BATCH)]
+    return [made[i : i + BATCH] for i in range(0, EVENTS, BATCH)]
 
 
 def _free_port() -> int:
@@ -65,8 +101,20 @@ def _free_port() -> int:
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ORCH_LOG_FORMAT": "json"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "run", "--data-dir", str(data_dir),
-         "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "run",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         try:
@@ -102,7 +150,7 @@ def _reference(batches: list[list[dict[str, Any]]], tmp: Path) -> dict[str, Any]
 
 
 def test_sigkill_during_intake_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    """Every event answered 2xx survives a SIGKILL exactly once; the end state matches a clean run."""
+    """Every event answered 2xx survives a SIGKILL once; the end state matches a clean run."""
     batches = _batches()
     data_dir, port = tmp_path / "live", _free_port()
     url = f"http://127.0.0.1:{port}/events"
