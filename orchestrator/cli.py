@@ -392,8 +392,20 @@ def run(
     data_dir: Annotated[Path | None, typer.Option(help="Where the database lives.")] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    kafka: Annotated[
+        bool,
+        typer.Option(
+            "--kafka",
+            help="Serve the API over Kafka workers (ORCH_KAFKA_BOOTSTRAP_SERVERS, "
+            "ORCH_TOPIC_PREFIX); run the workers with `orchestrator worker`.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the embedded orchestrator as a service: HTTP intake, agent API, timers."""
+    """Run the embedded orchestrator as a service: HTTP intake, agent API, timers; with --kafka,
+    only the API, over Kafka workers started with `orchestrator worker`."""
+    if kafka:
+        _run_kafka_api(playbooks, host, port)
+        return
     import threading
 
     import uvicorn
@@ -510,6 +522,36 @@ def worker(
     run_worker(
         KafkaSettings(), _load(playbooks, settings), settings.engine_config(), faust_log_level
     )
+
+
+def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -> None:
+    """`run --kafka`: the agent API over the Kafka runtime; the workers run on their own."""
+    import uvicorn
+
+    from orchestrator.api import ApiSettings, app_from_settings
+    from orchestrator.kafka.config import KafkaSettings
+    from orchestrator.logs import configure_logging
+    from orchestrator.runtime.kafka_runtime import KafkaRuntime
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings().model_copy(update=overrides)
+    configure_logging(settings.log_format, settings.log_level)
+    runtime = KafkaRuntime(KafkaSettings(), _load(playbooks, settings))
+    try:
+        runtime.start()
+    except (ConnectionError, TimeoutError) as problem:
+        raise fail(str(problem)) from None
+    exit_cleanly_on_sigterm()
+    try:
+        uvicorn.run(
+            app_from_settings(runtime, ApiSettings()),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        runtime.close()
 
 
 # -- Kafka runtime: replay --kafka, export ----------------------------------------------------

@@ -1,0 +1,218 @@
+"""The agent API over the Kafka runtime: a worker process and `orchestrator run --kafka` on a real
+socket, responders from ORCH_RESPONDERS, everything through a real broker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+from kafka import KafkaAdminClient
+from kafka_harness import REPO, Workers, wait_for
+
+from orchestrator.api.testing import free_port, stop, wait_healthy
+from orchestrator.testing import event
+from schemas.tasks import TaskEvent
+
+INGEST = "ingest-kafka-token-5e1f"
+TOKENS = {
+    "alice": "alice-kafka-token-aa11",
+    "bob": "bob-kafka-token-bb22",
+    "pat": "pat-kafka-token-cc33",
+    "ivy": "ivy-kafka-token-dd44",
+}
+ROLES = {"alice": ["ops"], "bob": ["ops"], "pat": ["pr"], "ivy": ["incident_commander"]}
+START_TIMEOUT_S = 60.0
+WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Api:
+    """The API process's base URL and its log."""
+
+    url: str
+    log: Path
+
+
+def _responders() -> str:
+    return json.dumps(
+        [{"name": n, "token": TOKENS[n], "roles": roles} for n, roles in ROLES.items()]
+    )
+
+
+@pytest.fixture(scope="module")
+def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One worker and one `run --kafka` API process on a fresh prefix, for the whole module."""
+    base = tmp_path_factory.mktemp("api-over-kafka")
+    prefix = f"test-api-over-kafka-{uuid.uuid4().hex[:8]}."
+    workers = Workers(kafka_bootstrap, prefix, base)
+    port, log = free_port(), base / "api.log"
+    env = {
+        **os.environ,
+        "ORCH_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "ORCH_TOPIC_PREFIX": prefix,
+        "ORCH_RESPONDERS": _responders(),
+        "ORCH_INGEST_TOKEN": INGEST,
+        "ORCH_LOG_FORMAT": "json",
+    }
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        workers.start("w1").wait_rebalanced()
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator", "run", "--kafka", "--port", str(port)],
+                cwd=REPO,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, process, START_TIMEOUT_S)
+        yield Api(url, log)
+    finally:
+        if process is not None:
+            stop(process)
+        workers.stop_all()
+        _delete_topics(kafka_bootstrap, prefix)
+
+
+def _delete_topics(bootstrap: str, prefix: str) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests-cleanup")
+    try:
+        leftovers = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if leftovers:
+            admin.delete_topics(leftovers)
+    finally:
+        admin.close()
+
+
+def _as(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[name]}"}
+
+
+def _post_alert(api: Api, service: str) -> None:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = event(
+        "ops.alert",
+        now,
+        source="prom",
+        id=f"{service}-{uuid.uuid4().hex[:6]}",
+        alertname="Down",
+        service=service,
+        status="firing",
+        severity="critical",
+    )
+    response = httpx.post(
+        f"{api.url}/events", json=body, headers={"Authorization": f"Bearer {INGEST}"}, timeout=10
+    )
+    assert response.status_code == 202, response.text
+    assert response.json() == {"status": "accepted", "reason": "queued"}
+
+
+def _triage_of(api: Api, service: str) -> str:
+    """The triage task of the incident opened for `service`, once the read model has it."""
+
+    def found() -> str | None:
+        incidents = httpx.get(f"{api.url}/incidents", headers=_as("ivy"), timeout=10).json()
+        ids = [i["id"] for i in incidents if i["key"] == service]
+        return f"{ids[0]}.triage" if ids else None
+
+    task_id: str = wait_for(found, WAIT_S, f"an incident for {service}")
+    return task_id
+
+
+def test_ack_over_http_shows_in_incident_state_and_timeline(api: Api) -> None:
+    """An event posted over HTTP opens an incident; an HTTP ack shows in its state and timeline."""
+    _post_alert(api, "kafka-a")
+    task_id = _triage_of(api, "kafka-a")
+    incident_id = task_id.rsplit(".", 1)[0]
+
+    ack = httpx.post(f"{api.url}/tasks/{task_id}/ack", headers=_as("alice"), timeout=30)
+
+    assert ack.status_code == 202, ack.text
+    assert ack.json()["incident_id"] == incident_id
+    incident = httpx.get(f"{api.url}/incidents/{incident_id}", headers=_as("pat"), timeout=10)
+    state: dict[str, Any] = incident.json()
+    triage = next(t for t in state["tasks"] if t["id"] == task_id)
+    assert (triage["status"], triage["acknowledged_by"]) == ("acknowledged", "alice")
+    entry = next(e for e in state["timeline"] if e["kind"] == "task.acknowledged")
+    assert (entry["actor"], entry["ref"], entry["at"]) == ("alice", task_id, ack.json()["time"])
+
+
+def test_feed_delivers_a_newly_assigned_task(api: Api) -> None:
+    """A client following the ops feed receives the triage task assigned after it connected."""
+    tasks = httpx.get(f"{api.url}/roles/ops/tasks", headers=_as("bob"), timeout=10).json()
+    known = {t["id"] for t in tasks}
+    received: list[TaskEvent] = []
+    connected, arrived = threading.Event(), threading.Event()
+
+    def follow() -> None:
+        with (
+            httpx.Client(timeout=httpx.Timeout(10, read=WAIT_S)) as client,
+            connect_sse(client, "GET", f"{api.url}/roles/ops/feed", headers=_as("bob")) as source,
+        ):
+            connected.set()
+            for message in source.iter_sse():
+                if not message.data:
+                    continue
+                received.append(TaskEvent.model_validate_json(message.data))
+                if received[-1].task.id not in known:
+                    arrived.set()
+                    return
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    assert connected.wait(WAIT_S), "the feed did not open"
+    _post_alert(api, "kafka-feed")
+    assert arrived.wait(WAIT_S), f"no new task on the ops feed; got {received}"
+    reader.join(WAIT_S)
+    newest = received[-1]
+    assert (newest.kind, newest.role, newest.task.status) == ("task.assigned", "ops", "assigned")
+    assert newest.task.name == "triage"
+    incident = httpx.get(
+        f"{api.url}/incidents/{newest.incident_id}", headers=_as("bob"), timeout=10
+    ).json()
+    assert incident["key"] == "kafka-feed"
+
+
+def test_two_concurrent_completions_exactly_one_wins(api: Api) -> None:
+    """Two responders complete one task at once over HTTP: one 202, one 409 with the engine's
+    reason, and the task shows the winner."""
+    _post_alert(api, "kafka-b")
+    task_id = _triage_of(api, "kafka-b")
+    barrier, answers = threading.Barrier(2), {}
+
+    def complete(name: str) -> None:
+        with httpx.Client(timeout=30) as client:
+            barrier.wait()
+            answers[name] = client.post(
+                f"{api.url}/tasks/{task_id}/complete",
+                headers=_as(name),
+                json={"outcome": f"by {name}"},
+            )
+
+    threads = [threading.Thread(target=complete, args=(n,)) for n in ("alice", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(a.status_code for a in answers.values()) == [202, 409]
+    winner = next(n for n, a in answers.items() if a.status_code == 202)
+    loser = next(a for a in answers.values() if a.status_code == 409)
+    assert loser.headers["content-type"].startswith("application/problem+json")
+    assert loser.json()["detail"], loser.text
+    task = httpx.get(f"{api.url}/tasks/{task_id}", headers=_as("ivy"), timeout=10).json()
+    assert task["finished_by"] == winner
+    assert [e["kind"] for e in task["history"]].count("command.rejected") == 1
