@@ -170,7 +170,7 @@ class Reader:
             with self.view.changed:
                 for tp, records in batches.items():
                     for record in records:
-                        self._take(tp.topic, record)
+                        self._guarded(tp.topic, record)
                 if batches:
                     self.view.changed.notify_all()
             if not self.caught_up.is_set() and self._at_ends():
@@ -178,6 +178,19 @@ class Reader:
 
     def _at_ends(self) -> bool:
         return all(self.consumer.position(tp) >= end for tp, end in self.ends.items())
+
+    def _guarded(self, topic: str, record: Any) -> None:
+        """Take one record; one this process cannot read is logged and left out of the view."""
+        try:
+            self._take(topic, record)
+        except (ValueError, KeyError, TypeError, OrchestratorError) as error:
+            log.warning(
+                "read_model.skipped",
+                topic=topic,
+                partition=record.partition,
+                offset=record.offset,
+                error=str(error)[:300],
+            )
 
     def _take(self, topic: str, record: Any) -> None:
         if not record.value:

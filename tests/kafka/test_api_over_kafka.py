@@ -216,3 +216,21 @@ def test_two_concurrent_completions_exactly_one_wins(api: Api) -> None:
     task = httpx.get(f"{api.url}/tasks/{task_id}", headers=_as("ivy"), timeout=10).json()
     assert task["finished_by"] == winner
     assert [e["kind"] for e in task["history"]].count("command.rejected") == 1
+
+
+def test_retried_keyed_ack_gets_the_first_verdict_and_a_reused_key_is_refused(api: Api) -> None:
+    """An ack retried with its Idempotency-Key answers the same command; the key on another
+    request is refused (422) and records nothing."""
+    _post_alert(api, "kafka-c")
+    task_id = _triage_of(api, "kafka-c")
+    keyed = {**_as("alice"), "Idempotency-Key": f"ack-{task_id}"}
+
+    first = httpx.post(f"{api.url}/tasks/{task_id}/ack", headers=keyed, timeout=30)
+    retry = httpx.post(f"{api.url}/tasks/{task_id}/ack", headers=keyed, timeout=30)
+    reused = httpx.post(f"{api.url}/tasks/{task_id}/complete", headers=keyed, timeout=30)
+
+    assert (first.status_code, retry.status_code, reused.status_code) == (202, 202, 422)
+    assert retry.json()["command_id"] == first.json()["command_id"]
+    task = httpx.get(f"{api.url}/tasks/{task_id}", headers=_as("ivy"), timeout=10).json()
+    assert task["status"] == "acknowledged"
+    assert [e["kind"] for e in task["history"]].count("task.acknowledged") == 1
