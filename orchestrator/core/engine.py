@@ -33,7 +33,7 @@ from orchestrator.core.lifecycle import (
     remember_signals,
     resolve,
 )
-from orchestrator.core.outbox import Outbox, Output
+from orchestrator.core.outbox import INCIDENT_EVENT, Outbox, Output
 from orchestrator.core.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
 from orchestrator.core.state import SEP, EngineState
 from orchestrator.core.taskgraph import (
@@ -49,7 +49,7 @@ from orchestrator.errors import CommandRejected, EventRejected
 from schemas.commands import COMMAND_EVENT_TYPE, TASK_COMMANDS, Command, CommandResult
 from schemas.deadletter import Origin
 from schemas.events import Event
-from schemas.incidents import Incident, IncidentEvent, IncidentStatus
+from schemas.incidents import Incident, IncidentStatus
 from schemas.tasks import Task
 
 QUIET_TIMER = "quiet"
@@ -524,11 +524,8 @@ class Engine:
         for name in list(state.windows):
             slot = state.windows[name]
             window = self._compiled.windows.get(name.rsplit(SEP, 1)[0])
-            if window is not None:
-                window.prune(slot, horizon)
-                newest = window.newest(slot)
-                if newest is not None and newest >= horizon - window.span:
-                    continue
+            if window is not None and window.keep(slot, horizon):
+                continue
             del state.windows[name]
 
 
@@ -558,16 +555,18 @@ def _ms(text: str) -> Millis:
 
 
 def _joined_event(incident: Incident, at: Millis, ref: str, event_type: str) -> Output:
-    return IncidentEvent.model_construct(
-        id=f"{incident.id}:joined:{ref}",
-        kind="incident.joined",
-        time=format_time(at),
-        incident_id=incident.id,
-        playbook=incident.playbook,
-        key=incident.key,
-        severity=incident.severity,
-        status=incident.status,
-        mode=incident.mode,
-        ref=ref,
-        detail={"type": event_type},
+    return INCIDENT_EVENT(
+        {
+            "id": f"{incident.id}:joined:{ref}",
+            "kind": "incident.joined",
+            "time": format_time(at),
+            "incident_id": incident.id,
+            "playbook": incident.playbook,
+            "key": incident.key,
+            "severity": incident.severity,
+            "status": incident.status,
+            "mode": incident.mode,
+            "ref": ref,
+            "detail": {"type": event_type},
+        }
     )

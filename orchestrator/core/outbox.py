@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.core.clock import Millis, format_time
+from orchestrator.core.construct import Constructor, shallow_copy
 from schemas.commands import CommandResult
 from schemas.deadletter import DeadLetter
 from schemas.incidents import Incident, IncidentEvent, TimelineEntry
@@ -15,6 +16,9 @@ Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult
 """Anything the engine emits: task events, incident events, dead letters, command verdicts."""
 
 MONITOR = "monitor"
+TIMELINE_ENTRY = Constructor(TimelineEntry)
+INCIDENT_EVENT = Constructor(IncidentEvent)
+TASK_EVENT = Constructor(TaskEvent)
 
 
 @dataclass
@@ -35,8 +39,8 @@ class Outbox:
     ) -> None:
         """Add an entry to the incident's timeline."""
         incident.timeline.append(
-            TimelineEntry.model_construct(
-                at=format_time(at), kind=kind, actor=actor, ref=ref, detail=detail
+            TIMELINE_ENTRY(
+                {"at": format_time(at), "kind": kind, "actor": actor, "ref": ref, "detail": detail}
             )
         )
 
@@ -63,18 +67,20 @@ class Outbox:
         if incident.mode == MONITOR:
             return
         self.outputs.append(
-            TaskEvent.model_construct(
-                id=f"{task.id}:{kind.removeprefix('task.')}{suffix}",
-                kind=kind,
-                role=target,
-                time=format_time(at),
-                incident_id=incident.id,
-                playbook=incident.playbook,
-                severity=incident.severity.value,
-                task=task.model_copy(),
-                escalation=escalation,
-                note=note,
-                drill=incident.drill,
+            TASK_EVENT(
+                {
+                    "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}",
+                    "kind": kind,
+                    "role": target,
+                    "time": format_time(at),
+                    "incident_id": incident.id,
+                    "playbook": incident.playbook,
+                    "severity": incident.severity.value,
+                    "task": shallow_copy(task),
+                    "escalation": escalation,
+                    "drill": incident.drill,
+                    "note": note,
+                }
             )
         )
 
@@ -91,18 +97,20 @@ class Outbox:
         """Emit an incident event and note it on the timeline."""
         self.note(incident, at, kind, actor=actor, ref=ref, **detail)
         self.outputs.append(
-            IncidentEvent.model_construct(
-                id=f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
-                kind=kind,
-                time=format_time(at),
-                incident_id=incident.id,
-                playbook=incident.playbook,
-                key=incident.key,
-                severity=incident.severity,
-                status=incident.status,
-                mode=incident.mode,
-                ref=ref,
-                detail=detail,
+            INCIDENT_EVENT(
+                {
+                    "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
+                    "kind": kind,
+                    "time": format_time(at),
+                    "incident_id": incident.id,
+                    "playbook": incident.playbook,
+                    "key": incident.key,
+                    "severity": incident.severity,
+                    "status": incident.status,
+                    "mode": incident.mode,
+                    "ref": ref,
+                    "detail": detail,
+                }
             )
         )
 

@@ -15,6 +15,8 @@ DEFAULT_CELLS = (
     ("medium", "high", "critical", "critical"),
 )
 DEFAULT_INITIAL = ("possible", "moderate")
+_RANKS: dict[str, int] = {severity.value: rank for rank, severity in enumerate(SEVERITY_ORDER)}
+"""Severity name -> its position in SEVERITY_ORDER (what Severity.rank computes each time)."""
 
 
 class Ranked(str):
@@ -23,9 +25,10 @@ class Ranked(str):
     __slots__ = ()
 
     def _rank(self, other: object) -> tuple[int, int] | None:
-        names = [s.value for s in SEVERITY_ORDER]
-        if isinstance(other, str) and other in names and str(self) in names:
-            return names.index(str(self)), names.index(other)
+        if isinstance(other, str):
+            mine, theirs = _RANKS.get(str(self)), _RANKS.get(other)
+            if mine is not None and theirs is not None:
+                return mine, theirs
         return None
 
     def __lt__(self, other: object) -> bool:
@@ -72,4 +75,4 @@ def higher_level(levels: tuple[str, ...], current: str, proposed: str | None) ->
 def max_severity(*values: Severity | None) -> Severity:
     """The highest of the given severities (None ignored)."""
     present = [v for v in values if v is not None]
-    return max(present, key=lambda s: s.rank)
+    return max(present, key=_RANKS.__getitem__)

@@ -114,28 +114,36 @@ def reconcile(
 ) -> None:
     """Attach tasks whose condition now holds and assign those whose dependencies are met."""
     if incident.status == IncidentStatus.OPEN:
-        ctx = incident_context(incident)
-        for task_def in playbook.tasks:
-            if find(incident, task_def.name) is None and (
-                task_def.when is None or task_def.when.test(ctx)
-            ):
-                attach(state, incident, task_def, at, out)
+        _attach_due(state, playbook, incident, at, out)
     for task in incident.tasks:
         if task.status == TaskStatus.PENDING and ready(incident, task):
             assign(state, incident, task, playbook.task(task.name), at, out)
     _update_phase(incident, at, out)
 
 
+def _attach_due(
+    state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox
+) -> None:
+    """Attach every task not attached yet whose condition holds (the context is made once,
+    and only if a condition needs it: attaching changes nothing it shows)."""
+    attached = {t.name for t in incident.tasks}
+    ctx: dict[str, Any] | None = None
+    for task_def in playbook.tasks:
+        if task_def.name in attached:
+            continue
+        if task_def.when is not None:
+            ctx = ctx if ctx is not None else incident_context(incident)
+            if not task_def.when.test(ctx):
+                continue
+        attach(state, incident, task_def, at, out)
+        attached.add(task_def.name)
+
+
 def _update_phase(incident: Incident, at: Millis, out: Outbox) -> None:
     if incident.status != IncidentStatus.OPEN:
         return
-    phase = Phase.RECOVER
-    for candidate in ACTIVE_PHASES:
-        if any(
-            t.phase == candidate.value and t.status not in TERMINAL_STATUSES for t in incident.tasks
-        ):
-            phase = candidate
-            break
+    live = {t.phase for t in incident.tasks if t.status not in TERMINAL_STATUSES}
+    phase = next((c for c in ACTIVE_PHASES if c.value in live), Phase.RECOVER)
     if phase != incident.phase:
         incident.phase = phase
         out.incident(

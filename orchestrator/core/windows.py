@@ -57,6 +57,11 @@ class Window(Protocol):
         """The event time of the newest entry, or None when empty."""
         ...
 
+    def keep(self, state: WindowState, horizon: Millis) -> bool:
+        """A sweep: prune to `horizon`, then True if the newest entry is still within the
+        span before it (the window stays), False if nothing is (the window can go)."""
+        ...
+
 
 def _count_in(times: list[int], start: Millis, end: Millis) -> int:
     return bisect_right(times, end) - bisect_left(times, start)
@@ -78,6 +83,11 @@ class CountWindow:
 
     def newest(self, state: WindowState) -> Millis | None:
         return state[-1] if state else None
+
+    def keep(self, state: WindowState, horizon: Millis) -> bool:
+        start = horizon - self.span
+        del state[: bisect_left(state, start)]
+        return bool(state) and state[-1] >= start
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +139,10 @@ class AggregateWindow:
     def newest(self, state: WindowState) -> Millis | None:
         return int(state[-1][0]) if state else None
 
+    def keep(self, state: WindowState, horizon: Millis) -> bool:
+        _pairs_prune(state, horizon - self.span)
+        return bool(state) and int(state[-1][0]) >= horizon - self.span
+
 
 def _aggregate(fn: str, values: list[float]) -> float:
     if fn == "sum":
@@ -167,9 +181,14 @@ class BaselineWindow:
     def newest(self, state: WindowState) -> Millis | None:
         return int(state[-1][0]) if state else None
 
+    def keep(self, state: WindowState, horizon: Millis) -> bool:
+        _pairs_prune(state, horizon - self.span)
+        return bool(state) and int(state[-1][0]) >= horizon - self.span
+
 
 DAY_SLACK = 7
 """Extra days a consecutive-period window keeps, for late corrections."""
+_EVENT_TIME = operator.itemgetter(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +234,10 @@ class ConsecutiveWindow:
         """Day-keyed state is already bounded by count; time does not prune it."""
 
     def newest(self, state: WindowState) -> Millis | None:
-        return max(int(row[2]) for row in state) if state else None
+        return int(max(state, key=_EVENT_TIME)[2]) if state else None
+
+    def keep(self, state: WindowState, horizon: Millis) -> bool:
+        return bool(state) and int(max(state, key=_EVENT_TIME)[2]) >= horizon - self.span
 
 
 def _day(value: Any) -> int | None:
