@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.core.clock import Millis, to_millis
+from orchestrator.core.construct import Constructor
 from orchestrator.core.engine import Engine, RawRecord, Tick
 from orchestrator.core.outbox import Output
 from orchestrator.core.state import EngineState
@@ -20,6 +21,14 @@ Progress = Callable[[int], None]
 
 SHOWN_DEAD_LETTERS = 100
 """Dead letters a result keeps in memory to show; all of them go to the sink."""
+_ORIGIN = Constructor(Origin)
+_FILE_LINE_FIELDS = frozenset({"kind", "name", "offset"})
+
+
+def file_line(name: str, number: int) -> Origin:
+    """Origin(kind="file", name=name, offset=number), built without validating trusted values."""
+    values = {"kind": "file", "name": name, "partition": None, "offset": number}
+    return _ORIGIN(values, _FILE_LINE_FIELDS)
 
 
 @dataclass
@@ -55,10 +64,11 @@ def replay_file(
     """Replay the JSON Lines log at `path`; `speed` paces it at that many times event time."""
     result = DrillResult(engine.initial_state())
     pacer = _Pacer(speed) if speed else None
+    name = str(path)
     for number, raw in _lines(path, progress):
         if not raw.strip():
             continue
-        item = RawRecord(raw, Origin(kind="file", name=str(path), offset=number))
+        item = RawRecord(raw, file_line(name, number))
         if pacer is not None:
             pacer.wait_for(_event_time(engine, raw))
         result.state, outputs = engine.step(result.state, item, result.state.clock)

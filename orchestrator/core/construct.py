@@ -37,13 +37,15 @@ class Constructor(Generic[M]):
         self.cls = cls
         self.fields = len(cls.model_fields)
 
-    def __call__(self, values: dict[str, Any]) -> M:
-        """cls.model_construct(**values), without the per-field loop when all are given."""
+    def __call__(self, values: dict[str, Any], fields_set: frozenset[str] | None = None) -> M:
+        """cls.model_construct(fields_set, **values), without the per-field loop when every
+        field is given; `fields_set` (default: all of them) says which count as set."""
         if len(values) != self.fields:
-            return self.cls.model_construct(**values)
+            chosen = set(fields_set) if fields_set is not None else None
+            return self.cls.model_construct(chosen, **values)
         model = self.cls.__new__(self.cls)
         _set(model, "__dict__", values)
-        _set(model, "__pydantic_fields_set__", set(values))
+        _set(model, "__pydantic_fields_set__", set(values if fields_set is None else fields_set))
         _set(model, "__pydantic_extra__", None)
         _set(model, "__pydantic_private__", None)
         return model

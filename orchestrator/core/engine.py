@@ -10,7 +10,7 @@ became due meanwhile (a deadline already in the past when a task was assigned).
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -169,7 +169,8 @@ class Engine:
         """Apply one input at time `now` (event time; the clock never goes back)."""
         out = Outbox(self.config.timeline_event_cap)
         state.clock = max(state.clock, now)
-        self._fire_timers(state, out)
+        if state.timers and state.timers[0][0] <= state.clock:
+            self._fire_timers(state, out)
         if isinstance(item, RawRecord):
             self._raw(state, item, out)
         elif isinstance(item, EventInput):
@@ -177,7 +178,8 @@ class Engine:
             self._event(state, item.event, out, raw=None, origin=None, shard=item.shard)
         elif isinstance(item, CommandInput):
             self._command(state, item.command, out)
-        self._fire_timers(state, out)
+        if state.timers and state.timers[0][0] <= state.clock:
+            self._fire_timers(state, out)
         return state, out.outputs
 
     # -- events -------------------------------------------------------------------------------
@@ -219,7 +221,7 @@ class Engine:
                 *(r.selector for r in index.rules),
             )
             for selector in selectors:
-                key = self._selected(selector, ctx)
+                key = _selected(selector, ctx)
                 if key is not None:
                     shards.add(playbook.id + SEP + key)
         return sorted(shards)
@@ -287,7 +289,8 @@ class Engine:
             return
         effective = max(at, state.clock - self.config.allowed_lateness) if late else at
         self._match(state, event, at, effective, out, shard)
-        self._sweep(state)
+        if state.watermark - state.last_sweep >= self.config.sweep_every:
+            self._sweep(state)
 
     def _advance(self, state: EngineState, at: Millis, out: Outbox) -> None:
         """Move the clock forward to `at`, firing the timers due on the way."""
@@ -312,60 +315,71 @@ class Engine:
         for playbook, index in entries:
             if only_playbook is not None and playbook.id != only_playbook:
                 continue
-            fired: dict[str, str] = {}
-            keys: set[str] = set()
-            hits: dict[str, list[SeverityRule]] = defaultdict(list)
-            for trigger in index.triggers:
-                key = self._selected(trigger.selector, ctx)
-                if key is None or only_key not in (None, key):
-                    continue
-                keys.add(key)
-                holds = self._window(state, playbook, trigger.id, trigger.window, key, at, ctx)
-                if holds and key not in fired:
-                    fired[key] = trigger.id
-            for join in index.joins:
-                key = self._selected(join, ctx)
-                if key is not None and only_key in (None, key):
-                    keys.add(key)
-            for rule in index.rules:
-                key = self._selected(rule.selector, ctx)
-                if key is None or only_key not in (None, key):
-                    continue
-                keys.add(key)
-                if self._window(state, playbook, rule.id, rule.window, key, at, ctx):
-                    hits[key].append(rule)
+            keys, fired, hits = self._keys(state, playbook.id, index, at, ctx, only_key)
             for key in sorted(keys):
                 self._apply(
                     state,
                     playbook,
+                    index,
                     key,
                     fired.get(key),
-                    hits.get(key, []),
+                    hits.get(key, ()),
                     event,
                     effective,
                     ctx,
                     out,
                 )
 
-    @staticmethod
-    def _selected(selector: Selector, ctx: dict[str, object]) -> str | None:
-        if selector.when is not None and not selector.when.test(ctx):
-            return None
-        return selector.key(ctx)
+    def _keys(
+        self,
+        state: EngineState,
+        playbook: str,
+        index: _Index,
+        at: Millis,
+        ctx: dict[str, object],
+        only_key: str | None,
+    ) -> tuple[set[str], dict[str, str], dict[str, list[SeverityRule]]]:
+        """The keys the event concerns in one playbook, the trigger that fired for each key
+        (the first whose window holds), and the severity rules that hold per key."""
+        keys: set[str] = set()
+        fired: dict[str, str] = {}
+        hits: dict[str, list[SeverityRule]] = {}
+        for trigger in index.triggers:
+            key = _selected(trigger.selector, ctx)
+            if key is None or (only_key is not None and key != only_key):
+                continue
+            keys.add(key)
+            window = trigger.window
+            holds = window is None or self._window(
+                state, playbook, trigger.id, window, key, at, ctx
+            )
+            if holds and key not in fired:
+                fired[key] = trigger.id
+        for join in index.joins:
+            key = _selected(join, ctx)
+            if key is not None and (only_key is None or key == only_key):
+                keys.add(key)
+        for rule in index.rules:
+            key = _selected(rule.selector, ctx)
+            if key is None or (only_key is not None and key != only_key):
+                continue
+            keys.add(key)
+            window = rule.window
+            if window is None or self._window(state, playbook, rule.id, window, key, at, ctx):
+                hits.setdefault(key, []).append(rule)
+        return keys, fired, hits
 
     def _window(
         self,
         state: EngineState,
-        playbook: Playbook,
+        playbook: str,
         rule_id: str,
-        window: Window | None,
+        window: Window,
         key: str,
         at: Millis,
         ctx: dict[str, object],
     ) -> bool:
-        if window is None:
-            return True
-        name = playbook.id + SEP + rule_id + SEP + key
+        name = playbook + SEP + rule_id + SEP + key
         slot = state.windows.get(name)
         if slot is None:
             slot = state.windows[name] = []
@@ -377,20 +391,23 @@ class Engine:
         self,
         state: EngineState,
         playbook: Playbook,
+        index: _Index,
         key: str,
         trigger: str | None,
-        hits: list[SeverityRule],
+        hits: Sequence[SeverityRule],
         event: Event,
         at: Millis,
         ctx: dict[str, object],
         out: Outbox,
     ) -> None:
         incident = state.open_incident(playbook.id, key)
+        if incident is None and trigger is None:
+            if index.signals:  # otherwise there is nothing to remember
+                remember_signals(state, playbook, key, event.type, ctx)
+            return
         ref = f"{event.source}/{event.id}"
         if incident is None:
-            if trigger is None:
-                remember_signals(state, playbook, key, event.type, ctx)
-                return
+            assert trigger is not None
             incident = open_incident(state, playbook, key, trigger, event, at)
             incident.drill = self.config.drill
             raise_severity(playbook, incident, hits)
@@ -417,8 +434,10 @@ class Engine:
                     before=before.value,
                     after=incident.severity.value,
                 )
-        incident.last_event_at = format_time(max(at, _ms(incident.last_event_at)))
-        touched = apply_signals(playbook, incident, event.type, ctx)
+        last = format_time(max(at, _ms(incident.last_event_at)))
+        if last != incident.last_event_at:  # an equal value changes nothing
+            incident.last_event_at = last
+        touched = index.signals and apply_signals(playbook, incident, event.type, ctx)
         reconcile(state, playbook, incident, at, out)
         check_resolution(state, playbook, incident, at, out, signals_touched=touched)
         self._arm_quiet(state, playbook, incident, at)
@@ -527,6 +546,14 @@ class Engine:
             if window is not None and window.keep(slot, horizon):
                 continue
             del state.windows[name]
+
+
+def _selected(selector: Selector, ctx: dict[str, object]) -> str | None:
+    """The key of an event the selector takes (its condition holds), else None."""
+    when = selector.when
+    if when is not None and not when.test(ctx):
+        return None
+    return selector.key(ctx)
 
 
 def _incident_of(state: EngineState, cmd: Command) -> Incident:

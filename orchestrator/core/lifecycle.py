@@ -17,6 +17,7 @@ from schemas.events import Event
 from schemas.incidents import Incident, IncidentStatus, Phase
 from schemas.tasks import TERMINAL_STATUSES, TaskStatus
 
+REVIEW_PHASE = Phase.REVIEW.value
 CANCEL_ON_RESOLVE = frozenset({"assess", "respond"})
 """Phases whose unacknowledged tasks are cancelled when the incident resolves."""
 
@@ -120,7 +121,7 @@ def check_resolution(
         resolve(state, playbook, incident, at, out, reason="every signal resolved")
         return
     if rules.tasks_done:
-        work = [t for t in incident.tasks if t.phase != Phase.REVIEW.value]
+        work = [t for t in incident.tasks if t.phase != REVIEW_PHASE]
         finished = all(t.status in TERMINAL_STATUSES for t in work)
         if work and finished and any(t.status == TaskStatus.DONE for t in work):
             resolve(state, playbook, incident, at, out, reason="every task finished")

@@ -15,6 +15,7 @@ DEFAULT_CELLS = (
     ("medium", "high", "critical", "critical"),
 )
 DEFAULT_INITIAL = ("possible", "moderate")
+_SEVERITIES: dict[str, Severity] = {severity.value: severity for severity in SEVERITY_ORDER}
 _RANKS: dict[str, int] = {severity.value: rank for rank, severity in enumerate(SEVERITY_ORDER)}
 """Severity name -> its position in SEVERITY_ORDER (what Severity.rank computes each time)."""
 
@@ -62,7 +63,8 @@ class Matrix:
         """The cell for this likelihood and impact."""
         row = self.likelihood.index(likelihood)
         col = self.impact.index(impact)
-        return Severity(self.cells[row][col])
+        cell = self.cells[row][col]
+        return _SEVERITIES.get(cell) or Severity(cell)
 
 
 def higher_level(levels: tuple[str, ...], current: str, proposed: str | None) -> str:

@@ -9,6 +9,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from orchestrator.core.construct import Constructor, shallow_copy
+from orchestrator.drill import file_line
+from schemas.deadletter import Origin
 from schemas.incidents import IncidentEvent, IncidentStatus, Severity, TimelineEntry
 from schemas.tasks import Task, TaskEvent, TaskStatus
 
@@ -115,3 +117,10 @@ def test_shallow_copy_matches_model_copy() -> None:
     assert copied.depends_on is TASK.depends_on
     copied.status = TaskStatus.DONE
     assert TASK.status == TaskStatus.ASSIGNED
+
+
+def test_a_file_line_origin_is_the_validated_one() -> None:
+    """The replay's per-line Origin equals Origin(kind=..., name=..., offset=...)."""
+    assert _state(file_line("log.jsonl", 7)) == _state(
+        Origin(kind="file", name="log.jsonl", offset=7)
+    )
