@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from orchestrator.api.problems import ProblemError, problem
-from orchestrator.runtime.base import IdempotencyKeyReused
+from orchestrator.runtime.base import IdempotencyKeyReused, RuntimeUnavailable
 
 log = structlog.get_logger("orchestrator.api")
 _TITLES = {
@@ -69,6 +69,13 @@ async def on_key_reused(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Idempotency-Key reused", str(exc))
 
 
+async def on_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """The runtime did not answer in time: 503, retry with the same Idempotency-Key."""
+    response = problem(503, "Service unavailable", f"{exc}; retry with the same Idempotency-Key")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with the route (never the headers) and answer a bare 500 problem."""
     log.error(
@@ -86,4 +93,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(IdempotencyKeyReused, on_key_reused)
+    app.add_exception_handler(RuntimeUnavailable, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected)

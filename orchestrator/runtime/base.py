@@ -17,6 +17,11 @@ from schemas.tasks import Task
 IntakeStatus = Literal["accepted", "rejected", "duplicate"]
 
 
+class RuntimeUnavailable(OrchestratorError):
+    """The runtime could not answer in time (e.g. no worker gave a verdict): retry the request,
+    with the same Idempotency-Key, so it is not applied twice."""
+
+
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
     """What became of one submitted record."""

@@ -28,7 +28,7 @@ from orchestrator.runtime.base import (
     IntakeResult,
     OutboxRow,
 )
-from orchestrator.runtime.store import Store, StoredInput, Synchronous
+from orchestrator.runtime.store import InputKind, Store, StoredInput, Synchronous
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
@@ -111,18 +111,13 @@ class EmbeddedRuntime:
 
     def _apply(
         self,
-        kind: str,
+        kind: InputKind,
         body: bytes,
         origin: Origin | None,
         item: Callable[[int], Input],
         now: Millis,
     ) -> list[Output]:
-        seq = self.store.append_input(
-            kind,
-            now,
-            body,  # type: ignore[arg-type]
-            origin.model_dump_json() if origin else None,
-        )
+        seq = self.store.append_input(kind, now, body, origin.model_dump_json() if origin else None)
         self.state, outputs = self.engine.step(self.state, item(seq), now)
         self.store.write_outputs(seq, outputs)
         return outputs

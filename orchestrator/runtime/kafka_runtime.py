@@ -65,6 +65,7 @@ from orchestrator.runtime.base import (
     IdempotencyKeyReused,
     IntakeResult,
     OutboxRow,
+    RuntimeUnavailable,
 )
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
@@ -86,7 +87,7 @@ QUEUED = "queued"
 """The reason an accepted record carries: on Kafka, accepted means queued for a worker."""
 
 
-class CommandTimeout(OrchestratorError):
+class CommandTimeout(RuntimeUnavailable):
     """No worker published a verdict in time; the command may still be applied later."""
 
     def __init__(self, command_id: str, topic: str, timeout_s: float) -> None:
