@@ -58,13 +58,16 @@ def _partitions(producer: Any, topic: str) -> int:
 
 
 def record_key(line: bytes) -> bytes | None:
-    """An event's key on events.raw: source + id, so that intake dedupe sees duplicates."""
+    """An event's key on events.raw: source + id, so that intake dedupe sees duplicates.
+
+    None for a record that has none (intake rejects it): not JSON, nested too deep to parse,
+    or a source or id that is not valid Unicode (a lone surrogate)."""
     try:
         obj = json.loads(line)
-    except ValueError:
+        if isinstance(obj, dict) and isinstance(obj.get("source"), str) and "id" in obj:
+            return f"{obj['source']}\x1f{obj['id']}".encode()
+    except (ValueError, RecursionError):  # UnicodeError is a ValueError
         return None
-    if isinstance(obj, dict) and isinstance(obj.get("source"), str) and "id" in obj:
-        return f"{obj['source']}\x1f{obj['id']}".encode()
     return None
 
 
@@ -72,7 +75,7 @@ def _event_time(line: bytes) -> Millis | None:
     try:
         obj = json.loads(line)
         return parse_time(obj["time"]) if isinstance(obj, dict) else None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from orchestrator.core.clock import Millis, to_millis
-from orchestrator.core.engine import Engine
+from orchestrator.core.clock import HOUR_MS, Millis, format_time, to_millis
+from orchestrator.core.engine import Engine, EngineConfig
 from orchestrator.core.intake import dead_letter
 from orchestrator.core.state import SEP
 from orchestrator.errors import EventRejected
@@ -127,8 +127,15 @@ class Intake:
         self.partitions = partitions
         self.incident_shard = incident_shard or (lambda _incident: None)
 
-    def judge(self, raw: bytes, origin: Origin, lookup: Callable[[bytes], bytes | None]) -> Verdict:
-        """The verdict on `raw` (at `origin`); `lookup` reads the intake table."""
+    def judge(
+        self,
+        raw: bytes,
+        origin: Origin,
+        lookup: Callable[[bytes], bytes | None],
+        watermark: Millis = 0,
+    ) -> Verdict:
+        """The verdict on `raw` (at `origin`); `lookup` reads the intake table, `watermark` is
+        the newest event time the partition accepted (for the engine's time bounds)."""
         try:
             event = self.engine.validator.parse(raw)
         except EventRejected as err:
@@ -140,6 +147,9 @@ class Intake:
         if stored is not None and Seen.load(stored).offset != origin.offset:
             return Verdict("duplicate")
         at = to_millis(event.time)
+        refusal = out_of_bounds(at, watermark, self.engine.config)
+        if refusal is not None:
+            return Verdict("rejected", dead_letter=dead_letter(raw, refusal, origin, event))
         forwards = self.forwards(event)
         unrouted = [r.key for r in forwards] == [UNROUTED.encode()]
         awaiting = self.target(event) if unrouted else None
@@ -174,6 +184,23 @@ class Intake:
             Record(topic, s.encode(), value, partition=partition_for(s.encode(), self.partitions))
             for s in self.shards(event)
         ]
+
+
+def out_of_bounds(at: Millis, watermark: Millis, config: EngineConfig) -> str | None:
+    """Why an event at `at` is refused, as the engine refuses it (too far ahead of the newest
+    event, or older than the dedupe horizon), or None. Without this a year-9999 event would
+    move the watermark so far that the next sweep forgets every dedupe entry."""
+    if watermark and at > watermark + config.max_future_skew:
+        return (
+            f"event time {format_time(at)} is {(at - watermark) // HOUR_MS}h ahead of the "
+            "newest event; check the sender's clock"
+        )
+    if watermark - at > config.dedupe_horizon:
+        return (
+            f"event time {format_time(at)} is older than the dedupe "
+            "horizon; it may have been seen already, so it is not processed again"
+        )
+    return None
 
 
 def stale_seen(entries: list[tuple[bytes, bytes]], cutoff: Millis) -> list[bytes]:

