@@ -385,6 +385,7 @@ class Engine:
             slot = state.windows[name] = []
         holds = window.observe(slot, at, ctx)
         window.prune(slot, state.watermark - self.config.allowed_lateness)
+        state.window_schedule.touch(name)
         return holds
 
     def _apply(
@@ -540,12 +541,18 @@ class Engine:
         state.last_sweep = state.watermark
         state.forget_seen_before(state.watermark - self.config.dedupe_horizon)
         horizon = state.watermark - self.config.allowed_lateness
-        for name in list(state.windows):
-            slot = state.windows[name]
-            window = self._compiled.windows.get(name.rsplit(SEP, 1)[0])
-            if window is not None and window.keep(slot, horizon):
+        schedule = state.window_schedule
+        for name in schedule.to_visit(horizon):  # the others cannot change at this horizon
+            slot = state.windows.get(name)
+            if slot is None:
                 continue
-            del state.windows[name]
+            window = self._compiled.windows.get(name.rsplit(SEP, 1)[0])
+            quiet = window.sweep(slot, horizon) if window is not None else None
+            if quiet is None:
+                del state.windows[name]
+                schedule.dropped(name)
+            else:
+                schedule.kept(name, quiet)
 
 
 def _selected(selector: Selector, ctx: dict[str, object]) -> str | None:

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from orchestrator.core.clock import Millis
 from orchestrator.core.dedupe import SeenIndex
+from orchestrator.core.sweeps import WindowSchedule
 from schemas.commands import CommandResult
 from schemas.incidents import Incident
 
@@ -54,9 +55,14 @@ class EngineState:
     last_sweep: Millis = 0
     seen_index: SeenIndex = field(default_factory=SeenIndex, repr=False, compare=False)
     """Derived from `seen` (never snapshotted): lets a sweep visit only expired hours."""
+    window_schedule: WindowSchedule = field(
+        default_factory=WindowSchedule, repr=False, compare=False
+    )
+    """Derived (never snapshotted): the windows a sweep must look at."""
 
     def __post_init__(self) -> None:
         self.seen_index.rebuild(self.seen)
+        self.window_schedule.reset(self.windows)
 
     def remember(self, key: str, at: Millis) -> None:
         """Store a dedupe key with its event time."""

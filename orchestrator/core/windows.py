@@ -57,9 +57,10 @@ class Window(Protocol):
         """The event time of the newest entry, or None when empty."""
         ...
 
-    def keep(self, state: WindowState, horizon: Millis) -> bool:
-        """A sweep: prune to `horizon`, then True if the newest entry is still within the
-        span before it (the window stays), False if nothing is (the window can go)."""
+    def sweep(self, state: WindowState, horizon: Millis) -> Millis | None:
+        """Prune to `horizon`. None when no entry is left within the span before it (the
+        window can go); otherwise a horizon up to which another sweep would change nothing
+        and keep the window (an earlier one is allowed: it only means an extra look)."""
         ...
 
 
@@ -84,10 +85,12 @@ class CountWindow:
     def newest(self, state: WindowState) -> Millis | None:
         return state[-1] if state else None
 
-    def keep(self, state: WindowState, horizon: Millis) -> bool:
+    def sweep(self, state: WindowState, horizon: Millis) -> Millis | None:
         start = horizon - self.span
         del state[: bisect_left(state, start)]
-        return bool(state) and state[-1] >= start
+        if not state or state[-1] < start:
+            return None
+        return int(state[0]) + self.span
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,13 @@ class SamplesWindow(CountWindow):
         if sample is None or not OPS[self.op](sample, self.threshold):
             return False
         return CountWindow.observe(self, state, at, ctx)
+
+
+def _pairs_sweep(state: WindowState, horizon: Millis, span: Millis) -> Millis | None:
+    _pairs_prune(state, horizon - span)
+    if not state or int(state[-1][0]) < horizon - span:
+        return None
+    return min(int(state[0][0]), int(state[-1][0])) + span
 
 
 def _pairs_prune(state: WindowState, horizon: Millis) -> None:
@@ -139,9 +149,8 @@ class AggregateWindow:
     def newest(self, state: WindowState) -> Millis | None:
         return int(state[-1][0]) if state else None
 
-    def keep(self, state: WindowState, horizon: Millis) -> bool:
-        _pairs_prune(state, horizon - self.span)
-        return bool(state) and int(state[-1][0]) >= horizon - self.span
+    def sweep(self, state: WindowState, horizon: Millis) -> Millis | None:
+        return _pairs_sweep(state, horizon, self.span)
 
 
 def _aggregate(fn: str, values: list[float]) -> float:
@@ -181,9 +190,8 @@ class BaselineWindow:
     def newest(self, state: WindowState) -> Millis | None:
         return int(state[-1][0]) if state else None
 
-    def keep(self, state: WindowState, horizon: Millis) -> bool:
-        _pairs_prune(state, horizon - self.span)
-        return bool(state) and int(state[-1][0]) >= horizon - self.span
+    def sweep(self, state: WindowState, horizon: Millis) -> Millis | None:
+        return _pairs_sweep(state, horizon, self.span)
 
 
 DAY_SLACK = 7
@@ -236,8 +244,11 @@ class ConsecutiveWindow:
     def newest(self, state: WindowState) -> Millis | None:
         return int(max(state, key=_EVENT_TIME)[2]) if state else None
 
-    def keep(self, state: WindowState, horizon: Millis) -> bool:
-        return bool(state) and int(max(state, key=_EVENT_TIME)[2]) >= horizon - self.span
+    def sweep(self, state: WindowState, horizon: Millis) -> Millis | None:
+        newest = self.newest(state)
+        if newest is None or newest < horizon - self.span:
+            return None
+        return newest + self.span
 
 
 def _day(value: Any) -> int | None:
