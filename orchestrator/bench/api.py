@@ -9,6 +9,7 @@ GET /healthz, which does no work beyond the HTTP stack.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -35,9 +36,13 @@ from schemas.deadletter import Origin
 
 TARGET_ACKS_PER_S = 2_000
 TARGET_P99_MS = 25.0
-ACKS_PER_S_BUDGET = 2_500
-"""Tasks seeded per second of the run: enough for the target with room to spare."""
+SEEDED_TASKS = 10_000
+"""Assigned tasks in the database (5,000 open incidents): a busy day, not a pathological one.
+Acknowledging them all takes 5 s at the 2,000 acks/s target; after that the clients go round
+again, and a repeat ack by the same responder is accepted (202) as a no-op command."""
 MIN_TASKS = 200
+ACKS_PER_S_SIZING = 400
+"""Short runs (tests) seed fewer tasks: this many per second of the run."""
 TASKS_PER_INCIDENT = 2
 SEED_BATCH = 500
 BASELINE_SECONDS_SHARE = 0.3
@@ -196,13 +201,13 @@ def load(url: str, token: str, clients: int, seconds: float, next_request: Next)
     return asyncio.run(_load(url, token, clients, seconds, next_request))
 
 
-def _acks(task_ids: list[str]) -> Next:
-    queue = iter(task_ids)
+def _acks(task_ids: list[str], sent: dict[str, int]) -> Next:
+    """Each task once ("first" acks), then round again ("repeat" acks, the same responder)."""
+    queue = itertools.cycle(task_ids)
 
-    def next_request() -> Request | None:
-        task_id = next(queue, None)
-        if task_id is None:
-            return None
+    def next_request() -> Request:
+        task_id = next(queue)
+        sent["repeat" if sent["first"] >= len(task_ids) else "first"] += 1
         return lambda connection: connection.request("POST", f"/tasks/{task_id}/ack")
 
     return next_request
@@ -234,7 +239,7 @@ class AgentApi:
     def run(self, ctx: BenchContext) -> CaseResult:
         config = ctx.config
         data_dir = ctx.work / "api-data"
-        wanted = max(MIN_TASKS, int(config.api_seconds * ACKS_PER_S_BUDGET))
+        wanted = min(SEEDED_TASKS, max(MIN_TASKS, int(config.api_seconds * ACKS_PER_S_SIZING)))
         task_ids = seed(data_dir, wanted, ctx.reporter.step("api: seed assigned tasks", wanted))
         token = secrets.token_urlsafe(TOKEN_BYTES)
         base_seconds = max(1.0, config.api_seconds * BASELINE_SECONDS_SHARE)
@@ -246,12 +251,18 @@ class AgentApi:
             step = ctx.reporter.step(
                 f"api: acks, {config.api_clients} clients, {config.api_seconds:g} s"
             )
-            acks = load(url, token, config.api_clients, config.api_seconds, _acks(task_ids))
+            sent = {"first": 0, "repeat": 0}
+            acks = load(url, token, config.api_clients, config.api_seconds, _acks(task_ids, sent))
             step(1)
-        return self._result(ctx, acks, health, len(task_ids))
+        return self._result(ctx, acks, health, len(task_ids), sent)
 
     def _result(
-        self, ctx: BenchContext, acks: LoadResult, health: LoadResult, seeded: int
+        self,
+        ctx: BenchContext,
+        acks: LoadResult,
+        health: LoadResult,
+        seeded: int,
+        sent: dict[str, int],
     ) -> CaseResult:
         rate = acks.ok / acks.seconds
         health_rate = health.ok / health.seconds
@@ -289,10 +300,15 @@ class AgentApi:
             f"{ctx.config.api_clients} keep-alive clients (one asyncio loop, "
             "orchestrator.bench.http) and the server share this machine's cores"
         ]
-        if acks.ran_out:
+        if sent["repeat"]:
             notes.append(
-                f"the clients acknowledged all {seeded:,} seeded tasks before the time "
-                "was up; the rate is over the time it took"
+                f"all {seeded:,} seeded tasks were acknowledged within the run; the other "
+                f"{sent['repeat']:,} acks were repeats (accepted no-op commands, same path)"
             )
-        details = {"seeded_tasks": seeded, "acks": _summary(acks), "healthz": _summary(health)}
+        details = {
+            "seeded_tasks": seeded,
+            "sent": sent,
+            "acks": _summary(acks),
+            "healthz": _summary(health),
+        }
         return CaseResult(self.name, self.title, figures, details, notes)
