@@ -113,7 +113,7 @@ def kill_points(seed: int) -> list[int]:
 
 
 @contextmanager
-def _group_reader(bootstrap: str, group: str) -> Iterator[Any]:
+def group_reader(bootstrap: str, group: str) -> Iterator[Any]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     try:
         yield consumer
@@ -178,7 +178,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     producer.thread.start()
     points = kill_points(SEED)
     recoveries: list[float] = []
-    with _group_reader(kafka_bootstrap, default_app_id(topic_prefix)) as reader:
+    with group_reader(kafka_bootstrap, default_app_id(topic_prefix)) as reader:
         for number, point in enumerate(points, start=1):
             producer.reach(point)
             assert producer.thread.is_alive(), "a kill must land mid-stream"
