@@ -17,12 +17,15 @@ from pathlib import Path
 from orchestrator.core.clock import DAY_MS, format_time, parse_time
 
 START = parse_time("2026-01-01T00:00:00Z")
+START_DAY = datetime.fromtimestamp(START / 1000, UTC).date()
 SEED = 20260101
 DEFAULT_KEYS = 10_000
 BAD_SHARE = 0.05
 DUPLICATE_SHARE = 0.01
 LATE_SHARE = 0.01
-STEADY_KEYS = 1_000
+STEADY_KEYS = 500
+STEADY_SALES = 10_000.0
+STEADY_DAILY_FALL = 0.9
 STEADY_STEP_MS = 6_000
 """The steady log: 3 s apart on average, so the 7-day dedupe horizon fills within 250k events."""
 MAX_STEP_MS = 2_000
@@ -173,15 +176,13 @@ def _complaint(m: _Mixer) -> tuple[str, str, Data]:
 
 def _mention(m: _Mixer) -> tuple[str, str, Data]:
     reach = m.rng.choices((500, 20_000, 150_000, 2_000_000), (80, 15, 4, 1))[0]
+    sentiment = round(m.rng.uniform(-1, 0.5), 2)
+    if m.steady:  # every mention is viral: each topic's incident opens early
+        reach, sentiment = 250_000, -0.8
     return (
         "social",
         "social.mention",
-        {
-            "platform": "x",
-            "reach": reach,
-            "sentiment": round(m.rng.uniform(-1, 0.5), 2),
-            "topic": m.key("topic"),
-        },
+        {"platform": "x", "reach": reach, "sentiment": sentiment, "topic": m.key("topic")},
     )
 
 
@@ -200,6 +201,8 @@ def _delay(m: _Mixer) -> tuple[str, str, Data]:
 
 def _inventory(m: _Mixer) -> tuple[str, str, Data]:
     on_hand = m.rng.choices((0, 5, 40, 60, 200), (1, 4, 25, 30, 40))[0]
+    if m.steady:  # never below safety stock: no stock-out incident opens and resolves again
+        on_hand = max(on_hand, 40)
     return (
         "wms",
         "supply.inventory_level",
@@ -227,16 +230,14 @@ def _security(m: _Mixer) -> tuple[str, str, Data]:
 
 
 def _kpi(m: _Mixer) -> tuple[str, str, Data]:
-    day = datetime.fromtimestamp(m.clock / 1000, UTC).date().isoformat()
+    day = datetime.fromtimestamp(m.clock / 1000, UTC).date()
+    value = float(m.rng.randrange(5_000, 15_000))
+    if m.steady:  # sales fall 10% a day everywhere: every region's incident opens by day 4
+        value = round(STEADY_SALES * STEADY_DAILY_FALL ** (day - START_DAY).days, 2)
     return (
         "bi",
         "biz.kpi",
-        {
-            "kpi": "sales",
-            "value": float(m.rng.randrange(5_000, 15_000)),
-            "period": day,
-            "region": m.key("region"),
-        },
+        {"kpi": "sales", "value": value, "period": day.isoformat(), "region": m.key("region")},
     )
 
 
@@ -262,8 +263,9 @@ def mixed_lines(
 ) -> Iterator[bytes]:
     """`events` log lines (without newlines) over `keys` correlation keys.
 
-    `steady`: alerts never resolve, so once open an incident stays open and the set of
-    incidents stops growing; later events only join them.
+    `steady`: alerts never resolve, stock never runs out, every mention is viral and sales
+    fall daily, so every key's incidents open early and stay open: the set of incidents stops
+    growing and later events only join them (what the flat-memory case needs).
     """
     mixer = _Mixer(Keys.of(keys), seed, steady, max_step_ms)
     for number in range(1, events + 1):

@@ -97,7 +97,9 @@ class FlatMemory:
             )
         )
         notes = [
-            f"steady log: {STEADY_KEYS:,} keys, alerts never resolve, ~3 s apart, so the "
-            "incidents and the dedupe horizon fill early and later events only join"
+            f"steady log: {STEADY_KEYS:,} keys, events ~3 s apart; alerts never resolve, stock "
+            "never runs out, mentions are viral and sales fall daily, so every incident opens "
+            "early and stays open, timelines reach their cap and the 7-day dedupe horizon fills "
+            "before the first sample; later events only join"
         ]
         return CaseResult(self.name, self.title, figures, {"worker": found}, notes)

@@ -10,7 +10,7 @@ from orchestrator.core.outbox import Outbox
 from orchestrator.core.playbook import Deadline, Playbook, TaskDef
 from orchestrator.core.severity import Ranked
 from orchestrator.core.state import EngineState
-from schemas.incidents import Incident, IncidentStatus, Phase
+from schemas.incidents import Incident, IncidentStatus, Phase, Severity
 from schemas.tasks import TERMINAL_STATUSES, Task, TaskStatus
 
 SATISFYING = frozenset({TaskStatus.DONE, TaskStatus.CANCELLED})
@@ -18,6 +18,11 @@ SATISFYING = frozenset({TaskStatus.DONE, TaskStatus.CANCELLED})
 ACTIVE_PHASES = (Phase.ASSESS, Phase.RESPOND, Phase.RECOVER)
 ACK_TIMER = "ack"
 DUE_TIMER = "due"
+_RANKED = {severity: Ranked(severity.value) for severity in Severity}
+"""One shared (immutable) Ranked name per severity, instead of a new one per context."""
+_STATUSES = {status: status.value for status in IncidentStatus}
+_PHASES = {phase: phase.value for phase in Phase}
+"""Member -> its plain value (`.value` is a slow property on enum members)."""
 
 
 def find(incident: Incident, name: str) -> Task | None:
@@ -32,13 +37,13 @@ def incident_context(incident: Incident) -> dict[str, Any]:
     """The names a task attach condition sees, under `incident`."""
     return {
         "incident": {
-            "severity": Ranked(incident.severity.value),
+            "severity": _RANKED[incident.severity],
             "likelihood": incident.likelihood,
             "impact": incident.impact,
             "key": incident.key,
             "playbook": incident.playbook,
-            "status": incident.status.value,
-            "phase": incident.phase.value,
+            "status": _STATUSES[incident.status],
+            "phase": _PHASES[incident.phase],
             "trigger": incident.trigger,
             "events_total": incident.events_total,
             "events_by_type": incident.events_by_type,
