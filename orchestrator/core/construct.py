@@ -6,6 +6,9 @@ and defaults; for a model with neither extras nor private attributes, given a va
 field, the result is just its `__dict__` and the set of its field names. `Constructor` builds
 exactly that (and defers to `model_construct` when a field is missing); `shallow_copy` is
 `model_copy()` for such models. tests/unit/test_construct.py holds both to pydantic's own.
+
+Instances built with every field set share one fields-set: a timeline entry's own set of five
+names took 728 bytes, more than the rest of the entry, and incidents hold hundreds of entries.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class Constructor(Generic[M]):
             raise TypeError(f"{cls.__name__} has extras, aliases or private attributes")
         self.cls = cls
         self.fields = len(cls.model_fields)
+        self.all_set = set(cls.model_fields)
+        """The fields-set of every instance built with all fields set, shared: pydantic only
+        ever adds to a fields-set, and adding a name already in it changes nothing."""
 
     def __call__(self, values: dict[str, Any], fields_set: frozenset[str] | None = None) -> M:
         """cls.model_construct(fields_set, **values), without the per-field loop when every
@@ -45,7 +51,11 @@ class Constructor(Generic[M]):
             return self.cls.model_construct(chosen, **values)
         model = self.cls.__new__(self.cls)
         _set(model, "__dict__", values)
-        _set(model, "__pydantic_fields_set__", set(values if fields_set is None else fields_set))
+        _set(
+            model,
+            "__pydantic_fields_set__",
+            self.all_set if fields_set is None else set(fields_set),
+        )
         _set(model, "__pydantic_extra__", None)
         _set(model, "__pydantic_private__", None)
         return model

@@ -2,9 +2,9 @@
 
 A sweep prunes every window to the horizon and drops the empty or stale ones. Looking at all
 of them every hour costs O(windows) per sweep. A window left alone since the last look cannot
-change before the horizon its last sweep returned, so the schedule holds, per window, the horizon after
-which it needs another look, and the set of windows observed since the last sweep. It is
-derived data: never snapshotted; a fresh or restored state starts with every window to look at.
+change before the horizon its last sweep returned, so the schedule holds, per window, that
+horizon, and the set of windows observed since the last sweep. It is derived data: never
+snapshotted; a fresh or restored state starts with every window to look at.
 Looking at a window more often than needed changes nothing (the old sweep looked at all).
 """
 

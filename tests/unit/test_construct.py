@@ -124,3 +124,19 @@ def test_a_file_line_origin_is_the_validated_one() -> None:
     assert _state(file_line("log.jsonl", 7)) == _state(
         Origin(kind="file", name="log.jsonl", offset=7)
     )
+
+
+def test_a_shared_fields_set_never_shows() -> None:
+    """Entries built with all fields share their fields-set; assigning to one, copying one with
+    an update, or deep-copying one leaves every other entry's fields-set as it was."""
+    build = Constructor(TimelineEntry)
+    values = dict(SAMPLES[0][1])
+    first, second = build(dict(values)), build(dict(values))
+    expected = set(TimelineEntry.model_fields)
+    first.ref = "changed"
+    updated = second.model_copy(update={"kind": "note"})
+    deep = second.model_copy(deep=True)
+    for entry in (first, second, updated, deep):
+        assert entry.model_fields_set == expected
+    assert first.ref == "changed"
+    assert second.ref == values["ref"]
