@@ -32,6 +32,8 @@ class Figure:
     target: str = ""
     met: bool | None = None
     higher_is_better: bool = True
+    baseline_unit: str = ""
+    """The baseline's unit when it is not the figure's own (e.g. requests/s beside acks/s)."""
 
     @property
     def ratio(self) -> float | None:
@@ -48,6 +50,7 @@ class Figure:
             "unit": self.unit,
             "baseline": self.baseline,
             "baseline_name": self.baseline_name,
+            "baseline_unit": self.baseline_unit or self.unit,
             "ratio": self.ratio,
             "target": self.target,
             "met": self.met,

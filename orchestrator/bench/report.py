@@ -77,7 +77,10 @@ def _row(figure: Figure) -> str:
     baseline = (
         "-"
         if figure.baseline is None
-        else (f"{_number(figure.baseline)} {figure.unit} ({figure.baseline_name})")
+        else (
+            f"{_number(figure.baseline)} {figure.baseline_unit or figure.unit} "
+            f"({figure.baseline_name})"
+        )
     )
     ratio = "-" if figure.ratio is None else f"{figure.ratio:.2f}x"
     met = {True: "yes", False: "**no**", None: "-"}[figure.met]
