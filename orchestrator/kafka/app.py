@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import faust
@@ -302,6 +303,18 @@ def _brokers(bootstrap: str) -> list[str]:
     return [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()]
 
 
+SHARD_DEDUPE_ENTRIES = 2_000
+"""Event keys a shard's own state remembers. Intake dedupes on (source, id) across the stream
+and each shard skips inputs at or below its applied offset, so the shard's copy is only a last
+guard; bounding it keeps every shard update's cost flat instead of growing with its events."""
+
+
+def shard_config(config: EngineConfig | None) -> EngineConfig:
+    """The engine configuration of the shards: the given one, with a bounded dedupe memory."""
+    base = config or EngineConfig()
+    return replace(base, dedupe_max_entries=min(base.dedupe_max_entries, SHARD_DEDUPE_ENTRIES))
+
+
 def build_app(
     settings: KafkaSettings,
     playbooks: list[Playbook],
@@ -330,7 +343,9 @@ def build_app(
         agent_supervisor=mode.CrashingSupervisor,
         web_enabled=False,
     )
-    pipeline = Pipeline(app, Engine(playbooks, engine_config), names, settings, on_error)
+    pipeline = Pipeline(
+        app, Engine(playbooks, shard_config(engine_config)), names, settings, on_error
+    )
     _wire(app, pipeline, settings)
     return app
 

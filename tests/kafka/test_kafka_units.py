@@ -196,3 +196,13 @@ def test_roles_include_every_task_role_and_escalation_target() -> None:
 
     assert task_roles | targets <= set(roles)
     assert {"ops", "pr", "legal", "logistics", "incident_commander"} <= set(roles)
+
+
+def test_shard_state_remembers_a_bounded_number_of_event_keys() -> None:
+    """A shard's own dedupe memory is capped, so updating a hot shard does not slow down."""
+    from orchestrator.core.engine import EngineConfig
+    from orchestrator.kafka.app import SHARD_DEDUPE_ENTRIES, shard_config
+
+    assert shard_config(None).dedupe_max_entries == SHARD_DEDUPE_ENTRIES
+    assert shard_config(EngineConfig(dedupe_max_entries=10)).dedupe_max_entries == 10
+    assert shard_config(EngineConfig(allowed_lateness=1)).allowed_lateness == 1
