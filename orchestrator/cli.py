@@ -183,9 +183,16 @@ def replay(
         print_tables(summary(result.state))
 
 
-def _live_drill(log: Path, speed: float | None, until: int | None, report: Path | None,
-                port: int | None, namespace: str | None, playbooks: Path | None,
-                as_json: bool) -> None:
+def _live_drill(
+    log: Path,
+    speed: float | None,
+    until: int | None,
+    report: Path | None,
+    port: int | None,
+    namespace: str | None,
+    playbooks: Path | None,
+    as_json: bool,
+) -> None:
     """Play `log` on drill time in its own namespace while responders act through the API."""
     import threading
 
@@ -207,16 +214,27 @@ def _live_drill(log: Path, speed: float | None, until: int | None, report: Path 
         drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
     except ValueError as problem:
         raise fail(str(problem)) from None
-    server = uvicorn.Server(uvicorn.Config(app_from_settings(drill.runtime, ApiSettings()),
-                                           host=settings.host, port=settings.port,
-                                           log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app_from_settings(drill.runtime, ApiSettings()),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
     stop = threading.Event()
-    workers = [threading.Thread(target=drill.feed, args=(stop, until), daemon=True),
-               threading.Thread(target=drill.tick, args=(stop,), daemon=True)]
+    workers = [
+        threading.Thread(target=drill.feed, args=(stop, until), daemon=True),
+        threading.Thread(target=drill.tick, args=(stop,), daemon=True),
+    ]
     for worker in workers:
         worker.start()
-    err.print(f"live drill {drill.name}: API on http://{settings.host}:{settings.port}, "
-              f"{speed:g}x event time; Ctrl-C to end it")
+    err.print(
+        f"live drill {drill.name}: API on http://{settings.host}:{settings.port}, "
+        f"{speed:g}x event time; Ctrl-C to end it"
+    )
+
     def end_when_stopped() -> None:
         stop.wait()
         server.should_exit = True
@@ -557,8 +575,14 @@ def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -
 # -- Kafka runtime: replay --kafka, export ----------------------------------------------------
 
 
-def _replay_kafka(log: Path, speed: float | None, until: int | None, namespace: str | None,
-                  playbooks: Path | None, as_json: bool) -> None:
+def _replay_kafka(
+    log: Path,
+    speed: float | None,
+    until: int | None,
+    namespace: str | None,
+    playbooks: Path | None,
+    as_json: bool,
+) -> None:
     """Produce `log` into a Kafka namespace (in order, paced by --speed, --until as a final
     tick); with --json, wait until its workers are idle and print the contract summary."""
     from orchestrator.kafka.config import KafkaSettings
@@ -582,8 +606,10 @@ def _replay_kafka(log: Path, speed: float | None, until: int | None, namespace: 
             data = collect_summary(bootstrap, names, kafka.app_id)
             sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     except (ConnectionError, LookupError, TimeoutError) as problem:
-        raise fail(f"{problem}; run `orchestrator worker` with ORCH_TOPIC_PREFIX={names.prefix} "
-                   "and ORCH_KAFKA_TIMER_INTERVAL=0 (drills run on event time)") from None
+        raise fail(
+            f"{problem}; run `orchestrator worker` with ORCH_TOPIC_PREFIX={names.prefix} "
+            "and ORCH_KAFKA_TIMER_INTERVAL=0 (drills run on event time)"
+        ) from None
 
 
 @app.command()

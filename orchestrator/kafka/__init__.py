@@ -1,11 +1,11 @@
 """Kafka runtime: faust workers around the core, and kafka-python tooling for its topics.
 
-    build_app / run_worker      the faust app (intake and incident agents, tick timer)
-    KafkaSettings               its configuration (ORCH_* environment variables)
-    TopicNames, ensure_topics   the topics of a deployment or drill namespace
-    produce_log, send_command   feed a namespace: a drill log, a responder command
-    export_topic                a topic's time range as JSON Lines (a drill log)
-    collect_summary, wait_idle  the contract summary, once the workers have caught up
+build_app / run_worker      the faust app (intake and incident agents, tick timer)
+KafkaSettings               its configuration (ORCH_* environment variables)
+TopicNames, ensure_topics   the topics of a deployment or drill namespace
+produce_log, send_command   feed a namespace: a drill log, a responder command
+export_topic                a topic's time range as JSON Lines (a drill log)
+collect_summary, wait_idle  the contract summary, once the workers have caught up
 """
 
 from orchestrator.kafka.app import build_app
