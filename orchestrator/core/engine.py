@@ -33,7 +33,7 @@ from orchestrator.core.lifecycle import (
     remember_signals,
     resolve,
 )
-from orchestrator.core.outbox import INCIDENT_EVENT, Outbox, Output
+from orchestrator.core.outbox import Outbox, Output, incident_event
 from orchestrator.core.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
 from orchestrator.core.state import SEP, EngineState
 from orchestrator.core.taskgraph import (
@@ -423,7 +423,10 @@ class Engine:
             out.joined(incident, at, ref, event.type)
         else:
             out.joined(incident, at, ref, event.type)
-            out.outputs.append(_joined_event(incident, at, ref, event.type))
+            joined = incident_event(
+                "incident.joined", incident, at, ref, f":{ref}", {"type": event.type}
+            )
+            out.outputs.append(joined)
             before = incident.severity
             if raise_severity(playbook, incident, hits):
                 out.incident(
@@ -586,21 +589,3 @@ def _incident_of(state: EngineState, cmd: Command) -> Incident:
 
 def _ms(text: str) -> Millis:
     return parse_time(text)
-
-
-def _joined_event(incident: Incident, at: Millis, ref: str, event_type: str) -> Output:
-    return INCIDENT_EVENT(
-        {
-            "id": f"{incident.id}:joined:{ref}",
-            "kind": "incident.joined",
-            "time": format_time(at),
-            "incident_id": incident.id,
-            "playbook": incident.playbook,
-            "key": incident.key,
-            "severity": incident.severity,
-            "status": incident.status,
-            "mode": incident.mode,
-            "ref": ref,
-            "detail": {"type": event_type},
-        }
-    )

@@ -21,6 +21,27 @@ INCIDENT_EVENT = Constructor(IncidentEvent)
 TASK_EVENT = Constructor(TaskEvent)
 
 
+def incident_event(
+    kind: str, incident: Incident, at: Millis, ref: str | None, suffix: str, detail: dict[str, Any]
+) -> IncidentEvent:
+    """An incident event about `incident`; its id is the incident's, the kind and `suffix`."""
+    return INCIDENT_EVENT(
+        {
+            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
+            "kind": kind,
+            "time": format_time(at),
+            "incident_id": incident.id,
+            "playbook": incident.playbook,
+            "key": incident.key,
+            "severity": incident.severity,
+            "status": incident.status,
+            "mode": incident.mode,
+            "ref": ref,
+            "detail": detail,
+        }
+    )
+
+
 @dataclass
 class Outbox:
     """Collects one step's outputs; in monitor mode task events are recorded, never emitted."""
@@ -96,23 +117,7 @@ class Outbox:
     ) -> None:
         """Emit an incident event and note it on the timeline."""
         self.note(incident, at, kind, actor=actor, ref=ref, **detail)
-        self.outputs.append(
-            INCIDENT_EVENT(
-                {
-                    "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
-                    "kind": kind,
-                    "time": format_time(at),
-                    "incident_id": incident.id,
-                    "playbook": incident.playbook,
-                    "key": incident.key,
-                    "severity": incident.severity,
-                    "status": incident.status,
-                    "mode": incident.mode,
-                    "ref": ref,
-                    "detail": detail,
-                }
-            )
-        )
+        self.outputs.append(incident_event(kind, incident, at, ref, suffix, detail))
 
     def joined(self, incident: Incident, at: Millis, ref: str, event_type: str) -> None:
         """Record a joining event: counted always, listed on the timeline up to the cap."""
