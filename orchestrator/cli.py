@@ -24,6 +24,7 @@ from orchestrator.core.summary import summary
 from orchestrator.drill import DrillResult, replay_file
 from orchestrator.errors import OrchestratorError, PlaybookError
 from orchestrator.playbook import load_directory, load_playbook
+from orchestrator.runtime.base import Runtime
 from orchestrator.settings import Settings
 from schemas.deadletter import DeadLetter
 
@@ -56,6 +57,22 @@ def exit_cleanly_on_sigterm() -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def serve_api(runtime: Runtime, settings: Settings) -> None:
+    """Serve the HTTP API over `runtime` until SIGTERM or Ctrl-C (auth etc. from ORCH_*)."""
+    import uvicorn
+
+    from orchestrator.api import ApiSettings, app_from_settings
+
+    exit_cleanly_on_sigterm()
+    uvicorn.run(
+        app_from_settings(runtime, ApiSettings()),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -426,9 +443,6 @@ def run(
         return
     import threading
 
-    import uvicorn
-
-    from orchestrator.api import ApiSettings, app_from_settings
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
@@ -449,15 +463,8 @@ def run(
 
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
-    exit_cleanly_on_sigterm()
     try:
-        uvicorn.run(
-            app_from_settings(runtime, ApiSettings()),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-        )
+        serve_api(runtime, settings)
     finally:
         stop.set()
         thread.join()
@@ -544,9 +551,7 @@ def worker(
 
 def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -> None:
     """`run --kafka`: the agent API over the Kafka runtime; the workers run on their own."""
-    import uvicorn
 
-    from orchestrator.api import ApiSettings, app_from_settings
     from orchestrator.kafka.config import KafkaSettings
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.kafka_runtime import KafkaRuntime
@@ -559,15 +564,8 @@ def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -
         runtime.start()
     except (ConnectionError, TimeoutError) as problem:
         raise fail(str(problem)) from None
-    exit_cleanly_on_sigterm()
     try:
-        uvicorn.run(
-            app_from_settings(runtime, ApiSettings()),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-        )
+        serve_api(runtime, settings)
     finally:
         runtime.close()
 
