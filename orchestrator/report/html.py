@@ -11,12 +11,12 @@ from html import escape
 
 from orchestrator.core.clock import parse_time
 from orchestrator.report.chart import render_chart
+from orchestrator.report.columns import ROLE_HEADER, breaches, role_cells
 from orchestrator.report.model import (
     Duration,
     FollowUp,
     IncidentReport,
     Report,
-    RoleReport,
     TaskReport,
 )
 from orchestrator.report.style import STYLE
@@ -129,10 +129,6 @@ def summary(report: Report) -> str:
     return f"<h2>Summary</h2>{cards(report)}{breakdown}"
 
 
-def _breaches(incident: IncidentReport) -> int:
-    return sum(t.ack_breached + t.complete_breached for t in incident.tasks)
-
-
 def overview(report: Report) -> str:
     """One row per incident, linking to its section."""
     header = [
@@ -156,56 +152,21 @@ def overview(report: Report) -> str:
             time(i.opened_at),
             dur(i.time_to_resolve),
             str(sum(t.left_open for t in i.tasks)),
-            str(_breaches(i)),
+            str(breaches(i)),
         ]
         for i in report.incidents
     ]
     return "<h2>Incidents</h2>" + (table(header, rows, {7, 8}) if rows else "<p>None.</p>")
 
 
-def _role_row(r: RoleReport) -> list[str]:
-    a, c = r.time_to_ack, r.time_to_complete
-    return [
-        f"<b>{e(r.role)}</b>",
-        str(r.tasks),
-        str(r.acknowledged),
-        str(r.done),
-        str(r.left_open),
-        dur(a.mean),
-        dur(a.p50),
-        dur(a.max),
-        dur(c.mean),
-        dur(c.p50),
-        dur(c.max),
-        str(r.escalations),
-        str(r.ack_breaches),
-        str(r.complete_breaches),
-    ]
-
-
 def roles(report: Report) -> str:
     """MTTA and MTTR per role."""
-    header = [
-        "Role",
-        "Tasks",
-        "Acked",
-        "Done",
-        "Open",
-        "MTTA",
-        "TTA p50",
-        "TTA max",
-        "MTTR",
-        "TTC p50",
-        "TTC max",
-        "Escalations",
-        "Ack missed",
-        "Completion missed",
-    ]
+    header = ROLE_HEADER
     note = (
         '<p class="meta">Time to acknowledge (TTA): assignment to acknowledgement. Time to '
         "complete (TTC): assignment to done. MTTA / MTTR are means; p50 is the lower median.</p>"
     )
-    rows = map(_role_row, report.roles)
+    rows = (role_cells(r, lambda name: f"<b>{e(name)}</b>", dur) for r in report.roles)
     return f"<h2>Response by role</h2>{note}{table(header, rows, set(range(1, 14)))}"
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from orchestrator.report.columns import ROLE_HEADER, breaches, role_cells
 from orchestrator.report.model import (
     Duration,
     FollowUp,
     IncidentReport,
     Report,
-    RoleReport,
     TaskReport,
 )
 from orchestrator.report.timeline import EVENT_ROWS, FOLLOW_UP_LABELS, visible
@@ -72,10 +72,6 @@ def summary(report: Report) -> list[str]:
     return ["## Summary", "", *table(["Measure", "Value"], rows)]
 
 
-def _breaches(incident: IncidentReport) -> int:
-    return sum(t.ack_breached + t.complete_breached for t in incident.tasks)
-
-
 def overview(report: Report) -> list[str]:
     """One row per incident."""
     header = [
@@ -99,56 +95,27 @@ def overview(report: Report) -> list[str]:
             i.opened_at,
             dur(i.time_to_resolve),
             str(sum(t.left_open for t in i.tasks)),
-            str(_breaches(i)),
+            str(breaches(i)),
         ]
         for i in report.incidents
     ]
     return ["## Incidents", "", *table(header, rows)] if rows else ["## Incidents", "", "None.", ""]
 
 
-def _role_row(r: RoleReport) -> list[str]:
-    a, c = r.time_to_ack, r.time_to_complete
-    return [
-        code(r.role),
-        str(r.tasks),
-        str(r.acknowledged),
-        str(r.done),
-        str(r.left_open),
-        dur(a.mean),
-        dur(a.p50),
-        dur(a.max),
-        dur(c.mean),
-        dur(c.p50),
-        dur(c.max),
-        str(r.escalations),
-        str(r.ack_breaches),
-        str(r.complete_breaches),
-    ]
-
-
 def roles(report: Report) -> list[str]:
     """MTTA and MTTR per role."""
-    header = [
-        "Role",
-        "Tasks",
-        "Acked",
-        "Done",
-        "Open",
-        "MTTA",
-        "TTA p50",
-        "TTA max",
-        "MTTR",
-        "TTC p50",
-        "TTC max",
-        "Escalations",
-        "Ack missed",
-        "Completion missed",
-    ]
+    header = ROLE_HEADER
     note = (
         "Time to acknowledge (TTA) runs from assignment to acknowledgement; time to complete "
         "(TTC) from assignment to done. MTTA/MTTR are means; p50 is the lower median."
     )
-    return ["## Response by role", "", note, "", *table(header, map(_role_row, report.roles))]
+    return [
+        "## Response by role",
+        "",
+        note,
+        "",
+        *table(header, (role_cells(r, code, dur) for r in report.roles)),
+    ]
 
 
 def _follow_up_row(f: FollowUp) -> list[str]:
