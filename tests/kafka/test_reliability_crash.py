@@ -159,6 +159,7 @@ def _task_events(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.timeout(900)  # its own waits are bounded (recovery, produce, idle) and say why
 def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     kafka_bootstrap: str,
     topic_prefix: str,
