@@ -39,11 +39,7 @@ def _suppliers(key: str, table: LogisticsTable) -> str:
         if listed
         else f"No alternatives listed for supplier {key}; general options"
     )
-    return "\n".join(
-        [f"{head} (fastest first):", *map(_supplier_line, options)]
-        if options
-        else [f"{head}: none configured; add them to the logistics table."]
-    )
+    return _listing(head, [_supplier_line(o) for o in options])
 
 
 def _warehouses(key: str, table: LogisticsTable) -> str:
@@ -54,11 +50,14 @@ def _warehouses(key: str, table: LogisticsTable) -> str:
         if listed
         else f"No warehouses listed for {key}; general options"
     )
-    return "\n".join(
-        [f"{head} (fastest first):", *map(_warehouse_line, options)]
-        if options
-        else [f"{head}: none configured; add them to the logistics table."]
-    )
+    return _listing(head, [_warehouse_line(o) for o in options])
+
+
+def _listing(head: str, lines: list[str]) -> str:
+    """The options under their heading, fastest first, or a note that none are configured."""
+    if not lines:
+        return f"{head}: none configured; add them to the logistics table."
+    return "\n".join([f"{head} (fastest first):", *lines])
 
 
 def _supplier_line(s: Supplier) -> str:
