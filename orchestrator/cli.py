@@ -453,7 +453,11 @@ def run(
     configure_logging(settings.log_format, settings.log_level)
     engine = Engine(_load(playbooks, settings), settings.engine_config())
     runtime = EmbeddedRuntime.open(
-        engine, settings.data_dir, settings.snapshot_every, settings.sqlite_synchronous
+        engine,
+        settings.data_dir,
+        settings.snapshot_every,
+        settings.sqlite_synchronous,
+        snapshot_seconds=settings.snapshot_seconds,
     )
     stop = threading.Event()
 

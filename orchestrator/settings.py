@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     dedupe_horizon: str = "7d"
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
     snapshot_every: int = Field(default=1000, ge=1, description="Inputs between snapshots.")
+    snapshot_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Least seconds between snapshots: a snapshot writes the whole state, so "
+        "under load it is taken by time, not after every `snapshot_every` inputs.",
+    )
     sqlite_synchronous: Literal["full", "normal"] = "full"
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -28,6 +28,7 @@ from orchestrator.runtime.base import (
     IntakeResult,
     OutboxRow,
 )
+from orchestrator.runtime.groupcommit import Batch, GroupCommit, Write
 from orchestrator.runtime.store import InputKind, Store, StoredInput, Synchronous
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
@@ -46,7 +47,9 @@ def wall_clock() -> Millis:
 
 
 class EmbeddedRuntime:
-    """The engine plus durable storage; thread-safe (one lock serializes every change)."""
+    """The engine plus durable storage; thread-safe. Writes are group-committed: concurrent
+    ones are applied one after another (the input log's order) in one transaction, and each
+    caller is answered once that transaction is durable. One lock guards state and storage."""
 
     def __init__(
         self,
@@ -54,15 +57,19 @@ class EmbeddedRuntime:
         store: Store,
         snapshot_every: int = 1000,
         clock: WallClock = wall_clock,
+        snapshot_seconds: float = 0.0,
     ) -> None:
         self.engine = engine
         self.store = store
         self.snapshot_every = snapshot_every
+        self.snapshot_seconds = snapshot_seconds
         self.clock = clock
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
+        self.writes = GroupCommit(self._apply_batch)
         self.state = self._recover()
         self._since_snapshot = 0
+        self._snapshot_at = time.monotonic()
 
     @classmethod
     def open(
@@ -72,10 +79,14 @@ class EmbeddedRuntime:
         snapshot_every: int = 1000,
         synchronous: Synchronous = "full",
         clock: WallClock = wall_clock,
+        snapshot_seconds: float = 0.0,
     ) -> EmbeddedRuntime:
-        """Open (or create) the runtime's database in `data_dir` and recover its state."""
+        """Open (or create) the runtime's database in `data_dir` and recover its state.
+
+        A snapshot is taken once `snapshot_every` inputs and `snapshot_seconds` have passed
+        since the last one (it costs time in proportion to the whole state)."""
         store = Store(data_dir / DB_FILE, synchronous)
-        return cls(engine, store, snapshot_every, clock)
+        return cls(engine, store, snapshot_every, clock, snapshot_seconds)
 
     def close(self) -> None:
         """Snapshot and close the database."""
@@ -106,6 +117,13 @@ class EmbeddedRuntime:
         self.store.save_snapshot(seq, snapshot(self.state))
         self.store.commit()
         self._since_snapshot = 0
+        self._snapshot_at = time.monotonic()
+
+    def _snapshot_due(self) -> bool:
+        return (
+            self._since_snapshot >= self.snapshot_every
+            and time.monotonic() - self._snapshot_at >= self.snapshot_seconds
+        )
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -120,30 +138,45 @@ class EmbeddedRuntime:
         seq = self.store.append_input(kind, now, body, origin.model_dump_json() if origin else None)
         self.state, outputs = self.engine.step(self.state, item(seq), now)
         self.store.write_outputs(seq, outputs)
+        self._since_snapshot += 1
         return outputs
 
-    def _transaction(self, work: Callable[[], list[Output]]) -> list[Output]:
-        self.store.begin()
+    def _apply_batch(self, batch: Batch) -> None:
+        """Run a batch of writes in input-log order in one transaction; each in a savepoint, so
+        a failing write is undone (state reloaded from storage) without undoing the others."""
+        with self.lock:
+            self.store.begin()
+            try:
+                for write in batch:
+                    self._apply_write(write)
+                self.store.commit()
+            except BaseException:
+                self.store.rollback()
+                self.state = self._recover()
+                raise
+            if self._snapshot_due():
+                self._snapshot()
+            self.changed.notify_all()
+
+    def _apply_write(self, write: Write[Any]) -> None:
+        counted = self._since_snapshot
+        self.store.savepoint()
         try:
-            outputs = work()
-        except Exception:
-            self.store.rollback()
+            write.value = write.work()
+        except Exception as error:
+            self.store.rollback_to_savepoint()
             log.exception("input failed; state reloaded from storage")
             self.state = self._recover()
-            raise
-        self.store.commit()
-        self._since_snapshot += 1
-        if self._since_snapshot >= self.snapshot_every:
-            self._snapshot()
-        self.changed.notify_all()
-        return outputs
+            self._since_snapshot = counted
+            write.error = error
+        else:
+            self.store.release_savepoint()
 
     def submit(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
         """Persist and process raw records in one transaction; results once they are durable."""
-        results: list[IntakeResult] = []
 
-        def work() -> list[Output]:
-            produced: list[Output] = []
+        def work() -> list[IntakeResult]:
+            results: list[IntakeResult] = []
             for raw in records:
                 before = self.state.counters.accepted, self.state.counters.duplicates
 
@@ -152,46 +185,40 @@ class EmbeddedRuntime:
 
                 outputs = self._apply("raw", raw, origin, item, self.clock())
                 results.append(_result(before, self.state, outputs))
-                produced.extend(outputs)
-            return produced
+            return results
 
-        with self.lock:
-            self._transaction(work)
-        return results
+        return self.writes.run(work)
 
     def command(self, command: Command) -> CommandResult:
         """Persist and apply a responder command; returns the engine's verdict."""
+        return self.writes.run(lambda: self._command(command))
+
+    def _command(self, command: Command) -> CommandResult:
         body = command.model_dump_json().encode()
-        with self.lock:
-            outputs = self._transaction(
-                lambda: self._apply(
-                    "command", body, None, lambda _s: CommandInput(command), self.clock()
-                )
-            )
+        outputs = self._apply("command", body, None, lambda _s: CommandInput(command), self.clock())
         return next(o for o in outputs if isinstance(o, CommandResult))
 
     def command_once(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
         """Apply `command` and remember `key` with it, in one transaction; or answer as before."""
-        body = command.model_dump_json().encode()
-        with self.lock:
+
+        def work() -> CommandOutcome | IdempotencyKeyReused:
             first = self.store.keyed_command(key.scope, key.key)
             if first is not None:
                 return self._replayed(key, *first)
+            verdict = self._command(command)
+            self.store.remember_key(key, command)
+            return CommandOutcome(command, verdict)
 
-            def work() -> list[Output]:
-                outputs = self._apply(
-                    "command", body, None, lambda _s: CommandInput(command), self.clock()
-                )
-                self.store.remember_key(key, command)
-                return outputs
+        outcome = self.writes.run(work)
+        if isinstance(outcome, IdempotencyKeyReused):
+            raise outcome
+        return outcome
 
-            outputs = self._transaction(work)
-        verdict = next(o for o in outputs if isinstance(o, CommandResult))
-        return CommandOutcome(command, verdict)
-
-    def _replayed(self, key: IdempotencyKey, fingerprint: str, first: Command) -> CommandOutcome:
+    def _replayed(
+        self, key: IdempotencyKey, fingerprint: str, first: Command
+    ) -> CommandOutcome | IdempotencyKeyReused:
         if fingerprint != key.fingerprint:
-            raise IdempotencyKeyReused(key.scope, key.key)
+            return IdempotencyKeyReused(key.scope, key.key)
         verdict = self.state.commands.get(first.id) or self.store.command_result(first.id)
         assert verdict is not None, f"command {first.id} has a key but no verdict"
         return CommandOutcome(first, verdict, replayed=True)
@@ -199,14 +226,20 @@ class EmbeddedRuntime:
     def tick(self) -> int:
         """Fire due timers at the wall clock's time; returns how many outputs that produced."""
         now = self.clock()
-        with self.lock:
-            timers = self.state.timers
-            if not timers or timers[0][0] > max(now, self.state.clock):
+
+        def work() -> int:
+            if not self._timers_due(now):
                 return 0
-            outputs = self._transaction(
-                lambda: self._apply("tick", b"", None, lambda _s: Tick(), now)
-            )
-        return len(outputs)
+            return len(self._apply("tick", b"", None, lambda _s: Tick(), now))
+
+        with self.lock:
+            if not self._timers_due(now):
+                return 0
+        return self.writes.run(work)
+
+    def _timers_due(self, now: Millis) -> bool:
+        timers = self.state.timers
+        return bool(timers) and timers[0][0] <= max(now, self.state.clock)
 
     # -- reads ---------------------------------------------------------------------------------
 

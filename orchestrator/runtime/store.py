@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic_core import to_json
+
 from orchestrator.core.outbox import Output
 from orchestrator.runtime.base import IdempotencyKey
 from orchestrator.runtime.base import OutboxRow as OutboxRow  # re-exported: it used to live here
@@ -84,6 +86,19 @@ class Store:
         """Forget everything since begin()."""
         self.db.execute("ROLLBACK")
 
+    def savepoint(self) -> None:
+        """Mark a point inside the transaction that one write can be undone back to."""
+        self.db.execute("SAVEPOINT write")
+
+    def rollback_to_savepoint(self) -> None:
+        """Forget everything since savepoint() (the transaction goes on)."""
+        self.db.execute("ROLLBACK TO write")
+        self.db.execute("RELEASE write")
+
+    def release_savepoint(self) -> None:
+        """Keep everything since savepoint() in the transaction."""
+        self.db.execute("RELEASE write")
+
     def append_input(self, kind: InputKind, now: int, body: bytes, origin: str | None) -> int:
         """Append to the input log; returns its sequence number."""
         cursor = self.db.execute(
@@ -127,7 +142,7 @@ class Store:
         """Store the engine state as of input `seq`, keeping only the newest two."""
         self.db.execute(
             "INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)",
-            (seq, json.dumps(state, separators=(",", ":"))),
+            (seq, to_json(state)),
         )
         self.db.execute(
             "DELETE FROM snapshots WHERE seq NOT IN "

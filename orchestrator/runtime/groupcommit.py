@@ -1,0 +1,76 @@
+"""Group commit: concurrent writes applied in arrival order, in one transaction, one fsync.
+
+Every caller queues its write and waits. The write at the front of the queue leads: it takes
+every write queued so far (its own first), hands them to the runtime to apply and commit
+together, then wakes every caller with its own result or exception. Writes that arrive while
+a batch is being applied wait for the next batch, led by the first of them. A caller returns
+only once its batch is committed, so an answer still means the write is durable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Write(Generic[T]):
+    """One queued write: the work to run inside the batch's transaction, then its outcome."""
+
+    work: Callable[[], T]
+    value: T | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+    def outcome(self) -> T:
+        """The work's value, or its exception raised again (in the caller's thread)."""
+        if self.error is not None:
+            raise self.error
+        return cast(T, self.value)
+
+
+Batch = list[Write[Any]]
+ApplyBatch = Callable[[Batch], None]
+"""Runs every write of a batch in order and commits; sets each write's value or error."""
+
+
+class GroupCommit:
+    """The queue of writes waiting for a transaction; thread-safe."""
+
+    def __init__(self, apply: ApplyBatch) -> None:
+        self.apply = apply
+        self.queue: deque[Write[Any]] = deque()
+        self.moved = threading.Condition(threading.Lock())
+        self.batches = 0
+        """Batches committed so far (for tests and metrics)."""
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Queue `work`, wait until its batch is committed, and return its value."""
+        write = Write(work)
+        with self.moved:
+            self.queue.append(write)
+            while not write.done and self.queue[0] is not write:
+                self.moved.wait()
+            batch = [] if write.done else list(self.queue)
+        if batch:
+            self._lead(batch)
+        return write.outcome()
+
+    def _lead(self, batch: Batch) -> None:
+        try:
+            self.apply(batch)
+        except BaseException as error:  # the batch as a whole failed: every write gets it
+            for write in batch:
+                write.error = write.error or error
+        finally:
+            with self.moved:
+                for write in batch:
+                    write.done = True
+                    self.queue.popleft()
+                self.batches += 1
+                self.moved.notify_all()

@@ -1,0 +1,207 @@
+"""Group commit: concurrent writes share a transaction, yet behave as if applied one by one."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.core.engine import Engine
+from orchestrator.core.summary import summary
+from orchestrator.playbook import load_directory
+from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.runtime.groupcommit import Batch, GroupCommit
+from orchestrator.testing import ManualClock, encode, event
+from schemas.commands import Command
+from schemas.deadletter import Origin
+
+HTTP = Origin(kind="http", name="/events")
+START = "2026-11-20T10:00:00Z"
+SERVICES = 4
+QUEUE_WAIT_S = 30.0
+
+
+class Broken(Exception):
+    """A write that fails after it has applied an input."""
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return Engine(load_directory("playbooks"))
+
+
+def _open(engine: Engine, path: Path) -> EmbeddedRuntime:
+    runtime = EmbeddedRuntime.open(engine, path, clock=ManualClock(START).now)
+    alerts = [
+        encode(
+            event(
+                "ops.alert",
+                START,
+                id=f"a{i}",
+                alertname="Down",
+                service=f"svc{i}",
+                status="firing",
+                severity="critical",
+            )
+        )
+        for i in range(SERVICES)
+    ]
+    runtime.submit(alerts, HTTP)
+    return runtime
+
+
+def _open_again(engine: Engine, path: Path) -> EmbeddedRuntime:
+    return EmbeddedRuntime.open(engine, path, clock=ManualClock(START).now)
+
+
+def _commands(runtime: EmbeddedRuntime) -> list[Command]:
+    """Acks of every ops task, a conflicting second ack, and an ack of a task nobody has."""
+    tasks = [t.id for t in runtime.tasks(role="ops", status="assigned")]
+    made = [
+        Command(id=f"c{n}", kind="ack", actor="dana", time=START, task_id=task_id)
+        for n, task_id in enumerate(tasks)
+    ]
+    made.append(Command(id="late", kind="ack", actor="lee", time=START, task_id=tasks[0]))
+    made.append(Command(id="ghost", kind="ack", actor="lee", time=START, task_id="no-such-task"))
+    return made
+
+
+def _wait_queued(writes: GroupCommit, count: int) -> None:
+    deadline = time.monotonic() + QUEUE_WAIT_S
+    while len(writes.queue) < count:
+        assert time.monotonic() < deadline, f"{count} writes never queued"
+        time.sleep(0.001)
+
+
+def _batched(runtime: EmbeddedRuntime, calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run `calls` in threads, queued in list order while the runtime's lock is held, so at
+    most two batches apply them (the first caller's, then everyone queued behind it).
+    Returns each call's value or exception."""
+    found: list[Any] = [None] * len(calls)
+
+    def call(index: int) -> None:
+        try:
+            found[index] = calls[index]()
+        except Exception as error:
+            found[index] = error
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(calls))]
+    with runtime.lock:
+        for number, thread in enumerate(threads, start=1):
+            thread.start()
+            _wait_queued(runtime.writes, number)
+    for thread in threads:
+        thread.join()
+    return found
+
+
+def _log(runtime: EmbeddedRuntime) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(runtime.store.path) as db:
+        return db.execute("SELECT seq, kind, now, origin, body FROM inputs ORDER BY seq").fetchall()
+
+
+def _outputs(runtime: EmbeddedRuntime) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(runtime.store.path) as db:
+        outbox = db.execute("SELECT id, input_seq, kind, body FROM outbox ORDER BY seq").fetchall()
+        results = db.execute("SELECT * FROM command_results ORDER BY input_seq").fetchall()
+    return outbox + results
+
+
+def test_a_batch_leaves_the_log_and_state_of_one_by_one(engine: Engine, tmp_path: Path) -> None:
+    """Concurrent commands applied in one batch give the same input log, outputs, verdicts and
+    state as the same commands sent one at a time in log order, and recovery replays it."""
+    batched = _open(engine, tmp_path / "batched")
+    commands = _commands(batched)
+    batches = batched.writes.batches
+    verdicts = _batched(batched, [lambda c=c: batched.command(c) for c in commands])
+    assert batched.writes.batches - batches <= 2
+    serial = _open(engine, tmp_path / "serial")
+    by_id = {c.id: c for c in commands}
+    order = [Command.model_validate_json(row[4]).id for row in _log(batched) if row[1] == "command"]
+    serial_verdicts = {cid: serial.command(by_id[cid]) for cid in order}
+
+    assert {v.command_id: v for v in verdicts} == serial_verdicts
+    assert _log(batched) == _log(serial)
+    assert _outputs(batched) == _outputs(serial)
+    assert summary(batched.state) == summary(serial.state)
+    assert [v.accepted for v in verdicts] == [True] * SERVICES + [False, False]
+    batched.store.close()  # no snapshot: recovery replays the whole log
+    assert summary(_open_again(engine, tmp_path / "batched").state) == summary(serial.state)
+
+
+def test_a_failing_write_does_not_poison_its_batch(engine: Engine, tmp_path: Path) -> None:
+    """A write that raises after applying its input is undone alone: the writes before and
+    after it in the same batch are applied and durable, and its caller gets the error."""
+    runtime = _open(engine, tmp_path)
+    first, doomed, last = _commands(runtime)[:3]
+
+    def fails_after_applying() -> None:
+        runtime._command(doomed)
+        raise Broken("after the input was applied")
+
+    calls = [
+        lambda: runtime.command(first),
+        lambda: runtime.writes.run(fails_after_applying),
+        lambda: runtime.command(last),
+    ]
+    found = _batched(runtime, calls)
+    assert found[0].accepted
+    assert found[2].accepted
+    assert isinstance(found[1], Broken)
+    logged = [Command.model_validate_json(r[4]).id for r in _log(runtime) if r[1] == "command"]
+    assert logged == [first.id, last.id]
+    acked = {t.id: t.acknowledged_by for t in runtime.tasks(role="ops")}
+    assert acked[first.task_id] == acked[last.task_id] == "dana"
+    assert acked[doomed.task_id] is None
+    runtime.store.close()
+    again = _open_again(engine, tmp_path)
+    assert {t.id: t.acknowledged_by for t in again.tasks(role="ops")} == acked
+
+
+def test_writes_queued_during_a_batch_form_the_next_one_in_order() -> None:
+    """Writes that arrive while a batch is applied wait, then run together, in arrival order,
+    each caller getting its own value or exception."""
+    applied: list[list[int]] = []
+    release = threading.Event()
+
+    def apply(batch: Batch) -> None:
+        if not applied:
+            release.wait()
+        applied.append([])
+        for write in batch:
+            try:
+                write.value = write.work()
+                applied[-1].append(write.value)
+            except ValueError as error:
+                write.error = error
+
+    writes = GroupCommit(apply)
+    results: dict[int, Any] = {}
+
+    def send(n: int) -> None:
+        def work() -> int:
+            if n == 3:
+                raise ValueError("three")
+            return n
+
+        try:
+            results[n] = writes.run(work)
+        except ValueError as error:
+            results[n] = str(error)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(5)]
+    for count, thread in enumerate(threads, start=1):
+        thread.start()
+        _wait_queued(writes, count)
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert applied == [[0], [1, 2, 4]]
+    assert results == {0: 0, 1: 1, 2: 2, 3: "three", 4: 4}
+    assert writes.batches == 2
+    assert not writes.queue
