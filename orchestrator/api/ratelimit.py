@@ -47,10 +47,11 @@ def sender_of(request: Request, credentials: Credentials) -> str:
     return "addr:" + (request.client.host if request.client else "unknown")
 
 
-def limit_intake(
+async def limit_intake(
     request: Request, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]
 ) -> None:
-    """Dependency: count the request against its sender's intake limit, if one is set."""
+    """Dependency: count the request against its sender's intake limit, if one is set (async:
+    it never waits, so it runs on the event loop, not in the thread pool)."""
     limiter: IntakeLimiter | None = getattr(request.app.state, "intake_limiter", None)
     if limiter is not None:
         limiter.check(sender_of(request, credentials))
