@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+from test_embedded_runtime import alert
 
 from orchestrator.api.testing import serve
 from orchestrator.core.engine import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
-from orchestrator.testing import encode, event
 from schemas.commands import Command
 from schemas.deadletter import Origin
 
@@ -28,20 +28,7 @@ WAIT_S = 120.0
 def _seed(data_dir: Path) -> list[str]:
     runtime = EmbeddedRuntime.open(Engine(load_directory("playbooks")), data_dir)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    alerts = [
-        encode(
-            event(
-                "ops.alert",
-                now,
-                id=f"a{i}",
-                alertname="Down",
-                service=f"svc{i}",
-                status="firing",
-                severity="critical",
-            )
-        )
-        for i in range(SERVICES)
-    ]
+    alerts = [alert(f"svc{i}", now, id=f"a{i}") for i in range(SERVICES)]
     runtime.submit(alerts, Origin(kind="test", name="seed"))
     found = [t.id for t in runtime.tasks(status="assigned")]
     runtime.close()

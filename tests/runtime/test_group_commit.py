@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_embedded_runtime import alert
 
 from orchestrator.core.engine import Engine
 from orchestrator.core.summary import summary
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.runtime.groupcommit import Batch, GroupCommit
-from orchestrator.testing import ManualClock, encode, event
+from orchestrator.testing import ManualClock
 from schemas.commands import Command
 from schemas.deadletter import Origin
 
@@ -37,21 +38,7 @@ def engine() -> Engine:
 
 def _open(engine: Engine, path: Path) -> EmbeddedRuntime:
     runtime = EmbeddedRuntime.open(engine, path, clock=ManualClock(START).now)
-    alerts = [
-        encode(
-            event(
-                "ops.alert",
-                START,
-                id=f"a{i}",
-                alertname="Down",
-                service=f"svc{i}",
-                status="firing",
-                severity="critical",
-            )
-        )
-        for i in range(SERVICES)
-    ]
-    runtime.submit(alerts, HTTP)
+    runtime.submit([alert(f"svc{i}", START, id=f"a{i}") for i in range(SERVICES)], HTTP)
     return runtime
 
 
