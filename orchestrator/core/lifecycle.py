@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator.core.clock import Millis, format_time
+from orchestrator.core.construct import compact
 from orchestrator.core.expr import resolve_path
 from orchestrator.core.ids import incident_id
 from orchestrator.core.outbox import Outbox
@@ -27,22 +28,24 @@ def open_incident(
 ) -> Incident:
     """A new open incident for `key`, opened by `event` through `trigger` (nothing emitted yet)."""
     likelihood, impact = playbook.initial
-    incident = Incident(
-        id=incident_id(playbook.id, key, event.source, event.id),
-        playbook=playbook.id,
-        playbook_version=playbook.version,
-        key=key,
-        mode=playbook.mode,
-        status=IncidentStatus.OPEN,
-        phase=Phase.ASSESS,
-        severity=playbook.matrix.severity(likelihood, impact),
-        likelihood=likelihood,
-        impact=impact,
-        trigger=trigger,
-        opened_at=format_time(at),
-        opened_by=f"{event.source}/{event.id}",
-        last_event_at=format_time(at),
-        open_signals=state.signals.pop(playbook.id + SEP + key, []),
+    incident = compact(
+        Incident(
+            id=incident_id(playbook.id, key, event.source, event.id),
+            playbook=playbook.id,
+            playbook_version=playbook.version,
+            key=key,
+            mode=playbook.mode,
+            status=IncidentStatus.OPEN,
+            phase=Phase.ASSESS,
+            severity=playbook.matrix.severity(likelihood, impact),
+            likelihood=likelihood,
+            impact=impact,
+            trigger=trigger,
+            opened_at=format_time(at),
+            opened_by=f"{event.source}/{event.id}",
+            last_event_at=format_time(at),
+            open_signals=state.signals.pop(playbook.id + SEP + key, []),
+        )
     )
     state.incidents[incident.id] = incident
     state.open_index[playbook.id + SEP + key] = incident.id

@@ -16,7 +16,7 @@ Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult
 """Anything the engine emits: task events, incident events, dead letters, command verdicts."""
 
 MONITOR = "monitor"
-TIMELINE_ENTRY = Constructor(TimelineEntry)
+TIMELINE_ENTRY = Constructor(TimelineEntry, compact=True)
 INCIDENT_EVENT = Constructor(IncidentEvent)
 TASK_EVENT = Constructor(TaskEvent)
 

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from orchestrator.core.clock import Millis
+from orchestrator.core.construct import compact
 from orchestrator.core.dedupe import SeenIndex
 from orchestrator.core.sweeps import WindowSchedule
 from schemas.commands import CommandResult
@@ -117,6 +118,15 @@ def snapshot(state: EngineState) -> dict[str, Any]:
     }
 
 
+def compact_incident(incident: Incident) -> Incident:
+    """The incident with its tasks and timeline entries built compact (construct.compact), as
+    the engine builds them: validated models each hold a dict and a fields-set of their own."""
+    rebuilt = compact(incident)
+    rebuilt.tasks[:] = map(compact, rebuilt.tasks)
+    rebuilt.timeline[:] = map(compact, rebuilt.timeline)
+    return rebuilt
+
+
 def restore(data: dict[str, Any]) -> EngineState:
     """The state a snapshot was taken of."""
     timers: list[TimerEntry] = [
@@ -129,7 +139,9 @@ def restore(data: dict[str, Any]) -> EngineState:
         counters=Counters(**data["counters"]),
         seen=OrderedDict(data["seen"]),
         windows={k: list(v) for k, v in data["windows"].items()},
-        incidents=_INCIDENTS.validate_python(data["incidents"]),
+        incidents={
+            k: compact_incident(v) for k, v in _INCIDENTS.validate_python(data["incidents"]).items()
+        },
         open_index=dict(data["open_index"]),
         task_index=dict(data["task_index"]),
         timers=timers,

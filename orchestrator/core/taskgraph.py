@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.core.clock import Millis, format_time, parse_time
+from orchestrator.core.construct import compact
 from orchestrator.core.ids import task_id
 from orchestrator.core.outbox import Outbox
 from orchestrator.core.playbook import Deadline, Playbook, TaskDef
@@ -55,18 +56,20 @@ def attach(
     state: EngineState, incident: Incident, task_def: TaskDef, at: Millis, out: Outbox
 ) -> Task:
     """Add a task to the incident, pending until its dependencies are satisfied."""
-    task = Task(
-        id=task_id(incident.id, task_def.name),
-        incident_id=incident.id,
-        name=task_def.name,
-        role=task_def.role,
-        title=task_def.title,
-        instructions=task_def.instructions,
-        phase=task_def.phase,
-        automatic=task_def.automatic,
-        depends_on=list(task_def.depends_on),
-        join="any" if task_def.join == "any" else "all",
-        attached_at=format_time(at),
+    task = compact(
+        Task(
+            id=task_id(incident.id, task_def.name),
+            incident_id=incident.id,
+            name=task_def.name,
+            role=task_def.role,
+            title=task_def.title,
+            instructions=task_def.instructions,
+            phase=task_def.phase,
+            automatic=task_def.automatic,
+            depends_on=list(task_def.depends_on),
+            join="any" if task_def.join == "any" else "all",
+            attached_at=format_time(at),
+        )
     )
     if task_def.complete is not None and task_def.complete.since == "opened":
         due = _deadline(incident, task_def.complete, at)

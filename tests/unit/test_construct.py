@@ -1,17 +1,21 @@
 """The engine's model constructor and shallow copy make exactly what pydantic's own make:
-the same field values in the same order, the same fields-set, extras and private state."""
+the same field values in the same order, the same fields-set, extras and private state; the
+compact models the state keeps differ only in counting every field as set, and in size."""
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from orchestrator.core.construct import Constructor, shallow_copy
+from orchestrator.core.construct import Constructor, compact, shallow_copy
+from orchestrator.core.state import compact_incident
 from orchestrator.drill import file_line
 from schemas.deadletter import Origin
-from schemas.incidents import IncidentEvent, IncidentStatus, Severity, TimelineEntry
+from schemas.incidents import Incident, IncidentEvent, IncidentStatus, Severity, TimelineEntry
 from schemas.tasks import Task, TaskEvent, TaskStatus
 
 TASK = Task(
@@ -140,3 +144,75 @@ def test_a_shared_fields_set_never_shows() -> None:
         assert entry.model_fields_set == expected
     assert first.ref == "changed"
     assert second.ref == values["ref"]
+
+
+def test_a_compact_model_is_the_same_model() -> None:
+    """compact() keeps the type, the values in order, equality and the dump; every field counts
+    as set, in one set shared by every compact task, which assignment leaves alone."""
+    built, other = compact(TASK), compact(TASK)
+    assert built is not TASK
+    assert list(built.__dict__.items()) == list(TASK.__dict__.items())
+    assert built == TASK
+    assert built.model_dump_json() == TASK.model_dump_json()
+    assert built.model_fields_set == set(Task.model_fields)
+    assert built.__pydantic_fields_set__ is other.__pydantic_fields_set__
+    built.status = TaskStatus.DONE
+    assert (built.status, other.status, TASK.status) == (TaskStatus.DONE,) + (
+        TaskStatus.ASSIGNED,
+    ) * 2
+    assert other.model_fields_set == set(Task.model_fields)
+    copied = shallow_copy(other)
+    assert _state(copied) == _state(other.model_copy())
+    assert copied.__pydantic_fields_set__ is other.__pydantic_fields_set__
+
+
+def test_the_compact_constructor_matches_the_plain_one() -> None:
+    """A timeline entry built compact has the plain constructor's values, dump and fields-set."""
+    values = SAMPLES[0][1]
+    assert _state(Constructor(TimelineEntry, compact=True)(dict(values))) == _state(
+        Constructor(TimelineEntry)(dict(values))
+    )
+
+
+def _traced(make: Callable[[], object], count: int = 200) -> int:
+    tracemalloc.start()
+    try:
+        kept = [make() for _ in range(count)]
+        size = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(kept) == count
+    return size
+
+
+def test_a_compact_task_takes_less_than_half_the_memory() -> None:
+    """The point of compact(): no dict and no fields-set of its own per task."""
+    validated = _traced(lambda: Task.model_validate(TASK.model_dump()))
+    compacted = _traced(lambda: compact(TASK))
+    assert compacted < validated / 2
+
+
+def test_a_restored_incident_is_compact_all_the_way_down() -> None:
+    """compact_incident() rebuilds the incident, its tasks and its timeline entries."""
+    data = {
+        "id": "inc-1",
+        "playbook": "tech_outage",
+        "playbook_version": "1",
+        "key": "api",
+        "mode": "active",
+        "severity": "high",
+        "likelihood": "likely",
+        "impact": "major",
+        "trigger": "t",
+        "opened_at": "2026-11-20T10:00:00Z",
+        "opened_by": "s/e1",
+        "last_event_at": "2026-11-20T10:00:00Z",
+        "tasks": [TASK.model_dump(mode="json")],
+        "timeline": [SAMPLES[0][1]],
+    }
+    validated = Incident.model_validate(data)
+    dump = validated.model_dump_json()
+    restored = compact_incident(validated)
+    assert restored.model_dump_json() == dump
+    for model in (restored, *restored.tasks, *restored.timeline):
+        assert model.__pydantic_fields_set__ is compact(model).__pydantic_fields_set__
