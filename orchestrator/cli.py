@@ -458,6 +458,7 @@ def run(
         settings.snapshot_every,
         settings.sqlite_synchronous,
         snapshot_seconds=settings.snapshot_seconds,
+        freeze_gc=True,
     )
     stop = threading.Event()
 

@@ -7,6 +7,7 @@ the same deterministic engine, so the state after a crash equals the state befor
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -58,11 +59,13 @@ class EmbeddedRuntime:
         snapshot_every: int = 1000,
         clock: WallClock = wall_clock,
         snapshot_seconds: float = 0.0,
+        freeze_gc: bool = False,
     ) -> None:
         self.engine = engine
         self.store = store
         self.snapshot_every = snapshot_every
         self.snapshot_seconds = snapshot_seconds
+        self.freeze_gc = freeze_gc
         self.clock = clock
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
@@ -70,6 +73,7 @@ class EmbeddedRuntime:
         self.state = self._recover()
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
+        self._freeze_long_lived()
 
     @classmethod
     def open(
@@ -80,13 +84,16 @@ class EmbeddedRuntime:
         synchronous: Synchronous = "full",
         clock: WallClock = wall_clock,
         snapshot_seconds: float = 0.0,
+        freeze_gc: bool = False,
     ) -> EmbeddedRuntime:
         """Open (or create) the runtime's database in `data_dir` and recover its state.
 
         A snapshot is taken once `snapshot_every` inputs and `snapshot_seconds` have passed
-        since the last one (it costs time in proportion to the whole state)."""
+        since the last one (it costs time in proportion to the whole state). `freeze_gc`
+        (for a process that is mostly this runtime, e.g. `orchestrator run`) hides the state
+        from the cyclic garbage collector after recovery and after every snapshot."""
         store = Store(data_dir / DB_FILE, synchronous)
-        return cls(engine, store, snapshot_every, clock, snapshot_seconds)
+        return cls(engine, store, snapshot_every, clock, snapshot_seconds, freeze_gc)
 
     def close(self) -> None:
         """Snapshot and close the database."""
@@ -118,6 +125,15 @@ class EmbeddedRuntime:
         self.store.commit()
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
+
+    def _freeze_long_lived(self) -> None:
+        """Collect, then move every object alive now (mostly the engine state) to the garbage
+        collector's permanent generation, so its full collections scan only what is newer:
+        with 5,000 open incidents a full collection over the whole state paused the process
+        for 250 ms, and ran every few hundred requests."""
+        if self.freeze_gc:
+            gc.collect()
+            gc.freeze()
 
     def _snapshot_due(self) -> bool:
         return (
@@ -156,6 +172,7 @@ class EmbeddedRuntime:
                 raise
             if self._snapshot_due():
                 self._snapshot()
+                self._freeze_long_lived()
             self.changed.notify_all()
 
     def _apply_write(self, write: Write[Any]) -> None:

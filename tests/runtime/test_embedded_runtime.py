@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -127,3 +128,30 @@ def test_replaying_the_same_batch_changes_nothing(engine: Engine, tmp_path: Path
     before = json.dumps(summary(runtime.state)["incidents"])
     assert {r.status for r in runtime.submit(batch, HTTP)} == {"duplicate"}
     assert json.dumps(summary(runtime.state)["incidents"]) == before
+
+
+def test_freeze_gc_hides_the_recovered_and_snapshotted_state_from_the_collector(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """With freeze_gc the state alive after recovery, and again after each snapshot, sits in
+    the collector's permanent generation (full collections skip it); without, nothing is."""
+    gc.unfreeze()
+    try:
+        plain = open_runtime(engine, tmp_path / "plain", ManualClock(START))
+        assert gc.get_freeze_count() == 0
+        plain.close()
+        runtime = EmbeddedRuntime.open(
+            engine,
+            tmp_path / "frozen",
+            snapshot_every=2,
+            clock=ManualClock(START).now,
+            freeze_gc=True,
+        )
+        after_recovery = gc.get_freeze_count()
+        assert after_recovery > 0
+        runtime.submit([alert(f"svc{i}", START) for i in range(3)], HTTP)
+        runtime.submit([alert("svc9", START)], HTTP)
+        assert gc.get_freeze_count() > after_recovery
+        runtime.close()
+    finally:
+        gc.unfreeze()
