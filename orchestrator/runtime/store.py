@@ -83,8 +83,10 @@ class Store:
         self.db.execute("COMMIT")
 
     def rollback(self) -> None:
-        """Forget everything since begin()."""
-        self.db.execute("ROLLBACK")
+        """Forget everything since begin() (nothing to do when SQLite already rolled back, as
+        it does after some failed commits)."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def savepoint(self) -> None:
         """Mark a point inside the transaction that one write can be undone back to."""

@@ -192,3 +192,22 @@ def test_writes_queued_during_a_batch_form_the_next_one_in_order() -> None:
     assert results == {0: 0, 1: 1, 2: 2, 3: "three", 4: 4}
     assert writes.batches == 2
     assert not writes.queue
+
+
+def test_a_failed_commit_fails_the_whole_batch_and_keeps_the_state(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """When the commit itself fails (SQLite has rolled back), every caller of the batch gets
+    the error, nothing of it is in the log, and the state is the state before the batch."""
+    runtime = _open(engine, tmp_path)
+    before = summary(runtime.state)
+
+    def failing_commit() -> None:
+        runtime.store.db.execute("ROLLBACK")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    runtime.store.commit = failing_commit  # type: ignore[method-assign]
+    found = _batched(runtime, [lambda c=c: runtime.command(c) for c in _commands(runtime)])
+    assert all(isinstance(f, sqlite3.OperationalError) for f in found)
+    assert [r[1] for r in _log(runtime)] == ["raw"] * SERVICES
+    assert summary(runtime.state) == before
