@@ -16,10 +16,13 @@ Models the state keeps (incidents, their tasks and timeline entries) are built c
 - Their fields are set one by one, in declaration order, as a plain `__init__` would, so
   CPython keeps the values inline with the keys shared by the class (PEP 412) instead of a
   `__dict__` of its own: a 24-field `Task` takes about 310 bytes instead of 830 + 728.
+- Equal timeline details (`{"task": "triage", "role": "ops"}`, `{"type": "ops.alert"}`) are one
+  dict (`SharedDicts`): nothing changes a timeline entry's detail once it is written.
 """
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -28,6 +31,9 @@ M = TypeVar("M", bound=BaseModel)
 _set = object.__setattr__
 _COMPLETE: dict[type[BaseModel], set[str]] = {}
 _PLAIN: dict[type[BaseModel], bool] = {}
+SHARED_DICTS_MAX = 4096
+"""Distinct dicts a `SharedDicts` remembers before it starts over."""
+_SCALARS = (str, int, bool, type(None))
 
 
 def complete_fields(cls: type[BaseModel]) -> set[str]:
@@ -111,3 +117,37 @@ def shallow_copy(model: M) -> M:
     _set(copied, "__dict__", model.__dict__.copy())
     fields_set = model.__pydantic_fields_set__
     return _finish(copied, fields_set if fields_set is _COMPLETE.get(cls) else fields_set.copy())
+
+
+class SharedDicts:
+    """Hands out one dict for equal dicts of scalars (str, int, bool, None, enum members), so
+    the many equal dicts that are never changed take the memory of one. Equal means same keys,
+    values of the same type and equal value (1, True and 1.0 stay apart); any other dict is
+    handed back as it is. It remembers up to SHARED_DICTS_MAX and then starts over."""
+
+    def __init__(self, limit: int = SHARED_DICTS_MAX) -> None:
+        self.limit = limit
+        self.known: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def __call__(self, values: dict[str, Any]) -> dict[str, Any]:
+        """`values`, or an equal dict handed out before."""
+        key = _scalar_key(values)
+        if key is None:
+            return values
+        found = self.known.get(key)
+        if found is not None:
+            return found
+        if len(self.known) >= self.limit:
+            self.known.clear()
+        self.known[key] = values
+        return values
+
+
+def _scalar_key(values: dict[str, Any]) -> tuple[Any, ...] | None:
+    key: list[Any] = []
+    for name, value in values.items():
+        kind = type(value)
+        if kind not in _SCALARS and not isinstance(value, Enum):
+            return None
+        key += (name, kind, value)
+    return tuple(key)

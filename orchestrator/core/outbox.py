@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.core.clock import Millis, format_time
-from orchestrator.core.construct import Constructor, shallow_copy
+from orchestrator.core.construct import Constructor, SharedDicts, shallow_copy
 from schemas.commands import CommandResult
 from schemas.deadletter import DeadLetter
 from schemas.incidents import Incident, IncidentEvent, TimelineEntry
@@ -17,6 +17,8 @@ Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult
 
 MONITOR = "monitor"
 TIMELINE_ENTRY = Constructor(TimelineEntry, compact=True)
+TIMELINE_DETAIL = SharedDicts()
+"""Timeline details are never changed once written: equal ones are one dict."""
 INCIDENT_EVENT = Constructor(IncidentEvent)
 TASK_EVENT = Constructor(TaskEvent)
 
@@ -59,9 +61,10 @@ class Outbox:
         **detail: Any,
     ) -> None:
         """Add an entry to the incident's timeline."""
+        shared = TIMELINE_DETAIL(detail)
         incident.timeline.append(
             TIMELINE_ENTRY(
-                {"at": format_time(at), "kind": kind, "actor": actor, "ref": ref, "detail": detail}
+                {"at": format_time(at), "kind": kind, "actor": actor, "ref": ref, "detail": shared}
             )
         )
 

@@ -12,9 +12,10 @@ from pydantic import TypeAdapter
 from orchestrator.core.clock import Millis
 from orchestrator.core.construct import compact
 from orchestrator.core.dedupe import SeenIndex
+from orchestrator.core.outbox import TIMELINE_DETAIL, TIMELINE_ENTRY
 from orchestrator.core.sweeps import WindowSchedule
 from schemas.commands import CommandResult
-from schemas.incidents import Incident
+from schemas.incidents import Incident, TimelineEntry
 
 TimerEntry = tuple[Millis, int, str, str, str, int]
 """(due, sequence, kind, incident id, task name or "", escalation level)."""
@@ -123,8 +124,14 @@ def compact_incident(incident: Incident) -> Incident:
     the engine builds them: validated models each hold a dict and a fields-set of their own."""
     rebuilt = compact(incident)
     rebuilt.tasks[:] = map(compact, rebuilt.tasks)
-    rebuilt.timeline[:] = map(compact, rebuilt.timeline)
+    rebuilt.timeline[:] = map(_compact_entry, rebuilt.timeline)
     return rebuilt
+
+
+def _compact_entry(entry: TimelineEntry) -> TimelineEntry:
+    values = dict(entry.__dict__)
+    values["detail"] = TIMELINE_DETAIL(entry.detail)
+    return TIMELINE_ENTRY(values)
 
 
 def restore(data: dict[str, Any]) -> EngineState:

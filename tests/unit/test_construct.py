@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from orchestrator.core.construct import Constructor, compact, shallow_copy
+from orchestrator.core.construct import Constructor, SharedDicts, compact, shallow_copy
 from orchestrator.core.state import compact_incident
 from orchestrator.drill import file_line
 from schemas.deadletter import Origin
@@ -216,3 +216,32 @@ def test_a_restored_incident_is_compact_all_the_way_down() -> None:
     assert restored.model_dump_json() == dump
     for model in (restored, *restored.tasks, *restored.timeline):
         assert model.__pydantic_fields_set__ is compact(model).__pydantic_fields_set__
+    again = compact_incident(Incident.model_validate(data))
+    assert again.timeline[0].detail is restored.timeline[0].detail
+
+
+def test_shared_dicts_hand_out_one_dict_for_equal_scalar_dicts() -> None:
+    """Equal dicts of scalars come back as the first one; 1, True and 1.0 (or a str and an
+    equal StrEnum member) are not equal here, since they dump differently."""
+    share = SharedDicts()
+    first = share({"task": "triage", "role": "ops"})
+    assert share({"task": "triage", "role": "ops"}) is first
+    one = share({"n": 1})
+    assert share({"n": True}) is not one
+    assert share({"n": 1.0}) is not one
+    assert share({"severity": Severity.HIGH}) is not share({"severity": "high"})
+    nested = {"list": [1]}
+    assert share(nested) is nested
+    assert share({"list": [1]}) is not nested
+
+
+def test_shared_dicts_start_over_when_full() -> None:
+    """Past its limit it forgets what it knew, and still hands back equal dicts."""
+    share = SharedDicts(limit=2)
+    first = share({"a": 1})
+    share({"b": 2})
+    share({"c": 3})
+    again = share({"a": 1})
+    assert again == first
+    assert again is not first
+    assert len(share.known) <= 2
