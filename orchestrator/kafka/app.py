@@ -53,8 +53,8 @@ from orchestrator.kafka.intake import (
     stale_seen,
 )
 from orchestrator.kafka.shards import (
-    apply,
-    is_progress_key,
+    ShardStore,
+    is_shard_key,
     partition_for,
     progress_key,
     stored_next_due,
@@ -108,6 +108,7 @@ class Pipeline:
         self.intake = Intake(engine, names, self.partitions, self.index.get)
         self.intake_table = app.Table("intake", partitions=self.raw_partitions, **_RAW)
         self.shard_table = app.Table("shards", partitions=self.partitions, **_RAW)
+        self.shards = ShardStore(engine, self.shard_table)
         self.gaps = GapReader(settings.kafka_bootstrap_servers)
         self._due: dict[bytes, tuple[int, Millis | None]] = {}
         self._ticked: dict[bytes, tuple[Millis, float]] = {}
@@ -245,17 +246,17 @@ class Pipeline:
             await self._apply(key, decoded, record.where, record.offset)
 
     async def _apply(self, key: bytes, decoded: ShardMessage, where: str, offset: int) -> None:
-        applied = apply(self.engine, self.shard_table.get(key), decoded, where, offset)
+        applied = self.shards.apply(key, decoded, where, offset)
         if applied is None:
             log.info("shard.skipped_redelivery", input=where, offset=offset)
             return
         records = [output_record(o, self.names) for o in applied.outputs]
-        records += [incident_record(i, self.names) for i in applied.changed]
+        records += [incident_record(i, data, self.names) for i, data in applied.changed]
         await self.publish(records)
-        self.shard_table[key] = applied.value
+        self.shards.store(applied)
 
     def _local_shards(self, partition: int) -> list[bytes]:
-        keys = [bytes(k) for k in list(self.shard_table.keys()) if not is_progress_key(k)]
+        keys = [bytes(k) for k in list(self.shard_table.keys()) if is_shard_key(k)]
         return sorted(k for k in keys if partition_for(k, self.partitions) == partition)
 
     # -- timers -------------------------------------------------------------------------------
@@ -270,7 +271,7 @@ class Pipeline:
         }
         ticks = []
         for key, raw in list(self.shard_table.items()):
-            if is_progress_key(key):
+            if not is_shard_key(key):
                 continue
             partition = partition_for(key, self.partitions)
             due = self._next_due(key, raw)
@@ -303,7 +304,7 @@ def _brokers(bootstrap: str) -> list[str]:
     return [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()]
 
 
-SHARD_DEDUPE_ENTRIES = 2_000
+SHARD_DEDUPE_ENTRIES = 256
 """Event keys a shard's own state remembers. Intake dedupes on (source, id) across the stream
 and each shard skips inputs at or below its applied offset, so the shard's copy is only a last
 guard; bounding it keeps every shard update's cost flat instead of growing with its events."""
@@ -384,6 +385,7 @@ def _wire(app: Any, pipeline: Pipeline, settings: KafkaSettings) -> None:
 
     async def rebalanced(sender: Any, **_kwargs: Any) -> None:
         actives = sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives())
+        pipeline.shards.forget()
         log.info("worker.rebalanced", app_id=app.conf.id, actives=actives)
 
     app.on_rebalance_complete.connect(rebalanced)

@@ -152,9 +152,9 @@ def output_record(output: Output, names: TopicNames) -> Record:
     return Record(names.incidents, key, _json(output), _kind(COMMAND_RESULT))
 
 
-def incident_record(incident: dict[str, Any], names: TopicNames) -> Record:
+def incident_record(incident_id: str, incident: bytes, names: TopicNames) -> Record:
     """A full incident snapshot (the Incident model's JSON) for read models and summaries."""
-    return Record(names.incidents, str(incident["id"]).encode(), _dumps(incident), _kind(INCIDENT))
+    return Record(names.incidents, incident_id.encode(), incident, _kind(INCIDENT))
 
 
 def _json(model: TaskEvent | IncidentEvent | DeadLetter | CommandResult) -> bytes:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.core.clock import Millis
+from orchestrator.core.clock import Millis, format_time, parse_time
 from orchestrator.core.engine import Engine
 from orchestrator.core.outbox import Output
 from orchestrator.core.replay import replay_lines
@@ -27,11 +27,13 @@ from orchestrator.kafka.readmodel import read_topic
 from orchestrator.kafka.topics import TopicNames
 from orchestrator.playbook import load_directory
 from orchestrator.settings import Settings
+from orchestrator.testing import command, event
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGN_TIMEOUT_S = 60.0
 STOP_GRACE_S = 20.0
 POLL_S = 0.2
+MIXED_START = parse_time("2026-10-01T00:00:00Z")
 # Short group timeouts, so that a dead worker's partitions move within seconds.
 FAST_GROUP = {
     "ORCH_KAFKA_SESSION_TIMEOUT": "6",
@@ -192,3 +194,55 @@ def core_run(raw: list[bytes], until: Millis | None = None) -> CoreRun:
     engine = Engine(playbooks(), Settings().engine_config())
     state = replay_lines(engine, raw, until=until, sink=outputs.append)
     return CoreRun(state, outputs)
+
+
+def _alert(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
+    return event(
+        "ops.alert",
+        at,
+        source="prom",
+        id=f"p{i}",
+        alertname="Down",
+        service=key,
+        status="resolved" if phase == 2 else "firing",
+        severity="warning" if phase == 3 else "critical",
+    )
+
+
+def _security(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
+    if phase in (1, 3):
+        task = "legal_assessment" if phase == 1 else "contain"
+        return command(
+            "ack", at, actor="sec-bot", id=f"c{i}", playbook="data_breach", key=key, task=task
+        )
+    return event(
+        "security.alert",
+        at,
+        source="siem",
+        id=f"s{i}",
+        kind="exfiltration" if phase == 0 else "malware",
+        asset=key,
+        records_exposed=40000 if phase == 0 else 0,
+        pii=phase == 0,
+    )
+
+
+def mixed_stream(
+    count: int, shards: int = 60, step_s: int = 15, start: Millis = MIXED_START
+) -> list[bytes]:
+    """A log of `count` records: outages and breaches opened, acked, resolved and reopened
+    across `shards` keys, `step_s` seconds of event time apart; every 41st record repeats an
+    earlier one, every 89th is not JSON."""
+    made: list[dict[str, Any] | bytes] = []
+    for i in range(count):
+        at = format_time(start + i * step_s * 1000)
+        rnd, slot = divmod(i, shards)
+        if i and i % 89 == 0:
+            made.append(b"not json " + str(i).encode())
+        elif i > 40 and i % 41 == 0:
+            made.append(made[i - 25])
+        elif slot % 2:
+            made.append(_alert(i, f"svc-{slot}", at, rnd % 5))
+        else:
+            made.append(_security(i, f"asset-{slot}", at, rnd % 5))
+    return lines(made)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from kafka_harness import lines, playbooks
+from kafka_harness import lines, mixed_stream, playbooks
 
 import orchestrator.kafka
 from orchestrator.core.engine import CommandInput, Engine, EventInput, Tick
+from orchestrator.errors import EventRejected
 from orchestrator.kafka.codec import (
     ShardMessage,
     WireError,
@@ -20,7 +21,15 @@ from orchestrator.kafka.codec import (
 )
 from orchestrator.kafka.config import KafkaSettings, roles_of
 from orchestrator.kafka.intake import Intake, Seen
-from orchestrator.kafka.shards import UNROUTED, apply, partition_for, shard_of
+from orchestrator.kafka.shards import (
+    UNROUTED,
+    Applied,
+    ShardStore,
+    incident_key,
+    is_shard_key,
+    partition_for,
+    shard_of,
+)
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
 from schemas.commands import Command
@@ -113,37 +122,122 @@ def test_records_that_are_not_shard_messages_are_refused_with_a_reason(
         decode_shard_message(value, SHARD)
 
 
+def _applied(store: ShardStore, message: ShardMessage, where: str, offset: int) -> Applied:
+    applied = store.apply(SHARD.encode(), message, where, offset)
+    assert applied is not None
+    store.store(applied)
+    return applied
+
+
 def test_a_redelivered_record_changes_nothing_and_publishes_nothing() -> None:
     """Applying the same input offset twice: the second time is a no-op (at-least-once)."""
-    engine = _engine()
-    first = apply(engine, None, _event_message(ALERT), "keyed:0", 7)
-    assert first is not None
+    store = ShardStore(_engine(), {})
+    first = _applied(store, _event_message(ALERT), "keyed:0", 7)
     assert first.outputs
 
-    assert apply(engine, first.value, _event_message(ALERT), "keyed:0", 7) is None
-    assert apply(engine, first.value, _event_message(ALERT), "keyed:0", 6) is None
+    assert store.apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 7) is None
+    assert store.apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 6) is None
 
 
 def test_only_incidents_a_record_changed_are_published_again() -> None:
     """A joining event republishes its incident; a record of another shard's key does not."""
-    engine = _engine()
-    opened = apply(engine, None, _event_message(ALERT), "keyed:0", 0)
-    assert opened is not None
-    joined = apply(engine, opened.value, _event_message({**ALERT, "id": "a2"}), "keyed:0", 1)
-    assert joined is not None
-    idle = apply(engine, joined.value, ShardMessage(Tick(), 0), "commands:0", 0)
-    assert idle is not None
+    store = ShardStore(_engine(), {})
+    opened = _applied(store, _event_message(ALERT), "keyed:0", 0)
+    joined = _applied(store, _event_message({**ALERT, "id": "a2"}), "keyed:0", 1)
+    idle = _applied(store, ShardMessage(Tick(), 0), "commands:0", 0)
 
-    assert [i["id"] for i in opened.changed] == [i["id"] for i in joined.changed]
-    assert joined.changed[0]["events_total"] == 2
+    assert [i for i, _ in opened.changed] == [i for i, _ in joined.changed]
+    assert json.loads(joined.changed[0][1])["events_total"] == 2
     assert (idle.outputs, idle.changed) == ([], [])
+
+
+def test_a_record_rewrites_only_the_incidents_it_changed() -> None:
+    """The shard's entry holds no incident: a record writes the versions of the incidents it
+    changed and deletes the versions they replace, so resolved incidents are never rewritten."""
+    table: dict[bytes, bytes] = {}
+    store = ShardStore(_engine(), table)
+    _applied(store, _event_message(ALERT), "keyed:0", 0)
+    resolve = Command(
+        id="r1",
+        kind="resolve",
+        actor="ic",
+        time="2026-11-20T09:01:00Z",  # type: ignore[arg-type]
+        playbook="tech_outage",
+        key="checkout",
+    )
+    _applied(store, ShardMessage(CommandInput(resolve)), "keyed:0", 1)
+    first = store.load(SHARD.encode()).state.incidents
+    assert [i.status.value for i in first.values()] == ["resolved"]
+    reopened = {**ALERT, "id": "a3", "time": "2026-11-20T09:30:00Z"}
+    again = _applied(store, _event_message(reopened), "keyed:0", 2)
+    joined = _applied(store, _event_message({**reopened, "id": "a4"}), "keyed:0", 3)
+
+    (old_id,) = first
+    (new_id,) = {i for i, _ in again.changed} - {old_id}
+    assert [i for i, _ in joined.changed] == [new_id]
+    assert [k for k, _ in joined.versions] == [incident_key(new_id, 4)]
+    assert joined.superseded == [incident_key(new_id, 3)]
+    incident_keys = sorted(k for k in table if not is_shard_key(k) and b"incident" in k)
+    assert len(incident_keys) == 2  # one version each, the superseded ones deleted
+    assert b"timeline" not in table[SHARD.encode()]
+
+
+def test_a_worker_dying_between_the_writes_of_a_record_recovers_the_shard_before_it() -> None:
+    """The changelog may keep a record's incident versions but not the shard's entry: the
+    shard then reads as before the record, and applying it again gives the same result."""
+    table: dict[bytes, bytes] = {}
+    store = ShardStore(_engine(), table)
+    _applied(store, _event_message(ALERT), "keyed:0", 0)
+    before = dict(table)
+    second = store.apply(SHARD.encode(), _event_message({**ALERT, "id": "a2"}), "keyed:0", 1)
+    assert second is not None
+    table.update(second.versions)  # died here: the shard entry and the deletes never written
+
+    recovered = ShardStore(_engine(), table)
+    assert recovered.load(SHARD.encode()).applied == {"keyed:0": 0}
+    again = recovered.apply(SHARD.encode(), _event_message({**ALERT, "id": "a2"}), "keyed:0", 1)
+    assert again is not None
+    assert (again.outputs, again.changed, again.value) == (
+        second.outputs,
+        second.changed,
+        second.value,
+    )
+    assert table[SHARD.encode()] == before[SHARD.encode()]
+
+
+def test_every_incident_a_step_changes_is_stored_and_decoding_restores_the_same_shards() -> None:
+    """Over a stream of openings, joins, acks, resolutions and reopenings on many shards, after
+    every record each incident's stored JSON is its current JSON (the store never misses a
+    change), and shards decoded afresh from the table step exactly like the kept copies."""
+    engine = _engine()
+    intake = Intake(engine, KafkaSettings(topic_prefix="t.").topic_names(playbooks()), 3)
+    table: dict[bytes, bytes] = {}
+    kept, fresh = ShardStore(engine, table), ShardStore(engine, dict(table))
+    for offset, raw in enumerate(mixed_stream(1_500, shards=6)):
+        try:
+            event_ = engine.validator.parse(raw)
+        except EventRejected:
+            continue
+        for record in intake.forwards(event_):
+            message = decode_shard_message(record.value, record.key.decode())
+            applied = kept.apply(record.key, message, "keyed:0", offset)
+            assert applied is not None
+            kept.store(applied)
+            incidents = applied.entry.state.incidents
+            assert applied.entry.incidents == {
+                i: incident.model_dump_json().encode() for i, incident in incidents.items()
+            }
+            if offset % 50 == 0:  # a cold copy of the same table steps the same way
+                fresh.table = dict(table)
+                fresh.forget()
+                assert fresh.load(record.key).incidents == applied.entry.incidents
 
 
 def test_task_events_go_to_their_role_topic_keyed_by_incident() -> None:
     """Every task event of a step is addressed to tasks.<role>, key = incident id."""
     engine = _engine()
     names = KafkaSettings(topic_prefix="t.").topic_names(playbooks())
-    applied = apply(engine, None, _event_message(ALERT), "keyed:0", 0)
+    applied = ShardStore(engine, {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
     assert applied is not None
     records = [output_record(o, names) for o in applied.outputs if hasattr(o, "task")]
 

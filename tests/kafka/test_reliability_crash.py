@@ -25,15 +25,14 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from kafka_harness import Workers, core_run, lines, names_for, records, wait_for
+from kafka_harness import Workers, core_run, mixed_stream, names_for, records, wait_for
 
-from orchestrator.core.clock import format_time, parse_time
+from orchestrator.core.clock import parse_time
 from orchestrator.core.summary import summary
 from orchestrator.kafka.config import default_app_id
 from orchestrator.kafka.drills import produce_lines
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.kafka.topics import TopicNames
-from orchestrator.testing import command, event
 
 EVENTS = 5_000
 """Not the issue's 50,000: measured on 2 cores, one worker drains this log at about 400 records/s
@@ -51,55 +50,6 @@ MIN_GAP = 0.1  # and this fraction apart
 RECOVERY_TIMEOUT_S = 90.0
 IDLE_TIMEOUT_S = 240.0
 PRODUCE_TIMEOUT_S = 120.0
-
-
-def _alert(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
-    return event(
-        "ops.alert",
-        at,
-        source="prom",
-        id=f"p{i}",
-        alertname="Down",
-        service=key,
-        status="resolved" if phase == 2 else "firing",
-        severity="warning" if phase == 3 else "critical",
-    )
-
-
-def _security(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
-    if phase in (1, 3):
-        task = "legal_assessment" if phase == 1 else "contain"
-        return command(
-            "ack", at, actor="sec-bot", id=f"c{i}", playbook="data_breach", key=key, task=task
-        )
-    return event(
-        "security.alert",
-        at,
-        source="siem",
-        id=f"s{i}",
-        kind="exfiltration" if phase == 0 else "malware",
-        asset=key,
-        records_exposed=40000 if phase == 0 else 0,
-        pii=phase == 0,
-    )
-
-
-def stream() -> list[bytes]:
-    """The log: outages and breaches opened, acked, resolved and reopened across SHARDS keys;
-    every 41st record repeats an earlier one, every 89th is not JSON."""
-    made: list[dict[str, Any] | bytes] = []
-    for i in range(EVENTS):
-        at = format_time(START + i * STEP_S * 1000)
-        rnd, slot = divmod(i, SHARDS)
-        if i and i % 89 == 0:
-            made.append(b"not json " + str(i).encode())
-        elif i > 40 and i % 41 == 0:
-            made.append(made[i - 25])
-        elif slot % 2:
-            made.append(_alert(i, f"svc-{slot}", at, rnd % 5))
-        else:
-            made.append(_security(i, f"asset-{slot}", at, rnd % 5))
-    return lines(made)
 
 
 def kill_points(seed: int) -> list[int]:
@@ -173,7 +123,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     group = {"ORCH_KAFKA_PARTITIONS": str(PARTITIONS)}
     current = workers.start("w0", **group)
     current.wait_rebalanced()
-    raw = stream()
+    raw = mixed_stream(EVENTS, shards=SHARDS, step_s=STEP_S, start=START)
     until = START + EVENTS * STEP_S * 1000
     producer = Producer(kafka_bootstrap, names, raw, until)
     producer.thread.start()
