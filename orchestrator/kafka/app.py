@@ -29,6 +29,14 @@ from orchestrator.core.clock import Millis
 from orchestrator.core.engine import Engine, EngineConfig
 from orchestrator.core.intake import dead_letter
 from orchestrator.core.playbook import Playbook
+from orchestrator.kafka.batches import (
+    BATCH_MAX,
+    BATCH_WITHIN_S,
+    SourceTable,
+    Staged,
+    in_batch,
+    pending,
+)
 from orchestrator.kafka.codec import (
     BROADCAST_KEY,
     CONTROL_HEADER,
@@ -48,9 +56,9 @@ from orchestrator.kafka.index import IncidentIndex
 from orchestrator.kafka.intake import (
     Intake,
     IntakeCounters,
+    SeenExpiry,
     counters_key,
     seen_prefix,
-    stale_seen,
 )
 from orchestrator.kafka.shards import (
     ShardStore,
@@ -106,8 +114,9 @@ class Pipeline:
         self.on_error = on_error
         self.index = IncidentIndex(settings.kafka_bootstrap_servers, names.incidents)
         self.intake = Intake(engine, names, self.partitions, self.index.get)
-        self.intake_table = app.Table("intake", partitions=self.raw_partitions, **_RAW)
-        self.shard_table = app.Table("shards", partitions=self.partitions, **_RAW)
+        self.intake_table = Staged(app.Table("intake", partitions=self.raw_partitions, **_RAW))
+        self.shard_table = Staged(app.Table("shards", partitions=self.partitions, **_RAW))
+        self.expiry = SeenExpiry()
         self.shards = ShardStore(engine, self.shard_table)
         self.gaps = GapReader(settings.kafka_bootstrap_servers)
         self._due: dict[bytes, tuple[int, Millis | None]] = {}
@@ -116,15 +125,45 @@ class Pipeline:
     # -- publishing ---------------------------------------------------------------------------
 
     async def publish(self, records: list[Record]) -> None:
-        """Produce `records` and wait until the broker has acknowledged every one."""
-        pending = [
+        """Produce `records`; wait until the broker has acknowledged every one (in a batch:
+        the batch waits for them before it stores its state)."""
+        sent = [
             await self.app.producer.send(
                 r.topic, r.key, r.value, r.partition, None, list(r.headers) or None
             )
             for r in records
         ]
-        for future in pending:
+        waiting = pending()
+        if waiting is not None:
+            waiting.extend(sent)
+            return
+        for future in sent:
             await future
+
+    async def intake_batch(self, records: list[Incoming]) -> None:
+        """A batch of events.raw records, applied in order, stored once acknowledged."""
+
+        async def work() -> None:
+            for record in records:
+                self.intake_table.partition = record.partition
+                await self.take_raw(record)
+
+        await in_batch(work, [self.intake_table])
+
+    async def shard_batch(self, records: list[Incoming]) -> None:
+        """A batch of incidents.keyed and commands records, applied in order, stored once
+        acknowledged."""
+
+        async def work() -> None:
+            for record in records:
+                self.shard_table.partition = record.partition
+                await self.take_shard_input(record)
+
+        try:
+            await in_batch(work, [self.shard_table])
+        except BaseException:
+            self.shards.forget()  # decoded shards may hold what was not stored
+            raise
 
     async def guarded(self, work: Callable[[Incoming], Awaitable[None]], record: Incoming) -> None:
         """Run `work` on a record; an error dead-letters the record (per policy) unless it is
@@ -192,7 +231,10 @@ class Pipeline:
             records.append(output_record(verdict.dead_letter, self.names))
         await self.publish(records)
         if verdict.seen is not None:
-            self.intake_table[verdict.seen[0]] = verdict.seen[1].dump()
+            key, seen = verdict.seen
+            self.intake_table[key] = seen.dump()
+            assert origin.partition is not None
+            self.expiry.add(origin.partition, key, seen.time)
         counters.count(verdict.status)
         if verdict.event_time is not None:
             counters.watermark = max(counters.watermark, verdict.event_time)
@@ -204,9 +246,12 @@ class Pipeline:
         if counters.watermark - counters.last_sweep < self.engine.config.sweep_every:
             return
         counters.last_sweep = counters.watermark
-        prefix = seen_prefix(partition)
-        entries = [(k, v) for k, v in list(self.intake_table.items()) if k.startswith(prefix)]
-        for key in stale_seen(entries, counters.watermark - self.engine.config.dedupe_horizon):
+        if not self.expiry.knows(partition):
+            prefix = seen_prefix(partition)
+            entries = [(k, v) for k, v in self.intake_table.items() if k.startswith(prefix)]
+            self.expiry.load(partition, entries)
+        cutoff = counters.watermark - self.engine.config.dedupe_horizon
+        for key in self.expiry.expired(partition, cutoff):
             del self.intake_table[key]
 
     async def _broadcast_tick(self, raw: bytes) -> None:
@@ -343,6 +388,7 @@ def build_app(
         consumer_group_instance_id=settings.kafka_group_instance_id,
         agent_supervisor=mode.CrashingSupervisor,
         web_enabled=False,
+        Table=SourceTable,
     )
     pipeline = Pipeline(
         app, Engine(playbooks, shard_config(engine_config)), names, settings, on_error
@@ -370,12 +416,12 @@ def _wire(app: Any, pipeline: Pipeline, settings: KafkaSettings) -> None:
     )
 
     async def intake(stream: Any) -> None:
-        async for event in stream.events():
-            await pipeline.take_raw(from_faust(event))
+        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
+            await pipeline.intake_batch([from_faust(e) for e in events])
 
     async def incidents(stream: Any) -> None:
-        async for event in stream.events():
-            await pipeline.take_shard_input(from_faust(event))
+        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
+            await pipeline.shard_batch([from_faust(e) for e in events])
 
     app.agent(raw, name="intake", concurrency=1)(intake)
     app.agent(inputs, name="incidents", concurrency=1)(incidents)
@@ -386,6 +432,7 @@ def _wire(app: Any, pipeline: Pipeline, settings: KafkaSettings) -> None:
     async def rebalanced(sender: Any, **_kwargs: Any) -> None:
         actives = sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives())
         pipeline.shards.forget()
+        pipeline.expiry.forget()
         log.info("worker.rebalanced", app_id=app.conf.id, actives=actives)
 
     app.on_rebalance_complete.connect(rebalanced)

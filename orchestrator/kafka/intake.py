@@ -9,6 +9,7 @@ an offset was applied, its dedupe entry is stored too.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -203,6 +204,39 @@ def out_of_bounds(at: Millis, watermark: Millis, config: EngineConfig) -> str | 
     return None
 
 
-def stale_seen(entries: list[tuple[bytes, bytes]], cutoff: Millis) -> list[bytes]:
-    """The dedupe keys among `entries` whose event time is older than `cutoff`."""
-    return [key for key, value in entries if Seen.load(value).time < cutoff]
+class SeenExpiry:
+    """When each partition's dedupe entries expire, earliest first, so that a sweep visits
+    only the expired ones (not every entry of the table). Loaded from the table the first time
+    a partition is swept in this process (and again after a rebalance), kept up as entries are
+    added."""
+
+    def __init__(self) -> None:
+        self._heaps: dict[int, list[tuple[Millis, bytes]]] = {}
+
+    def knows(self, partition: int) -> bool:
+        """True when the partition's entries are loaded."""
+        return partition in self._heaps
+
+    def load(self, partition: int, entries: list[tuple[bytes, bytes]]) -> None:
+        """Take the partition's dedupe entries as stored."""
+        heap = [(Seen.load(value).time, bytes(key)) for key, value in entries]
+        heapq.heapify(heap)
+        self._heaps[partition] = heap
+
+    def add(self, partition: int, key: bytes, at: Millis) -> None:
+        """Note a new dedupe entry (ignored until the partition is loaded)."""
+        heap = self._heaps.get(partition)
+        if heap is not None:
+            heapq.heappush(heap, (at, key))
+
+    def expired(self, partition: int, cutoff: Millis) -> list[bytes]:
+        """Take out and return the keys of entries whose event time is before `cutoff`."""
+        heap = self._heaps.get(partition, [])
+        found = []
+        while heap and heap[0][0] < cutoff:
+            found.append(heapq.heappop(heap)[1])
+        return found
+
+    def forget(self) -> None:
+        """Drop every partition (after a rebalance they are loaded afresh when swept)."""
+        self._heaps.clear()

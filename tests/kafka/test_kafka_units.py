@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from kafka_harness import lines, mixed_stream, playbooks
 import orchestrator.kafka
 from orchestrator.core.engine import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
+from orchestrator.kafka.batches import Staged, in_batch
 from orchestrator.kafka.codec import (
     ShardMessage,
     WireError,
@@ -20,7 +22,7 @@ from orchestrator.kafka.codec import (
     output_record,
 )
 from orchestrator.kafka.config import KafkaSettings, roles_of
-from orchestrator.kafka.intake import Intake, Seen
+from orchestrator.kafka.intake import Intake, Seen, SeenExpiry
 from orchestrator.kafka.shards import (
     UNROUTED,
     Applied,
@@ -300,3 +302,70 @@ def test_shard_state_remembers_a_bounded_number_of_event_keys() -> None:
     assert shard_config(None).dedupe_max_entries == SHARD_DEDUPE_ENTRIES
     assert shard_config(EngineConfig(dedupe_max_entries=10)).dedupe_max_entries == 10
     assert shard_config(EngineConfig(allowed_lateness=1)).allowed_lateness == 1
+
+
+class _LoggedTable(dict[bytes, bytes]):
+    """A dict that records the writes made to it, in order (what a changelog would get)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[bytes, bytes | None]] = []
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.log.append((key, value))
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: bytes) -> None:
+        self.log.append((key, None))
+        super().__delitem__(key)
+
+
+def test_a_batch_reads_its_own_writes_and_stores_them_in_the_order_last_made() -> None:
+    """Staged writes are visible at once, reach the table only on flush, each key once at the
+    place of its last write; keys created and deleted within the batch never reach it."""
+    table = _LoggedTable()
+    table[b"old"] = b"1"
+    table.log.clear()
+    staged = Staged(table)
+    staged[b"shard"] = b"v1"
+    staged[b"incident@2"] = b"i2"
+    staged[b"shard"] = b"v2"  # names incident@2: must be written after it
+    staged[b"tmp"] = b"t"
+    del staged[b"tmp"]
+    del staged[b"old"]
+
+    assert (staged.get(b"shard"), staged.get(b"old"), staged.get(b"tmp")) == (b"v2", None, None)
+    assert dict(staged.items()) == {b"shard": b"v2", b"incident@2": b"i2"}
+    assert table.log == []
+    staged.flush()
+    assert table.log == [(b"incident@2", b"i2"), (b"shard", b"v2"), (b"old", None)]
+    assert table == {b"incident@2": b"i2", b"shard": b"v2"}
+
+
+def test_a_failed_batch_leaves_the_table_as_it_was() -> None:
+    """A batch whose outputs were not all acknowledged stores nothing (it is applied again)."""
+    table = _LoggedTable()
+    staged = Staged(table)
+
+    async def work() -> None:
+        staged[b"k"] = b"v"
+        raise ConnectionError("broker gone")
+
+    with pytest.raises(ConnectionError):
+        asyncio.run(in_batch(work, [staged]))
+    assert (table.log, staged.get(b"k")) == ([], None)
+
+
+def test_dedupe_entries_expire_oldest_first_without_visiting_the_others() -> None:
+    """The intake sweep gets exactly the entries older than the cutoff, loaded or added."""
+    expiry = SeenExpiry()
+    assert not expiry.knows(0)
+    expiry.add(0, b"ignored", 1)  # before loading: the table scan will bring it
+    expiry.load(0, [(b"a", Seen(300, 1).dump()), (b"b", Seen(100, 2).dump())])
+    expiry.add(0, b"c", 200)
+    expiry.add(1, b"other", 0)
+
+    assert expiry.expired(0, 250) == [b"b", b"c"]
+    assert expiry.expired(0, 250) == []
+    assert expiry.expired(0, 301) == [b"a"]
+    assert expiry.expired(1, 10**12) == []

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 from kafka import KafkaProducer
-from kafka_harness import Workers, core_run, names_for, records, wait_for
-from test_reliability_crash import START, STEP_S, committed_raw, group_reader, stream
+from kafka_harness import Workers, core_run, mixed_stream, names_for, records, wait_for
+from test_reliability_crash import SHARDS, START, STEP_S, committed_raw, group_reader
 
 from orchestrator.core.summary import summary
 from orchestrator.kafka.codec import CONTROL_HEADER, CONTROL_TICK, encode_control_tick
@@ -177,7 +177,7 @@ def test_broker_stop_and_start_mid_stream_loses_nothing(
     try:
         worker = workers.start("w1", ORCH_KAFKA_PARTITIONS="3")
         worker.wait_rebalanced()
-        raw = stream()[:EVENTS]
+        raw = mixed_stream(EVENTS, shards=SHARDS, step_s=STEP_S, start=START)
         until = START + EVENTS * STEP_S * 1000
         feeder = Feeder(bootstrap, names, raw, until, tmp_path / "raw.log")
         feeder.reach(STOP_AT)
