@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -66,13 +67,17 @@ def serve_api(runtime: Runtime, settings: Settings) -> None:
     from orchestrator.api import ApiSettings, app_from_settings
 
     exit_cleanly_on_sigterm()
-    uvicorn.run(
+    config = uvicorn.Config(
         app_from_settings(runtime, ApiSettings()),
         host=settings.host,
         port=settings.port,
         log_level="warning",
         access_log=False,
     )
+    config.load()  # import the event loop and protocol modules now, to freeze them too
+    gc.collect()
+    gc.freeze()  # code, app and state live as long as the process: full collections skip them
+    uvicorn.Server(config).run()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
