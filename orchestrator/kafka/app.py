@@ -11,6 +11,10 @@ the outputs' deterministic ids). Outputs are acknowledged by the broker before t
 produced them is stored, so nothing is lost. Records a faust stream skips (around rebalances)
 are read straight from the broker before the next one is applied (orchestrator.kafka.gaps).
 Timers only read tables: they publish ticks that the partition's owner applies.
+
+Agents take their records in batches (orchestrator.kafka.batches): each record is applied in
+order, the batch waits once for the broker's acknowledgements, then stores its table writes.
+The incidents topic gets each incident the batch changed once, as the batch left it.
 """
 
 from __future__ import annotations
@@ -117,6 +121,8 @@ class Pipeline:
         self.intake_table = Staged(app.Table("intake", partitions=self.raw_partitions, **_RAW))
         self.shard_table = Staged(app.Table("shards", partitions=self.partitions, **_RAW))
         self.expiry = SeenExpiry()
+        self._snapshots: dict[str, bytes] = {}
+        """The newest JSON of each incident the incident agent's batch changed."""
         self.shards = ShardStore(engine, self.shard_table)
         self.gaps = GapReader(settings.kafka_bootstrap_servers)
         self._due: dict[bytes, tuple[int, Millis | None]] = {}
@@ -158,11 +164,16 @@ class Pipeline:
             for record in records:
                 self.shard_table.partition = record.partition
                 await self.take_shard_input(record)
+            snapshots, self._snapshots = self._snapshots, {}
+            await self.publish(
+                [incident_record(i, data, self.names) for i, data in snapshots.items()]
+            )
 
         try:
             await in_batch(work, [self.shard_table])
         except BaseException:
             self.shards.forget()  # decoded shards may hold what was not stored
+            self._snapshots.clear()
             raise
 
     async def guarded(self, work: Callable[[Incoming], Awaitable[None]], record: Incoming) -> None:
@@ -296,9 +307,9 @@ class Pipeline:
             log.info("shard.skipped_redelivery", input=where, offset=offset)
             return
         records = [output_record(o, self.names) for o in applied.outputs]
-        records += [incident_record(i, data, self.names) for i, data in applied.changed]
         await self.publish(records)
         self.shards.store(applied)
+        self._snapshots.update(applied.changed)  # published once, at the end of the batch
 
     def _local_shards(self, partition: int) -> list[bytes]:
         keys = [bytes(k) for k in list(self.shard_table.keys()) if is_shard_key(k)]
