@@ -1,0 +1,16 @@
+"""The memory breakdown charges what open incidents hold to the engine functions that made it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.bench.breakdown import breakdown
+
+
+def test_the_breakdown_charges_tasks_timeline_and_incidents_to_the_engine(tmp_path: Path) -> None:
+    """Tasks (attach), timeline entries (note) and incidents (open_incident) hold memory."""
+    held, opened = breakdown(40, tmp_path)
+    assert opened == 40
+    for owner in ("taskgraph.attach", "outbox.note", "lifecycle.open_incident"):
+        assert held[owner] > 0
+    assert not any(owner.startswith(("construct.", "clock.", "ids.")) for owner in held)
