@@ -360,6 +360,10 @@ def _brokers(bootstrap: str) -> list[str]:
     return [f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip()]
 
 
+PRODUCER_LINGER_S = 0.002
+"""How long the producer gathers a batch's records into one request (a batch waits for their
+acknowledgements once, so one request per batch instead of one per record)."""
+
 SHARD_DEDUPE_ENTRIES = 256
 """Event keys a shard's own state remembers. Intake dedupes on (source, id) across the stream
 and each shard skips inputs at or below its applied offset, so the shard's copy is only a last
@@ -391,6 +395,7 @@ def build_app(
         key_serializer="raw",
         value_serializer="raw",
         producer_acks=-1,
+        producer_linger=PRODUCER_LINGER_S,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.kafka_session_timeout,
         broker_heartbeat_interval=settings.kafka_heartbeat_interval,

@@ -42,8 +42,8 @@ class SourceTable(faust.Table[Any, Any]):
 
 
 class Staged:
-    """A table's writes of the current batch, read through before the table, written in order
-    (a key written again moves to the end) by `flush`, each to the changelog partition of the
+    """A table's writes of the current batch, read through before the table, written by
+    `flush` (a key written again moves to the end), each to the changelog partition of the
     record that made it (`partition`, set before each record)."""
 
     def __init__(self, table: Any) -> None:
@@ -81,9 +81,16 @@ class Staged:
                 yield key, value
 
     def flush(self) -> None:
-        """Write the batch's changes to the table, in the order they were last made."""
+        """Write the batch's changes to the table: the values in the order they were last
+        written, then the deletes. A worker that dies during the flush leaves a prefix of it
+        in the changelog: a value written after the values it names (a shard after its
+        incidents' versions) is still after them, and nothing is deleted before every value
+        that replaces it is written (a superseded incident version outlives the shard entry
+        that named it)."""
         writes, self._writes = self._writes, {}
-        for key, (value, partition) in writes.items():
+        ordered = [w for w in writes.items() if w[1][0] is not None]
+        ordered += [w for w in writes.items() if w[1][0] is None]
+        for key, (value, partition) in ordered:
             token = _WRITE_PARTITION.set(partition)
             try:
                 if value is not None:

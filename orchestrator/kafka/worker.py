@@ -6,6 +6,8 @@ joins or restarts recovers the state of its partitions from the tables' changelo
 
 from __future__ import annotations
 
+import logging
+
 import faust
 import structlog
 
@@ -16,6 +18,8 @@ from orchestrator.kafka.config import KafkaSettings
 from orchestrator.kafka.topics import TopicNames, ensure_topics
 
 log = structlog.get_logger("orchestrator.kafka")
+CLIENT_LOGGERS = ("aiokafka", "kafka")
+"""The Kafka clients' loggers, held at faust's level."""
 
 
 def prepare_topics(settings: KafkaSettings, names: TopicNames) -> list[str]:
@@ -49,5 +53,7 @@ def run_worker(
         partitions=settings.kafka_partitions,
         roles=list(names.roles),
     )
+    for client in CLIENT_LOGGERS:  # their debug lines cost a record each, even when dropped
+        logging.getLogger(client).setLevel(loglevel.upper())
     worker = faust.Worker(app, loglevel=loglevel, redirect_stdouts=False, quiet=True)
     worker.execute_from_commandline()

@@ -320,26 +320,36 @@ class _LoggedTable(dict[bytes, bytes]):
         super().__delitem__(key)
 
 
-def test_a_batch_reads_its_own_writes_and_stores_them_in_the_order_last_made() -> None:
-    """Staged writes are visible at once, reach the table only on flush, each key once at the
-    place of its last write; keys created and deleted within the batch never reach it."""
+def test_a_batch_reads_its_own_writes_and_stores_values_in_the_order_last_made_then_deletes() -> (
+    None
+):
+    """Staged writes are visible at once and reach the table only on flush: each value once,
+    at the place of its last write, then the deletes; keys created and deleted within the
+    batch never reach it."""
     table = _LoggedTable()
-    table[b"old"] = b"1"
-    table.log.clear()
+    table.update({b"shard": b"names v1", b"v1": b"i1", b"old": b"x"})
     staged = Staged(table)
-    staged[b"shard"] = b"v1"
-    staged[b"incident@2"] = b"i2"
-    staged[b"shard"] = b"v2"  # names incident@2: must be written after it
+    for version in (2, 3):  # one incident changed by two records: v1 -> v2 -> v3
+        staged[f"v{version}".encode()] = f"i{version}".encode()
+        staged[b"shard"] = f"names v{version}".encode()
+        del staged[f"v{version - 1}".encode()]
     staged[b"tmp"] = b"t"
     del staged[b"tmp"]
     del staged[b"old"]
 
-    assert (staged.get(b"shard"), staged.get(b"old"), staged.get(b"tmp")) == (b"v2", None, None)
-    assert dict(staged.items()) == {b"shard": b"v2", b"incident@2": b"i2"}
+    assert [staged.get(k) for k in (b"shard", b"v1", b"v2", b"tmp")] == [
+        b"names v3",
+        None,
+        None,
+        None,
+    ]
+    assert dict(staged.items()) == {b"shard": b"names v3", b"v3": b"i3"}
     assert table.log == []
     staged.flush()
-    assert table.log == [(b"incident@2", b"i2"), (b"shard", b"v2"), (b"old", None)]
-    assert table == {b"incident@2": b"i2", b"shard": b"v2"}
+    # values first (the shard after the version it names), deletes last: any prefix of this
+    # leaves the table's shard entry naming a version that is there
+    assert table.log == [(b"v3", b"i3"), (b"shard", b"names v3"), (b"v1", None), (b"old", None)]
+    assert table == {b"v3": b"i3", b"shard": b"names v3"}
 
 
 def test_a_failed_batch_leaves_the_table_as_it_was() -> None:
