@@ -18,8 +18,6 @@ from orchestrator.bench.base import BenchConfig, CaseResult, Figure
 START_MARK = "<!-- bench:results:start -->"
 END_MARK = "<!-- bench:results:end -->"
 COMMAND = "orchestrator bench"
-PLANNED = {"kafka": "3. Kafka path (one worker, real broker)"}
-"""Cases of the issue not measured yet; listed so the gap is visible."""
 HEADER = f"""# Benchmarks
 
 Reproduce with `make bench` (or `{COMMAND}`; `--events N` and `--api-seconds S` shrink it).
@@ -50,7 +48,6 @@ class BenchRun:
             "config": _config(self.config),
             "machine": self.machine,
             "cases": [r.as_json() for r in self.results],
-            "not_measured": dict(PLANNED),
         }
 
 
@@ -120,10 +117,6 @@ def results_markdown(run: BenchRun) -> str:
     ]
     for result in run.results:
         lines += _case(result)
-    measured = {r.case for r in run.results}
-    for name, title in PLANNED.items():
-        if name not in measured:
-            lines += [f"### {title}", "", "Not measured yet.", ""]
     return "\n".join([*lines, END_MARK])
 
 

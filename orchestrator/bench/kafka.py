@@ -1,0 +1,455 @@
+"""Case 3, the Kafka path: worker throughput and latency on a real broker, beside a faust
+pass-through agent on the same broker in the same run.
+
+Throughput: the workers (or the pass-through) are started and assigned first, then the log is
+produced as fast as the producer can; events/s = records / the span between the first and the
+last record the workers produced (record timestamps), so process start and group joins are not
+counted. Latency: one worker, events offered at a fixed rate, each opening an incident whose
+first task goes to tasks.ops; latency = the task event's timestamp - the event's timestamp on
+events.raw (both CreateTime, set by the producing client on this machine's clock).
+
+The broker is $KAFKA_BOOTSTRAP_SERVERS when set, otherwise one started from
+deploy/kafka-local.sh for the case (and stopped after it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure
+from orchestrator.bench.data import mixed_lines
+from orchestrator.core.clock import format_time, parse_time
+from orchestrator.playbook import load_directory
+from orchestrator.settings import Settings
+
+if TYPE_CHECKING:
+    from orchestrator.kafka.topics import TopicNames
+
+# orchestrator.kafka (faust, aiokafka, kafka-python) is imported where it is used, so that the
+# other cases' measuring processes (python -m orchestrator.bench.worker) do not load it.
+
+REPO = Path(__file__).resolve().parents[2]
+LOCAL_BROKER = REPO / "deploy" / "kafka-local.sh"
+BROKER_PORTS = ("29492", "29493")
+THROUGHPUT_RECORDS = 20_000
+LATENCY_RATE = 1_000
+LATENCY_SECONDS = 15
+RAW_PARTITIONS, PARTITIONS = 2, 4
+READY_TIMEOUT_S = 90.0
+DRAIN_TIMEOUT_S = 600.0
+POLL_S = 0.2
+STOP_GRACE_S = 20.0
+FAST_GROUP = {
+    "ORCH_KAFKA_SESSION_TIMEOUT": "6",
+    "ORCH_KAFKA_HEARTBEAT_INTERVAL": "1",
+    "ORCH_KAFKA_REBALANCE_TIMEOUT": "10",
+    "ORCH_KAFKA_COMMIT_INTERVAL": "0.5",
+}
+LATENCY_START = parse_time("2026-11-01T00:00:00Z")
+
+
+@contextmanager
+def broker(work: Path) -> Iterator[str]:
+    """A broker's bootstrap address: $KAFKA_BOOTSTRAP_SERVERS, or a local one started here."""
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        yield given
+        return
+    if not LOCAL_BROKER.exists():
+        raise BenchError("kafka: set KAFKA_BOOTSTRAP_SERVERS (deploy/kafka-local.sh not found)")
+    env = {
+        **os.environ,
+        "KAFKA_LOCAL_PORT": BROKER_PORTS[0],
+        "KAFKA_LOCAL_CONTROLLER_PORT": BROKER_PORTS[1],
+        "KAFKA_LOCAL_HOME": str(work / "kafka"),
+    }
+    started = subprocess.run(
+        ["bash", str(LOCAL_BROKER), "start"], env=env, capture_output=True, text=True, check=False
+    )
+    found = [line for line in started.stdout.splitlines() if "KAFKA_BOOTSTRAP_SERVERS=" in line]
+    if started.returncode != 0 or not found:
+        raise BenchError(f"kafka: could not start a local broker:\n{started.stderr[-2000:]}")
+    try:
+        yield found[-1].split("=", 1)[1].strip()
+    finally:
+        subprocess.run(["bash", str(LOCAL_BROKER), "stop"], env=env, capture_output=True)
+
+
+@dataclass
+class Process:
+    """A worker or pass-through subprocess and its log file."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def lines(self, text: str) -> int:
+        """How many log lines mention `text`."""
+        return self.log.read_text(errors="replace").count(text)
+
+    def check(self) -> None:
+        """Raise BenchError if the process has exited."""
+        if self.process.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-2000:]
+            raise BenchError(f"kafka: a process exited with {self.process.returncode}:\n{tail}")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after a grace period."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _spawn(command: list[str], env: dict[str, str], log: Path) -> Process:
+    with log.open("ab") as handle:
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=handle,
+        )
+    return Process(process, log)
+
+
+def _wait(check: Any, what: str, processes: list[Process], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        for process in processes:
+            process.check()
+        if time.monotonic() > deadline:
+            raise BenchError(f"kafka: timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(POLL_S)
+
+
+class Namespace:
+    """One measurement's topics (a fresh prefix) and the worker settings for them."""
+
+    def __init__(self, bootstrap: str, work: Path, label: str) -> None:
+        from orchestrator.kafka.config import KafkaSettings
+        from orchestrator.kafka.topics import ensure_topics
+
+        self.bootstrap = bootstrap
+        self.prefix = f"bench-{label}-{uuid.uuid4().hex[:8]}."
+        self.dir = work / self.prefix.rstrip(".")
+        self.dir.mkdir(parents=True)
+        playbooks = load_directory(Settings().playbooks)
+        self.settings = KafkaSettings(
+            kafka_bootstrap_servers=bootstrap,
+            topic_prefix=self.prefix,
+            kafka_partitions=PARTITIONS,
+            kafka_raw_partitions=RAW_PARTITIONS,
+        )
+        self.names: TopicNames = self.settings.topic_names(playbooks)
+        ensure_topics(
+            bootstrap,
+            self.names,
+            partitions=PARTITIONS,
+            replication=1,
+            overrides={self.names.events_raw: RAW_PARTITIONS},
+        )
+
+    def worker(self, name: str) -> Process:
+        """Start one `orchestrator worker` for this namespace."""
+        env = {
+            "ORCH_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "ORCH_TOPIC_PREFIX": self.prefix,
+            "ORCH_KAFKA_DATA_DIR": str(self.dir / name),
+            "ORCH_KAFKA_PARTITIONS": str(PARTITIONS),
+            "ORCH_KAFKA_RAW_PARTITIONS": str(RAW_PARTITIONS),
+            "ORCH_KAFKA_TIMER_INTERVAL": "0",
+            "ORCH_LOG_FORMAT": "json",
+            "ORCH_LOG_LEVEL": "info",
+            **FAST_GROUP,
+        }
+        command = [sys.executable, "-m", "orchestrator", "worker"]
+        return _spawn(command, env, self.dir / f"{name}.log")
+
+    def outputs(self) -> list[Any]:
+        """Every record the workers produced (incidents, tasks, dead letters)."""
+        from orchestrator.kafka.readmodel import read_topic
+
+        topics = [self.names.incidents, self.names.deadletter]
+        topics += [self.names.tasks(role) for role in self.names.roles]
+        return [r for topic in topics for r in read_topic(self.bootstrap, topic)]
+
+
+def _actives(worker: Process) -> set[str] | None:
+    """The input partitions a worker says it owns after its latest rebalance (None: none yet)."""
+    found = None
+    for line in worker.log.read_text(errors="replace").splitlines():
+        if '"worker.rebalanced"' in line:
+            found = set(json.loads(line[line.index("{") :])["actives"])
+    return found
+
+
+def _started(workers: list[Process], names: TopicNames) -> None:
+    """Wait until the workers' latest assignments split every input partition between them."""
+    wanted = {f"{names.events_raw}:{p}" for p in range(RAW_PARTITIONS)}
+    wanted |= {
+        f"{t}:{p}" for t in (names.incidents_keyed, names.commands) for p in range(PARTITIONS)
+    }
+
+    def split() -> bool:
+        owned = [_actives(w) for w in workers]
+        if any(not o for o in owned):
+            return False
+        together = [p for o in owned for p in o or () if p in wanted]
+        return len(together) == len(set(together)) == len(wanted)
+
+    _wait(split, f"{len(workers)} worker(s) to be assigned", workers, READY_TIMEOUT_S)
+
+
+def _span_rate(records: int, timestamps: list[int]) -> float:
+    span_ms = max(timestamps) - min(timestamps)
+    return records / (span_ms / 1000) if span_ms > 0 else float("inf")
+
+
+def worker_throughput(ctx: BenchContext, bootstrap: str, count: int, workers: int) -> float:
+    """Events/s of `workers` worker processes over `count` lines of the mixed log."""
+    from orchestrator.kafka.drills import produce_lines
+    from orchestrator.kafka.readmodel import wait_idle
+
+    space = Namespace(bootstrap, ctx.work, f"w{workers}")
+    step = ctx.reporter.step(f"kafka: {workers} worker(s), {count:,} events", count)
+    with ExitStack() as stack:
+        started = [space.worker(f"w{n}") for n in range(workers)]
+        for process in started:
+            stack.callback(process.stop)
+        _started(started, space.names)
+        lines = mixed_lines(count, ctx.config.keys)
+        produce_lines(bootstrap, space.names, lines)
+        wait_idle(bootstrap, space.names, space.settings.app_id, timeout_s=DRAIN_TIMEOUT_S)
+        step(count)
+        stamps = [r.timestamp for r in space.outputs()]
+    if not stamps:
+        raise BenchError("kafka: the workers produced nothing")
+    return _span_rate(count, stamps)
+
+
+def passthrough_throughput(ctx: BenchContext, bootstrap: str, count: int) -> float:
+    """Records/s of the faust pass-through agent over `count` lines of the mixed log."""
+    from orchestrator.kafka.readmodel import read_topic
+
+    space = Namespace(bootstrap, ctx.work, "pass")
+    source, target = space.prefix + "pass.in", space.prefix + "pass.out"
+    _create(bootstrap, [source, target])
+    step = ctx.reporter.step(f"kafka: faust pass-through, {count:,} records", count)
+    command = [
+        sys.executable,
+        "-m",
+        "orchestrator.bench.passthrough",
+        bootstrap,
+        source,
+        target,
+        space.prefix + "pass",
+        str(space.dir / "pass"),
+    ]
+    process = _spawn(command, {}, space.dir / "pass.log")
+    try:
+        _produce(bootstrap, source, [b"warm-up"])
+        _wait(
+            lambda: _count(bootstrap, target) >= 1, "the pass-through", [process], READY_TIMEOUT_S
+        )
+        _produce(bootstrap, source, list(mixed_lines(count, ctx.config.keys)))
+        _wait(
+            lambda: _count(bootstrap, target) >= count + 1,
+            "the pass-through to forward every record",
+            [process],
+            DRAIN_TIMEOUT_S,
+        )
+    finally:
+        process.stop()
+    step(count)
+    stamps = [r.timestamp for r in read_topic(bootstrap, target)][1:]
+    return _span_rate(count, stamps)
+
+
+def _create(bootstrap: str, topics: list[str]) -> None:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics(
+            [NewTopic(t, num_partitions=RAW_PARTITIONS, replication_factor=1) for t in topics]
+        )
+    finally:
+        admin.close()
+
+
+def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    try:
+        for value in values:
+            producer.send(topic, value=value)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def _count(bootstrap: str, topic: str) -> int:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return sum(consumer.end_offsets(parts).values())
+    finally:
+        consumer.close()
+
+
+def _opening_alert(i: int) -> bytes:
+    envelope = {
+        "specversion": "1.0",
+        "id": f"lat{i}",
+        "source": "alertmanager",
+        "type": "ops.alert",
+        "time": format_time(LATENCY_START + i),
+        "data": {
+            "alertname": "Down",
+            "service": f"svc-{i}",
+            "status": "firing",
+            "severity": "critical",
+        },
+    }
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def _paced(bootstrap: str, topic: str, rate: int, seconds: int) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks="all")
+    try:
+        started = time.perf_counter()
+        for i in range(rate * seconds):
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            producer.send(topic, key=f"alertmanager\x1flat{i}".encode(), value=_opening_alert(i))
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def latency(ctx: BenchContext, bootstrap: str, rate: int, seconds: int) -> list[float]:
+    """Milliseconds from each event on events.raw to its incident's first task event."""
+    from orchestrator.kafka.readmodel import read_topic, wait_idle
+
+    space = Namespace(bootstrap, ctx.work, "lat")
+    count = rate * seconds
+    step = ctx.reporter.step(f"kafka: latency at {rate:,} events/s for {seconds} s", 1)
+    worker = space.worker("w0")
+    try:
+        _started([worker], space.names)
+        producer = threading.Thread(
+            target=_paced, args=(bootstrap, space.names.events_raw, rate, seconds)
+        )
+        producer.start()
+        producer.join()
+        wait_idle(bootstrap, space.names, space.settings.app_id, timeout_s=DRAIN_TIMEOUT_S)
+    finally:
+        worker.stop()
+    step(1)
+    sent = {
+        json.loads(r.value)["data"]["service"]: r.timestamp
+        for r in read_topic(bootstrap, space.names.events_raw)
+    }
+    keys = {}
+    for record in read_topic(bootstrap, space.names.incidents):
+        body = json.loads(record.value)
+        if body.get("kind") == "incident.opened":
+            keys[body["incident_id"]] = body["key"]
+    first: dict[str, int] = {}
+    for record in read_topic(bootstrap, space.names.tasks("ops")):
+        incident = json.loads(record.value)["incident_id"]
+        first[incident] = min(first.get(incident, record.timestamp), record.timestamp)
+    found = [float(at - sent[keys[i]]) for i, at in first.items() if keys.get(i) in sent]
+    if len(found) != count:
+        raise BenchError(f"kafka: {len(found)} of {count} events reached a task event")
+    return found
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class KafkaPath:
+    """Throughput (1 and 2 workers) beside a faust pass-through; latency at a fixed load."""
+
+    name = "kafka"
+    title = "3. Kafka path (real broker)"
+
+    def run(self, ctx: BenchContext) -> CaseResult:
+        result = CaseResult(self.name, self.title)
+        count = min(THROUGHPUT_RECORDS, ctx.config.events)
+        seconds = LATENCY_SECONDS if ctx.config.events >= THROUGHPUT_RECORDS else 2
+        with broker(ctx.work) as bootstrap:
+            baseline = passthrough_throughput(ctx, bootstrap, count)
+            one = worker_throughput(ctx, bootstrap, count, 1)
+            two = worker_throughput(ctx, bootstrap, count, 2)
+            lags = latency(ctx, bootstrap, LATENCY_RATE, seconds)
+        passthrough = "faust pass-through agent (consume, produce)"
+        result.figures += [
+            Figure(
+                "events/s, one worker",
+                one,
+                "events/s",
+                baseline,
+                passthrough,
+                ">= 0.5x the pass-through",
+                one >= 0.5 * baseline,
+            ),
+            Figure("events/s, two workers", two, "events/s", one, "one worker"),
+            *(
+                Figure(
+                    f"latency p{p}, {LATENCY_RATE:,} events/s offered",
+                    _percentile(lags, p / 100),
+                    "ms",
+                    None,
+                    "",
+                    "<= 50 ms" if p == 99 else "",
+                    _percentile(lags, 0.99) <= 50 if p == 99 else None,
+                    higher_is_better=False,
+                )
+                for p in (50, 95, 99)
+            ),
+        ]
+        result.details.update(
+            {
+                "records": count,
+                "passthrough": baseline,
+                "one_worker": one,
+                "two_workers": two,
+                "latency_ms": {"count": len(lags), "max": max(lags)},
+                "rate": LATENCY_RATE,
+                "seconds": seconds,
+                "partitions": {"events.raw": RAW_PARTITIONS, "keyed": PARTITIONS},
+            }
+        )
+        result.notes += [
+            f"throughput: {count:,} lines of the mixed log produced at once after the workers "
+            "were assigned; events/s = lines / span of the outputs' record timestamps",
+            f"latency: {LATENCY_RATE * seconds:,} opening alerts at {LATENCY_RATE:,}/s, one "
+            "worker; event on events.raw -> first task event on tasks.ops (CreateTime of both)",
+            f"topics: events.raw {RAW_PARTITIONS} partitions, the others {PARTITIONS}; one broker "
+            "on this machine, sharing its cores with the workers and the producer",
+        ]
+        return result
