@@ -14,6 +14,7 @@ deploy/kafka-local.sh for the case (and stopped after it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -58,6 +59,9 @@ FAST_GROUP = {
     "ORCH_KAFKA_COMMIT_INTERVAL": "0.5",
 }
 LATENCY_START = parse_time("2026-11-01T00:00:00Z")
+PROBE_EVERY = 10
+"""Every 10th event of the latency run is a probe (an opening alert); the rest is the mixed log."""
+PROBE = "probe-"
 
 
 @contextmanager
@@ -220,19 +224,21 @@ def _span_rate(records: int, timestamps: list[int]) -> float:
     return records / (span_ms / 1000) if span_ms > 0 else float("inf")
 
 
-def worker_throughput(ctx: BenchContext, bootstrap: str, count: int, workers: int) -> float:
-    """Events/s of `workers` worker processes over `count` lines of the mixed log."""
+def worker_throughput(
+    ctx: BenchContext, bootstrap: str, lines: list[bytes], workers: int, label: str
+) -> float:
+    """Events/s of `workers` worker processes over `lines`."""
     from orchestrator.kafka.drills import produce_lines
     from orchestrator.kafka.readmodel import wait_idle
 
     space = Namespace(bootstrap, ctx.work, f"w{workers}")
-    step = ctx.reporter.step(f"kafka: {workers} worker(s), {count:,} events", count)
+    count = len(lines)
+    step = ctx.reporter.step(f"kafka: {workers} worker(s), {count:,} {label}", count)
     with ExitStack() as stack:
         started = [space.worker(f"w{n}") for n in range(workers)]
         for process in started:
             stack.callback(process.stop)
         _started(started, space.names)
-        lines = mixed_lines(count, ctx.config.keys)
         produce_lines(bootstrap, space.names, lines)
         wait_idle(bootstrap, space.names, space.settings.app_id, timeout_s=DRAIN_TIMEOUT_S)
         step(count)
@@ -315,16 +321,18 @@ def _count(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
-def _opening_alert(i: int) -> bytes:
+def _opening_alert(service: str, event_id: str, at: str) -> bytes:
+    """A critical alert for a service never seen before: it opens an incident whose first
+    task (triage) goes to tasks.ops at once."""
     envelope = {
         "specversion": "1.0",
-        "id": f"lat{i}",
+        "id": event_id,
         "source": "alertmanager",
         "type": "ops.alert",
-        "time": format_time(LATENCY_START + i),
+        "time": at,
         "data": {
             "alertname": "Down",
-            "service": f"svc-{i}",
+            "service": service,
             "status": "firing",
             "severity": "critical",
         },
@@ -332,34 +340,56 @@ def _opening_alert(i: int) -> bytes:
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
-def _paced(bootstrap: str, topic: str, rate: int, seconds: int) -> None:
+def opening_lines(count: int) -> Iterator[bytes]:
+    """`count` opening alerts, each for its own service, a millisecond apart."""
+    for i in range(count):
+        yield _opening_alert(f"svc-{i}", f"open{i}", format_time(LATENCY_START + i))
+
+
+def probed_lines(count: int, keys: int) -> Iterator[bytes]:
+    """The mixed log with every PROBE_EVERY-th line replaced by an opening alert for service
+    probe-<n> at that line's time (the probes whose latency is measured)."""
+    at = format_time(LATENCY_START)
+    for i, line in enumerate(mixed_lines(count, keys)):
+        with contextlib.suppress(ValueError, KeyError, TypeError):  # a bad line: keep the time
+            at = json.loads(line)["time"]
+        if i % PROBE_EVERY == 0:
+            yield _opening_alert(f"{PROBE}{i}", f"probe{i}", at)
+        else:
+            yield line
+
+
+def _paced(bootstrap: str, topic: str, lines: list[bytes], rate: int) -> None:
     from kafka import KafkaProducer
+
+    from orchestrator.kafka.drills import record_key
 
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks="all")
     try:
         started = time.perf_counter()
-        for i in range(rate * seconds):
+        for i, line in enumerate(lines):
             delay = started + i / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            producer.send(topic, key=f"alertmanager\x1flat{i}".encode(), value=_opening_alert(i))
+            producer.send(topic, key=record_key(line), value=line)
         producer.flush()
     finally:
         producer.close()
 
 
 def latency(ctx: BenchContext, bootstrap: str, rate: int, seconds: int) -> list[float]:
-    """Milliseconds from each event on events.raw to its incident's first task event."""
+    """Milliseconds from each probe on events.raw to its incident's first task event, with the
+    mixed log around the probes offered at `rate` events/s."""
     from orchestrator.kafka.readmodel import read_topic, wait_idle
 
     space = Namespace(bootstrap, ctx.work, "lat")
-    count = rate * seconds
+    lines = list(probed_lines(rate * seconds, ctx.config.keys))
     step = ctx.reporter.step(f"kafka: latency at {rate:,} events/s for {seconds} s", 1)
     worker = space.worker("w0")
     try:
         _started([worker], space.names)
         producer = threading.Thread(
-            target=_paced, args=(bootstrap, space.names.events_raw, rate, seconds)
+            target=_paced, args=(bootstrap, space.names.events_raw, lines, rate)
         )
         producer.start()
         producer.join()
@@ -367,22 +397,23 @@ def latency(ctx: BenchContext, bootstrap: str, rate: int, seconds: int) -> list[
     finally:
         worker.stop()
     step(1)
-    sent = {
-        json.loads(r.value)["data"]["service"]: r.timestamp
-        for r in read_topic(bootstrap, space.names.events_raw)
-    }
+    sent: dict[str, int] = {}
+    for record in read_topic(bootstrap, space.names.events_raw):
+        if b'"service":"' + PROBE.encode() in record.value:
+            sent[json.loads(record.value)["data"]["service"]] = record.timestamp
     keys = {}
     for record in read_topic(bootstrap, space.names.incidents):
         body = json.loads(record.value)
-        if body.get("kind") == "incident.opened":
+        if body.get("kind") == "incident.opened" and body["key"] in sent:
             keys[body["incident_id"]] = body["key"]
     first: dict[str, int] = {}
     for record in read_topic(bootstrap, space.names.tasks("ops")):
         incident = json.loads(record.value)["incident_id"]
-        first[incident] = min(first.get(incident, record.timestamp), record.timestamp)
-    found = [float(at - sent[keys[i]]) for i, at in first.items() if keys.get(i) in sent]
-    if len(found) != count:
-        raise BenchError(f"kafka: {len(found)} of {count} events reached a task event")
+        if incident in keys:
+            first[incident] = min(first.get(incident, record.timestamp), record.timestamp)
+    found = [float(at - sent[keys[i]]) for i, at in first.items()]
+    if not sent or len(found) != len(sent):
+        raise BenchError(f"kafka: {len(found)} of {len(sent)} probes reached a task event")
     return found
 
 
@@ -403,8 +434,12 @@ class KafkaPath:
         seconds = LATENCY_SECONDS if ctx.config.events >= THROUGHPUT_RECORDS else 2
         with broker(ctx.work) as bootstrap:
             baseline = passthrough_throughput(ctx, bootstrap, count)
-            one = worker_throughput(ctx, bootstrap, count, 1)
-            two = worker_throughput(ctx, bootstrap, count, 2)
+            mixed = list(mixed_lines(count, ctx.config.keys))
+            one = worker_throughput(ctx, bootstrap, mixed, 1, "events")
+            two = worker_throughput(ctx, bootstrap, mixed, 2, "events")
+            openings = worker_throughput(
+                ctx, bootstrap, list(opening_lines(count)), 1, "opening alerts"
+            )
             lags = latency(ctx, bootstrap, LATENCY_RATE, seconds)
         passthrough = "faust pass-through agent (consume, produce)"
         result.figures += [
@@ -418,6 +453,13 @@ class KafkaPath:
                 one >= 0.5 * baseline,
             ),
             Figure("events/s, two workers", two, "events/s", one, "one worker"),
+            Figure(
+                "events/s, one worker, opening alerts only",
+                openings,
+                "events/s",
+                baseline,
+                passthrough,
+            ),
             *(
                 Figure(
                     f"latency p{p}, {LATENCY_RATE:,} events/s offered",
@@ -438,7 +480,8 @@ class KafkaPath:
                 "passthrough": baseline,
                 "one_worker": one,
                 "two_workers": two,
-                "latency_ms": {"count": len(lags), "max": max(lags)},
+                "one_worker_openings": openings,
+                "latency_ms": {"probes": len(lags), "max": max(lags)},
                 "rate": LATENCY_RATE,
                 "seconds": seconds,
                 "partitions": {"events.raw": RAW_PARTITIONS, "keyed": PARTITIONS},
@@ -447,8 +490,11 @@ class KafkaPath:
         result.notes += [
             f"throughput: {count:,} lines of the mixed log produced at once after the workers "
             "were assigned; events/s = lines / span of the outputs' record timestamps",
-            f"latency: {LATENCY_RATE * seconds:,} opening alerts at {LATENCY_RATE:,}/s, one "
-            "worker; event on events.raw -> first task event on tasks.ops (CreateTime of both)",
+            "opening alerts only: every event opens an incident and assigns its first task (the "
+            "heaviest event kind), produced at once the same way",
+            f"latency: {LATENCY_RATE * seconds:,} events at {LATENCY_RATE:,}/s to one worker, the "
+            f"mixed log with every {PROBE_EVERY}th event a probe (an opening alert); probe on "
+            "events.raw -> its incident's first task event on tasks.ops (CreateTime of both)",
             f"topics: events.raw {RAW_PARTITIONS} partitions, the others {PARTITIONS}; one broker "
             "on this machine, sharing its cores with the workers and the producer",
         ]

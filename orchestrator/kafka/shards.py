@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import pydantic_core
 from kafka.partitioner.default import murmur2
 
 from orchestrator.core.clock import Millis
@@ -140,7 +141,9 @@ def _task_index(incidents: dict[str, Any]) -> dict[str, str]:
 
 
 def _dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON (pydantic-core's encoder: what json.dumps writes, several times
+    faster)."""
+    return pydantic_core.to_json(data)
 
 
 class ShardStore:
