@@ -196,7 +196,8 @@ def core_run(raw: list[bytes], until: Millis | None = None) -> CoreRun:
     return CoreRun(state, outputs)
 
 
-def _alert(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
+def outage_alert(i: int, key: str, at: str, status: str, severity: str) -> dict[str, Any]:
+    """Alert p<i> of service `key` (tech_outage's signal)."""
     return event(
         "ops.alert",
         at,
@@ -204,9 +205,28 @@ def _alert(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
         id=f"p{i}",
         alertname="Down",
         service=key,
-        status="resolved" if phase == 2 else "firing",
-        severity="warning" if phase == 3 else "critical",
+        status=status,
+        severity=severity,
     )
+
+
+def breach_alert(i: int, key: str, at: str, exposed: int) -> dict[str, Any]:
+    """Security alert s<i> on asset `key`: an exfiltration of PII when `exposed`, else malware."""
+    return event(
+        "security.alert",
+        at,
+        source="siem",
+        id=f"s{i}",
+        kind="exfiltration" if exposed else "malware",
+        asset=key,
+        records_exposed=exposed,
+        pii=bool(exposed),
+    )
+
+
+def _alert(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
+    status = "resolved" if phase == 2 else "firing"
+    return outage_alert(i, key, at, status, "warning" if phase == 3 else "critical")
 
 
 def _security(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
@@ -215,16 +235,7 @@ def _security(i: int, key: str, at: str, phase: int) -> dict[str, Any]:
         return command(
             "ack", at, actor="sec-bot", id=f"c{i}", playbook="data_breach", key=key, task=task
         )
-    return event(
-        "security.alert",
-        at,
-        source="siem",
-        id=f"s{i}",
-        kind="exfiltration" if phase == 0 else "malware",
-        asset=key,
-        records_exposed=40000 if phase == 0 else 0,
-        pii=phase == 0,
-    )
+    return breach_alert(i, key, at, 40000 if phase == 0 else 0)
 
 
 def mixed_stream(

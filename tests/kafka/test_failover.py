@@ -18,13 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka_harness import Workers, core_run, lines, names_for, records, wait_for
+from kafka_harness import (
+    Workers,
+    breach_alert,
+    core_run,
+    lines,
+    names_for,
+    outage_alert,
+    records,
+    wait_for,
+)
 
 from orchestrator.core.clock import format_time, parse_time
 from orchestrator.core.summary import summary
 from orchestrator.kafka.drills import produce_lines
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
-from orchestrator.testing import command, event
+from orchestrator.testing import command
 
 EVENTS = 750
 PARTITIONS = 4
@@ -51,16 +60,7 @@ def _service_record(i: int, rnd: int, key: str, at: str) -> dict[str, Any]:
             task="triage",
         )
     status = "resolved" if step == 2 else "firing"
-    return event(
-        "ops.alert",
-        at,
-        source="prom",
-        id=f"p{i}",
-        alertname="Down",
-        service=key,
-        status=status,
-        severity="critical" if step != 3 else "warning",
-    )
+    return outage_alert(i, key, at, status, "critical" if step != 3 else "warning")
 
 
 def _asset_record(i: int, rnd: int, key: str, at: str) -> dict[str, Any]:
@@ -73,17 +73,7 @@ def _asset_record(i: int, rnd: int, key: str, at: str) -> dict[str, Any]:
         return command(
             kind, at, actor="legal-bot", id=f"cmd-{i}", playbook="data_breach", key=key, task=task
         )
-    kind = "exfiltration" if rnd == 0 else "malware"
-    return event(
-        "security.alert",
-        at,
-        source="siem",
-        id=f"s{i}",
-        kind=kind,
-        asset=key,
-        records_exposed=25000 if rnd == 0 else 0,
-        pii=rnd == 0,
-    )
+    return breach_alert(i, key, at, 25000 if rnd == 0 else 0)
 
 
 def stream() -> list[bytes]:
