@@ -16,6 +16,12 @@ DEFAULT_API_SECONDS = 30.0
 DEFAULT_API_CLIENTS = 50
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The value at `share` (0..1) of `values` (nearest rank, no interpolation)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 class BenchError(OrchestratorError):
     """A benchmark could not run; the message says which case and what to check."""
 

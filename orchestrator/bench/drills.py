@@ -7,18 +7,13 @@ import subprocess
 import sys
 import time
 
-from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure
+from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure, percentile
 from orchestrator.bench.engine import parse_baseline
 from orchestrator.bench.logs import PACED_EVENTS, PACED_SPACING_MS, mixed_log, paced_log
 from orchestrator.bench.workers import run_worker
 
 PACING_SPEED = 10.0
 PERCENT = 100
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class Drills:
@@ -85,7 +80,7 @@ class Drills:
                 higher_is_better=False,
             ),
             Figure("pacing lag p50", statistics.median(lags), "ms", higher_is_better=False),
-            Figure("pacing lag p99", _percentile(lags, 0.99), "ms", higher_is_better=False),
+            Figure("pacing lag p99", percentile(lags, 0.99), "ms", higher_is_better=False),
             Figure("pacing lag max", max(lags), "ms", higher_is_better=False),
         ]
         result.details["pacing"] = {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure
+from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure, percentile
 from orchestrator.bench.data import mixed_lines
 from orchestrator.core.clock import format_time, parse_time
 from orchestrator.playbook import load_directory
@@ -417,11 +417,6 @@ def latency(ctx: BenchContext, bootstrap: str, rate: int, seconds: int) -> list[
     return found
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 class KafkaPath:
     """Throughput (1 and 2 workers) beside a faust pass-through; latency at a fixed load."""
 
@@ -463,12 +458,12 @@ class KafkaPath:
             *(
                 Figure(
                     f"latency p{p}, {LATENCY_RATE:,} events/s offered",
-                    _percentile(lags, p / 100),
+                    percentile(lags, p / 100),
                     "ms",
                     None,
                     "",
                     "<= 50 ms" if p == 99 else "",
-                    _percentile(lags, 0.99) <= 50 if p == 99 else None,
+                    percentile(lags, 0.99) <= 50 if p == 99 else None,
                     higher_is_better=False,
                 )
                 for p in (50, 95, 99)
