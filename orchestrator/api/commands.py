@@ -20,7 +20,7 @@ from orchestrator.api.models import CommandReceipt
 from orchestrator.api.problems import problem
 from orchestrator.auth import Responder
 from orchestrator.core.clock import format_time, to_millis
-from orchestrator.runtime.base import CommandOutcome, IdempotencyKey, Runtime
+from orchestrator.runtime.base import AsyncCommands, CommandOutcome, IdempotencyKey, Runtime
 from schemas.commands import Command, CommandKind
 
 log = structlog.get_logger("orchestrator.api")
@@ -85,10 +85,27 @@ def issue(
     else:
         scoped = IdempotencyKey(command.actor, key, fingerprint(command))
         outcome = runtime.command_once(command, scoped)
-    result = outcome.result
+    return logged(outcome, incident_id)
+
+
+async def issue_async(
+    runtime: AsyncCommands, command: Command, key: str | None, incident_id: str | None = None
+) -> JSONResponse:
+    """`issue` from the event loop, for a runtime that awaits its commands without a thread."""
+    if key is None:
+        outcome = CommandOutcome(command, await runtime.command_async(command))
+    else:
+        scoped = IdempotencyKey(command.actor, key, fingerprint(command))
+        outcome = await runtime.command_once_async(command, scoped)
+    return logged(outcome, incident_id)
+
+
+def logged(outcome: CommandOutcome, incident_id: str | None = None) -> JSONResponse:
+    """Log the command's verdict, then `answer` it."""
+    command, result = outcome.command, outcome.result
     log.info(
         "command",
-        command_id=outcome.command.id,
+        command_id=command.id,
         kind=command.kind,
         actor=command.actor,
         task_id=command.task_id,

@@ -1,12 +1,13 @@
 """Roles and their tasks: read them, and act on them (ack, start, complete, fail, comment)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from orchestrator.api.commands import IdempotencyKeyHeader, build, issue
+from orchestrator.api.commands import IdempotencyKeyHeader, build, issue, issue_async
 from orchestrator.api.models import (
     CommandReceipt,
     CommentBody,
@@ -19,7 +20,7 @@ from orchestrator.api.models import (
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
-from orchestrator.runtime.base import Runtime
+from orchestrator.runtime.base import AsyncCommands, Runtime
 from schemas.commands import CommandKind
 from schemas.incidents import Incident, TimelineEntry
 from schemas.tasks import Task, TaskStatus
@@ -27,7 +28,7 @@ from schemas.tasks import Task, TaskStatus
 ROLE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 RoleName = Annotated[str, Path(pattern=ROLE_PATTERN, description="A role, e.g. ops or pr.")]
 TaskId = Annotated[str, Path(min_length=1, max_length=300, description="A task id.")]
-Route = Callable[..., JSONResponse]
+Route = Callable[..., Awaitable[JSONResponse]]
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 READ_ERRORS = problem_responses(401, 404, 422)
 
@@ -59,6 +60,12 @@ def task_view(task: Task, incident: Incident) -> TaskView:
         incident_status=incident.status,
         history=history,
     )
+
+
+def allowed(who: Responder, kind: CommandKind, task: Task) -> None:
+    """A 403 problem unless `who` may act on `task`."""
+    if not who.may_act_on(task.role):
+        raise forbidden(who, f"{kind} task {task.id} of role {task.role}", task.role)
 
 
 def _about(entry: TimelineEntry, task_id: str) -> bool:
@@ -100,15 +107,30 @@ def tasks_router(runtime: Runtime) -> APIRouter:
 
 
 def _task_commands(router: APIRouter, runtime: Runtime) -> None:
+    """The task commands, as `async def` routes: with a runtime that awaits its commands (the
+    embedded one) a command costs no thread-pool hop; with another, `act` runs in the pool."""
 
     def act(
         kind: CommandKind, task_id: str, who: Responder, key: str | None, note: str | None = None
     ) -> JSONResponse:
         task = existing_task(runtime, task_id)
-        if not who.may_act_on(task.role):
-            raise forbidden(who, f"{kind} task {task_id} of role {task.role}", task.role)
+        allowed(who, kind, task)
         command = build(runtime, who, kind, task_id=task_id, note=note)
         return issue(runtime, command, key, task.incident_id)
+
+    awaitable = runtime if isinstance(runtime, AsyncCommands) else None
+
+    async def act_async(
+        kind: CommandKind, task_id: str, who: Responder, key: str | None, note: str | None = None
+    ) -> JSONResponse:
+        if awaitable is None:
+            return await run_in_threadpool(act, kind, task_id, who, key, note)
+        task = awaitable.peek_task(task_id)
+        if task is None:
+            raise ProblemError(404, "No such task", f"no task {task_id}")
+        allowed(who, kind, task)
+        command = build(runtime, who, kind, task_id=task_id, note=note)
+        return await issue_async(awaitable, command, key, task.incident_id)
 
     def write(path: str, summary: str) -> Callable[[Route], Route]:
         return router.post(
@@ -120,30 +142,30 @@ def _task_commands(router: APIRouter, runtime: Runtime) -> None:
         )
 
     @write("/tasks/{task_id}/ack", "Acknowledge a task: you own it now")
-    def ack(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
-        return act("ack", task_id, who, key)
+    async def ack(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
+        return await act_async("ack", task_id, who, key)
 
     @write("/tasks/{task_id}/start", "Start work on a task (acknowledges it if needed)")
-    def start(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
-        return act("start", task_id, who, key)
+    async def start(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
+        return await act_async("start", task_id, who, key)
 
     @write("/tasks/{task_id}/complete", "Complete a task, with outcome notes")
-    def complete(
+    async def complete(
         task_id: TaskId,
         who: Actor,
         key: IdempotencyKeyHeader = None,
         body: Annotated[CompleteBody | None, Body()] = None,
     ) -> JSONResponse:
-        return act("complete", task_id, who, key, body.outcome if body else None)
+        return await act_async("complete", task_id, who, key, body.outcome if body else None)
 
     @write("/tasks/{task_id}/fail", "Fail a task, with the reason")
-    def fail(
+    async def fail(
         task_id: TaskId, body: FailBody, who: Actor, key: IdempotencyKeyHeader = None
     ) -> JSONResponse:
-        return act("fail", task_id, who, key, body.reason)
+        return await act_async("fail", task_id, who, key, body.reason)
 
     @write("/tasks/{task_id}/comment", "Comment on a task (lands on the incident timeline)")
-    def comment(
+    async def comment(
         task_id: TaskId, body: CommentBody, who: Actor, key: IdempotencyKeyHeader = None
     ) -> JSONResponse:
-        return act("comment", task_id, who, key, body.text)
+        return await act_async("comment", task_id, who, key, body.text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from orchestrator.core.clock import Millis
 from orchestrator.core.playbook import Role
@@ -126,4 +126,22 @@ class Runtime(Protocol):
 
     def outbox_after(self, seq: int, role: str | None = None, wait: float = 0.0) -> list[OutboxRow]:
         """Published outputs after `seq` (a role's task events, if given); waits up to `wait` s."""
+        ...
+
+
+@runtime_checkable
+class AsyncCommands(Protocol):
+    """A runtime that takes commands from an event loop without a thread per caller (the
+    embedded one: its writers wait for a group commit's fsync, its readers need no lock)."""
+
+    def peek_task(self, task_id: str) -> Task | None:
+        """One task (a copy), or None, without blocking: its id, role and incident are exact."""
+        ...
+
+    async def command_async(self, command: Command) -> CommandResult:
+        """`Runtime.command`, awaited."""
+        ...
+
+    async def command_once_async(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
+        """`Runtime.command_once`, awaited."""
         ...

@@ -218,9 +218,21 @@ class EmbeddedRuntime:
         outputs = self._apply("command", body, None, lambda _s: CommandInput(command), self.clock())
         return next(o for o in outputs if isinstance(o, CommandResult))
 
+    async def command_async(self, command: Command) -> CommandResult:
+        """`command` from an event loop: awaits the verdict without blocking the loop."""
+        return await self.writes.run_async(lambda: self._command(command))
+
     def command_once(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
         """Apply `command` and remember `key` with it, in one transaction; or answer as before."""
+        return _raise_reused(self.writes.run(self._keyed(command, key)))
 
+    async def command_once_async(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
+        """`command_once` from an event loop: awaits the outcome without blocking the loop."""
+        return _raise_reused(await self.writes.run_async(self._keyed(command, key)))
+
+    def _keyed(
+        self, command: Command, key: IdempotencyKey
+    ) -> Callable[[], CommandOutcome | IdempotencyKeyReused]:
         def work() -> CommandOutcome | IdempotencyKeyReused:
             first = self.store.keyed_command(key.scope, key.key)
             if first is not None:
@@ -229,10 +241,7 @@ class EmbeddedRuntime:
             self.store.remember_key(key, command)
             return CommandOutcome(command, verdict)
 
-        outcome = self.writes.run(work)
-        if isinstance(outcome, IdempotencyKeyReused):
-            raise outcome
-        return outcome
+        return work
 
     def _replayed(
         self, key: IdempotencyKey, fingerprint: str, first: Command
@@ -301,6 +310,17 @@ class EmbeddedRuntime:
                     return task.model_copy()
             return None
 
+    def peek_task(self, task_id: str) -> Task | None:
+        """One task (a copy), or None, read without waiting for the lock, so an event loop may
+        call it while a batch commits. The copy may be mid-update in the fields a command
+        changes (status, owner, ...); its id, role and incident never change."""
+        state = self.state
+        incident_id = state.task_index.get(task_id)
+        incident = state.incidents.get(incident_id) if incident_id is not None else None
+        if incident is None:
+            return None
+        return next((t.model_copy() for t in incident.tasks if t.id == task_id), None)
+
     def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
         """Tasks of every incident, filtered by role and status."""
         with self.lock:
@@ -333,6 +353,12 @@ def _item(stored: StoredInput) -> Input:
     if stored.kind == "command":
         return CommandInput(Command.model_validate_json(stored.body))
     return Tick()
+
+
+def _raise_reused(outcome: CommandOutcome | IdempotencyKeyReused) -> CommandOutcome:
+    if isinstance(outcome, IdempotencyKeyReused):
+        raise outcome
+    return outcome
 
 
 def _result(before: tuple[int, int], state: EngineState, outputs: list[Output]) -> IntakeResult:

@@ -5,10 +5,16 @@ every write queued so far (its own first), hands them to the runtime to apply an
 together, then wakes every caller with its own result or exception. Writes that arrive while
 a batch is being applied wait for the next batch, led by the first of them. A caller returns
 only once its batch is committed, so an answer still means the write is durable.
+
+Callers on an event loop (`run_async`) never block it: a thread of the loop's executor leads
+their batches, one thread hop per batch instead of one per write, and each caller's future is
+resolved once its batch is committed. A thread that finishes a batch leads on while the next
+write in the queue belongs to an event loop (no thread of its own waits to lead it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +32,8 @@ class Write(Generic[T]):
     value: T | None = None
     error: BaseException | None = None
     done: bool = False
+    wake: Callable[[], None] | None = None
+    """For a write from an event loop: resolves its future (called by the leading thread)."""
 
     def outcome(self) -> T:
         """The work's value, or its exception raised again (in the caller's thread)."""
@@ -59,7 +67,31 @@ class GroupCommit:
             batch = [] if write.done else list(self.queue)
         if batch:
             self._lead(batch)
+            self._drain()
         return write.outcome()
+
+    async def run_async(self, work: Callable[[], T]) -> T:
+        """Queue `work` from an event loop and await its committed value, without blocking the
+        loop. A cancelled caller's write is still applied (its answer is just not awaited)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        write = Write(work, wake=lambda: _wake(loop, future))
+        with self.moved:
+            self.queue.append(write)
+            idle = len(self.queue) == 1
+        if idle:  # nobody leads or waits to lead: a thread of the loop's executor will
+            loop.run_in_executor(None, self._drain)
+        await future
+        return write.outcome()
+
+    def _drain(self) -> None:
+        """Lead batch after batch while the write at the front comes from an event loop."""
+        while True:
+            with self.moved:
+                if not self.queue or self.queue[0].wake is None:
+                    return
+                batch = list(self.queue)
+            self._lead(batch)
 
     def _lead(self, batch: Batch) -> None:
         try:
@@ -74,3 +106,16 @@ class GroupCommit:
                     self.queue.popleft()
                 self.batches += 1
                 self.moved.notify_all()
+            for write in batch:
+                if write.wake is not None:
+                    write.wake()
+
+
+def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
+    if not loop.is_closed():  # a closed loop has no caller left to answer
+        loop.call_soon_threadsafe(_settle, future)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():  # the caller may have been cancelled meanwhile
+        future.set_result(None)

@@ -24,6 +24,12 @@ class SilentWorkers(EmbeddedRuntime):
     def command_once(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
         raise RuntimeUnavailable(f"no verdict for command {command.id} within 10s")
 
+    async def command_async(self, command: Command) -> CommandResult:
+        return self.command(command)
+
+    async def command_once_async(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
+        return self.command_once(command, key)
+
 
 def test_command_without_a_verdict_is_503_with_retry_after(tmp_path: Path) -> None:
     """The responder is told to retry with the same key; no internal error is claimed."""

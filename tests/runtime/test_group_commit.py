@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -211,3 +212,93 @@ def test_a_failed_commit_fails_the_whole_batch_and_keeps_the_state(
     assert all(isinstance(f, sqlite3.OperationalError) for f in found)
     assert [r[1] for r in _log(runtime)] == ["raw"] * SERVICES
     assert summary(runtime.state) == before
+
+
+def test_writes_from_an_event_loop_batch_without_blocking_it() -> None:
+    """Writes queued from an event loop while a batch is applied form the next batch, in
+    arrival order, each awaiting its own value or exception; the loop runs meanwhile."""
+    applied: list[list[int]] = []
+    release = threading.Event()
+
+    def apply(batch: Batch) -> None:
+        if not applied:
+            release.wait()
+        applied.append([])
+        for write in batch:
+            try:
+                write.value = write.work()
+                applied[-1].append(write.value)
+            except ValueError as error:
+                write.error = error
+
+    writes = GroupCommit(apply)
+
+    def work(n: int) -> Callable[[], int]:
+        def run() -> int:
+            if n == 3:
+                raise ValueError("three")
+            return n
+
+        return run
+
+    async def send(n: int) -> Any:
+        try:
+            return await writes.run_async(work(n))
+        except ValueError as error:
+            return str(error)
+
+    async def main() -> list[Any]:
+        sent = [asyncio.ensure_future(send(n)) for n in range(5)]
+        while len(writes.queue) < len(sent):
+            await asyncio.sleep(0.001)  # the loop is free while the first batch is held
+        release.set()
+        return await asyncio.gather(*sent)
+
+    assert asyncio.run(main()) == [0, 1, 2, "three", 4]
+    assert applied == [[0], [1, 2, 4]]
+    assert writes.batches == 2
+    assert not writes.queue
+
+
+def test_threads_and_an_event_loop_share_batches(engine: Engine, tmp_path: Path) -> None:
+    """Commands awaited on an event loop and sent from threads at once are all applied once,
+    durably, with the same verdicts a runtime gives them one by one."""
+    runtime = _open(engine, tmp_path)
+    commands = _commands(runtime)
+    threaded, awaited = commands[::2], commands[1::2]
+    found: dict[str, Any] = {}
+
+    def call(command: Command) -> None:
+        found[command.id] = runtime.command(command)
+
+    async def main() -> None:
+        verdicts = await asyncio.gather(*(runtime.command_async(c) for c in awaited))
+        found.update({c.id: v for c, v in zip(awaited, verdicts, strict=True)})
+
+    threads = [threading.Thread(target=call, args=(c,)) for c in threaded]
+    for thread in threads:
+        thread.start()
+    asyncio.run(main())
+    for thread in threads:
+        thread.join()
+    assert not runtime.writes.queue
+    order = [Command.model_validate_json(r[4]).id for r in _log(runtime) if r[1] == "command"]
+    assert sorted(order) == sorted(c.id for c in commands)
+    serial = _open(engine, tmp_path / "serial")
+    by_id = {c.id: c for c in commands}
+    assert {cid: serial.command(by_id[cid]) for cid in order} == found
+    runtime.store.close()
+    assert summary(_open_again(engine, tmp_path).state) == summary(serial.state)
+
+
+def test_peek_task_reads_while_a_batch_holds_the_lock(engine: Engine, tmp_path: Path) -> None:
+    """The event loop's task lookup does not wait for a batch in progress."""
+    runtime = _open(engine, tmp_path)
+    task = runtime.tasks(role="ops")[0]
+    peeked: list[Any] = []
+    with runtime.lock:
+        found = threading.Thread(target=lambda: peeked.append(runtime.peek_task(task.id)))
+        found.start()
+        found.join(QUEUE_WAIT_S)
+    assert peeked == [task]
+    assert runtime.peek_task("no-such-task") is None
