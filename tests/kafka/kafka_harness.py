@@ -11,8 +11,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from orchestrator.core.outbox import Output
 from orchestrator.core.replay import replay_lines
 from orchestrator.core.state import EngineState
 from orchestrator.kafka.config import KafkaSettings
+from orchestrator.kafka.drills import produce_lines
 from orchestrator.kafka.readmodel import read_topic
 from orchestrator.kafka.topics import TopicNames
 from orchestrator.playbook import load_directory
@@ -257,3 +259,42 @@ def mixed_stream(
         else:
             made.append(_security(i, f"asset-{slot}", at, rnd % 5))
     return lines(made)
+
+
+class PacedProducer:
+    """Produces raw records into events.raw in a thread, `speed` times faster than their event
+    time (produce_lines), counting what it has handed to the producer."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        names: TopicNames,
+        raw: list[bytes],
+        speed: float,
+        until: Millis,
+        timeout_s: float,
+    ) -> None:
+        self.sent = 0
+        self.error: BaseException | None = None
+        self.timeout_s = timeout_s
+        self.thread = threading.Thread(
+            target=self._run, args=(bootstrap, names, raw, speed, until), daemon=True
+        )
+
+    def _count(self, raw: list[bytes]) -> Iterator[bytes]:
+        for record in raw:
+            yield record
+            self.sent += 1
+
+    def _run(
+        self, bootstrap: str, names: TopicNames, raw: list[bytes], speed: float, until: Millis
+    ) -> None:
+        try:
+            produce_lines(bootstrap, names, self._count(raw), speed, until)
+        except BaseException as exc:  # reported by the test thread
+            self.error = exc
+
+    def reach(self, count: int) -> None:
+        """Wait until `count` records have been sent (fails on the thread's error)."""
+        wait_for(lambda: self.sent >= count or self.error, self.timeout_s, f"{count} sent")
+        assert self.error is None, self.error

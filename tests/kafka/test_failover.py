@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kafka_harness import (
+    PacedProducer,
     Workers,
     breach_alert,
     core_run,
@@ -31,7 +30,6 @@ from kafka_harness import (
 
 from orchestrator.core.clock import format_time, parse_time
 from orchestrator.core.summary import summary
-from orchestrator.kafka.drills import produce_lines
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.testing import command
 
@@ -94,33 +92,6 @@ def stream() -> list[bytes]:
     return lines(made)
 
 
-class Feeder:
-    """Produces the log in a thread at SPEED, counting what it has handed to the producer."""
-
-    def __init__(self, bootstrap: str, prefix: str, raw: list[bytes], until: int) -> None:
-        self.sent = 0
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, args=(bootstrap, prefix, raw, until), daemon=True
-        )
-
-    def _count(self, raw: list[bytes]) -> Iterator[bytes]:
-        for record in raw:
-            yield record
-            self.sent += 1
-
-    def _run(self, bootstrap: str, prefix: str, raw: list[bytes], until: int) -> None:
-        try:
-            produce_lines(bootstrap, names_for(prefix), self._count(raw), SPEED, until)
-        except BaseException as exc:  # reported by the test thread
-            self.error = exc
-
-    def reach(self, count: int) -> None:
-        """Wait until `count` records have been sent."""
-        wait_for(lambda: self.sent >= count or self.error, STREAM_TIMEOUT_S, f"{count} sent")
-        assert self.error is None, self.error
-
-
 def _owns_everything(worker: Any, topic: str) -> bool:
     """True once the worker's latest rebalance gave it every partition of `topic`."""
     rebalances = worker.log_events("worker.rebalanced")
@@ -152,7 +123,9 @@ def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
     second.wait_rebalanced()
     raw = stream()
     until = START + EVENTS * STEP_S * 1000
-    feeder = Feeder(kafka_bootstrap, topic_prefix, raw, until)
+    feeder = PacedProducer(
+        kafka_bootstrap, names_for(topic_prefix), raw, SPEED, until, STREAM_TIMEOUT_S
+    )
     feeder.thread.start()
 
     feeder.reach(TERM_AT)

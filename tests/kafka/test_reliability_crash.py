@@ -15,7 +15,6 @@ import json
 import random
 import signal
 import statistics
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,12 +24,19 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from kafka_harness import Workers, core_run, mixed_stream, names_for, records, wait_for
+from kafka_harness import (
+    PacedProducer,
+    Workers,
+    core_run,
+    mixed_stream,
+    names_for,
+    records,
+    wait_for,
+)
 
 from orchestrator.core.clock import parse_time
 from orchestrator.core.summary import summary
 from orchestrator.kafka.config import default_app_id
-from orchestrator.kafka.drills import produce_lines
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.kafka.topics import TopicNames
 
@@ -73,33 +79,6 @@ def committed_raw(consumer: Any, names: TopicNames) -> int:
     return int(consumer.committed(TopicPartition(names.events_raw, 0)) or 0)
 
 
-class Producer:
-    """Produces the log at RATE records/s in a thread, counting what it has sent."""
-
-    def __init__(self, bootstrap: str, names: TopicNames, raw: list[bytes], until: int) -> None:
-        self.sent = 0
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, args=(bootstrap, names, raw, until), daemon=True
-        )
-
-    def _count(self, raw: list[bytes]) -> Iterator[bytes]:
-        for record in raw:
-            yield record
-            self.sent += 1
-
-    def _run(self, bootstrap: str, names: TopicNames, raw: list[bytes], until: int) -> None:
-        try:
-            produce_lines(bootstrap, names, self._count(raw), float(STEP_S * RATE), until)
-        except BaseException as exc:  # reported by the test thread
-            self.error = exc
-
-    def reach(self, count: int) -> None:
-        """Wait until `count` records have been sent."""
-        wait_for(lambda: self.sent >= count or self.error, PRODUCE_TIMEOUT_S, f"{count} sent")
-        assert self.error is None, self.error
-
-
 def _task_events(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
     return [
         json.loads(r.value) for role in names.roles for r in records(bootstrap, names.tasks(role))
@@ -122,7 +101,8 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     current.wait_rebalanced()
     raw = mixed_stream(EVENTS, shards=SHARDS, step_s=STEP_S, start=START)
     until = START + EVENTS * STEP_S * 1000
-    producer = Producer(kafka_bootstrap, names, raw, until)
+    speed = float(STEP_S * RATE)
+    producer = PacedProducer(kafka_bootstrap, names, raw, speed, until, PRODUCE_TIMEOUT_S)
     producer.thread.start()
     points = kill_points(SEED)
     recoveries: list[float] = []
