@@ -145,3 +145,31 @@ class Drill:
     def dead_letters(self) -> list[DeadLetter]:
         """Dead-letter records emitted so far."""
         return [o for o in self.outputs if isinstance(o, DeadLetter)]
+
+
+def complete_at_once(
+    url: str, task_id: str, tokens: dict[str, str], timeout: float = 10.0
+) -> dict[str, Any]:
+    """Each responder (name -> bearer token) POSTs /tasks/{task_id}/complete over its own
+    connection at the same moment (threads released by one barrier): the answers by name."""
+    import threading
+
+    import httpx
+
+    barrier, answers = threading.Barrier(len(tokens)), {}
+
+    def complete(name: str) -> None:
+        with httpx.Client(timeout=timeout) as client:
+            barrier.wait()
+            answers[name] = client.post(
+                f"{url}/tasks/{task_id}/complete",
+                headers={"Authorization": f"Bearer {tokens[name]}"},
+                json={"outcome": f"by {name}"},
+            )
+
+    threads = [threading.Thread(target=complete, args=(name,)) for name in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers

@@ -13,7 +13,7 @@ from httpx_sse import connect_sse
 
 from orchestrator.api.testing import Server, serve
 from orchestrator.auth import hash_token
-from orchestrator.testing import event
+from orchestrator.testing import complete_at_once, event
 from schemas.tasks import TaskEvent
 
 INGEST = "ingest-socket-token-7d3a91"
@@ -104,22 +104,7 @@ def test_two_http_clients_complete_one_task_exactly_one_wins(server: Server) -> 
     )
     incidents = httpx.get(f"{server.url}/incidents", headers=_as("bob"), timeout=10).json()
     task_id = next(i["id"] for i in incidents if i["key"] == "socket-b") + ".triage"
-    barrier, answers = threading.Barrier(2), {}
-
-    def complete(name: str) -> None:
-        with httpx.Client(timeout=10) as client:
-            barrier.wait()
-            answers[name] = client.post(
-                f"{server.url}/tasks/{task_id}/complete",
-                headers=_as(name),
-                json={"outcome": f"by {name}"},
-            )
-
-    threads = [threading.Thread(target=complete, args=(n,)) for n in ("alice", "bob")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = complete_at_once(server.url, task_id, {n: TOKENS[n] for n in ("alice", "bob")}, 10)
     assert sorted(a.status_code for a in answers.values()) == [202, 409]
     winner = next(n for n, a in answers.items() if a.status_code == 202)
     task = httpx.get(f"{server.url}/tasks/{task_id}", headers=_as("ivy"), timeout=10).json()

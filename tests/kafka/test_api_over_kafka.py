@@ -22,7 +22,7 @@ from kafka import KafkaAdminClient
 from kafka_harness import REPO, Workers, wait_for
 
 from orchestrator.api.testing import free_port, stop, wait_healthy
-from orchestrator.testing import event
+from orchestrator.testing import complete_at_once, event
 from schemas.tasks import TaskEvent
 
 INGEST = "ingest-kafka-token-5e1f"
@@ -191,22 +191,7 @@ def test_two_concurrent_completions_exactly_one_wins(api: Api) -> None:
     reason, and the task shows the winner."""
     _post_alert(api, "kafka-b")
     task_id = _triage_of(api, "kafka-b")
-    barrier, answers = threading.Barrier(2), {}
-
-    def complete(name: str) -> None:
-        with httpx.Client(timeout=30) as client:
-            barrier.wait()
-            answers[name] = client.post(
-                f"{api.url}/tasks/{task_id}/complete",
-                headers=_as(name),
-                json={"outcome": f"by {name}"},
-            )
-
-    threads = [threading.Thread(target=complete, args=(n,)) for n in ("alice", "bob")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = complete_at_once(api.url, task_id, {n: TOKENS[n] for n in ("alice", "bob")}, 30)
 
     assert sorted(a.status_code for a in answers.values()) == [202, 409]
     winner = next(n for n, a in answers.items() if a.status_code == 202)
