@@ -248,14 +248,21 @@ def worker_throughput(
     return _span_rate(count, stamps)
 
 
-def passthrough_throughput(ctx: BenchContext, bootstrap: str, count: int) -> float:
-    """Records/s of the faust pass-through agent over `count` lines of the mixed log."""
+WARM_UP = b"warm-up"
+
+
+def run_passthrough(
+    ctx: BenchContext, bootstrap: str, lines: list[bytes], probed: list[bytes], rate: int
+) -> tuple[float, list[float]]:
+    """The faust pass-through agent's records/s over `lines` (produced at once), and its
+    milliseconds from each probe of `probed` (offered at `rate`/s) on the input topic to the
+    same record on the output topic."""
     from orchestrator.kafka.readmodel import read_topic
 
     space = Namespace(bootstrap, ctx.work, "pass")
     source, target = space.prefix + "pass.in", space.prefix + "pass.out"
     _create(bootstrap, [source, target])
-    step = ctx.reporter.step(f"kafka: faust pass-through, {count:,} records", count)
+    step = ctx.reporter.step(f"kafka: faust pass-through, {len(lines):,} records", 2)
     command = [
         sys.executable,
         "-m",
@@ -267,23 +274,26 @@ def passthrough_throughput(ctx: BenchContext, bootstrap: str, count: int) -> flo
         str(space.dir / "pass"),
     ]
     process = _spawn(command, {}, space.dir / "pass.log")
+
+    def forwarded(count: int, what: str) -> None:
+        _wait(lambda: _count(bootstrap, target) >= count, what, [process], DRAIN_TIMEOUT_S)
+
     try:
-        _produce(bootstrap, source, [b"warm-up"])
-        _wait(
-            lambda: _count(bootstrap, target) >= 1, "the pass-through", [process], READY_TIMEOUT_S
-        )
-        _produce(bootstrap, source, list(mixed_lines(count, ctx.config.keys)))
-        _wait(
-            lambda: _count(bootstrap, target) >= count + 1,
-            "the pass-through to forward every record",
-            [process],
-            DRAIN_TIMEOUT_S,
-        )
+        _produce(bootstrap, source, [WARM_UP])
+        forwarded(1, "the pass-through to start")
+        _produce(bootstrap, source, lines)
+        forwarded(1 + len(lines), "the pass-through to forward every record")
+        stamps = [r.timestamp for r in read_topic(bootstrap, target) if r.value != WARM_UP]
+        step(1)
+        _paced(bootstrap, source, probed, rate)
+        forwarded(1 + len(lines) + len(probed), "the pass-through to forward the paced records")
     finally:
         process.stop()
-    step(count)
-    stamps = [r.timestamp for r in read_topic(bootstrap, target)][1:]
-    return _span_rate(count, stamps)
+    step(2)
+    marker = b'"service":"' + PROBE.encode()
+    sent = {r.value: r.timestamp for r in read_topic(bootstrap, source) if marker in r.value}
+    arrived = {r.value: r.timestamp for r in read_topic(bootstrap, target) if marker in r.value}
+    return _span_rate(len(lines), stamps), [float(arrived[v] - at) for v, at in sent.items()]
 
 
 def _create(bootstrap: str, topics: list[str]) -> None:
@@ -377,14 +387,13 @@ def _paced(bootstrap: str, topic: str, lines: list[bytes], rate: int) -> None:
         producer.close()
 
 
-def latency(ctx: BenchContext, bootstrap: str, rate: int, seconds: int) -> list[float]:
-    """Milliseconds from each probe on events.raw to its incident's first task event, with the
-    mixed log around the probes offered at `rate` events/s."""
+def latency(ctx: BenchContext, bootstrap: str, lines: list[bytes], rate: int) -> list[float]:
+    """Milliseconds from each probe on events.raw to its incident's first task event, with
+    `lines` (probed_lines) offered at `rate` events/s to one worker."""
     from orchestrator.kafka.readmodel import read_topic, wait_idle
 
     space = Namespace(bootstrap, ctx.work, "lat")
-    lines = list(probed_lines(rate * seconds, ctx.config.keys))
-    step = ctx.reporter.step(f"kafka: latency at {rate:,} events/s for {seconds} s", 1)
+    step = ctx.reporter.step(f"kafka: latency at {rate:,} events/s, {len(lines):,} events", 1)
     worker = space.worker("w0")
     try:
         _started([worker], space.names)
@@ -428,14 +437,15 @@ class KafkaPath:
         count = min(THROUGHPUT_RECORDS, ctx.config.events)
         seconds = LATENCY_SECONDS if ctx.config.events >= THROUGHPUT_RECORDS else 2
         with broker(ctx.work) as bootstrap:
-            baseline = passthrough_throughput(ctx, bootstrap, count)
             mixed = list(mixed_lines(count, ctx.config.keys))
+            probed = list(probed_lines(LATENCY_RATE * seconds, ctx.config.keys))
+            baseline, base_lags = run_passthrough(ctx, bootstrap, mixed, probed, LATENCY_RATE)
             one = worker_throughput(ctx, bootstrap, mixed, 1, "events")
             two = worker_throughput(ctx, bootstrap, mixed, 2, "events")
             openings = worker_throughput(
                 ctx, bootstrap, list(opening_lines(count)), 1, "opening alerts"
             )
-            lags = latency(ctx, bootstrap, LATENCY_RATE, seconds)
+            lags = latency(ctx, bootstrap, probed, LATENCY_RATE)
         passthrough = "faust pass-through agent (consume, produce)"
         result.figures += [
             Figure(
@@ -460,8 +470,8 @@ class KafkaPath:
                     f"latency p{p}, {LATENCY_RATE:,} events/s offered",
                     percentile(lags, p / 100),
                     "ms",
-                    None,
-                    "",
+                    percentile(base_lags, p / 100),
+                    "faust pass-through, same events and pace",
                     "<= 50 ms" if p == 99 else "",
                     percentile(lags, 0.99) <= 50 if p == 99 else None,
                     higher_is_better=False,
@@ -477,6 +487,11 @@ class KafkaPath:
                 "two_workers": two,
                 "one_worker_openings": openings,
                 "latency_ms": {"probes": len(lags), "max": max(lags)},
+                "passthrough_latency_ms": {
+                    "probes": len(base_lags),
+                    "p50": percentile(base_lags, 0.5),
+                    "p99": percentile(base_lags, 0.99),
+                },
                 "rate": LATENCY_RATE,
                 "seconds": seconds,
                 "partitions": {"events.raw": RAW_PARTITIONS, "keyed": PARTITIONS},
@@ -489,7 +504,9 @@ class KafkaPath:
             "heaviest event kind), produced at once the same way",
             f"latency: {LATENCY_RATE * seconds:,} events at {LATENCY_RATE:,}/s to one worker, the "
             f"mixed log with every {PROBE_EVERY}th event a probe (an opening alert); probe on "
-            "events.raw -> its incident's first task event on tasks.ops (CreateTime of both)",
+            "events.raw -> its incident's first task event on tasks.ops (CreateTime of both); "
+            "the pass-through's latency: the same events at the same pace, probe on its input "
+            "topic -> the same record on its output topic",
             f"topics: events.raw {RAW_PARTITIONS} partitions, the others {PARTITIONS}; one broker "
             "on this machine, sharing its cores with the workers and the producer",
         ]

@@ -55,6 +55,7 @@ def test_bench_runs_every_case_and_writes_both_files(tmp_path: Path) -> None:
     kafka = next(c for c in data["cases"] if c["case"] == "kafka")
     assert kafka["details"]["records"] == 2000  # the run's --events, on a real broker
     assert kafka["details"]["latency_ms"]["probes"] == 200  # every probe reached a task event
+    assert kafka["details"]["passthrough_latency_ms"]["probes"] == 200
     text = notes.read_text(encoding="utf-8")
     assert text.startswith("# Benchmarks\n\nHand-written log.")
     assert START_MARK in text
