@@ -11,7 +11,7 @@ import pytest
 from orchestrator.core.engine import Engine
 from orchestrator.core.summary import summary
 from orchestrator.playbook import load_directory
-from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.runtime.embedded import FULL_COLLECTION_EVERY, EmbeddedRuntime
 from orchestrator.testing import ManualClock, encode, event
 from schemas.commands import Command
 from schemas.deadletter import Origin
@@ -134,12 +134,15 @@ def test_freeze_gc_hides_the_recovered_and_snapshotted_state_from_the_collector(
     engine: Engine, tmp_path: Path
 ) -> None:
     """With freeze_gc the state alive after recovery, and again after each snapshot, sits in
-    the collector's permanent generation (full collections skip it); without, nothing is."""
+    the collector's permanent generation (full collections skip it), and full collections
+    run less often; without, nothing is frozen and the thresholds stay as they were."""
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         plain = open_runtime(engine, tmp_path / "plain", ManualClock(START))
         assert gc.get_freeze_count() == 0
         plain.close()
+        assert gc.get_threshold() == thresholds
         runtime = EmbeddedRuntime.open(
             engine,
             tmp_path / "frozen",
@@ -152,6 +155,8 @@ def test_freeze_gc_hides_the_recovered_and_snapshotted_state_from_the_collector(
         runtime.submit([alert(f"svc{i}", START) for i in range(3)], HTTP)
         runtime.submit([alert("svc9", START)], HTTP)
         assert gc.get_freeze_count() > after_recovery
+        assert gc.get_threshold()[2] == FULL_COLLECTION_EVERY
         runtime.close()
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
