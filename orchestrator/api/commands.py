@@ -22,7 +22,7 @@ from orchestrator.api.models import CommandReceipt
 from orchestrator.api.problems import problem
 from orchestrator.auth import Responder
 from orchestrator.core.clock import format_time, to_millis
-from orchestrator.runtime.base import AsyncCommands, CommandOutcome, IdempotencyKey, Runtime
+from orchestrator.runtime.base import AsyncWrites, CommandOutcome, IdempotencyKey, Runtime
 from schemas.commands import Command, CommandKind
 
 log = structlog.get_logger("orchestrator.api")
@@ -91,7 +91,7 @@ def issue(
 
 
 async def issue_async(
-    runtime: AsyncCommands, command: Command, key: str | None, incident_id: str | None = None
+    runtime: AsyncWrites, command: Command, key: str | None, incident_id: str | None = None
 ) -> JSONResponse:
     """`issue` from the event loop, for a runtime that awaits its commands without a thread."""
     if key is None:

@@ -20,7 +20,7 @@ from orchestrator.api.models import (
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
-from orchestrator.runtime.base import AsyncCommands, Runtime
+from orchestrator.runtime.base import AsyncWrites, Runtime
 from schemas.commands import CommandKind
 from schemas.incidents import Incident, TimelineEntry
 from schemas.tasks import Task, TaskStatus
@@ -118,7 +118,7 @@ def _task_commands(router: APIRouter, runtime: Runtime) -> None:
         command = build(runtime, who, kind, task_id=task_id, note=note)
         return issue(runtime, command, key, task.incident_id)
 
-    awaitable = runtime if isinstance(runtime, AsyncCommands) else None
+    awaitable = runtime if isinstance(runtime, AsyncWrites) else None
 
     async def act_async(
         kind: CommandKind, task_id: str, who: Responder, key: str | None, note: str | None = None

@@ -130,9 +130,13 @@ class Runtime(Protocol):
 
 
 @runtime_checkable
-class AsyncCommands(Protocol):
-    """A runtime that takes commands from an event loop without a thread per caller (the
+class AsyncWrites(Protocol):
+    """A runtime that takes writes from an event loop without a thread per caller (the
     embedded one: its writers wait for a group commit's fsync, its readers need no lock)."""
+
+    async def submit_async(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
+        """`Runtime.submit`, awaited."""
+        ...
 
     def peek_task(self, task_id: str) -> Task | None:
         """One task (a copy), or None, without blocking: its id, role and incident are exact."""

@@ -203,7 +203,13 @@ class EmbeddedRuntime:
 
     def submit(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
         """Persist and process raw records in one transaction; results once they are durable."""
+        return self.writes.run(self._submitted(records, origin))
 
+    async def submit_async(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
+        """`submit` from an event loop: awaits the results without blocking the loop."""
+        return await self.writes.run_async(self._submitted(records, origin))
+
+    def _submitted(self, records: list[bytes], origin: Origin) -> Callable[[], list[IntakeResult]]:
         def work() -> list[IntakeResult]:
             results: list[IntakeResult] = []
             for raw in records:
@@ -216,7 +222,7 @@ class EmbeddedRuntime:
                 results.append(_result(before, self.state, outputs))
             return results
 
-        return self.writes.run(work)
+        return work
 
     def command(self, command: Command) -> CommandResult:
         """Persist and apply a responder command; returns the engine's verdict."""

@@ -302,3 +302,23 @@ def test_peek_task_reads_while_a_batch_holds_the_lock(engine: Engine, tmp_path: 
         found.join(QUEUE_WAIT_S)
     assert peeked == [task]
     assert runtime.peek_task("no-such-task") is None
+
+
+def test_submit_async_leaves_the_loop_free_until_its_batch_commits(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Intake from an event loop waits for the runtime's lock in a thread, not in the loop:
+    the loop keeps running, and the results come once the batch has committed."""
+    runtime = _open(engine, tmp_path)
+
+    async def main() -> list[Any]:
+        with runtime.lock:  # as if a batch were being applied
+            sent = asyncio.ensure_future(runtime.submit_async([alert("new", START, id="n1")], HTTP))
+            while not runtime.writes.queue:
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(0.01)
+            assert not sent.done()
+        return await sent
+
+    assert [r.status for r in asyncio.run(main())] == ["accepted"]
+    assert [r[1] for r in _log(runtime)] == ["raw"] * (SERVICES + 1)
