@@ -151,11 +151,9 @@ def test_a_failing_write_does_not_poison_its_batch(engine: Engine, tmp_path: Pat
     assert {t.id: t.acknowledged_by for t in again.tasks(role="ops")} == acked
 
 
-def test_writes_queued_during_a_batch_form_the_next_one_in_order() -> None:
-    """Writes that arrive while a batch is applied wait, then run together, in arrival order,
-    each caller getting its own value or exception."""
-    applied: list[list[int]] = []
-    release = threading.Event()
+def _recording(applied: list[list[int]], release: threading.Event) -> Callable[[Batch], None]:
+    """A batch applier that holds its first batch until `release`, records each batch's values
+    in `applied` and gives each write its value or its ValueError."""
 
     def apply(batch: Batch) -> None:
         if not applied:
@@ -168,7 +166,15 @@ def test_writes_queued_during_a_batch_form_the_next_one_in_order() -> None:
             except ValueError as error:
                 write.error = error
 
-    writes = GroupCommit(apply)
+    return apply
+
+
+def test_writes_queued_during_a_batch_form_the_next_one_in_order() -> None:
+    """Writes that arrive while a batch is applied wait, then run together, in arrival order,
+    each caller getting its own value or exception."""
+    applied: list[list[int]] = []
+    release = threading.Event()
+    writes = GroupCommit(_recording(applied, release))
     results: dict[int, Any] = {}
 
     def send(n: int) -> None:
@@ -219,19 +225,7 @@ def test_writes_from_an_event_loop_batch_without_blocking_it() -> None:
     arrival order, each awaiting its own value or exception; the loop runs meanwhile."""
     applied: list[list[int]] = []
     release = threading.Event()
-
-    def apply(batch: Batch) -> None:
-        if not applied:
-            release.wait()
-        applied.append([])
-        for write in batch:
-            try:
-                write.value = write.work()
-                applied[-1].append(write.value)
-            except ValueError as error:
-                write.error = error
-
-    writes = GroupCommit(apply)
+    writes = GroupCommit(_recording(applied, release))
 
     def work(n: int) -> Callable[[], int]:
         def run() -> int:
