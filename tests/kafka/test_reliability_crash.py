@@ -110,9 +110,10 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
         for number, point in enumerate(points, start=1):
             producer.reach(point)
             assert producer.thread.is_alive(), "a kill must land mid-stream"
-            at_kill = committed_raw(reader, names)
             killed = time.monotonic()
             assert current.stop(signal.SIGKILL) == -signal.SIGKILL
+            # read once the killed worker is gone: a commit it had in flight is not the new one's
+            at_kill = committed_raw(reader, names)
             current = workers.start(f"w{number}", **group)
             wait_for(
                 lambda a=at_kill: committed_raw(reader, names) > a,  # type: ignore[misc]
