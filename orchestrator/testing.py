@@ -173,3 +173,38 @@ def complete_at_once(
     for thread in threads:
         thread.join()
     return answers
+
+
+class FeedFollower:
+    """Follows a role's SSE feed in a thread until `done` says a received task event is the one
+    awaited: `connected` is set once the feed is open, `arrived` once `done` held."""
+
+    def __init__(self, url: str, role: str, token: str, done: Any, wait_s: float) -> None:
+        import threading
+
+        self.received: list[Any] = []
+        self.connected, self.arrived = threading.Event(), threading.Event()
+        self.wait_s = wait_s
+        self.thread = threading.Thread(
+            target=self._follow, args=(f"{url}/roles/{role}/feed", token, done), daemon=True
+        )
+        self.thread.start()
+
+    def _follow(self, feed: str, token: str, done: Any) -> None:
+        import httpx
+        from httpx_sse import connect_sse
+
+        from schemas.tasks import TaskEvent
+
+        headers = {"Authorization": f"Bearer {token}"}
+        with (
+            httpx.Client(timeout=httpx.Timeout(10, read=self.wait_s)) as client,
+            connect_sse(client, "GET", feed, headers=headers) as source,
+        ):
+            self.connected.set()
+            for message in source.iter_sse():
+                if message.data:
+                    self.received.append(TaskEvent.model_validate_json(message.data))
+                    if done(self.received[-1]):
+                        self.arrived.set()
+                        return

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from httpx_sse import connect_sse
 
 from orchestrator.api.testing import Server, serve
 from orchestrator.auth import hash_token
-from orchestrator.testing import complete_at_once, event
-from schemas.tasks import TaskEvent
+from orchestrator.testing import FeedFollower, complete_at_once, event
 
 INGEST = "ingest-socket-token-7d3a91"
 TOKENS = {
@@ -114,31 +111,16 @@ def test_two_http_clients_complete_one_task_exactly_one_wins(server: Server) -> 
 
 def test_feed_delivers_a_newly_assigned_task(server: Server) -> None:
     """A client following the pr feed receives the pr task assigned after it connected."""
-    received: list[TaskEvent] = []
-    connected, arrived = threading.Event(), threading.Event()
-
-    def follow() -> None:
-        with (
-            httpx.Client(timeout=httpx.Timeout(10, read=FEED_WAIT)) as client,
-            connect_sse(client, "GET", f"{server.url}/roles/pr/feed", headers=_as("pat")) as source,
-        ):
-            connected.set()
-            for message in source.iter_sse():
-                if message.data:
-                    received.append(TaskEvent.model_validate_json(message.data))
-                    if received[-1].task.name == "public_response":
-                        arrived.set()
-                        return
-
-    reader = threading.Thread(target=follow, daemon=True)
-    reader.start()
-    assert connected.wait(FEED_WAIT), "the feed did not open"
+    feed = FeedFollower(
+        server.url, "pr", TOKENS["pat"], lambda e: e.task.name == "public_response", FEED_WAIT
+    )
+    assert feed.connected.wait(FEED_WAIT), "the feed did not open"
     _post_event(
         server, "social.mention", platform="x", reach=500_000, sentiment=-0.9, topic="socket-feed"
     )
-    assert arrived.wait(FEED_WAIT), f"no public_response on the pr feed; got {received}"
-    reader.join(FEED_WAIT)
-    newest = received[-1]
+    assert feed.arrived.wait(FEED_WAIT), f"no public_response on the pr feed; got {feed.received}"
+    feed.thread.join(FEED_WAIT)
+    newest = feed.received[-1]
     assert (newest.kind, newest.role, newest.task.status) == ("task.assigned", "pr", "assigned")
     assert newest.task.incident_id.startswith("inc-")
 

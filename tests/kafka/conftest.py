@@ -164,13 +164,9 @@ def topic_prefix(kafka_bootstrap: str, request: pytest.FixtureRequest) -> Iterat
     test_name = re.sub(r"[^A-Za-z0-9-]+", "-", request.node.name)[:40].strip("-")
     prefix = f"test-{test_name}-{uuid.uuid4().hex[:8]}."
     yield prefix
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="tests-cleanup")
-    try:
-        leftovers = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
-        if leftovers:
-            admin.delete_topics(leftovers)
-    finally:
-        admin.close()
+    from kafka_harness import delete_topics  # after the import filter above
+
+    delete_topics(kafka_bootstrap, prefix)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from orchestrator.core.engine import Engine
 from orchestrator.core.outbox import Output
 from orchestrator.core.replay import replay_lines
 from orchestrator.core.state import EngineState
+from orchestrator.core.summary import summary
 from orchestrator.kafka.config import KafkaSettings
 from orchestrator.kafka.drills import produce_lines
 from orchestrator.kafka.readmodel import read_topic
@@ -152,6 +154,19 @@ class Workers:
             worker.stop()
 
 
+def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Delete every topic whose name starts with `prefix` (a test's namespace)."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests-cleanup")
+    try:
+        leftovers = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
+        if leftovers:
+            admin.delete_topics(leftovers)
+    finally:
+        admin.close()
+
+
 def wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
     """Poll `check` until it returns something truthy; fail with `what` after the timeout."""
     deadline = time.monotonic() + timeout_s
@@ -188,6 +203,33 @@ class CoreRun:
             for o in self.outputs
             if getattr(o, "role", None) == role and hasattr(o, "task")
         ]
+
+
+def task_events(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
+    """Every task event published on the role topics, as JSON."""
+    return [
+        json.loads(r.value) for role in names.roles for r in records(bootstrap, names.tasks(role))
+    ]
+
+
+def raw_duplicates(published: list[dict[str, Any]]) -> int:
+    """How many of `published` repeat an event id seen before."""
+    return sum(n - 1 for n in Counter(e["id"] for e in published).values())
+
+
+def gaps_refilled(workers: Workers) -> list[dict[str, Any]]:
+    """The stream gaps every worker started so far refilled from the broker (log entries)."""
+    return [g for w in workers.started for g in w.log_events("stream.gap_filled")]
+
+
+def assert_summary_matches(got: dict[str, Any], expected: CoreRun, tmp_path: Path) -> None:
+    """The Kafka summary `got` has the core's incidents and counters (both summaries are kept
+    in `tmp_path` for a failure's post-mortem)."""
+    want = summary(expected.state)
+    for name, data in (("kafka", got), ("core", want)):
+        (tmp_path / f"summary-{name}.json").write_text(json.dumps(data, indent=1))
+    assert got["incidents"] == want["incidents"], f"compare the summaries in {tmp_path}"
+    assert got["events"] == {k: want["events"][k] for k in got["events"]}
 
 
 def core_run(raw: list[bytes], until: Millis | None = None) -> CoreRun:
@@ -297,4 +339,9 @@ class PacedProducer:
     def reach(self, count: int) -> None:
         """Wait until `count` records have been sent (fails on the thread's error)."""
         wait_for(lambda: self.sent >= count or self.error, self.timeout_s, f"{count} sent")
+        assert self.error is None, self.error
+
+    def finish(self) -> None:
+        """Wait for the rest of the records to be sent (fails on the thread's error)."""
+        self.thread.join(self.timeout_s)
         assert self.error is None, self.error

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from httpx_sse import connect_sse
-from kafka import KafkaAdminClient
-from kafka_harness import REPO, Workers, wait_for
+from kafka_harness import REPO, Workers, delete_topics, wait_for
 
 from orchestrator.api.testing import free_port, stop, wait_healthy
-from orchestrator.testing import complete_at_once, event
-from schemas.tasks import TaskEvent
+from orchestrator.testing import FeedFollower, complete_at_once, event
 
 INGEST = "ingest-kafka-token-5e1f"
 TOKENS = {
@@ -84,17 +80,7 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         if process is not None:
             stop(process)
         workers.stop_all()
-        _delete_topics(kafka_bootstrap, prefix)
-
-
-def _delete_topics(bootstrap: str, prefix: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests-cleanup")
-    try:
-        leftovers = [t for t in admin.list_topics() if t.startswith(prefix)]
-        if leftovers:
-            admin.delete_topics(leftovers)
-    finally:
-        admin.close()
+        delete_topics(kafka_bootstrap, prefix)
 
 
 def _as(name: str) -> dict[str, str]:
@@ -154,30 +140,12 @@ def test_feed_delivers_a_newly_assigned_task(api: Api) -> None:
     """A client following the ops feed receives the triage task assigned after it connected."""
     tasks = httpx.get(f"{api.url}/roles/ops/tasks", headers=_as("bob"), timeout=10).json()
     known = {t["id"] for t in tasks}
-    received: list[TaskEvent] = []
-    connected, arrived = threading.Event(), threading.Event()
-
-    def follow() -> None:
-        with (
-            httpx.Client(timeout=httpx.Timeout(10, read=WAIT_S)) as client,
-            connect_sse(client, "GET", f"{api.url}/roles/ops/feed", headers=_as("bob")) as source,
-        ):
-            connected.set()
-            for message in source.iter_sse():
-                if not message.data:
-                    continue
-                received.append(TaskEvent.model_validate_json(message.data))
-                if received[-1].task.id not in known:
-                    arrived.set()
-                    return
-
-    reader = threading.Thread(target=follow, daemon=True)
-    reader.start()
-    assert connected.wait(WAIT_S), "the feed did not open"
+    feed = FeedFollower(api.url, "ops", TOKENS["bob"], lambda e: e.task.id not in known, WAIT_S)
+    assert feed.connected.wait(WAIT_S), "the feed did not open"
     _post_alert(api, "kafka-feed")
-    assert arrived.wait(WAIT_S), f"no new task on the ops feed; got {received}"
-    reader.join(WAIT_S)
-    newest = received[-1]
+    assert feed.arrived.wait(WAIT_S), f"no new task on the ops feed; got {feed.received}"
+    feed.thread.join(WAIT_S)
+    newest = feed.received[-1]
     assert (newest.kind, newest.role, newest.task.status) == ("task.assigned", "ops", "assigned")
     assert newest.task.name == "triage"
     incident = httpx.get(

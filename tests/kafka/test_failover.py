@@ -9,9 +9,7 @@ incidents or miss joins), and the task events, deduplicated by id, are exactly t
 
 from __future__ import annotations
 
-import json
 import signal
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +17,19 @@ import pytest
 from kafka_harness import (
     PacedProducer,
     Workers,
+    assert_summary_matches,
     breach_alert,
     core_run,
+    gaps_refilled,
     lines,
     names_for,
     outage_alert,
-    records,
+    raw_duplicates,
+    task_events,
     wait_for,
 )
 
 from orchestrator.core.clock import format_time, parse_time
-from orchestrator.core.summary import summary
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.testing import command
 
@@ -101,11 +101,6 @@ def _owns_everything(worker: Any, topic: str) -> bool:
     return len(owned) == PARTITIONS
 
 
-def _task_events(bootstrap: str, roles: tuple[str, ...], prefix: str) -> list[dict[str, Any]]:
-    names = names_for(prefix)
-    return [json.loads(r.value) for role in roles for r in records(bootstrap, names.tasks(role))]
-
-
 def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
     kafka_bootstrap: str,
     topic_prefix: str,
@@ -142,26 +137,19 @@ def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
     )
     assert feeder.thread.is_alive()  # events kept arriving all along
     workers.start("w4", **group)
-    feeder.thread.join(STREAM_TIMEOUT_S)
-    assert feeder.error is None
+    feeder.finish()
     wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
 
     expected = core_run(raw, until=until)
-    got = collect_summary(kafka_bootstrap, names)
-    want = summary(expected.state)
-    for name, data in (("kafka", got), ("core", want)):  # kept for a failure's post-mortem
-        (tmp_path / f"summary-{name}.json").write_text(json.dumps(data, indent=1))
-    assert got["incidents"] == want["incidents"], f"compare the summaries in {tmp_path}"
-    assert got["events"] == {k: want["events"][k] for k in got["events"]}
-    published = _task_events(kafka_bootstrap, names.roles, topic_prefix)
+    assert_summary_matches(collect_summary(kafka_bootstrap, names), expected, tmp_path)
+    published = task_events(kafka_bootstrap, names)
     by_id = {e["id"]: e for e in published}
     core_events = {e["id"]: e for role in names.roles for e in expected.task_events(role)}
     assert by_id == core_events
-    raw_duplicates = sum(n - 1 for n in Counter(e["id"] for e in published).values())
-    gaps = [g for w in workers.started for g in w.log_events("stream.gap_filled")]
+    gaps = gaps_refilled(workers)
     with capsys.disabled():
         print(
             f"\nfailover: {len(published)} task events published, {len(by_id)} distinct, "
-            f"{raw_duplicates} raw duplicates (removed by id); {len(gaps)} stream gaps "
+            f"{raw_duplicates(published)} raw duplicates (removed by id); {len(gaps)} stream gaps "
             f"refilled ({sum(g['records'] for g in gaps)} records)"
         )

@@ -9,7 +9,6 @@ written twice). The final summary and task events must equal the core's for the 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -18,14 +17,20 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kafka import KafkaProducer
-from kafka_harness import Workers, core_run, mixed_stream, names_for, records, wait_for
+from kafka_harness import (
+    Workers,
+    assert_summary_matches,
+    core_run,
+    mixed_stream,
+    names_for,
+    task_events,
+    wait_for,
+)
 from test_reliability_crash import SHARDS, START, STEP_S, committed_raw, group_reader
 
-from orchestrator.core.summary import summary
 from orchestrator.kafka.codec import CONTROL_HEADER, CONTROL_TICK, encode_control_tick
 from orchestrator.kafka.config import default_app_id
 from orchestrator.kafka.drills import record_key
@@ -159,12 +164,6 @@ def produce_acknowledged(bootstrap: str, topic: str, path: str, until: str) -> N
         producer.close(timeout=SEND_TIMEOUT_S)
 
 
-def _task_events(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
-    return [
-        json.loads(r.value) for role in names.roles for r in records(bootstrap, names.tasks(role))
-    ]
-
-
 def test_broker_stop_and_start_mid_stream_loses_nothing(
     own_broker: OwnBroker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -202,18 +201,14 @@ def test_broker_stop_and_start_mid_stream_loses_nothing(
         assert worker.process.poll() is None, f"the worker died: {worker.tail()}"
         wait_idle(bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
         got = collect_summary(bootstrap, names)
-        published = _task_events(bootstrap, names)
+        published = task_events(bootstrap, names)
     finally:
         if feeder is not None:
             feeder.stop()
         workers.stop_all()
 
     expected = core_run(raw, until=until)
-    want = summary(expected.state)
-    for name, data in (("kafka", got), ("core", want)):  # kept for a failure's post-mortem
-        (tmp_path / f"summary-{name}.json").write_text(json.dumps(data, indent=1))
-    assert got["incidents"] == want["incidents"], f"compare the summaries in {tmp_path}"
-    assert got["events"] == {k: want["events"][k] for k in got["events"]}
+    assert_summary_matches(got, expected, tmp_path)
     by_id = {e["id"]: e for e in published}
     assert by_id == {e["id"]: e for role in names.roles for e in expected.task_events(role)}
     with capsys.disabled():

@@ -11,12 +11,10 @@ events, deduplicated by their event id, are exactly the core's.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import signal
 import statistics
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,15 +25,17 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka_harness import (
     PacedProducer,
     Workers,
+    assert_summary_matches,
     core_run,
+    gaps_refilled,
     mixed_stream,
     names_for,
-    records,
+    raw_duplicates,
+    task_events,
     wait_for,
 )
 
 from orchestrator.core.clock import parse_time
-from orchestrator.core.summary import summary
 from orchestrator.kafka.config import default_app_id
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.kafka.topics import TopicNames
@@ -79,12 +79,6 @@ def committed_raw(consumer: Any, names: TopicNames) -> int:
     return int(consumer.committed(TopicPartition(names.events_raw, 0)) or 0)
 
 
-def _task_events(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
-    return [
-        json.loads(r.value) for role in names.roles for r in records(bootstrap, names.tasks(role))
-    ]
-
-
 @pytest.mark.timeout(900)  # its own waits are bounded (recovery, produce, idle) and say why
 def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     kafka_bootstrap: str,
@@ -121,19 +115,13 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
                 f"the restarted worker to pass offset {at_kill}",
             )
             recoveries.append(time.monotonic() - killed)
-    producer.thread.join(PRODUCE_TIMEOUT_S)
-    assert producer.error is None
+    producer.finish()
     wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
 
     expected = core_run(raw, until=until)
-    got = collect_summary(kafka_bootstrap, names)
-    want = summary(expected.state)
-    for name, data in (("kafka", got), ("core", want)):  # kept for a failure's post-mortem
-        (tmp_path / f"summary-{name}.json").write_text(json.dumps(data, indent=1))
-    assert got["incidents"] == want["incidents"], f"compare the summaries in {tmp_path}"
-    assert got["events"] == {k: want["events"][k] for k in got["events"]}
+    assert_summary_matches(collect_summary(kafka_bootstrap, names), expected, tmp_path)
 
-    published = _task_events(kafka_bootstrap, names)
+    published = task_events(kafka_bootstrap, names)
     by_id: dict[str, dict[str, Any]] = {}
     for task_event in published:
         assert by_id.setdefault(task_event["id"], task_event) == task_event, "same id, new body"
@@ -142,14 +130,13 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     extra = by_id.keys() - core_events.keys()
     assert (lost, extra) == (set(), set())
     assert by_id == core_events
-    raw_duplicates = sum(n - 1 for n in Counter(e["id"] for e in published).values())
-    gaps = [g for w in workers.started for g in w.log_events("stream.gap_filled")]
+    gaps = gaps_refilled(workers)
     with capsys.disabled():
         print(
             f"\nreliability crash: {len(raw)} records, {len(points)} SIGKILLs after records "
             f"{points} survived (one worker, restarted each time); tasks lost 0, duplicated "
             f"after dedupe 0; {len(published)} task events published, {len(by_id)} distinct, "
-            f"{raw_duplicates} raw duplicates; {len(gaps)} stream gaps refilled "
+            f"{raw_duplicates(published)} raw duplicates; {len(gaps)} stream gaps refilled "
             f"({sum(g['records'] for g in gaps)} records); kill -> restarted worker commits "
             f"again: min {min(recoveries):.1f}s, median {statistics.median(recoveries):.1f}s, "
             f"max {max(recoveries):.1f}s"
