@@ -99,24 +99,36 @@ _INCIDENTS = TypeAdapter(dict[str, Incident])
 _RESULTS = TypeAdapter(dict[str, CommandResult])
 
 
-def snapshot(state: EngineState) -> dict[str, Any]:
-    """The state as JSON-compatible data (for durable snapshots and state tables)."""
-    return {
+def snapshot(state: EngineState, *, incidents: bool = True) -> dict[str, Any]:
+    """The state as JSON-compatible data (for durable snapshots and state tables). Without
+    `incidents`, the incidents and the task index (derived from them) are left out, for a
+    store that keeps each incident on its own (`restore` takes them back separately)."""
+    data: dict[str, Any] = {
         "clock": state.clock,
         "watermark": state.watermark,
         "counters": vars(state.counters).copy(),
         "seen": state.seen,
         "windows": state.windows,
-        "incidents": _INCIDENTS.dump_python(state.incidents, mode="json"),
-        "open_index": state.open_index,
-        "task_index": state.task_index,
-        "timers": [list(t) for t in state.timers],
-        "quiet_due": state.quiet_due,
-        "signals": state.signals,
-        "commands": _RESULTS.dump_python(state.commands, mode="json"),
-        "sequence": state.sequence,
-        "last_sweep": state.last_sweep,
     }
+    if incidents:
+        data["incidents"] = _INCIDENTS.dump_python(state.incidents, mode="json")
+    data["open_index"] = state.open_index
+    if incidents:
+        data["task_index"] = state.task_index
+    data.update(
+        timers=[list(t) for t in state.timers],
+        quiet_due=state.quiet_due,
+        signals=state.signals,
+        commands=_RESULTS.dump_python(state.commands, mode="json"),
+        sequence=state.sequence,
+        last_sweep=state.last_sweep,
+    )
+    return data
+
+
+def task_index_of(incidents: dict[str, Incident]) -> dict[str, str]:
+    """Task id -> incident id for every task of `incidents` (what the engine's index holds)."""
+    return {task.id: incident.id for incident in incidents.values() for task in incident.tasks}
 
 
 def compact_incident(incident: Incident) -> Incident:
@@ -135,22 +147,23 @@ def _compact_entry(entry: TimelineEntry) -> TimelineEntry:
 
 
 def restore(data: dict[str, Any]) -> EngineState:
-    """The state a snapshot was taken of."""
+    """The state a snapshot was taken of (the task index rebuilt if the snapshot has none)."""
     timers: list[TimerEntry] = [
         (int(t[0]), int(t[1]), str(t[2]), str(t[3]), str(t[4]), int(t[5])) for t in data["timers"]
     ]
     heapq.heapify(timers)
+    incidents = {
+        k: compact_incident(v) for k, v in _INCIDENTS.validate_python(data["incidents"]).items()
+    }
     return EngineState(
         clock=data["clock"],
         watermark=data["watermark"],
         counters=Counters(**data["counters"]),
         seen=OrderedDict(data["seen"]),
         windows={k: list(v) for k, v in data["windows"].items()},
-        incidents={
-            k: compact_incident(v) for k, v in _INCIDENTS.validate_python(data["incidents"]).items()
-        },
+        incidents=incidents,
         open_index=dict(data["open_index"]),
-        task_index=dict(data["task_index"]),
+        task_index=dict(data["task_index"]) if "task_index" in data else task_index_of(incidents),
         timers=timers,
         quiet_due=dict(data["quiet_due"]),
         signals={k: list(v) for k, v in data.get("signals", {}).items()},

@@ -122,24 +122,6 @@ def stored_next_due(raw: bytes) -> Millis | None:
     return int(due) if due is not None else None
 
 
-def _core_snapshot(state: EngineState) -> dict[str, Any]:
-    """The state's snapshot without its incidents (they are stored one entry each) and the task
-    index (rebuilt from the incidents' tasks when a shard is decoded)."""
-    incidents, task_index = state.incidents, state.task_index
-    state.incidents, state.task_index = {}, {}
-    try:
-        return snapshot(state)
-    finally:
-        state.incidents, state.task_index = incidents, task_index
-
-
-def _task_index(incidents: dict[str, Any]) -> dict[str, str]:
-    """Task id -> incident id, from incidents as JSON data (what the engine's index holds)."""
-    return {
-        task["id"]: incident_id for incident_id, data in incidents.items() for task in data["tasks"]
-    }
-
-
 def _dumps(data: Any) -> bytes:
     """Compact UTF-8 JSON (pydantic-core's encoder: what json.dumps writes, several times
     faster)."""
@@ -171,9 +153,7 @@ class ShardStore:
         versions = {i: int(v) for i, v in data["versions"].items()}
         stored = {i: self._incident(i, v) for i, v in versions.items()}
         incidents = {i: json.loads(value) for i, value in stored.items()}
-        state = restore(
-            {**data["state"], "incidents": incidents, "task_index": _task_index(incidents)}
-        )
+        state = restore({**data["state"], "incidents": incidents})
         return ShardEntry(state, dict(data["applied"]), versions, stored, int(data["writes"]))
 
     def _incident(self, incident_id: str, version: int) -> bytes:
@@ -231,7 +211,7 @@ class ShardStore:
                 "applied": entry.applied,
                 "writes": entry.writes,
                 "versions": entry.versions,
-                "state": _core_snapshot(entry.state),
+                "state": snapshot(entry.state, incidents=False),
             }
         )
         return Applied(key, entry, outputs, changed, value, versions, superseded)
