@@ -11,20 +11,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from orchestrator.api.testing import serve
 from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure
 from orchestrator.bench.http import Connection, Reply
 from orchestrator.core.clock import format_time
@@ -46,7 +41,6 @@ ACKS_PER_S_SIZING = 400
 TASKS_PER_INCIDENT = 2
 SEED_BATCH = 500
 BASELINE_SECONDS_SHARE = 0.3
-STARTUP_TIMEOUT_S = 120.0
 WARM_UP_S = 1.0
 TOKEN_BYTES = 24
 MS = 1000.0
@@ -72,12 +66,6 @@ class LoadResult:
             return 0.0
         ordered = sorted(self.latencies)
         return MS * ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _opening_alert(number: int, at: str) -> bytes:
@@ -116,46 +104,18 @@ def seed(data_dir: Path, tasks: int, step: Callable[[int], None]) -> list[str]:
 
 
 @contextmanager
-def serving(data_dir: Path, token: str) -> Iterator[str]:
-    """`orchestrator run` on a free loopback port; yields its base URL."""
-    port = _free_port()
+def serving(work: Path, token: str) -> Iterator[str]:
+    """`orchestrator run` (orchestrator.api.testing.serve) on the database seeded in work/db,
+    with one responder holding `token`; yields its base URL."""
     responders = [{"name": "bench", "token": token, "roles": ["incident_commander"]}]
-    env = {**os.environ, "ORCH_RESPONDERS": json.dumps(responders), "ORCH_LOG_LEVEL": "warning"}
-    command = [
-        sys.executable,
-        "-m",
-        "orchestrator",
-        "run",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise BenchError(f"orchestrator run exited with {process.returncode}: {errors[-2000:]}")
+    env = {"ORCH_RESPONDERS": json.dumps(responders), "ORCH_LOG_LEVEL": "warning"}
+    with ExitStack() as stack:
         try:
-            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise BenchError(f"orchestrator run did not answer {url}/healthz in {STARTUP_TIMEOUT_S:.0f} s")
+            server = stack.enter_context(serve(work, env))
+        except AssertionError as problem:
+            log = (work / "server.log").read_text(errors="replace")[-2000:]
+            raise BenchError(f"orchestrator run: {problem}\n{log}") from None
+        yield server.url
 
 
 Request = Callable[[Connection], Awaitable[Reply]]
@@ -238,12 +198,12 @@ class AgentApi:
 
     def run(self, ctx: BenchContext) -> CaseResult:
         config = ctx.config
-        data_dir = ctx.work / "api-data"
+        work = ctx.work / "api"
         wanted = min(SEEDED_TASKS, max(MIN_TASKS, int(config.api_seconds * ACKS_PER_S_SIZING)))
-        task_ids = seed(data_dir, wanted, ctx.reporter.step("api: seed assigned tasks", wanted))
+        task_ids = seed(work / "db", wanted, ctx.reporter.step("api: seed assigned tasks", wanted))
         token = secrets.token_urlsafe(TOKEN_BYTES)
         base_seconds = max(1.0, config.api_seconds * BASELINE_SECONDS_SHARE)
-        with serving(data_dir, token) as url:
+        with serving(work, token) as url:
             load(url, token, config.api_clients, WARM_UP_S, _health)
             step = ctx.reporter.step(f"api: healthz, {config.api_clients} clients")
             health = load(url, token, config.api_clients, base_seconds, _health)
