@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.api.testing import stop
 from orchestrator.bench.base import BenchContext, BenchError, CaseResult, Figure, percentile
 from orchestrator.bench.data import mixed_lines
 from orchestrator.core.clock import format_time, parse_time
@@ -51,7 +51,6 @@ RAW_PARTITIONS, PARTITIONS = 2, 4
 READY_TIMEOUT_S = 90.0
 DRAIN_TIMEOUT_S = 600.0
 POLL_S = 0.2
-STOP_GRACE_S = 20.0
 FAST_GROUP = {
     "ORCH_KAFKA_SESSION_TIMEOUT": "6",
     "ORCH_KAFKA_HEARTBEAT_INTERVAL": "1",
@@ -98,10 +97,6 @@ class Process:
     process: subprocess.Popen[bytes]
     log: Path
 
-    def lines(self, text: str) -> int:
-        """How many log lines mention `text`."""
-        return self.log.read_text(errors="replace").count(text)
-
     def check(self) -> None:
         """Raise BenchError if the process has exited."""
         if self.process.poll() is not None:
@@ -110,13 +105,7 @@ class Process:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after a grace period."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
 
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> Process:

@@ -12,7 +12,7 @@ on their topics, with the same ids, as after any crash between publishing and st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -114,7 +114,7 @@ def pending() -> list[asyncio.Future[Any]] | None:
     return _PENDING.get()
 
 
-async def in_batch(work: Any, staged: list[Staged]) -> None:
+async def in_batch(work: Callable[[], Awaitable[None]], staged: list[Staged]) -> None:
     """Run `work()` as one batch: its sends are acknowledged, then its table writes stored."""
     waiting: list[asyncio.Future[Any]] = []
     token = _PENDING.set(waiting)
