@@ -9,7 +9,9 @@ only once its batch is committed, so an answer still means the write is durable.
 Callers on an event loop (`run_async`) never block it: a thread of the loop's executor leads
 their batches, one thread hop per batch instead of one per write, and each caller's future is
 resolved once its batch is committed. A thread that finishes a batch leads on while the next
-write in the queue belongs to an event loop (no thread of its own waits to lead it).
+write in the queue belongs to an event loop (no thread of its own waits to lead it). Writes are
+claimed when a batch takes them, so a thread the loop started for a write that a finishing
+leader has already taken finds it claimed and leaves it alone: every batch is applied once.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Write(Generic[T]):
     value: T | None = None
     error: BaseException | None = None
     done: bool = False
+    claimed: bool = False
+    """Taken into a batch by its leader (no second leader may take it)."""
     wake: Callable[[], None] | None = None
     """For a write from an event loop: resolves its future (called by the leading thread)."""
 
@@ -64,7 +68,7 @@ class GroupCommit:
             self.queue.append(write)
             while not write.done and self.queue[0] is not write:
                 self.moved.wait()
-            batch = [] if write.done else list(self.queue)
+            batch = [] if write.done else _claim(self.queue)
         if batch:
             self._lead(batch)
             self._drain()
@@ -88,9 +92,9 @@ class GroupCommit:
         """Lead batch after batch while the write at the front comes from an event loop."""
         while True:
             with self.moved:
-                if not self.queue or self.queue[0].wake is None:
-                    return
-                batch = list(self.queue)
+                if not self.queue or self.queue[0].wake is None or self.queue[0].claimed:
+                    return  # empty, a thread of its own leads the front, or a leader has it
+                batch = _claim(self.queue)
             self._lead(batch)
 
     def _lead(self, batch: Batch) -> None:
@@ -109,6 +113,14 @@ class GroupCommit:
             for write in batch:
                 if write.wake is not None:
                     write.wake()
+
+
+def _claim(queue: deque[Write[Any]]) -> Batch:
+    """Every write queued so far, taken as one batch (called with the queue's lock held)."""
+    batch = list(queue)
+    for write in batch:
+        write.claimed = True
+    return batch
 
 
 def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:

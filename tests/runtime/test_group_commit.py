@@ -17,7 +17,7 @@ from orchestrator.core.engine import Engine
 from orchestrator.core.summary import summary
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
-from orchestrator.runtime.groupcommit import Batch, GroupCommit
+from orchestrator.runtime.groupcommit import Batch, GroupCommit, Write
 from orchestrator.testing import ManualClock
 from schemas.commands import Command
 from schemas.deadletter import Origin
@@ -316,3 +316,29 @@ def test_submit_async_leaves_the_loop_free_until_its_batch_commits(
 
     assert [r.status for r in asyncio.run(main())] == ["accepted"]
     assert [r[1] for r in _log(runtime)] == ["raw"] * (SERVICES + 1)
+
+
+def test_a_batch_taken_by_one_leader_is_not_led_again_by_another_thread() -> None:
+    """A write from an event loop starts an executor thread when it finds the queue empty; if a
+    finishing leader takes that write first, the started thread must leave it alone: the batch
+    is applied once and the queue stays consistent."""
+    applied: list[list[int]] = []
+    release = threading.Event()
+    writes = GroupCommit(_recording(applied, release))
+    writes.queue.append(Write(lambda: 1, wake=lambda: None))
+    leader = threading.Thread(target=writes._drain)
+    leader.start()  # takes [1] and waits in apply for `release`
+    wait_until = time.monotonic() + 5
+    while not writes.queue[0].claimed and time.monotonic() < wait_until:
+        time.sleep(0.001)
+
+    second = threading.Thread(target=writes._drain)  # the loop may have started it too
+    second.start()
+    second.join(1)
+    release.set()
+    for thread in (leader, second):
+        thread.join(5)
+
+    assert applied == [[1]]
+    assert not writes.queue
+    assert writes.batches == 1
