@@ -23,12 +23,25 @@ class Clock(Protocol):
         ...
 
 
-def parse_duration(text: str) -> Millis:
-    """'15m' -> 900000. The unit is required: s, m, h, d or w."""
+def _duration_ms(text: str) -> float:
     unit = text[-1:]
     if unit not in _UNIT_MS:
         raise ValueError(f"duration {text!r} needs a unit: s, m, h, d or w (e.g. 15m)")
-    return round(float(text[:-1]) * _UNIT_MS[unit])
+    return float(text[:-1]) * _UNIT_MS[unit]
+
+
+def parse_duration(text: str) -> Millis:
+    """'15m' -> 900000. The unit is required: s, m, h, d or w."""
+    return round(_duration_ms(text))
+
+
+def parse_duration_at_most(text: str, maximum: Millis) -> Millis:
+    """parse_duration for a duration from 0 up to `maximum`; ValueError for any other, even
+    one too long for a float (a 400-digit number of days), which is refused before rounding."""
+    millis = _duration_ms(text)
+    if not 0 <= millis <= maximum:  # also False for inf and nan
+        raise ValueError(f"duration {text!r} is not between 0s and {format_duration(maximum)}")
+    return round(millis)
 
 
 def to_millis(moment: datetime) -> Millis:

@@ -2,6 +2,21 @@
 
 Every mistake becomes one Problem with file, line and field path; all of a file's problems are
 reported together in one PlaybookError.
+
+Limits, so that every time a playbook can schedule stays printable (datetime ends at year 9999;
+events are refused from year 9000, schemas.events.LATEST_TIME):
+
+- a window (`within`, `over`) is at most LoadOptions.max_window, 31 days by default; a
+  `consecutive` window spans its `periods` days (at most 366, by the format);
+- a deadline (`ack_within`, `complete_within`), an escalation step's `after` and the
+  X
+  yearly cycle;
+- an escalation ladder escalates at most MAX_ESCALATIONS (100) times, its steps' `repeat`
+  counts summed.
+
+The longest chain from one event is a quiet period, then the review task's ack deadline and
+its whole ladder: (1 + 1 + 100) x 366 days, about 102 years, so year 9000 + 102 stays far
+inside the range.
 """
 
 from __future__ import annotations
@@ -13,7 +28,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from orchestrator.core.clock import DAY_MS, Millis, format_duration, parse_duration
+from orchestrator.core.clock import DAY_MS, Millis, format_duration, parse_duration_at_most
 from orchestrator.core.expr import Expression, compile_expression
 from orchestrator.core.playbook import (
     EVENT_ROOTS,
@@ -70,6 +85,13 @@ DEFAULT_REVIEW = spec.TaskSpec(
 )
 """The review task attached at resolution when a playbook names none."""
 FALLBACK_ESCALATION_TARGET = "incident_commander"
+MAX_DEADLINE: Millis = 366 * DAY_MS
+"""The longest deadline (ack_within, complete_within), escalation step (after) or quiet_for."""
+MAX_ESCALATIONS = 100
+"""The most escalations one ladder holds: the `repeat` counts of its steps summed."""
+DEADLINE_KINDS = "deadline, escalation step or quiet period"
+SHOWN_CHARS = 24
+"""How much of an overlong duration an error repeats."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +124,26 @@ class _Checker:
             return None
 
     def duration(self, text: str, path: DocPath) -> Millis:
-        """A deadline, escalation step or quiet period: not a window, so not limited by it."""
-        return parse_duration(text)
+        """A deadline, escalation step or quiet period: at most MAX_DEADLINE, not a window."""
+        return self.bounded(text, path, MAX_DEADLINE, f"for a {DEADLINE_KINDS}")
 
     def window_span(self, text: str, path: DocPath) -> Millis:
         """A window's length, which may not exceed the configured maximum."""
-        millis = parse_duration(text)
-        if millis > self.options.max_window:
-            limit = format_duration(self.options.max_window)
-            self.add(path, f"{text} is longer than the {limit} maximum window; use a shorter one")
-        return millis
+        return self.bounded(text, path, self.options.max_window, "window")
+
+    def bounded(self, text: str, path: DocPath, maximum: Millis, what: str) -> Millis:
+        """The duration `text`, or a problem (and the maximum) when it is longer."""
+        try:
+            return parse_duration_at_most(text, maximum)
+        except ValueError:
+            limit = format_duration(maximum)
+            shown = (
+                text
+                if len(text) <= SHOWN_CHARS
+                else f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
+            )
+            self.add(path, f"{shown} is longer than the {limit} maximum {what}; use a shorter one")
+            return maximum
 
 
 def _dotted(path: Iterable[str | int]) -> str:
@@ -336,6 +368,12 @@ def _ladder(
             checker.add((*path, "escalation", i, "to"), f"unknown role {step.to!r} to escalate to")
         after = checker.duration(step.after, (*path, "escalation", i, "after"))
         steps.extend([(after, step.to)] * step.repeat)
+    if len(steps) > MAX_ESCALATIONS:
+        checker.add(
+            (*path, "escalation"),
+            f"the ladder escalates {len(steps)} times (its repeat counts summed); the limit is "
+            f"{MAX_ESCALATIONS}: use fewer steps or smaller repeat counts",
+        )
     return tuple(steps)
 
 
