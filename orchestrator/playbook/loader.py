@@ -9,8 +9,8 @@ events are refused from year 9000, schemas.events.LATEST_TIME):
 - a window (`within`, `over`) is at most LoadOptions.max_window, 31 days by default; a
   `consecutive` window spans its `periods` days (at most 366, by the format);
 - a deadline (`ack_within`, `complete_within`), an escalation step's `after` and the
-  X
-  yearly cycle;
+  resolution's `quiet_for` are at most MAX_DEADLINE, 366 days (a leap year: room for any
+  yearly cycle);
 - an escalation ladder escalates at most MAX_ESCALATIONS (100) times, its steps' `repeat`
   counts summed.
 
