@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -379,9 +380,11 @@ def _ladder(
 
 def _check_graph(checker: _Checker, tasks: list[TaskDef], review: TaskDef | None) -> None:
     names = [t.name for t in tasks] + ([review.name] if review else [])
+    seen: set[str] = set()
     for i, name in enumerate(names):
-        if name in names[:i]:
+        if name in seen:
             checker.add(("tasks", i), f"duplicate task name {name!r}")
+        seen.add(name)
     known: dict[str, TaskDef] = {}
     for task in tasks:
         known.setdefault(task.name, task)  # a duplicate name keeps its first task
@@ -396,26 +399,16 @@ def _check_graph(checker: _Checker, tasks: list[TaskDef], review: TaskDef | None
 
 
 def _find_cycle(tasks: Mapping[str, TaskDef]) -> list[str] | None:
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(name: str) -> list[str] | None:
-        state[name] = 1
-        stack.append(name)
-        for dep in tasks[name].depends_on:
-            if dep not in tasks:
-                continue
-            if state.get(dep) == 1:
-                return [*stack[stack.index(dep) :], dep]
-            if dep not in state and (found := visit(dep)):
-                return found
-        stack.pop()
-        state[name] = 2
-        return None
-
-    for name in tasks:
-        if name not in state and (found := visit(name)):
-            return found
+    """A dependency cycle as `a -> b -> ... -> a` (a depends on b), from its task listed first;
+    graphlib walks the graph without recursion, so a chain of any length is fine."""
+    graph = {name: [d for d in task.depends_on if d in tasks] for name, task in tasks.items()}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as err:
+        loop: list[str] = err.args[1][::-1]  # graphlib goes from a task to its dependents
+        position = {name: i for i, name in enumerate(tasks)}
+        start = min(range(len(loop) - 1), key=lambda i: position[loop[i]])
+        return [*loop[start:-1], *loop[:start], loop[start]]
     return None
 
 

@@ -2,7 +2,8 @@
 
 Only plain YAML data is accepted: mappings, sequences and scalars with the standard tags.
 Anchors and aliases (the 'billion laughs' bomb), custom tags (!!python/object ...) and
-duplicate keys are refused, and the document size and nesting depth are bounded.
+duplicate keys are refused, and the document size and nesting depth are bounded (the depth while
+composing, before any recursion into a level past MAX_DEPTH).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
-            raise _TooBig(node, "the document is too large or nested too deeply")
+            raise _TooBig(node.start_mark, TOO_BIG)
         self.lines[path] = node.start_mark.line + 1
         if node.tag not in _STANDARD_TAGS:
             self.problem(node, path, f"tag {node.tag!r} is not allowed; write plain YAML values")
@@ -93,13 +94,22 @@ class _Builder:
 
 
 class _TooBig(Exception):
-    def __init__(self, node: yaml.Node, message: str) -> None:
-        self.node = node
+    def __init__(self, mark: yaml.Mark, message: str) -> None:
+        self.mark = mark
         self.message = message
 
 
+TOO_BIG = "the document is too large or nested too deeply"
+TOO_DEEP = f"the document is nested too deeply (over {MAX_DEPTH} levels); flatten it"
+
+
 class _NoAliasComposer(yaml.SafeLoader):
-    """A composer that refuses anchors and aliases outright."""
+    """A composer that refuses anchors and aliases outright, and nesting deeper than MAX_DEPTH
+    before going down into it: composing recurses once per level, so [[[...]]] 600 deep would
+    overflow the stack (RecursionError) before the builder could count its depth."""
+
+    depth = 0
+    """How many collections enclose the node being composed."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -112,7 +122,13 @@ class _NoAliasComposer(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "anchors (&name) are not allowed in playbooks", event.start_mark
             )
-        return super().compose_node(parent, index)
+        if self.depth > MAX_DEPTH:
+            raise _TooBig(event.start_mark, TOO_DEEP)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _unreadable(file: str, text: str | bytes, err: yaml.reader.ReaderError) -> Problem:
@@ -142,6 +158,8 @@ def read_yaml(text: str | bytes, file: str) -> tuple[Document | None, list[Probl
         return None, [_unreadable(file, text, err)]
     try:
         root = loader.get_single_node()
+    except _TooBig as err:
+        return None, [Problem(file, err.mark.line + 1, "", err.message)]
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -156,5 +174,5 @@ def read_yaml(text: str | bytes, file: str) -> tuple[Document | None, list[Probl
     try:
         data = builder.build(root, (), 0)
     except _TooBig as err:
-        return None, [Problem(file, err.node.start_mark.line + 1, "", err.message)]
+        return None, [Problem(file, err.mark.line + 1, "", err.message)]
     return Document(file, data, builder.lines), builder.problems

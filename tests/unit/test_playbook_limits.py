@@ -7,6 +7,8 @@ without recursion, and a playbook directory only yields regular files inside it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from orchestrator.core.clock import (
@@ -17,6 +19,7 @@ from orchestrator.core.clock import (
 )
 from orchestrator.errors import PlaybookError, Problem
 from orchestrator.playbook import load_playbook_text
+from orchestrator.playbook.fixtures import FixtureError, load_fixture_file
 from orchestrator.testing import Drill, event
 
 FILE = "limits.yaml"
@@ -152,3 +155,112 @@ def test_bounded_durations_leave_parse_duration_unchanged() -> None:
         with pytest.raises(ValueError, match="is not between 0s and 366d"):
             parse_duration_at_most(text, 366 * DAY_MS)
     assert parse_duration("4000000d") == 4_000_000 * DAY_MS
+
+
+# ---- nesting and long chains, refused or loaded without recursion ----------------------------
+
+
+def only(text: str) -> Problem:
+    """The single problem of a refused playbook text."""
+    found = problems(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "deep",
+    [
+        "[" * 600 + "]" * 600,
+        "{a: " * 600 + "}" * 600,
+        "[{a: " * 300 + "}]" * 300,
+        "[" * 100_000,  # never closed
+    ],
+)
+def test_flow_nesting_hundreds_deep_is_refused_at_its_line(deep: str) -> None:
+    """Flow collections nested 600 deep (or 100,000, unclosed) are one problem at their line,
+    not a RecursionError from the YAML composer."""
+    problem = only(f"id: drill\ndeep: {deep}\n")
+    assert (problem.file, problem.line, problem.path) == (FILE, 2, "")
+    assert "nested too deeply (over 50 levels)" in problem.message
+
+
+def test_block_nesting_hundreds_deep_is_refused_at_its_line() -> None:
+    """Block sequences nested 700 deep are refused at the line of the first level too deep."""
+    lines = ["id: drill", "deep:", *(f"{'  ' * depth}- " for depth in range(1, 700))]
+    problem = only("\n".join(lines) + "\n")
+    assert problem.line == 53
+    assert "nested too deeply" in problem.message
+
+
+def test_deep_nesting_in_a_fixture_file_is_a_fixture_error(tmp_path: Path) -> None:
+    """Fixture files are read the same way: deep nesting is a FixtureError at its line."""
+    path = tmp_path / "deep.yaml"
+    path.write_text("playbook: drill\ncases: " + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")
+    with pytest.raises(FixtureError) as caught:
+        load_fixture_file(path)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line) == (str(path), 2)
+    assert "nested too deeply" in problem.message
+
+
+CHAIN_HEAD = """\
+id: chain
+version: 1
+title: Chain
+key: [data.service]
+triggers:
+  - {id: alert, on: ops.alert}
+tasks:
+"""
+
+
+def chain(length: int, closed: bool = False) -> str:
+    """`length` tasks, each depending on the one listed after it (the last, if `closed`, on
+    the first): the order in which a recursive walk goes `length` calls deep."""
+    tasks = [
+        f"  - {{name: t{i}, role: ops, title: T, depends_on: [t{i + 1}]}}"
+        for i in range(length - 1)
+    ]
+    last = (
+        f"  - {{name: t{length - 1}, role: ops, title: T, depends_on: [{'t0' if closed else ''}]}}"
+    )
+    return CHAIN_HEAD + "\n".join([*tasks, last]) + "\n"
+
+
+def test_a_chain_of_2000_tasks_listed_in_reverse_loads_and_runs() -> None:
+    """2,000 tasks, each depending on the next: the cycle check does not recurse, and an
+    incident attaches them all with only the last one assigned."""
+    playbook = load_playbook_text(chain(2000), FILE)
+    assert playbook.tasks[0].depends_on == ("t1",)
+    drill = Drill.of([playbook]).feed(event("ops.alert", "2026-11-20T10:00:00Z", **ALERT))
+    tasks = drill.incident("chain", "checkout").tasks
+    assert len(tasks) == 2000
+    assert [t.name for t in tasks if t.status == "assigned"] == ["t1999"]
+
+
+def test_a_cycle_through_2000_tasks_is_named_in_full_at_its_first_task() -> None:
+    """A 2,000-task cycle is one problem at tasks[0], spelling the cycle t0 -> ... -> t0."""
+    problem = only(chain(2000, closed=True))
+    assert (problem.line, problem.path) == (8, "tasks[0].depends_on")
+    names = " -> ".join(f"t{i}" for i in range(2000))
+    assert problem.message == f"dependency cycle: {names} -> t0"
+
+
+def test_a_cycle_is_named_from_its_task_listed_first() -> None:
+    """a needs nothing; the cycle b -> c -> d -> b is reported at c, the first of it listed
+    (tasks[1]), in depends_on order, wherever the graph walk met it."""
+    text = (
+        CHAIN_HEAD
+        + "\n".join(
+            [
+                "  - {name: a, role: ops, title: A}",
+                "  - {name: c, role: ops, title: C, depends_on: [d]}",
+                "  - {name: b, role: ops, title: B, depends_on: [c, a]}",
+                "  - {name: d, role: ops, title: D, depends_on: [b]}",
+            ]
+        )
+        + "\n"
+    )
+    problem = only(text)
+    assert (problem.line, problem.path) == (9, "tasks[1].depends_on")
+    assert problem.message == "dependency cycle: c -> d -> b -> c"
