@@ -65,7 +65,7 @@ from orchestrator.core.clock import parse_time
 from orchestrator.core.playbook import Playbook
 from orchestrator.errors import OrchestratorError, Problem
 from orchestrator.playbook.loader import load_directory
-from orchestrator.playbook.yamlsource import Document, read_yaml
+from orchestrator.playbook.yamlsource import Document, read_source, read_yaml, source_files
 from orchestrator.playbook.yamlsource import Path as DocPath
 from orchestrator.testing import Drill, command, event
 from schemas.commands import TASK_COMMANDS, CommandKind, CommandResult
@@ -337,7 +337,7 @@ def load_fixture_file(path: str | Path) -> FixtureFile:
     """Read and validate one fixture file; raises FixtureError listing every problem."""
     file = Path(path)
     try:
-        text = file.read_bytes()
+        text = read_source(file)
     except OSError as err:
         raise FixtureError([Problem(str(file), None, "", f"cannot read: {err.strerror}")]) from None
     doc, problems = read_yaml(text, str(file))
@@ -368,9 +368,12 @@ def _refuse_duplicate_names(fixture: FixtureFile) -> None:
 
 
 def fixture_files(directory: str | Path) -> list[Path]:
-    """The fixture files directly in `directory`, sorted by name."""
-    folder = Path(directory)
-    return sorted(p for p in folder.iterdir() if p.suffix in FIXTURE_SUFFIXES and p.is_file())
+    """The fixture files directly in `directory`, sorted by name; FixtureError naming each
+    entry that is not a regular file inside it (a link out of it, a FIFO, a directory)."""
+    files, problems = source_files(Path(directory), FIXTURE_SUFFIXES)
+    if problems:
+        raise FixtureError(problems)
+    return files
 
 
 # -- checking a fixture against the loaded playbooks ---------------------------------------------
@@ -489,8 +492,8 @@ def run_directory(
     playbooks = load_directory(playbook_dir)
     folder = Path(fixture_dir) if fixture_dir is not None else Path(playbook_dir) / "tests"
     results: list[CaseResult] = []
-    problems: list[Problem] = []
-    for file in fixture_files(folder):
+    files, problems = source_files(folder, FIXTURE_SUFFIXES)
+    for file in files:
         try:
             results.extend(run_fixture_file(playbooks, file))
         except FixtureError as err:

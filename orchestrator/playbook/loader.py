@@ -56,7 +56,7 @@ from orchestrator.core.windows import (
     Window,
 )
 from orchestrator.errors import ExpressionError, PlaybookError, Problem
-from orchestrator.playbook.yamlsource import Document, read_yaml
+from orchestrator.playbook.yamlsource import Document, read_source, read_yaml, source_files
 from orchestrator.playbook.yamlsource import Path as DocPath
 from schemas import playbook as spec
 from schemas.events import CATALOGUE
@@ -91,6 +91,8 @@ MAX_DEADLINE: Millis = 366 * DAY_MS
 MAX_ESCALATIONS = 100
 """The most escalations one ladder holds: the `repeat` counts of its steps summed."""
 DEADLINE_KINDS = "deadline, escalation step or quiet period"
+PLAYBOOK_SUFFIXES = frozenset({".yaml", ".yml"})
+"""How the names of playbook files in a directory end."""
 SHOWN_CHARS = 24
 """How much of an overlong duration an error repeats."""
 
@@ -554,7 +556,7 @@ def load_playbook(path: str | Path, options: LoadOptions | None = None) -> Playb
     """Compile the playbook file at `path`."""
     file = Path(path)
     try:
-        text = file.read_bytes()
+        text = read_source(file)
     except OSError as err:
         raise PlaybookError(
             [Problem(str(file), None, "", f"cannot read the file: {err.strerror}")]
@@ -565,12 +567,12 @@ def load_playbook(path: str | Path, options: LoadOptions | None = None) -> Playb
 def load_directory(directory: str | Path, options: LoadOptions | None = None) -> list[Playbook]:
     """Compile every *.yaml / *.yml file directly in `directory`, sorted by name.
 
-    Problems of all files are gathered into one PlaybookError; two files with one id are refused.
+    Problems of all files are gathered into one PlaybookError; two files with one id are refused,
+    and so is an entry that is not a regular file inside the directory (a symbolic link out of
+    it, a FIFO, a device, a directory), which is not opened.
     """
-    folder = Path(directory)
-    files = sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+    files, problems = source_files(Path(directory), PLAYBOOK_SUFFIXES)
     playbooks: list[Playbook] = []
-    problems: list[Problem] = []
     for file in files:
         try:
             playbooks.append(load_playbook(file, options))

@@ -4,11 +4,21 @@ Only plain YAML data is accepted: mappings, sequences and scalars with the stand
 Anchors and aliases (the 'billion laughs' bomb), custom tags (!!python/object ...) and
 duplicate keys are refused, and the document size and nesting depth are bounded (the depth while
 composing, before any recursion into a level past MAX_DEPTH).
+
+Files come from a directory only when they are regular files inside it (source_files): a symbolic
+link out of it (to /etc/passwd, /proc/self/environ), a FIFO, a device or a directory named
+*.yaml is a problem naming the entry, and is never opened. read_source reads regular files only,
+opening them non-blocking so that a FIFO put in a file's place cannot make it wait.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -176,3 +186,74 @@ def read_yaml(text: str | bytes, file: str) -> tuple[Document | None, list[Probl
     except _TooBig as err:
         return None, [Problem(file, err.mark.line + 1, "", err.message)]
     return Document(file, data, builder.lines), builder.problems
+
+
+_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _not_regular(file: FilePath, mode: int) -> OSError:
+    return OSError(errno.EINVAL, f"it is {_kind(mode)}, not a regular file", str(file))
+
+
+def source_files(folder: FilePath, suffixes: Set[str]) -> tuple[list[FilePath], list[Problem]]:
+    """The entries directly in `folder` named *<suffix>, sorted, that are regular files inside
+    it; and a problem for each other such entry (a link out of the folder, a FIFO, a device, a
+    directory), which is not opened."""
+    root = folder.resolve()
+    names = " or ".join(sorted(suffixes))
+    files: list[FilePath] = []
+    problems: list[Problem] = []
+    for entry in sorted(p for p in folder.iterdir() if p.suffix in suffixes):
+        refusal = _refusal(entry, root, names)
+        if refusal is None:
+            files.append(entry)
+        else:
+            problems.append(Problem(str(entry), None, "", refusal))
+    return files, problems
+
+
+def _refusal(entry: FilePath, root: FilePath, names: str) -> str | None:
+    """Why `entry` cannot be read as a source file; None for a regular file inside `root`."""
+    try:
+        if entry.is_symlink():
+            target = entry.resolve()
+            if not target.is_relative_to(root):
+                return (
+                    f"is a symbolic link to {target}, outside {root}; put the file itself in "
+                    "the directory instead of a link to it"
+                )
+        mode = entry.stat().st_mode
+    except (OSError, RuntimeError) as err:  # a dangling link, or a loop (RuntimeError)
+        reason = getattr(err, "strerror", None) or str(err)
+        return f"cannot be read ({reason}); fix the link or remove it"
+    if not stat.S_ISREG(mode):
+        return (
+            f"is {_kind(mode)}, not a regular file; remove it, or rename it so that its name "
+            f"does not end in {names}"
+        )
+    return None
+
+
+def read_source(file: FilePath) -> bytes:
+    """The bytes of the regular file `file`; OSError for anything else, which is not opened (a
+    FIFO would wait for a writer) or, if it took the file's place meanwhile, not read."""
+    mode = os.stat(file).st_mode
+    if not stat.S_ISREG(mode):
+        raise _not_regular(file, mode)
+    descriptor = os.open(file, _OPEN_FLAGS)
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(file, mode)
+        return handle.read()

@@ -7,6 +7,9 @@ without recursion, and a playbook directory only yields regular files inside it.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,8 +21,13 @@ from orchestrator.core.clock import (
     parse_time,
 )
 from orchestrator.errors import PlaybookError, Problem
-from orchestrator.playbook import load_playbook_text
-from orchestrator.playbook.fixtures import FixtureError, load_fixture_file
+from orchestrator.playbook import load_directory, load_playbook, load_playbook_text
+from orchestrator.playbook.fixtures import (
+    FixtureError,
+    fixture_files,
+    load_fixture_file,
+    run_directory,
+)
 from orchestrator.testing import Drill, event
 
 FILE = "limits.yaml"
@@ -264,3 +272,124 @@ def test_a_cycle_is_named_from_its_task_listed_first() -> None:
     problem = only(text)
     assert (problem.line, problem.path) == (9, "tasks[1].depends_on")
     assert problem.message == "dependency cycle: c -> d -> b -> c"
+
+
+# ---- what a playbook directory may hold ------------------------------------------------------
+
+QUICK = 5.0
+"""Seconds within which a FIFO must be refused (opening one for reading waits for a writer)."""
+
+
+def directory_problems(folder: Path) -> list[Problem]:
+    """The problems load_directory refuses `folder` with."""
+    with pytest.raises(PlaybookError) as caught:
+        load_directory(folder)
+    return caught.value.problems
+
+
+def promptly(call: Callable[[], object]) -> Exception | None:
+    """Run `call` in a daemon thread; the exception it raised, failing if it does not return
+    within QUICK seconds (blocked on a FIFO)."""
+    raised: list[Exception] = []
+
+    def run() -> None:
+        try:
+            call()
+        except Exception as err:  # handed to the test, which asserts on it
+            raised.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(QUICK)
+    assert not thread.is_alive(), "blocked: a non-regular file was opened"
+    return raised[0] if raised else None
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "/proc/self/environ", "elsewhere"])
+def test_a_link_out_of_the_playbook_directory_is_refused(tmp_path: Path, target: str) -> None:
+    """A playbook link to a file outside the directory (a system file, or even a valid playbook
+    elsewhere) is one problem naming the link and its target; nothing is read through it."""
+    folder, outside = tmp_path / "playbooks", tmp_path / "elsewhere"
+    folder.mkdir()
+    outside.mkdir()
+    (outside / "drill.yaml").write_text(limits(), encoding="utf-8")
+    link = folder / "leak.yaml"
+    link.symlink_to(outside / "drill.yaml" if target == "elsewhere" else target)
+    (problem,) = directory_problems(folder)
+    assert (problem.file, problem.line, problem.path) == (str(link), None, "")
+    assert "is a symbolic link to" in problem.message
+    assert f"outside {folder.resolve()}" in problem.message
+    assert "root:" not in problem.message
+
+
+def test_a_link_to_a_file_inside_the_directory_loads(tmp_path: Path) -> None:
+    """A link to a regular file elsewhere inside the directory is followed."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "real.yaml").write_text(limits(), encoding="utf-8")
+    (tmp_path / "limits.yaml").symlink_to(tmp_path / "shared" / "real.yaml")
+    assert [p.id for p in load_directory(tmp_path)] == ["limits"]
+
+
+def fifo_behind_a_link(path: Path) -> None:
+    """`path` as a link to a FIFO beside it."""
+    os.mkfifo(path.with_suffix(".pipe"))
+    path.symlink_to(path.with_suffix(".pipe"))
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (os.mkfifo, "a FIFO (named pipe)"),
+        (os.mkdir, "a directory"),
+        (fifo_behind_a_link, "a FIFO"),
+    ],
+    ids=["fifo", "directory", "link-to-fifo"],
+)
+def test_an_entry_that_is_not_a_regular_file_is_refused_unopened(
+    tmp_path: Path, make: Callable[[Path], object], kind: str
+) -> None:
+    """A FIFO, a directory named *.yaml or a link to a FIFO is a problem saying what it is and
+    what to do, instead of being skipped in silence (or, for a FIFO, waited on)."""
+    (tmp_path / "limits.yaml").write_text(limits(), encoding="utf-8")
+    make(tmp_path / "odd.yaml")
+    err = promptly(lambda: load_directory(tmp_path))
+    assert isinstance(err, PlaybookError)
+    (problem,) = err.problems
+    assert problem.file == str(tmp_path / "odd.yaml")
+    assert f"is {kind}" in problem.message
+    assert "not a regular file; remove it, or rename it" in problem.message
+
+
+def test_a_dangling_link_is_refused(tmp_path: Path) -> None:
+    """A link to a missing file inside the directory is a problem, not a silent skip."""
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "missing.yaml")
+    (problem,) = directory_problems(tmp_path)
+    assert "cannot be read (No such file or directory)" in problem.message
+
+
+def test_load_playbook_refuses_a_fifo_without_waiting(tmp_path: Path) -> None:
+    """A FIFO named as the playbook file is a PlaybookError at once, not a read that hangs."""
+    os.mkfifo(tmp_path / "pipe.yaml")
+    err = promptly(lambda: load_playbook(tmp_path / "pipe.yaml"))
+    assert isinstance(err, PlaybookError)
+    assert "it is a FIFO (named pipe), not a regular file" in err.problems[0].message
+
+
+def test_fixture_directories_refuse_links_out_and_fifos(tmp_path: Path) -> None:
+    """Fixture files are listed the same way: a link to /etc/passwd and a FIFO are refused,
+    by fixture_files and by run_directory, and neither is opened."""
+    playbooks, tests = tmp_path / "playbooks", tmp_path / "playbooks" / "tests"
+    tests.mkdir(parents=True)
+    (playbooks / "limits.yaml").write_text(limits(), encoding="utf-8")
+    (tests / "leak.yaml").symlink_to("/etc/passwd")
+    os.mkfifo(tests / "pipe.yml")
+    for call in (lambda: fixture_files(tests), lambda: run_directory(playbooks)):
+        err = promptly(call)
+        assert isinstance(err, FixtureError)
+        found = [(Path(p.file).name, p.message.split(";")[0]) for p in err.problems]
+        assert found == [
+            ("leak.yaml", "is a symbolic link to /etc/passwd, outside " + str(tests.resolve())),
+            ("pipe.yml", "is a FIFO (named pipe), not a regular file"),
+        ]
+    err = promptly(lambda: load_fixture_file(tests / "pipe.yml"))
+    assert isinstance(err, FixtureError)
