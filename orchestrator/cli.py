@@ -62,22 +62,14 @@ def exit_cleanly_on_sigterm() -> None:
 
 def serve_api(runtime: Runtime, settings: Settings) -> None:
     """Serve the HTTP API over `runtime` until SIGTERM or Ctrl-C (auth etc. from ORCH_*)."""
-    import uvicorn
-
-    from orchestrator.api import ApiSettings, app_from_settings
+    from orchestrator.api.server import api_server
 
     exit_cleanly_on_sigterm()
-    config = uvicorn.Config(
-        app_from_settings(runtime, ApiSettings()),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-    )
-    config.load()  # import the event loop and protocol modules now, to freeze them too
+    server = api_server(runtime, settings.host, settings.port)
+    server.config.load()  # import the event loop and protocol modules now, to freeze them too
     gc.collect()
     gc.freeze()  # code, app and state live as long as the process: full collections skip them
-    uvicorn.Server(config).run()
+    server.run()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -218,9 +210,7 @@ def _live_drill(
     """Play `log` on drill time in its own namespace while responders act through the API."""
     import threading
 
-    import uvicorn
-
-    from orchestrator.api import ApiSettings, app_from_settings
+    from orchestrator.api.server import api_server
     from orchestrator.livedrill import prepare
     from orchestrator.logs import configure_logging
 
@@ -236,15 +226,7 @@ def _live_drill(
         drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
     except ValueError as problem:
         raise fail(str(problem)) from None
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app_from_settings(drill.runtime, ApiSettings()),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-        )
-    )
+    server = api_server(drill.runtime, settings.host, settings.port)
     stop = threading.Event()
     workers = [
         threading.Thread(target=drill.feed, args=(stop, until), daemon=True),

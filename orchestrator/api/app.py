@@ -12,12 +12,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
-from orchestrator.api.config import DEFAULT_MAX_WRITE_BYTES, ApiSettings
+from orchestrator.api.config import (
+    DEFAULT_FEED_MAX_BEHIND,
+    DEFAULT_FEEDS_PER_RESPONDER,
+    DEFAULT_MAX_WRITE_BYTES,
+    ApiSettings,
+)
 from orchestrator.api.feed import feed_router
 from orchestrator.api.handlers import install_handlers
 from orchestrator.api.incidents import incidents_router
 from orchestrator.api.intake import MAX_BATCH_BYTES, intake_router
-from orchestrator.api.limits import BodyLimitMiddleware
+from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
 from orchestrator.api.openapi import install_openapi
@@ -48,10 +53,13 @@ def create_app(
     cors_origins: Sequence[str] = (),
     max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
     intake_rate_limit: str | None = None,
+    feed_max_behind: int = DEFAULT_FEED_MAX_BEHIND,
+    feeds_per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
     open and commands are refused (401). CORS stays off unless origins are given. Intake is
-    rate limited per sender when `intake_rate_limit` (e.g. "1000/second") is given."""
+    rate limited per sender when `intake_rate_limit` (e.g. "1000/second") is given. A feed holds
+    at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.guard = Guard(auth or AuthConfig())
     app.state.intake_limiter = IntakeLimiter(intake_rate_limit) if intake_rate_limit else None
@@ -67,7 +75,7 @@ def create_app(
     app.include_router(incidents_router(runtime))
     app.include_router(_reads_router(runtime))
     app.include_router(tasks_router(runtime))
-    app.include_router(feed_router(runtime))
+    app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder))
     _health(app, runtime)
     _metrics(app, runtime)
     app.add_middleware(
@@ -75,6 +83,7 @@ def create_app(
         default=max_write_bytes,
         limits=dict.fromkeys(INTAKE_PATHS, MAX_BATCH_BYTES),
     )
+    app.add_middleware(AuthBeforeBody, guard=app.state.guard, gates=write_gates(app.routes))
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -159,4 +168,6 @@ def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
         cors_origins=settings.cors_origins,
         max_write_bytes=settings.max_write_bytes,
         intake_rate_limit=settings.intake_rate_limit or None,
+        feed_max_behind=settings.feed_max_behind,
+        feeds_per_responder=settings.feeds_per_responder,
     )

@@ -2,20 +2,35 @@
 
 Each event's `id` is its outbox sequence number; a client that reconnects with `Last-Event-ID`
 (or `?after=`) resumes right after it. `?follow=false` sends what is there and ends.
+
+A feed holds at most `max_behind` events at a time (the backlog is read page by page, at the
+reader's pace). A following reader that was caught up and then falls more than `max_behind`
+events behind is sent a final `event: resync` and the stream ends: it reconnects with its
+Last-Event-ID and catches up page by page. Each responder has at most `per_responder` feeds
+open; one more is refused 429.
 """
 
 import json
+import threading
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
+import structlog
 from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.types import Receive, Scope, Send
 
+from orchestrator.api.config import DEFAULT_FEED_MAX_BEHIND, DEFAULT_FEEDS_PER_RESPONDER
 from orchestrator.api.models import problem_responses
+from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Reader
 from orchestrator.api.tasks import RoleName, known_role
-from orchestrator.runtime.base import Runtime
+from orchestrator.auth import Responder
+from orchestrator.runtime.base import OutboxRow, Runtime
+
+log = structlog.get_logger("orchestrator.api")
 
 WAIT_SECONDS = 1.0
 """How long one outbox read waits for new events (bounds how late a disconnect is noticed)."""
@@ -38,6 +53,25 @@ def _start(after: int | None, last_event_id: str | None) -> int:
     return 0
 
 
+def resync(seq: int, max_behind: int) -> ServerSentEvent:
+    """The last event of a feed whose reader fell too far behind: reconnect and catch up."""
+    detail = (
+        f"this feed fell more than {max_behind} events behind; reconnect with "
+        f"Last-Event-ID: {seq} to catch up"
+    )
+    body = {"last_event_id": seq, "detail": detail}
+    return ServerSentEvent(
+        json.dumps(body, separators=(",", ":")), event="resync", id=str(seq), retry=RETRY_MS
+    )
+
+
+async def _page(
+    runtime: Runtime, seq: int, role: str, wait: float, limiter: anyio.CapacityLimiter, size: int
+) -> list[OutboxRow]:
+    rows = await anyio.to_thread.run_sync(runtime.outbox_after, seq, role, wait, limiter=limiter)
+    return rows[:size]
+
+
 async def role_events(
     runtime: Runtime,
     role: str,
@@ -45,14 +79,19 @@ async def role_events(
     follow: bool,
     limiter: anyio.CapacityLimiter,
     shutdown: anyio.Event | None = None,
+    max_behind: int = DEFAULT_FEED_MAX_BEHIND,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The role's task events after outbox seq `after`; when `follow`, until `shutdown`."""
-    seq, wait = after, WAIT_SECONDS if follow else 0.0
+    """The role's task events after outbox seq `after`, at most `max_behind` held at a time;
+    when `follow`, until `shutdown`, or `resync` once a caught-up reader falls behind."""
+    seq, wait, caught_up = after, WAIT_SECONDS if follow else 0.0, False
     while shutdown is None or not shutdown.is_set():
-        rows = await anyio.to_thread.run_sync(
-            runtime.outbox_after, seq, role, wait, limiter=limiter
-        )
-        for row in rows:
+        rows = await _page(runtime, seq, role, wait, limiter, max_behind + 1)
+        if follow and caught_up and len(rows) > max_behind:
+            log.info("feed reader fell behind: resync", role=role, seq=seq)
+            yield resync(seq, max_behind)
+            return
+        caught_up = len(rows) <= max_behind
+        for row in rows[:max_behind]:
             seq = row.seq
             yield ServerSentEvent(
                 json.dumps(row.body, separators=(",", ":")),
@@ -64,10 +103,73 @@ async def role_events(
             return
 
 
-def feed_router(runtime: Runtime) -> APIRouter:
+class FeedSlots:
+    """How many feeds each responder has open; more than `per_responder` are refused 429."""
+
+    def __init__(self, per_responder: int) -> None:
+        self.per_responder = per_responder
+        self.open: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def take(self, who: Responder) -> None:
+        """One more feed for `who`, or ProblemError 429."""
+        with self.lock:
+            if self.open[who.name] >= self.per_responder:
+                raise ProblemError(
+                    429,
+                    "Too many feeds",
+                    f"{who.name} has {self.per_responder} feeds open, the most allowed "
+                    "(ORCH_FEEDS_PER_RESPONDER); close one first",
+                )
+            self.open[who.name] += 1
+
+    def give_back(self, who: Responder) -> None:
+        """A feed of `who` ended."""
+        with self.lock:
+            self.open[who.name] -= 1
+            if self.open[who.name] <= 0:
+                del self.open[who.name]
+
+
+class SlotFeed(EventSourceResponse):
+    """An event stream that gives its slot back however it ends (done, gone, HEAD, error)."""
+
+    def __init__(self, events: AsyncIterator[ServerSentEvent], release: "_Release") -> None:
+        super().__init__(
+            events,
+            ping=PING_SECONDS,
+            shutdown_event=release.shutdown,
+            shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+        )
+        self.release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
+
+
+class _Release:
+    def __init__(self, slots: FeedSlots, who: Responder) -> None:
+        self.slots, self.who, self.done = slots, who, False
+        self.shutdown = anyio.Event()
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            self.slots.give_back(self.who)
+
+
+def feed_router(
+    runtime: Runtime,
+    max_behind: int = DEFAULT_FEED_MAX_BEHIND,
+    per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
+) -> APIRouter:
     """GET /roles/{role}/feed."""
     router = APIRouter(tags=["tasks"])
     limiter = anyio.CapacityLimiter(FEED_THREADS)
+    slots = FeedSlots(per_responder)
 
     @router.get(
         "/roles/{role}/feed",
@@ -78,12 +180,12 @@ def feed_router(runtime: Runtime) -> APIRouter:
                 "description": "text/event-stream; `data` is a TaskEvent, `id` its outbox seq",
                 "content": {"text/event-stream": {}},
             },
-            **problem_responses(401, 404, 422),
+            **problem_responses(401, 404, 422),  # and 429: docs/openapi.json to regenerate
         },
     )
     def feed(
         role: RoleName,
-        _who: Reader,
+        who: Reader,
         last_event_id: Annotated[str | None, Header(max_length=20)] = None,
         after: Annotated[
             int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq.")
@@ -91,13 +193,10 @@ def feed_router(runtime: Runtime) -> APIRouter:
         follow: Annotated[bool, Query(description="false: send the backlog, then end.")] = True,
     ) -> EventSourceResponse:
         known_role(runtime, role)
-        shutdown = anyio.Event()
-        events = role_events(runtime, role, _start(after, last_event_id), follow, limiter, shutdown)
-        return EventSourceResponse(
-            events,
-            ping=PING_SECONDS,
-            shutdown_event=shutdown,
-            shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
-        )
+        slots.take(who)
+        release = _Release(slots, who)
+        start = _start(after, last_event_id)
+        events = role_events(runtime, role, start, follow, limiter, release.shutdown, max_behind)
+        return SlotFeed(events, release)
 
     return router

@@ -1,4 +1,9 @@
-"""Every error the API answers is problem+json: routing, validation, auth and conflicts alike."""
+"""Every error the API answers is problem+json: routing, validation, auth and conflicts alike.
+
+A bug in a route is answered 500 by `UnhandledErrors`, not by Starlette's outermost error
+middleware: that one re-raises after answering, and uvicorn then closes the kept-alive
+connection under the client's next request.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.api.problems import ProblemError, problem
 from orchestrator.runtime.base import IdempotencyKeyReused, RuntimeUnavailable
@@ -87,8 +94,42 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Internal error", "the server failed; the error has been logged")
 
 
+class UnhandledErrors:
+    """Answer an exception no handler took as a logged 500 problem, and keep the connection.
+
+    A client gone mid-request is no bug: it is logged at info, and nobody is answered. An
+    exception after the answer started cannot be answered: it is raised on to the server,
+    which closes that connection (the answer is broken)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except ClientDisconnect:
+            log.info("client disconnected mid-request", path=scope.get("path"))
+        except Exception as exc:
+            if started:
+                raise
+            response = await on_unexpected(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 def install_handlers(app: FastAPI) -> None:
-    """Answer every error of `app` as problem+json."""
+    """Answer every error of `app` as problem+json (call it before adding other middleware:
+    `UnhandledErrors` must sit inside them, next to the routes)."""
+    app.add_middleware(UnhandledErrors)
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid)

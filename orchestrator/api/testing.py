@@ -1,7 +1,10 @@
-"""A real `orchestrator run` on a free local port, for tests that need a socket (and for drills).
+"""A real `orchestrator run` on a free local port, for tests that need a socket (and for drills);
+or an app of the test's own behind the same uvicorn set-up, in a thread of the test process.
 
 with serve(tmp_path, env={"ORCH_RESPONDERS_FILE": str(path)}) as server:
     httpx.get(server.url + "/healthz")
+with serve_app(create_app(runtime), ApiSettings(header_timeout=0.5)) as url:
+    ...
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from orchestrator.api.config import ApiSettings
+from orchestrator.api.server import server_config
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
@@ -97,3 +106,27 @@ def serve(
         yield Server(url, process, log)
     finally:
         stop(process)
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError(f"the in-process server did not start within {timeout:.0f}s")
+        time.sleep(0.02)
+
+
+@contextmanager
+def serve_app(app: FastAPI, settings: ApiSettings | None = None) -> Iterator[str]:
+    """`app` served by uvicorn as `orchestrator run` configures it (timeouts, proxies from
+    `settings`), on a free port in a thread; yields its base URL, stops it on exit."""
+    port = free_port()
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, settings or ApiSettings()))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    try:
+        _wait_started(server, thread, START_TIMEOUT)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(STOP_TIMEOUT)

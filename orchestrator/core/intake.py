@@ -215,8 +215,7 @@ class EventValidator:
 
 def dead_letter(raw: bytes, reason: str, origin: Origin, event: Event | None = None) -> DeadLetter:
     """A dead-letter record for `raw`; its id is derived from the bytes and the origin."""
-    where = origin.model_dump_json(exclude={"sender"} if origin.sender is None else None)
-    digest = hashlib.sha256(raw + where.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(raw + origin.model_dump_json().encode()).hexdigest()[:16]
     return DeadLetter(
         id=f"dl-{digest}",
         reason=reason,

@@ -234,11 +234,9 @@ class Pipeline:
         self.intake_table[counters_key(record.partition)] = counters.dump()
 
     async def _admit(self, raw: bytes, origin: Origin, counters: IntakeCounters) -> None:
-        received = wall_clock()
-        table = self.intake_table.get
-        verdict = self.intake.judge(raw, origin, table, counters.watermark, received)
+        verdict = self.intake.judge(raw, origin, self.intake_table.get, counters.watermark)
         if verdict.awaiting and await self.index.wait_for(verdict.awaiting, ROUTE_WAIT_S):
-            verdict = self.intake.judge(raw, origin, table, counters.watermark, received)
+            verdict = self.intake.judge(raw, origin, self.intake_table.get, counters.watermark)
         records = list(verdict.forwards)
         if verdict.dead_letter is not None:
             records.append(output_record(verdict.dead_letter, self.names))
