@@ -536,9 +536,8 @@ def worker(
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    run_worker(
-        KafkaSettings(), _load(playbooks, settings), settings.engine_config(), faust_log_level
-    )
+    config = replace(settings.engine_config(), network_commands=settings.network_commands)
+    run_worker(KafkaSettings(), _load(playbooks, settings), config, faust_log_level)
 
 
 def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -> None:

@@ -27,7 +27,7 @@ _FILE_LINE_FIELDS = frozenset({"kind", "name", "offset"})
 
 def file_line(name: str, number: int) -> Origin:
     """Origin(kind="file", name=name, offset=number), built without validating trusted values."""
-    values = {"kind": "file", "name": name, "partition": None, "offset": number}
+    values = {"kind": "file", "name": name, "partition": None, "offset": number, "sender": None}
     return _ORIGIN(values, _FILE_LINE_FIELDS)
 
 

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ingest_token: SecretStr | None = None
+    max_clock_skew: str = Field(
+        default="5m",
+        description="Live runtimes: how far an event's time may be ahead of this machine's "
+        "clock when it arrives (a sender's clock drift); later ones are dead-lettered.",
+    )
+    network_commands: bool = Field(
+        default=False,
+        description="Kafka workers only: take orchestrator.command events from events.raw, for "
+        "a drill namespace the operator fills from a recorded log (`replay --kafka`). Never on "
+        "a live namespace: anyone who may write events could then act as any responder.",
+    )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:19092")
     topic_prefix: str = "orch."
 
@@ -52,4 +63,5 @@ class Settings(BaseSettings):
             late_policy=self.late_policy,
             dedupe_horizon=parse_duration(self.dedupe_horizon),
             max_event_bytes=self.max_event_bytes,
+            max_clock_skew=parse_duration(self.max_clock_skew),
         )

@@ -14,6 +14,9 @@ class Origin(BaseModel):
     name: str | None = Field(default=None, description="File path, endpoint or topic.")
     partition: int | None = None
     offset: int | None = Field(default=None, description="Kafka offset or 1-based file line.")
+    sender: str | None = Field(
+        default=None, description="The named ingest sender that sent it over HTTP (audit)."
+    )
 
 
 class DeadLetter(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -11,6 +11,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 NonEmpty = Field(min_length=1)
 RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 """How an RFC 3339 timestamp starts; pydantic alone would also take epoch numbers."""
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+"""Event times the engine supports: [EARLIEST_TIME, LATEST_TIME). Every deadline a playbook can
+schedule from such a time stays inside the datetime range, so no time is ever unprintable."""
+MAX_ID_CHARS = 512
+"""The longest `id`, `source` or `subject`: they are dedupe keys and timeline references, held
+in memory for the dedupe horizon."""
 
 
 class Event(BaseModel):
@@ -18,12 +25,20 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    id: str = Field(min_length=1, description="Unique per source; (source, id) is the dedupe key.")
-    source: str = Field(min_length=1, description="The emitter, e.g. monitoring/prometheus.")
+    id: str = Field(
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="Unique per source; (source, id) is the dedupe key.",
+    )
+    source: str = Field(
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="The emitter, e.g. monitoring/prometheus.",
+    )
     type: str = Field(min_length=1, description="An event type from the catalogue or a playbook.")
     time: AwareDatetime = Field(description="RFC 3339 timestamp with offset: event time.")
     specversion: Literal["1.0"] = "1.0"
-    subject: str | None = None
+    subject: str | None = Field(default=None, max_length=MAX_ID_CHARS)
     data: dict[str, Any] = Field(description="Fields per event type.")
 
     @field_validator("time", mode="before")
@@ -33,6 +48,17 @@ class Event(BaseModel):
         if isinstance(value, datetime) or (isinstance(value, str) and RFC3339_START.match(value)):
             return value
         raise ValueError("expected an RFC 3339 timestamp with offset, e.g. 2026-11-20T10:00:00Z")
+
+    @field_validator("time")
+    @classmethod
+    def _supported(cls, value: datetime) -> datetime:
+        """Refuse times outside [EARLIEST_TIME, LATEST_TIME): the engine cannot schedule them."""
+        if not EARLIEST_TIME <= value < LATEST_TIME:
+            raise ValueError(
+                f"event time {value.isoformat()} is outside the supported range "
+                f"{EARLIEST_TIME:%Y-%m-%d} to {LATEST_TIME:%Y-%m-%d} (UTC)"
+            )
+        return value
 
 
 class EventData(BaseModel):

@@ -26,7 +26,7 @@ from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_g
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
 from orchestrator.api.openapi import install_openapi
-from orchestrator.api.ratelimit import IntakeLimiter, limit_intake
+from orchestrator.api.ratelimit import IntakeLimiter
 from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
@@ -66,7 +66,7 @@ def create_app(
     install_handlers(app)
     app.include_router(
         intake_router(runtime),
-        dependencies=[Depends(require_ingest), Depends(limit_intake)],
+        dependencies=[Depends(require_ingest)],
         responses={
             200: {"description": "A duplicate, or a batch's results"},
             **problem_responses(401, 413, 422, 429),
@@ -160,8 +160,11 @@ def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
             "no responders configured: reads are open and commands are refused; "
             "set ORCH_RESPONDERS_FILE or ORCH_RESPONDERS"
         )
-    if auth.ingest_sha256 is None:
-        log.warning("no ingest token configured: intake is open; set ORCH_INGEST_TOKEN")
+    if auth.intake_open:
+        log.warning(
+            "no ingest sender configured: intake is open; list senders in the responders "
+            "file or set ORCH_INGEST_TOKEN"
+        )
     return create_app(
         runtime,
         auth,

@@ -12,7 +12,7 @@ from orchestrator.auth import (
     AuthConfig,
     check_unique,
     hash_token,
-    load_responders_file,
+    load_identities_file,
     load_responders_json,
 )
 
@@ -48,7 +48,6 @@ class ApiSettings(BaseSettings):
         default="1000/second",
         description='Requests per sender (ingest token or address), e.g. "200/second"; "" = off.',
     )
-
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or CIDRs whose X-Forwarded-For / -Proto are "
@@ -79,12 +78,15 @@ class ApiSettings(BaseSettings):
 
     def auth(self) -> AuthConfig:
         """Responders from the file and the JSON variable (both may be given), intake's token."""
-        responders = load_responders_file(self.responders_file) if self.responders_file else ()
+        responders, senders = (
+            load_identities_file(self.responders_file) if self.responders_file else ((), ())
+        )
         if self.responders is not None:
             responders += load_responders_json(self.responders.get_secret_value())
-        check_unique(responders, "ORCH_RESPONDERS_FILE + ORCH_RESPONDERS")
         ingest = self.ingest_token.get_secret_value() if self.ingest_token else None
-        return AuthConfig(responders, hash_token(ingest) if ingest else None)
+        auth = AuthConfig(responders, hash_token(ingest) if ingest else None, senders)
+        check_unique(responders, "ORCH_RESPONDERS_FILE + ORCH_RESPONDERS", auth.all_senders)
+        return auth
 
 
 def _entries(text: str) -> list[str]:

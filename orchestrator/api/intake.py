@@ -5,18 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from orchestrator.adapters.alertmanager import AlertmanagerPayloadError, alertmanager_events
 from orchestrator.api.problems import ProblemError, problem
+from orchestrator.api.security import IntakeSender
+from orchestrator.auth import Sender
 from orchestrator.runtime.base import AsyncWrites, IntakeResult, Runtime
 from schemas.deadletter import Origin
 from schemas.events import Event
 
 MAX_BATCH_BYTES = 10 * 1_048_576
 """The largest request body the intake reads."""
+MAX_BATCH_RECORDS = 5000
+"""The most records (events, or alerts of a webhook) one request may hold: each costs a log
+row, and a rejected one a dead letter."""
+_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
+"""Splits a JSON array into its elements' raw bytes without decoding them."""
 EVENTS_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -69,14 +77,25 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 
 def split_records(body: bytes) -> tuple[list[bytes], bool]:
-    """Records in a body: a JSON array is a batch; anything else is one record as sent."""
+    """Records in a body: a JSON array is a batch, each element kept as the bytes sent (so one
+    element nested too deep or holding a 5,000-digit number is dead-lettered alone, its
+    neighbours unharmed); anything else is one record as sent."""
     try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
+        items = _ARRAY.decode(body)
+    except (msgspec.DecodeError, RecursionError):
         return [body], False
-    if isinstance(parsed, list):
-        return [json.dumps(item, separators=(",", ":")).encode() for item in parsed], True
-    return [body], False
+    return [bytes(item) for item in items], True
+
+
+def check_count(count: int, limit: int) -> None:
+    """Refuse (413) a batch of more than `limit` records before any of them is processed."""
+    if count > limit:
+        raise ProblemError(
+            413,
+            "Too many records",
+            f"the request holds {count} records; the limit is {limit} per request "
+            "(ORCH_MAX_BATCH_RECORDS): split it",
+        )
 
 
 def _result_json(result: IntakeResult) -> dict[str, Any]:
@@ -116,7 +135,14 @@ async def submitted(runtime: Runtime, records: list[bytes], origin: Origin) -> l
     return await run_in_threadpool(runtime.submit, records, origin)
 
 
-def intake_router(runtime: Runtime, max_body: int = MAX_BATCH_BYTES) -> APIRouter:
+def origin_of(endpoint: str, sender: Sender | None) -> Origin:
+    """Where records of an intake request come from: the endpoint and the sender's name."""
+    return Origin(kind="http", name=endpoint, sender=sender.name if sender else None)
+
+
+def intake_router(
+    runtime: Runtime, max_body: int = MAX_BATCH_BYTES, max_records: int = MAX_BATCH_RECORDS
+) -> APIRouter:
     """Routes that take events in."""
     router = APIRouter(tags=["intake"])
 
@@ -126,9 +152,10 @@ def intake_router(runtime: Runtime, max_body: int = MAX_BATCH_BYTES) -> APIRoute
         summary="Submit CloudEvents (one object or a batch)",
         openapi_extra=EVENTS_BODY,
     )
-    async def post_events(request: Request) -> JSONResponse:
+    async def post_events(request: Request, sender: IntakeSender) -> JSONResponse:
         records, batch = split_records(await read_limited(request, max_body))
-        origin = Origin(kind="http", name="/events")
+        check_count(len(records), max_records)
+        origin = origin_of("/events", sender)
         return answer(await submitted(runtime, records, origin), batch)
 
     @router.post(

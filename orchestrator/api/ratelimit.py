@@ -1,21 +1,17 @@
-"""Per-sender rate limiting of intake: a moving window per ingest token (or client address)."""
+"""Per-sender rate limiting of intake: a moving window per named sender (or client address)."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
-from typing import Annotated
 
-from fastapi import Request, Security
+from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from orchestrator.api.problems import ProblemError
-from orchestrator.api.security import INGEST_SCHEME, Credentials
-
-KEY_HEX_CHARS = 16
+from orchestrator.auth import Sender
 
 
 class IntakeLimiter:
@@ -39,19 +35,8 @@ class IntakeLimiter:
         raise error
 
 
-def sender_of(request: Request, credentials: Credentials) -> str:
-    """Who is sending: a digest of the bearer token, else the client address."""
-    if credentials is not None:
-        digest = hashlib.sha256(credentials.credentials.encode("utf-8")).hexdigest()
-        return "token:" + digest[:KEY_HEX_CHARS]
+def bucket_of(request: Request, sender: Sender | None) -> str:
+    """Whose budget a request spends: its named sender's, else its client address's."""
+    if sender is not None:
+        return "sender:" + sender.name
     return "addr:" + (request.client.host if request.client else "unknown")
-
-
-async def limit_intake(
-    request: Request, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]
-) -> None:
-    """Dependency: count the request against its sender's intake limit, if one is set (async:
-    it never waits, so it runs on the event loop, not in the thread pool)."""
-    limiter: IntakeLimiter | None = getattr(request.app.state, "intake_limiter", None)
-    if limiter is not None:
-        limiter.check(sender_of(request, credentials))

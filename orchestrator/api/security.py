@@ -8,7 +8,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orchestrator.api.problems import ProblemError
-from orchestrator.auth import INCIDENT_COMMANDER, AuthConfig, Responder
+from orchestrator.api.ratelimit import IntakeLimiter, bucket_of
+from orchestrator.auth import INCIDENT_COMMANDER, AuthConfig, Responder, Sender
 
 RESPONDER_SCHEME = HTTPBearer(
     auto_error=False,
@@ -18,7 +19,8 @@ RESPONDER_SCHEME = HTTPBearer(
 INGEST_SCHEME = HTTPBearer(
     auto_error=False,
     scheme_name="ingest",
-    description="The intake token (ORCH_INGEST_TOKEN), when one is configured.",
+    description="An ingest sender's token (the responders file's `senders`, or "
+    "ORCH_INGEST_TOKEN), when any is configured.",
 )
 Credentials = HTTPAuthorizationCredentials | None
 ANONYMOUS = Responder("anonymous", frozenset(), token_sha256="")
@@ -76,11 +78,15 @@ class Guard:
             )
         return self._known(credentials)
 
-    def ingest(self, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]) -> None:
-        """The intake token, when one is configured."""
-        token = credentials.credentials if credentials is not None else None
-        if not self.auth.ingest_allowed(token):
-            raise unauthorized("intake needs Authorization: Bearer <the ingest token>")
+    def ingest(self, credentials: Credentials) -> Sender | None:
+        """The sender of an intake request; None when intake is open (no sender configured).
+        A responder's token is no ingest credential, and a sender's is no responder's."""
+        if self.auth.intake_open:
+            return None
+        sender = self.auth.sender(credentials.credentials) if credentials is not None else None
+        if sender is None:
+            raise unauthorized("intake needs Authorization: Bearer <a sender's ingest token>")
+        return sender
 
 
 def _guard(request: Request) -> Guard:
@@ -103,14 +109,22 @@ async def _actor(
 
 async def require_ingest(
     request: Request, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]
-) -> None:
-    """Dependency: the intake token, when one is configured.
+) -> Sender | None:
+    """Dependency: the sender of an intake request (None when intake is open), counted against
+    its own rate limit: a named sender's bucket, or the client address's when intake is open
+    (a made-up token then buys no bucket of its own).
 
     The dependencies here are `async def` although they never wait: FastAPI would otherwise
     run each in the thread pool, one more thread hop per request."""
-    _guard(request).ingest(credentials)
+    sender = _guard(request).ingest(credentials)
+    limiter: IntakeLimiter | None = getattr(request.app.state, "intake_limiter", None)
+    if limiter is not None:
+        limiter.check(bucket_of(request, sender))
+    return sender
 
 
+IntakeSender = Annotated[Sender | None, Depends(require_ingest)]
+"""A route parameter: who submits events (None when intake is open)."""
 Reader = Annotated[Responder, Depends(_reader)]
 """A route parameter: the responder reading (any valid token; anyone when none configured)."""
 Actor = Annotated[Responder, Depends(_actor)]

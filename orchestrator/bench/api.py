@@ -90,7 +90,7 @@ def seed(data_dir: Path, tasks: int, step: Callable[[int], None]) -> list[str]:
     engine = Engine(load_directory(shipped_playbooks()))
     runtime = EmbeddedRuntime.open(engine, data_dir, synchronous="normal")
     incidents = -(-tasks // TASKS_PER_INCIDENT)
-    origin = Origin(kind="bench", name="seed")
+    origin = Origin(kind="file", name="bench-seed")
     try:
         for first in range(0, incidents, SEED_BATCH):
             at = format_time(wall_clock())

@@ -14,6 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from orchestrator.core.admission import (
+    FILE_ORIGIN,
+    claim_refusal,
+    command_refusal,
+    time_refusal,
+)
 from orchestrator.core.clock import (
     DAY_MS,
     HOUR_MS,
@@ -35,7 +41,7 @@ from orchestrator.core.lifecycle import (
 )
 from orchestrator.core.outbox import Outbox, Output, incident_event
 from orchestrator.core.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
-from orchestrator.core.state import SEP, EngineState
+from orchestrator.core.state import SEP, EngineState, dedupe_key_of
 from orchestrator.core.taskgraph import (
     ACK_TIMER,
     DUE_TIMER,
@@ -69,6 +75,15 @@ class EngineConfig:
     sweep_every: Millis = HOUR_MS
     dedupe_max_entries: int = 500_000
     drill: bool = False
+    max_clock_skew: Millis = 5 * MINUTE_MS
+    """How far a record from the network (HTTP, Kafka) may be ahead of the runtime's clock when
+    it arrived (the `now` of its step). A record from a file is measured against the newest
+    event instead (by `max_future_skew`): a replay keeps the log's own clock."""
+    network_commands: bool = False
+    """Take `orchestrator.command` events from the network too (the events topic of a drill
+    namespace the operator fills from a recorded log); from files they are always taken."""
+    source_claims: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Named ingest senders and the event sources (patterns) each may claim."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +168,7 @@ class Engine:
         self._reads_time = any(pb.reads("time") for pb in playbooks)
         declared = {k: v for pb in playbooks for k, v in pb.event_types.items()}
         self.validator = EventValidator(declared, self.config.max_event_bytes)
+        self._claims = dict(self.config.source_claims)
 
     @property
     def playbooks(self) -> dict[str, Playbook]:
@@ -172,7 +188,7 @@ class Engine:
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
         if isinstance(item, RawRecord):
-            self._raw(state, item, out)
+            self._raw(state, item, out, now)
         elif isinstance(item, EventInput):
             state.counters.read += 1
             self._event(state, item.event, out, raw=None, origin=None, shard=item.shard)
@@ -184,7 +200,7 @@ class Engine:
 
     # -- events -------------------------------------------------------------------------------
 
-    def _raw(self, state: EngineState, item: RawRecord, out: Outbox) -> None:
+    def _raw(self, state: EngineState, item: RawRecord, out: Outbox, now: Millis) -> None:
         state.counters.read += 1
         try:
             event = self.validator.parse(item.raw)
@@ -192,7 +208,24 @@ class Engine:
             state.counters.rejected += 1
             out.outputs.append(dead_letter(item.raw, err.reason, item.origin))
             return
-        self._event(state, event, out, raw=item.raw, origin=item.origin)
+        origin = item.origin
+        refusal = self._refusal(event, origin)
+        if refusal is not None:
+            self._reject(state, event, refusal, out, item.raw, origin)
+            return
+        received = None if origin.kind == FILE_ORIGIN else now
+        self._event(state, event, out, raw=item.raw, origin=origin, received=received)
+
+    def _refusal(self, event: Event, origin: Origin) -> str | None:
+        """Why this record may not say this: a command that came over the network, or a source
+        its sender may not claim."""
+        if event.type == COMMAND_EVENT_TYPE:
+            refused = command_refusal(origin.kind, self.config.network_commands)
+            if refused is not None:
+                return refused
+        if self._claims:
+            return claim_refusal(origin.sender, event.source, self._claims)
+        return None
 
     def _reject(
         self,
@@ -234,35 +267,25 @@ class Engine:
         raw: bytes | None,
         origin: Origin | None,
         shard: str | None = None,
+        received: Millis | None = None,
     ) -> None:
         at = to_millis(event.time)
-        dedupe_key = event.source + SEP + event.id
+        dedupe_key = dedupe_key_of(event.source, event.id)
         if dedupe_key in state.seen:
             state.counters.duplicates += 1
             return
-        reference = max(state.watermark, state.clock)
-        if reference and at > reference + self.config.max_future_skew:
-            ahead = f"{(at - reference) // HOUR_MS}h"
-            self._reject(
-                state,
-                event,
-                f"event time {format_time(at)} is {ahead} ahead of the "
-                "newest event; check the sender's clock",
-                out,
-                raw,
-                origin,
-            )
-            return
-        if state.watermark - at > self.config.dedupe_horizon:
-            self._reject(
-                state,
-                event,
-                f"event time {format_time(at)} is older than the dedupe "
-                "horizon; it may have been seen already, so it is not processed again",
-                out,
-                raw,
-                origin,
-            )
+        config = self.config
+        refusal = time_refusal(
+            at,
+            max(state.watermark, state.clock),
+            state.watermark,
+            received,
+            max_clock_skew=config.max_clock_skew,
+            max_future_skew=config.max_future_skew,
+            dedupe_horizon=config.dedupe_horizon,
+        )
+        if refusal is not None:
+            self._reject(state, event, refusal, out, raw, origin)
             return
         late = state.watermark - at > self.config.allowed_lateness
         if late:

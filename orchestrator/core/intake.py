@@ -215,7 +215,8 @@ class EventValidator:
 
 def dead_letter(raw: bytes, reason: str, origin: Origin, event: Event | None = None) -> DeadLetter:
     """A dead-letter record for `raw`; its id is derived from the bytes and the origin."""
-    digest = hashlib.sha256(raw + origin.model_dump_json().encode()).hexdigest()[:16]
+    where = origin.model_dump_json(exclude={"sender"} if origin.sender is None else None)
+    digest = hashlib.sha256(raw + where.encode()).hexdigest()[:16]
     return DeadLetter(
         id=f"dl-{digest}",
         reason=reason,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,6 +21,18 @@ from schemas.incidents import Incident, TimelineEntry
 TimerEntry = tuple[Millis, int, str, str, str, int]
 """(due, sequence, kind, incident id, task name or "", escalation level)."""
 SEP = "\x1f"
+DEDUPE_KEY_CHARS = 96
+"""The longest dedupe key kept as written; longer ones are kept as their SHA-256 digest, so
+dedupe memory is bounded in bytes (at most `dedupe_max_entries` keys of at most this many
+characters), not by what senders put in their ids."""
+
+
+def dedupe_key_of(source: str, event_id: str) -> str:
+    """The dedupe key of (source, id): "source SEP id", or "#" + its digest when long."""
+    key = source + SEP + event_id
+    if len(key) <= DEDUPE_KEY_CHARS:
+        return key
+    return "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass

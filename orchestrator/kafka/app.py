@@ -234,9 +234,11 @@ class Pipeline:
         self.intake_table[counters_key(record.partition)] = counters.dump()
 
     async def _admit(self, raw: bytes, origin: Origin, counters: IntakeCounters) -> None:
-        verdict = self.intake.judge(raw, origin, self.intake_table.get, counters.watermark)
+        received = wall_clock()
+        table = self.intake_table.get
+        verdict = self.intake.judge(raw, origin, table, counters.watermark, received)
         if verdict.awaiting and await self.index.wait_for(verdict.awaiting, ROUTE_WAIT_S):
-            verdict = self.intake.judge(raw, origin, self.intake_table.get, counters.watermark)
+            verdict = self.intake.judge(raw, origin, table, counters.watermark, received)
         records = list(verdict.forwards)
         if verdict.dead_letter is not None:
             records.append(output_record(verdict.dead_letter, self.names))

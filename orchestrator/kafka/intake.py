@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from orchestrator.core.clock import HOUR_MS, Millis, format_time, to_millis
-from orchestrator.core.engine import Engine, EngineConfig
+from orchestrator.core.admission import command_refusal, time_refusal
+from orchestrator.core.clock import Millis, to_millis
+from orchestrator.core.engine import Engine
 from orchestrator.core.intake import dead_letter
-from orchestrator.core.state import SEP
+from orchestrator.core.state import SEP, dedupe_key_of
 from orchestrator.errors import EventRejected
 from orchestrator.kafka.codec import Record, encode_event
 from orchestrator.kafka.shards import UNROUTED, partition_for, shard_of
@@ -97,7 +98,7 @@ def seen_prefix(partition: int) -> bytes:
 
 def seen_key(partition: int, event: Event) -> bytes:
     """The table key of an event's dedupe entry."""
-    return seen_prefix(partition) + f"{event.source}{SEP}{event.id}".encode()
+    return seen_prefix(partition) + dedupe_key_of(event.source, event.id).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +135,19 @@ class Intake:
         origin: Origin,
         lookup: Callable[[bytes], bytes | None],
         watermark: Millis = 0,
+        received: Millis | None = None,
     ) -> Verdict:
         """The verdict on `raw` (at `origin`); `lookup` reads the intake table, `watermark` is
-        the newest event time the partition accepted (for the engine's time bounds)."""
+        the newest event time the partition accepted and `received` the worker's clock when
+        the record arrived (for the engine's time bounds)."""
         try:
             event = self.engine.validator.parse(raw)
         except EventRejected as err:
             return Verdict("rejected", dead_letter=dead_letter(raw, err.reason, origin))
+        if event.type == COMMAND_EVENT_TYPE:
+            refused = command_refusal(origin.kind, self.engine.config.network_commands)
+            if refused is not None:
+                return Verdict("rejected", dead_letter=dead_letter(raw, refused, origin, event))
         assert origin.partition is not None
         assert origin.offset is not None
         key = seen_key(origin.partition, event)
@@ -148,7 +155,16 @@ class Intake:
         if stored is not None and Seen.load(stored).offset != origin.offset:
             return Verdict("duplicate")
         at = to_millis(event.time)
-        refusal = out_of_bounds(at, watermark, self.engine.config)
+        config = self.engine.config
+        refusal = time_refusal(  # the engine's rule: watermark is this partition's newest time
+            at,
+            watermark,
+            watermark,
+            received,
+            max_clock_skew=config.max_clock_skew,
+            max_future_skew=config.max_future_skew,
+            dedupe_horizon=config.dedupe_horizon,
+        )
         if refusal is not None:
             return Verdict("rejected", dead_letter=dead_letter(raw, refusal, origin, event))
         forwards = self.forwards(event)
@@ -185,23 +201,6 @@ class Intake:
             Record(topic, s.encode(), value, partition=partition_for(s.encode(), self.partitions))
             for s in self.shards(event)
         ]
-
-
-def out_of_bounds(at: Millis, watermark: Millis, config: EngineConfig) -> str | None:
-    """Why an event at `at` is refused, as the engine refuses it (too far ahead of the newest
-    event, or older than the dedupe horizon), or None. Without this a year-9999 event would
-    move the watermark so far that the next sweep forgets every dedupe entry."""
-    if watermark and at > watermark + config.max_future_skew:
-        return (
-            f"event time {format_time(at)} is {(at - watermark) // HOUR_MS}h ahead of the "
-            "newest event; check the sender's clock"
-        )
-    if watermark - at > config.dedupe_horizon:
-        return (
-            f"event time {format_time(at)} is older than the dedupe "
-            "horizon; it may have been seen already, so it is not processed again"
-        )
-    return None
 
 
 class SeenExpiry:

@@ -33,7 +33,7 @@ def test_automatic_task_is_completed_by_the_agent(
     runtime: EmbeddedRuntime, app_client: TestClient
 ) -> None:
     """The ops agent comments, then completes the automatic triage; mitigate follows."""
-    runtime.submit([encode(outage())], Origin(kind="test"))
+    runtime.submit([encode(outage())], Origin(kind="file"))
     app_client.headers["Authorization"] = f"Bearer {agent_token('ops-agent')}"
     (row,) = [r for r in runtime.outbox_after(0, "ops") if r.kind == "task.assigned"]
     event = TaskEvent.model_validate(row.body)

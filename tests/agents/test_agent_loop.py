@@ -40,7 +40,7 @@ def test_help_is_commented_once_and_the_task_left_to_people(
     runtime: EmbeddedRuntime, app_client: TestClient
 ) -> None:
     """The ops agent comments on triage (as itself), never acks it, and a replay adds nothing."""
-    runtime.submit([encode(outage())], Origin(kind="test"))
+    runtime.submit([encode(outage())], Origin(kind="file"))
     loop = _loop(app_client, "ops-agent", "ops")
     (event,) = _assigned(runtime, "ops")
     assert loop.handle(event) is not None
@@ -57,7 +57,7 @@ def test_other_roles_events_are_ignored_without_calls(
     runtime: EmbeddedRuntime, app_client: TestClient
 ) -> None:
     """A legal agent handed an ops event does nothing (no HTTP call, no comment)."""
-    runtime.submit([encode(breach())], Origin(kind="test"))
+    runtime.submit([encode(breach())], Origin(kind="file"))
     (event,) = _assigned(runtime, "ops")
     loop = AgentLoop(LegalAgent(), ApiClient(app_client))
     assert loop.handle(event) is None
@@ -68,7 +68,7 @@ def test_refused_help_goes_to_the_error_policy(
     runtime: EmbeddedRuntime, app_client: TestClient
 ) -> None:
     """An agent whose responder lacks the role gets 403: reported to on_error, loop goes on."""
-    runtime.submit([encode(outage())], Origin(kind="test"))
+    runtime.submit([encode(outage())], Origin(kind="file"))
     errors: list[ApiError] = []
     loop = _loop(app_client, "pr-agent", "ops", errors)
     (event,) = _assigned(runtime, "ops")
@@ -78,7 +78,7 @@ def test_refused_help_goes_to_the_error_policy(
 
 def test_a_bad_token_stops_the_agent(runtime: EmbeddedRuntime, app_client: TestClient) -> None:
     """401 is not retried: the loop raises so the process can exit and say why."""
-    runtime.submit([encode(outage())], Origin(kind="test"))
+    runtime.submit([encode(outage())], Origin(kind="file"))
     app_client.headers["Authorization"] = "Bearer not-a-token"
     loop = AgentLoop(agent_for("ops"), ApiClient(app_client))
     (event,) = _assigned(runtime, "ops")

@@ -66,7 +66,7 @@ class Api:
     def submit(self, type_: str, **data: Any) -> None:
         """Feed one event straight into the runtime (set-up, not under test)."""
         record = encode(event(type_, START, **data))
-        (result,) = self.runtime.submit([record], Origin(kind="test"))
+        (result,) = self.runtime.submit([record], Origin(kind="file"))
         assert result.status == "accepted", result
 
     def setup_command(self, kind: str, **target: Any) -> None:

@@ -354,6 +354,51 @@ def _duplicates() -> Iterator[Case]:
     )
 
 
+def command(case_id: str, **data: Any) -> bytes:
+    """A recorded responder action, sent to the intake as if it were an event."""
+    return dumps(envelope(id=case_id, type="orchestrator.command", data=data))
+
+
+def _trust() -> Iterator[Case]:
+    """Records that try to cross a trust boundary (issue: the intake acting as a responder)."""
+    yield (
+        "command from the intake: close an incident as ceo",
+        command("c1", kind="close", actor="ceo", incident_id="inc-0000000000000000"),
+        "rejected",
+    )
+    yield (
+        "command from the intake: ack as alice by playbook and key",
+        command("c2", kind="ack", actor="alice", playbook="tech_outage", key="svc", task="triage"),
+        "rejected",
+    )
+    yield (
+        "command from the intake: resolve as nobody-real",
+        command("c3", kind="resolve", actor="nobody-real", incident_id="inc-1"),
+        "rejected",
+    )
+    yield (
+        "time year 0001 with +01:00 (year 0 in UTC)",
+        dumps(envelope(id="r1", time="0001-01-01T00:00:00+01:00")),
+        "rejected",
+    )
+    yield (
+        "time 9999-12-31T23:59:59-01:00 (year 10000 in UTC)",
+        dumps(envelope(id="r2", time="9999-12-31T23:59:59-01:00")),
+        "rejected",
+    )
+    yield (
+        "time in year 8999 (in range, ahead of any clock)",
+        dumps(envelope(id="r3", time="8999-06-01T00:00:00Z")),
+        "rejected",
+    )
+    yield "id of 600 characters", dumps(envelope(id="i" * 600)), "rejected"
+    yield "source of 600 characters", dumps(envelope(id="s600", source="s" * 600)), "rejected"
+    yield "subject of 600 characters", dumps(envelope(id="j600", subject="j" * 600)), "rejected"
+    long_id = dumps(envelope(id="L" * 500))
+    yield "id of 500 characters (its dedupe key kept as a digest)", long_id, "accepted"
+    yield "the 500-character id again", long_id, "duplicate"
+
+
 def cases() -> list[Case]:
     """Every case in feeding order."""
     groups = (
@@ -365,5 +410,6 @@ def cases() -> list[Case]:
         _data_types,
         _unicode,
         _duplicates,
+        _trust,
     )
     return [case for group in groups for case in group()]

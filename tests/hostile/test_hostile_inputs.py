@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hostile_corpus import cases
+from hostile_corpus import T, cases
 
 from orchestrator.api import create_app
+from orchestrator.core.clock import parse_time
 from orchestrator.core.engine import Engine, RawRecord
 from orchestrator.core.summary import summary
 from orchestrator.playbook import load_directory
@@ -22,6 +23,13 @@ from schemas.deadletter import DeadLetter, Origin
 
 CORPUS = cases()
 MIN_CASES = 60
+RECEIVED = parse_time(T)
+"""The runtime's clock when the corpus arrives: it is fed as records from the network."""
+
+
+def network(offset: int) -> Origin:
+    """The origin of a record received over HTTP (not from a file an operator replays)."""
+    return Origin(kind="http", name="/events", offset=offset)
 
 
 def test_the_corpus_is_large_and_varied() -> None:
@@ -54,9 +62,7 @@ def test_engine_gives_every_case_its_outcome_and_keeps_every_rejected_record() -
     letters: list[DeadLetter] = []
     for number, (name, raw, expect) in enumerate(CORPUS, start=1):
         before = _counts(state)
-        state, outputs = engine.step(
-            state, RawRecord(raw, Origin(kind="file", offset=number)), state.clock
-        )
+        state, outputs = engine.step(state, RawRecord(raw, network(number)), RECEIVED)
         assert _outcome(before, _counts(state)) == expect, name
         found = [o for o in outputs if isinstance(o, DeadLetter)]
         if expect == "rejected":
@@ -75,11 +81,11 @@ def test_feeding_the_corpus_twice_changes_nothing() -> None:
     engine = Engine(load_directory("playbooks"))
     state = engine.initial_state()
     for raw in (raw for _n, raw, _e in CORPUS):
-        state, _ = engine.step(state, RawRecord(raw, Origin(kind="file")), state.clock)
+        state, _ = engine.step(state, RawRecord(raw, network(0)), RECEIVED)
     first = json.dumps(summary(state)["incidents"], sort_keys=True)
     accepted = state.counters.accepted
     for raw in (raw for _n, raw, _e in CORPUS):
-        state, _ = engine.step(state, RawRecord(raw, Origin(kind="file")), state.clock)
+        state, _ = engine.step(state, RawRecord(raw, network(0)), RECEIVED)
     assert state.counters.accepted == accepted
     assert json.dumps(summary(state)["incidents"], sort_keys=True) == first
 

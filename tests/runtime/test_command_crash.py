@@ -29,7 +29,7 @@ def _seed(data_dir: Path) -> list[str]:
     runtime = EmbeddedRuntime.open(Engine(load_directory("playbooks")), data_dir)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     alerts = [alert(f"svc{i}", now, id=f"a{i}") for i in range(SERVICES)]
-    runtime.submit(alerts, Origin(kind="test", name="seed"))
+    runtime.submit(alerts, Origin(kind="file", name="seed"))
     found = [t.id for t in runtime.tasks(status="assigned")]
     runtime.close()
     return found

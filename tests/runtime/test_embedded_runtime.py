@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.core.clock import parse_time
 from orchestrator.core.engine import Engine
 from orchestrator.core.summary import summary
 from orchestrator.playbook import load_directory
@@ -50,6 +51,7 @@ def test_restart_resumes_exactly_from_snapshot_and_log_tail(engine: Engine, tmp_
     clock = ManualClock(START)
     runtime = open_runtime(engine, tmp_path, clock, every=3)
     for i in range(8):
+        clock.value = parse_time(f"2026-11-20T10:0{i}:00Z")  # received as they happen
         runtime.submit([alert(f"svc{i % 3}", f"2026-11-20T10:0{i}:00Z")], HTTP)
     before = summary(runtime.state)
     runtime.store.close()  # no final snapshot: recovery must replay the tail of the log

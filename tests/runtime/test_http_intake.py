@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from orchestrator.api import create_app
 from orchestrator.api.intake import MAX_BATCH_BYTES
+from orchestrator.core.clock import MINUTE_MS
 from orchestrator.core.engine import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
@@ -20,10 +21,13 @@ START = "2026-11-20T10:00:00Z"
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    runtime = EmbeddedRuntime.open(
-        Engine(load_directory("playbooks")), tmp_path, clock=ManualClock(START).now
-    )
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def client(tmp_path: Path, clock: ManualClock) -> Iterator[TestClient]:
+    runtime = EmbeddedRuntime.open(Engine(load_directory("playbooks")), tmp_path, clock=clock.now)
     with TestClient(create_app(runtime)) as test_client:
         yield test_client
     runtime.close()
@@ -107,7 +111,9 @@ def test_batch_reports_each_record(client: TestClient) -> None:
     ]
 
 
-def test_alertmanager_firing_then_resolved_resolves_the_outage(client: TestClient) -> None:
+def test_alertmanager_firing_then_resolved_resolves_the_outage(
+    client: TestClient, clock: ManualClock
+) -> None:
     """Alertmanager v4 firing opens tech_outage; the resolved notification resolves it."""
     assert (
         client.post("/webhooks/alertmanager", json=alertmanager_payload("firing")).json()[
@@ -117,6 +123,7 @@ def test_alertmanager_firing_then_resolved_resolves_the_outage(client: TestClien
     )
     retried = client.post("/webhooks/alertmanager", json=alertmanager_payload("firing")).json()
     assert retried["duplicate"] == 1
+    clock.advance(30 * MINUTE_MS)  # Alertmanager sends the resolve once it has happened
     client.post("/webhooks/alertmanager", json=alertmanager_payload("resolved"))
     (incident,) = client.get("/incidents").json()
     assert incident["status"] == "resolved"

@@ -554,7 +554,7 @@ def test_severity_never_falls_whatever_the_interleaving(
     for position, index in enumerate(order):
         record = dict(SMALL_SET[index])
         record["time"] = format_time(stamps[index if keep_times else position])
-        item = RawRecord(encode(record), Origin(kind="test", offset=position))
+        item = RawRecord(encode(record), Origin(kind="file", offset=position))
         state, out = SEVERITY_ENGINE.step(state, item, state.clock)
         for output in out:
             if isinstance(output, IncidentEvent) and output.kind == "incident.severity_changed":

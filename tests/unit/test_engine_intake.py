@@ -443,7 +443,7 @@ def metric(second: int, service: str, value: float) -> RawRecord:
         metric="error_rate",
         value=value,
     )
-    return RawRecord(encode(record), Origin(kind="test"))
+    return RawRecord(encode(record), Origin(kind="file"))
 
 
 def test_dedupe_keys_are_forgotten_after_the_horizon() -> None:
