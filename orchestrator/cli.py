@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,6 +28,9 @@ from orchestrator.playbook import load_directory, load_playbook
 from orchestrator.runtime.base import Runtime
 from orchestrator.settings import Settings
 from schemas.deadletter import DeadLetter
+
+if TYPE_CHECKING:
+    from orchestrator.api import ApiSettings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 TICK_SECONDS = 1.0
@@ -60,12 +63,12 @@ def exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def serve_api(runtime: Runtime, settings: Settings) -> None:
+def serve_api(runtime: Runtime, settings: Settings, api: ApiSettings | None = None) -> None:
     """Serve the HTTP API over `runtime` until SIGTERM or Ctrl-C (auth etc. from ORCH_*)."""
     from orchestrator.api.server import api_server
 
     exit_cleanly_on_sigterm()
-    server = api_server(runtime, settings.host, settings.port)
+    server = api_server(runtime, settings.host, settings.port, api)
     server.config.load()  # import the event loop and protocol modules now, to freeze them too
     gc.collect()
     gc.freeze()  # code, app and state live as long as the process: full collections skip them
@@ -430,6 +433,8 @@ def run(
         return
     import threading
 
+    from orchestrator.api import ApiSettings
+    from orchestrator.auth import AuthConfigError
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
@@ -438,7 +443,13 @@ def run(
     }
     settings = Settings().model_copy(update=overrides)
     configure_logging(settings.log_format, settings.log_level)
-    engine = Engine(_load(playbooks, settings), settings.engine_config())
+    api_settings = ApiSettings()
+    try:  # every setting is checked before storage is touched
+        claims = api_settings.auth().source_claims()
+    except AuthConfigError as problem:
+        raise fail(str(problem)) from None
+    config = replace(settings.engine_config(), source_claims=claims)
+    engine = Engine(_load(playbooks, settings), config)
     runtime = EmbeddedRuntime.open(
         engine,
         settings.data_dir,
@@ -456,7 +467,7 @@ def run(
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
     try:
-        serve_api(runtime, settings)
+        serve_api(runtime, settings, api_settings)
     finally:
         stop.set()
         thread.join()

@@ -21,7 +21,7 @@ from orchestrator.api.config import (
 from orchestrator.api.feed import feed_router
 from orchestrator.api.handlers import install_handlers
 from orchestrator.api.incidents import incidents_router
-from orchestrator.api.intake import MAX_BATCH_BYTES, intake_router
+from orchestrator.api.intake import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, intake_router
 from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
@@ -55,6 +55,7 @@ def create_app(
     intake_rate_limit: str | None = None,
     feed_max_behind: int = DEFAULT_FEED_MAX_BEHIND,
     feeds_per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
+    max_batch_records: int = MAX_BATCH_RECORDS,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
     open and commands are refused (401). CORS stays off unless origins are given. Intake is
@@ -65,7 +66,7 @@ def create_app(
     app.state.intake_limiter = IntakeLimiter(intake_rate_limit) if intake_rate_limit else None
     install_handlers(app)
     app.include_router(
-        intake_router(runtime),
+        intake_router(runtime, max_records=max_batch_records),
         dependencies=[Depends(require_ingest)],
         responses={
             200: {"description": "A duplicate, or a batch's results"},
@@ -173,4 +174,5 @@ def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
         intake_rate_limit=settings.intake_rate_limit or None,
         feed_max_behind=settings.feed_max_behind,
         feeds_per_responder=settings.feeds_per_responder,
+        max_batch_records=settings.max_batch_records,
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestrator.api.intake import MAX_BATCH_RECORDS
 from orchestrator.auth import (
     AuthConfig,
     check_unique,
@@ -44,6 +45,11 @@ class ApiSettings(BaseSettings):
     ingest_token: SecretStr | None = None
     cors_origins: list[str] = Field(default_factory=list)
     max_write_bytes: int = Field(default=DEFAULT_MAX_WRITE_BYTES, ge=1024)
+    max_batch_records: int = Field(
+        default=MAX_BATCH_RECORDS,
+        ge=1,
+        description="Most records (events, or a webhook's alerts) one intake request may hold.",
+    )
     intake_rate_limit: str = Field(
         default="1000/second",
         description='Requests per sender (ingest token or address), e.g. "200/second"; "" = off.',

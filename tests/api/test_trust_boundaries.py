@@ -51,12 +51,14 @@ def test_the_ingest_token_cannot_close_or_ack_as_anyone(api: Api) -> None:
         assert response.status_code == 422
         assert "agent API" in response.json()["detail"]
     incident = api.runtime.incident(task.incident_id)
-    assert incident is not None and incident.status.value == "open"
+    assert incident is not None
+    assert incident.status.value == "open"
     assert api.runtime.task(task.id).status == TaskStatus.ASSIGNED  # type: ignore[union-attr]
     actors = {e.actor for e in incident.timeline}
     assert not actors & {"alice", "ceo"}
     letters = api.runtime.dead_letters()
-    assert len(letters) == 2 and {d.origin.sender for d in letters} == {"ingest"}
+    assert len(letters) == 2
+    assert {d.origin.sender for d in letters} == {"ingest"}
 
 
 def test_an_open_intake_takes_no_cross_origin_text_plain_command(open_api: Api) -> None:
