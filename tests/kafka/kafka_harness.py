@@ -132,6 +132,10 @@ class Workers:
             "ORCH_KAFKA_DATA_DIR": str(data_dir),
             "ORCH_KAFKA_TIMER_INTERVAL": "0",
             "ORCH_LOG_FORMAT": "json",
+            # these workers serve drill namespaces filled from recorded logs (replay --kafka),
+            # whose orchestrator.command lines they must apply; a test of a live worker
+            # passes ORCH_NETWORK_COMMANDS=false in `env`
+            "ORCH_NETWORK_COMMANDS": "true",
             **FAST_GROUP,
             **env,
         }
