@@ -166,10 +166,12 @@ def intake_router(
     async def post_alertmanager(request: Request) -> JSONResponse:
         body = await read_limited(request, max_body)
         try:
-            envelopes = alertmanager_events(json.loads(body))
-        except (ValueError, RecursionError, AlertmanagerPayloadError) as err:
+            alerts = alertmanager_events(json.loads(body))
+            records = [json.dumps(a, separators=(",", ":")).encode() for a in alerts]
+        except RecursionError:
+            return problem(422, "Not an Alertmanager payload", "the body nests too deeply")
+        except (ValueError, AlertmanagerPayloadError) as err:
             return problem(422, "Not an Alertmanager payload", str(err))
-        records = [json.dumps(e, separators=(",", ":")).encode() for e in envelopes]
         origin = Origin(kind="http", name="/webhooks/alertmanager")
         return answer(await submitted(runtime, records, origin), batch=True)
 
