@@ -168,7 +168,6 @@ class Namespace:
             "ORCH_KAFKA_TIMER_INTERVAL": "0",
             "ORCH_LOG_FORMAT": "json",
             "ORCH_LOG_LEVEL": "info",
-            "ORCH_NETWORK_COMMANDS": "true",  # the bench replays a recorded log with commands
             **FAST_GROUP,
         }
         command = [sys.executable, "-m", "orchestrator", "worker"]

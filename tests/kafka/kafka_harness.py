@@ -13,12 +13,15 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator.api.testing import free_port, stop, wait_healthy
 from orchestrator.core.clock import Millis, format_time, parse_time
 from orchestrator.core.engine import Engine
 from orchestrator.core.outbox import Output
@@ -35,6 +38,7 @@ from orchestrator.testing import command, event
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGN_TIMEOUT_S = 60.0
+API_START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 20.0
 POLL_S = 0.2
 MIXED_START = parse_time("2026-10-01T00:00:00Z")
@@ -120,8 +124,13 @@ class Workers:
     directory: Path
     started: list[WorkerProcess] = field(default_factory=list)
 
-    def start(self, name: str, **env: str) -> WorkerProcess:
-        """Start a worker process named `name` (its own data dir); `env` adds ORCH_* vars."""
+    def start(self, name: str, *, drill: bool = False, **env: str) -> WorkerProcess:
+        """Start a worker process named `name` (its own data dir); `env` adds ORCH_* vars.
+
+        A worker is configured as a live one (orchestrator.command events from events.raw are
+        dead-lettered) unless `drill`: then it serves a drill namespace filled from a recorded
+        log, whose command lines it applies (ORCH_NETWORK_COMMANDS=true), as `replay --kafka`
+        needs."""
         data_dir = self.directory / name
         data_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.directory / f"{name}.log"
@@ -132,10 +141,7 @@ class Workers:
             "ORCH_KAFKA_DATA_DIR": str(data_dir),
             "ORCH_KAFKA_TIMER_INTERVAL": "0",
             "ORCH_LOG_FORMAT": "json",
-            # these workers serve drill namespaces filled from recorded logs (replay --kafka),
-            # whose orchestrator.command lines they must apply; a test of a live worker
-            # passes ORCH_NETWORK_COMMANDS=false in `env`
-            "ORCH_NETWORK_COMMANDS": "true",
+            "ORCH_NETWORK_COMMANDS": "true" if drill else "false",
             **FAST_GROUP,
             **env,
         }
@@ -156,6 +162,44 @@ class Workers:
         """Stop every worker still running (SIGTERM, then SIGKILL)."""
         for worker in self.started:
             worker.stop()
+
+
+@dataclass(frozen=True)
+class Api:
+    """An `orchestrator run --kafka` process's base URL and its log."""
+
+    url: str
+    log: Path
+
+
+@contextmanager
+def kafka_api(workers: Workers, responders: list[dict[str, Any]], ingest: str) -> Iterator[Api]:
+    """`orchestrator run --kafka` on a free port for the namespace of `workers` (which must
+    have one started), with `responders` (ORCH_RESPONDERS entries) and the ingest token
+    `ingest`; stopped at the end."""
+    port, log = free_port(), workers.directory / f"api-{uuid.uuid4().hex[:6]}.log"
+    env = {
+        **os.environ,
+        "ORCH_KAFKA_BOOTSTRAP_SERVERS": workers.bootstrap,
+        "ORCH_TOPIC_PREFIX": workers.prefix,
+        "ORCH_RESPONDERS": json.dumps(responders),
+        "ORCH_INGEST_TOKEN": ingest,
+        "ORCH_LOG_FORMAT": "json",
+    }
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "run", "--kafka", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, process, API_START_TIMEOUT_S)
+        yield Api(url, log)
+    finally:
+        stop(process)
 
 
 def delete_topics(bootstrap: str, prefix: str) -> None:

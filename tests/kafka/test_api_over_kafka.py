@@ -3,22 +3,15 @@ socket, responders from ORCH_RESPONDERS, everything through a real broker."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from kafka_harness import REPO, Workers, delete_topics, wait_for
+from kafka_harness import Api, Workers, delete_topics, kafka_api, wait_for
 
-from orchestrator.api.testing import free_port, stop, wait_healthy
 from orchestrator.testing import FeedFollower, complete_at_once, event
 
 INGEST = "ingest-kafka-token-5e1f"
@@ -29,22 +22,11 @@ TOKENS = {
     "ivy": "ivy-kafka-token-dd44",
 }
 ROLES = {"alice": ["ops"], "bob": ["ops"], "pat": ["pr"], "ivy": ["incident_commander"]}
-START_TIMEOUT_S = 60.0
 WAIT_S = 30.0
 
 
-@dataclass(frozen=True)
-class Api:
-    """The API process's base URL and its log."""
-
-    url: str
-    log: Path
-
-
-def _responders() -> str:
-    return json.dumps(
-        [{"name": n, "token": TOKENS[n], "roles": roles} for n, roles in ROLES.items()]
-    )
+def _responders() -> list[dict[str, Any]]:
+    return [{"name": n, "token": TOKENS[n], "roles": roles} for n, roles in ROLES.items()]
 
 
 @pytest.fixture(scope="module")
@@ -53,32 +35,11 @@ def api(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     base = tmp_path_factory.mktemp("api-over-kafka")
     prefix = f"test-api-over-kafka-{uuid.uuid4().hex[:8]}."
     workers = Workers(kafka_bootstrap, prefix, base)
-    port, log = free_port(), base / "api.log"
-    env = {
-        **os.environ,
-        "ORCH_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "ORCH_TOPIC_PREFIX": prefix,
-        "ORCH_RESPONDERS": _responders(),
-        "ORCH_INGEST_TOKEN": INGEST,
-        "ORCH_LOG_FORMAT": "json",
-    }
-    process: subprocess.Popen[bytes] | None = None
     try:
         workers.start("w1").wait_rebalanced()
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator", "run", "--kafka", "--port", str(port)],
-                cwd=REPO,
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, process, START_TIMEOUT_S)
-        yield Api(url, log)
+        with kafka_api(workers, _responders(), INGEST) as api:
+            yield api
     finally:
-        if process is not None:
-            stop(process)
         workers.stop_all()
         delete_topics(kafka_bootstrap, prefix)
 

@@ -175,9 +175,10 @@ def test_a_recorded_command_by_task_id_finds_its_incident_shard(
     kafka_bootstrap: str, topic_prefix: str, workers: Workers
 ) -> None:
     """An `orchestrator.command` event in events.raw naming only a task id is routed through
-    the workers' incident index and acknowledges the task, as in the core."""
+    the workers' incident index and acknowledges the task, as in the core (a drill namespace's
+    worker, which takes the recorded commands of a replayed log)."""
     names = names_for(topic_prefix)
-    workers.start("w1").wait_rebalanced()
+    workers.start("w1", drill=True).wait_rebalanced()
     (incident_id,) = core_run(lines([BREACH])).state.incidents
     raw = lines(
         [

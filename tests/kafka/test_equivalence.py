@@ -42,8 +42,8 @@ def test_demo_drill_through_kafka_matches_the_embedded_replay_summary(
 ) -> None:
     """Same incidents (ids, severities, statuses, tasks, escalations) and same event counts."""
     names = names_for(topic_prefix)
-    first = workers.start("w1", ORCH_KAFKA_PARTITIONS="4")
-    second = workers.start("w2", ORCH_KAFKA_PARTITIONS="4")
+    first = workers.start("w1", drill=True, ORCH_KAFKA_PARTITIONS="4")
+    second = workers.start("w2", drill=True, ORCH_KAFKA_PARTITIONS="4")
     first.wait_rebalanced()
     second.wait_rebalanced()
 

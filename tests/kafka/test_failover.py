@@ -112,9 +112,9 @@ def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
     with the core's incidents; task events deduped by id are exactly the core's."""
     names = names_for(topic_prefix)
     group = {"ORCH_KAFKA_PARTITIONS": str(PARTITIONS)}
-    first = workers.start("w1", **group)
+    first = workers.start("w1", drill=True, **group)
     first.wait_rebalanced()
-    second = workers.start("w2", **group)
+    second = workers.start("w2", drill=True, **group)
     second.wait_rebalanced()
     raw = stream()
     until = START + EVENTS * STEP_S * 1000
@@ -126,7 +126,7 @@ def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
     feeder.reach(TERM_AT)
     assert first.stop(signal.SIGTERM) == 0
     feeder.reach(JOIN_AT)
-    third = workers.start("w3", **group)
+    third = workers.start("w3", drill=True, **group)
     third.wait_rebalanced()
     feeder.reach(KILL_AT)
     assert second.stop(signal.SIGKILL) == -signal.SIGKILL
@@ -136,7 +136,7 @@ def test_sigterm_then_sigkill_mid_stream_loses_no_task_and_recovers_state(
         "the survivor to take over every partition",
     )
     assert feeder.thread.is_alive()  # events kept arriving all along
-    workers.start("w4", **group)
+    workers.start("w4", drill=True, **group)
     feeder.finish()
     wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
 

@@ -174,7 +174,7 @@ def test_broker_stop_and_start_mid_stream_loses_nothing(
     workers = Workers(bootstrap, prefix, tmp_path / "workers")
     feeder: Feeder | None = None
     try:
-        worker = workers.start("w1", ORCH_KAFKA_PARTITIONS="3")
+        worker = workers.start("w1", drill=True, ORCH_KAFKA_PARTITIONS="3")
         worker.wait_rebalanced()
         raw = mixed_stream(EVENTS, shards=SHARDS, step_s=STEP_S, start=START)
         until = START + EVENTS * STEP_S * 1000

@@ -91,7 +91,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     summary equals the core's, no task event is lost and none doubles after dedupe by id."""
     names = names_for(topic_prefix)
     group = {"ORCH_KAFKA_PARTITIONS": str(PARTITIONS)}
-    current = workers.start("w0", **group)
+    current = workers.start("w0", drill=True, **group)
     current.wait_rebalanced()
     raw = mixed_stream(EVENTS, shards=SHARDS, step_s=STEP_S, start=START)
     until = START + EVENTS * STEP_S * 1000
@@ -108,7 +108,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
             assert current.stop(signal.SIGKILL) == -signal.SIGKILL
             # read once the killed worker is gone: a commit it had in flight is not the new one's
             at_kill = committed_raw(reader, names)
-            current = workers.start(f"w{number}", **group)
+            current = workers.start(f"w{number}", drill=True, **group)
             wait_for(
                 lambda a=at_kill: committed_raw(reader, names) > a,  # type: ignore[misc]
                 RECOVERY_TIMEOUT_S,

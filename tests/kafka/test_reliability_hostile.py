@@ -19,15 +19,17 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 from kafka.errors import MessageSizeTooLargeError
-from kafka_harness import Workers, core_run, names_for, playbooks, records
+from kafka_harness import Workers, names_for, playbooks, records
 
-from orchestrator.core.clock import parse_time
-from orchestrator.core.engine import Engine
+from orchestrator.core.admission import NETWORK_COMMAND_REFUSED
+from orchestrator.core.clock import DAY_MS, MINUTE_MS, Millis, format_time, parse_time
+from orchestrator.core.engine import Engine, RawRecord
 from orchestrator.core.summary import summary
 from orchestrator.kafka.drills import record_key
 from orchestrator.kafka.intake import Intake
 from orchestrator.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.kafka.topics import TopicNames
+from orchestrator.settings import Settings
 from schemas.deadletter import Origin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
@@ -37,6 +39,11 @@ CORPUS = cases()
 SEND_TIMEOUT_S = 30.0
 IDLE_TIMEOUT_S = 90.0
 OUTCOME = {"accepted": "accepted", "rejected": "rejected", "duplicate": "duplicates"}
+
+RECEIVED = parse_time(T)
+"""The clock the core expectation and the unit cases receive records at: the corpus' time (the
+worker receives them later, by its wall clock, and its shards run on event time: no timer of
+the corpus' incidents falls due in either)."""
 
 Case = tuple[str, bytes, str]
 
@@ -68,6 +75,23 @@ def dead_letters(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
     return [json.loads(r.value) for r in records(bootstrap, names.deadletter)]
 
 
+def core_incidents(raws: list[bytes], topic: str) -> list[dict[str, Any]]:
+    """The incidents the core engine makes of `raws` received from `topic` (as records from the
+    network, as the worker takes them: command events refused, times against the clock)."""
+    engine = Engine(playbooks(), Settings().engine_config())
+    state = engine.initial_state()
+    for offset, raw in enumerate(raws):
+        origin = Origin(kind="kafka", name=topic, partition=0, offset=offset)
+        state, _ = engine.step(state, RawRecord(raw, origin), RECEIVED)
+    incidents: list[dict[str, Any]] = summary(state)["incidents"]
+    return incidents
+
+
+def is_command_case(name: str) -> bool:
+    """True for the corpus' command events sent to the intake (the _trust group)."""
+    return name.startswith("command from the intake")
+
+
 def expected_counts(cases_: list[Case]) -> dict[str, int]:
     """read/accepted/rejected/duplicates for the given cases' expected outcomes."""
     counts = dict.fromkeys(OUTCOME.values(), 0)
@@ -96,7 +120,7 @@ def test_hostile_corpus_through_kafka_is_accounted_and_idempotent(
     assert {k: first["events"][k] for k in want} == want
     assert first["events"]["read"] == sum(first["events"][k] for k in OUTCOME.values())
     raws = [raw for _n, raw, _e in cases_in]
-    assert first["incidents"] == summary(core_run(raws).state)["incidents"]
+    assert first["incidents"] == core_incidents(raws, names.events_raw)
     letters = dead_letters(kafka_bootstrap, names)
     assert len(letters) == want["rejected"]
     for letter in letters:
@@ -104,7 +128,10 @@ def test_hostile_corpus_through_kafka_is_accounted_and_idempotent(
         assert expect == "rejected", name
         assert base64.b64decode(letter["raw_b64"]) == raw, name
         assert letter["reason"], name
+        assert (letter["reason"] == NETWORK_COMMAND_REFUSED) == is_command_case(name), name
         assert letter["origin"]["name"] == names.events_raw
+    refused_commands = [d for d in letters if d["reason"] == NETWORK_COMMAND_REFUSED]
+    assert len(refused_commands) == sum(is_command_case(n) for n, _r, _e in cases_in) > 0
 
     again, refused_again = produce(kafka_bootstrap, names, CORPUS)
     wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
@@ -123,21 +150,41 @@ def test_hostile_corpus_through_kafka_is_accounted_and_idempotent(
         print(
             f"\nreliability hostile (kafka): {len(CORPUS)} cases, {refused} refused by the "
             f"producer (over 1 MiB), {len(cases_in)} read: {outcomes['accepted']} accepted, "
-            f"{outcomes['rejected']} rejected (dead-lettered), {outcomes['duplicate']} "
-            f"duplicates; second pass: {second['events']} and incidents unchanged"
+            f"{outcomes['rejected']} rejected (dead-lettered; {len(refused_commands)} of them "
+            f"command events, refused from the network), {outcomes['duplicate']} duplicates; "
+            f"second pass: {second['events']} and incidents unchanged"
         )
 
 
+def _at(offset_ms: Millis) -> str:
+    return format_time(RECEIVED + offset_ms)
+
+
 @pytest.mark.parametrize(
-    ("at", "status"),
-    [(T, "accepted"), ("9999-12-31T23:59:59Z", "rejected"), ("1900-01-01T00:00:00Z", "rejected")],
+    ("at", "refusal"),
+    [
+        (T, None),
+        (_at(4 * MINUTE_MS), None),
+        (_at(6 * MINUTE_MS), "ahead of this runtime's clock"),
+        (_at(6 * DAY_MS), "ahead of this runtime's clock"),  # the old bound took it
+        (_at(-8 * DAY_MS), "older than the dedupe horizon"),
+        ("9999-12-31T23:59:59Z", "outside the supported range"),
+        ("1900-01-01T00:00:00Z", "outside the supported range"),
+    ],
 )
-def test_kafka_intake_refuses_the_event_times_the_engine_refuses(at: str, status: str) -> None:
-    """Intake rejects events far ahead of or behind its watermark, as the engine does, so one
-    bad clock cannot move the watermark past every dedupe entry."""
+def test_kafka_intake_refuses_the_event_times_the_engine_refuses(
+    at: str, refusal: str | None
+) -> None:
+    """Intake measures an event's time against the worker's clock when it arrived (plus the
+    allowed skew) and the partition's watermark (the dedupe horizon), as the engine does, and
+    refuses years outside the range at validation: no sender moves the clock forward."""
     intake = Intake(Engine(playbooks()), names_for("unit."), partitions=3)
     origin = Origin(kind="kafka", name="unit.events.raw", partition=0, offset=5)
     raw = dumps(envelope(id=f"at-{at}", time=at))
-    verdict = intake.judge(raw, origin, lambda _key: None, watermark=parse_time(T))
-    assert verdict.status == status
-    assert (verdict.dead_letter is not None) == (status == "rejected")
+    verdict = intake.judge(raw, origin, lambda _key: None, RECEIVED, received=RECEIVED)
+    assert verdict.status == ("accepted" if refusal is None else "rejected")
+    if refusal is None:
+        assert verdict.dead_letter is None
+    else:
+        assert verdict.dead_letter is not None
+        assert refusal in verdict.dead_letter.reason, verdict.dead_letter.reason
