@@ -38,13 +38,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from orchestrator.core.admission import command_refusal
 from orchestrator.core.clock import Millis
+from orchestrator.core.intake import EventValidator, dead_letter
 from orchestrator.core.playbook import Playbook, Role
 from orchestrator.core.summary import incident_summary, ordered
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import EventRejected, OrchestratorError
 from orchestrator.kafka.codec import (
     COMMAND_RESULT,
     INCIDENT,
@@ -52,6 +55,7 @@ from orchestrator.kafka.codec import (
     decode_incident,
     encode_command,
     header,
+    output_record,
 )
 from orchestrator.kafka.config import KafkaSettings
 from orchestrator.kafka.drills import record_key
@@ -67,7 +71,7 @@ from orchestrator.runtime.base import (
     OutboxRow,
     RuntimeUnavailable,
 )
-from schemas.commands import Command, CommandResult
+from schemas.commands import COMMAND_EVENT_TYPE, Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
 from schemas.tasks import Task, TaskEvent
@@ -85,6 +89,16 @@ FINGERPRINT_HEADER = "orch-fingerprint"
 """Header of a keyed command on the commands topic: the fingerprint of the request."""
 QUEUED = "queued"
 """The reason an accepted record carries: on Kafka, accepted means queued for a worker."""
+
+
+COMMAND_VALIDATOR = EventValidator()
+"""Validates command events (their data model does not depend on the playbooks)."""
+
+
+class _TypePeek(msgspec.Struct):
+    """An event's type alone, read without validating the rest (the worker validates)."""
+
+    type: str | None = None
 
 
 class CommandTimeout(RuntimeUnavailable):
@@ -287,12 +301,41 @@ class KafkaRuntime:
 
     def submit(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
         """Produce the records to events.raw; each is "accepted" (queued) once the broker has
-        it. `origin` is not kept: the worker records the topic, partition and offset."""
-        topic = self.names.events_raw
-        futures = [self.producer.send(topic, key=record_key(raw), value=raw) for raw in records]
+        it (the worker records its topic, partition and offset as its origin). A command event
+        is refused here by the admission rule (core/admission.py) with its dead letter, as the
+        embedded runtime does: from the network, responders act through the agent API."""
+        results: list[IntakeResult | None] = []
+        futures = []
+        for raw in records:
+            letter = self._refused(raw, origin)
+            if letter is None:
+                topic, key, value = self.names.events_raw, record_key(raw), raw
+                results.append(None)
+            else:
+                out = output_record(letter, self.names)
+                topic, key, value = out.topic, out.key, out.value
+                results.append(IntakeResult("rejected", letter.reason, letter.id))
+            futures.append(self.producer.send(topic, key=key, value=value))
         for future in futures:
             future.get(timeout=SEND_TIMEOUT_S)
-        return [IntakeResult("accepted", QUEUED) for _ in records]
+        return [result or IntakeResult("accepted", QUEUED) for result in results]
+
+    @staticmethod
+    def _refused(raw: bytes, origin: Origin) -> DeadLetter | None:
+        """The dead letter of a valid command event, which the admission rule refuses from
+        the network (this API serves no drill namespace), or None: the worker judges the rest."""
+        try:
+            peeked = msgspec.json.decode(raw, type=_TypePeek)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        refused = command_refusal(origin.kind, network_commands=False)
+        if peeked.type != COMMAND_EVENT_TYPE or refused is None:
+            return None
+        try:
+            event = COMMAND_VALIDATOR.parse(raw)
+        except EventRejected:
+            return None  # the worker's validation names what is wrong with it
+        return dead_letter(raw, refused, origin, event)
 
     def command(self, command: Command) -> CommandResult:
         """Produce the command to its shard on the commands topic; the engine's verdict."""

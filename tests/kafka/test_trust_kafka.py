@@ -44,17 +44,6 @@ SEND_TIMEOUT_S = 30.0
 RATCHET_STEPS_DAYS = (6, 12, 18)
 """Each step is under 7 days after the one before: the old bound took every one of them."""
 AHEAD = "ahead of this runtime's clock"
-KAFKA_GAPS = {
-    ("sender", "submit_command_event"): pytest.mark.xfail(
-        strict=True,
-        reason="KafkaRuntime.submit queues every record for the worker (202 'queued') and does "
-        "not apply the admission rule itself, so a command event is dead-lettered by the worker "
-        "afterwards (test_a_command_event_posted_to_the_kafka_api_is_dead_lettered_not_applied) "
-        "instead of answered 422; fix in orchestrator/runtime/kafka_runtime.py",
-    )
-}
-"""Cells whose status the Kafka-backed API does not give yet (strict: a fix makes them fail
-until the mark is removed)."""
 
 
 def token_of(identity: str) -> str:
@@ -309,7 +298,7 @@ def act(live: Live, identity: str, action: str, incident_id: str) -> httpx.Respo
 
 @pytest.mark.parametrize(
     ("identity", "action"),
-    [pytest.param(*cell, marks=KAFKA_GAPS.get(cell, ())) for cell in CELLS],
+    CELLS,
 )
 def test_every_cell_of_the_trust_matrix_over_kafka(
     live: Live, scene: Scene, identity: str, action: str
@@ -329,13 +318,17 @@ def test_every_cell_of_the_trust_matrix_over_kafka(
     assert "ceo" not in {e["actor"] for e in timeline}
 
 
-def test_a_command_event_posted_to_the_kafka_api_is_dead_lettered_not_applied(
+def test_a_command_event_posted_to_the_kafka_api_is_refused_with_its_dead_letter(
     live: Live, scene: Scene
 ) -> None:
-    """A sender's command event (close the incident as ceo) reaches the worker, which
-    dead-letters it with the reason; the incident stays open and ceo is nowhere on it."""
+    """A sender's command event (close the incident as ceo) is answered 422 by the API with the
+    admission rule's reason, as on the embedded runtime, and its dead letter names the sender;
+    the incident stays open and ceo is nowhere on it."""
     forged = command_event(scene.shared)
-    httpx.post(f"{live.api.url}/events", json=forged, headers=headers("sender"), timeout=10)
+    url = f"{live.api.url}/events"
+    answer = httpx.post(url, json=forged, headers=headers("sender"), timeout=10)
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == NETWORK_COMMAND_REFUSED
 
     def letter() -> dict[str, Any] | None:
         letters = live.get("/dead-letters?limit=10000")
@@ -343,7 +336,7 @@ def test_a_command_event_posted_to_the_kafka_api_is_dead_lettered_not_applied(
 
     found = wait_for(letter, WAIT_S, f"the dead letter of {forged['id']}")
     assert found["reason"] == NETWORK_COMMAND_REFUSED
-    assert found["origin"]["kind"] == "kafka"
+    assert (found["origin"]["kind"], found["origin"]["sender"]) == ("http", "ingest")
     incident = live.get(f"/incidents/{scene.shared}")
     assert incident["status"] == "open"
     assert "ceo" not in {e["actor"] for e in incident["timeline"]}
