@@ -554,6 +554,8 @@ def worker(
 def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -> None:
     """`run --kafka`: the agent API over the Kafka runtime; the workers run on their own."""
 
+    from orchestrator.api import ApiSettings
+    from orchestrator.auth import AuthConfigError
     from orchestrator.kafka.config import KafkaSettings
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.kafka_runtime import KafkaRuntime
@@ -561,7 +563,11 @@ def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings().model_copy(update=overrides)
     configure_logging(settings.log_format, settings.log_level)
-    runtime = KafkaRuntime(KafkaSettings(), _load(playbooks, settings))
+    try:  # every setting is checked before the broker is reached
+        claims = ApiSettings().auth().source_claims()
+    except AuthConfigError as problem:
+        raise fail(str(problem)) from None
+    runtime = KafkaRuntime(KafkaSettings(), _load(playbooks, settings), source_claims=dict(claims))
     try:
         runtime.start()
     except (ConnectionError, TimeoutError) as problem:

@@ -42,7 +42,7 @@ import msgspec
 import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from orchestrator.core.admission import command_refusal
+from orchestrator.core.admission import claim_refusal, command_refusal
 from orchestrator.core.clock import Millis
 from orchestrator.core.intake import EventValidator, dead_letter
 from orchestrator.core.playbook import Playbook, Role
@@ -91,14 +91,11 @@ QUEUED = "queued"
 """The reason an accepted record carries: on Kafka, accepted means queued for a worker."""
 
 
-COMMAND_VALIDATOR = EventValidator()
-"""Validates command events (their data model does not depend on the playbooks)."""
-
-
-class _TypePeek(msgspec.Struct):
-    """An event's type alone, read without validating the rest (the worker validates)."""
+class _Peek(msgspec.Struct):
+    """An event's type and source, read without validating the rest (the worker validates)."""
 
     type: str | None = None
+    source: str | None = None
 
 
 class CommandTimeout(RuntimeUnavailable):
@@ -264,8 +261,13 @@ class KafkaRuntime:
         settings: KafkaSettings,
         playbooks: list[Playbook],
         command_timeout_s: float = COMMAND_TIMEOUT_S,
+        source_claims: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.settings = settings
+        self.claims = dict(source_claims or {})
+        """Named ingest senders and the event sources each may claim (checked at intake)."""
+        declared = {k: v for pb in playbooks for k, v in pb.event_types.items()}
+        self.validator = EventValidator(declared)
         self.bootstrap = settings.kafka_bootstrap_servers
         self.names = settings.topic_names(playbooks)
         self.playbooks = playbooks
@@ -320,21 +322,25 @@ class KafkaRuntime:
             future.get(timeout=SEND_TIMEOUT_S)
         return [result or IntakeResult("accepted", QUEUED) for result in results]
 
-    @staticmethod
-    def _refused(raw: bytes, origin: Origin) -> DeadLetter | None:
-        """The dead letter of a valid command event, which the admission rule refuses from
-        the network (this API serves no drill namespace), or None: the worker judges the rest."""
+    def _refused(self, raw: bytes, origin: Origin) -> DeadLetter | None:
+        """The dead letter of a valid event the admission rule refuses from this origin before
+        a worker sees it (core/admission.py, as the embedded engine applies it): a command event
+        (this API serves no drill namespace), or a source its sender may not claim. None: the
+        worker judges the record (and names what is wrong with an invalid one)."""
         try:
-            peeked = msgspec.json.decode(raw, type=_TypePeek)
+            peeked = msgspec.json.decode(raw, type=_Peek)
         except (msgspec.DecodeError, msgspec.ValidationError):
             return None
-        refused = command_refusal(origin.kind, network_commands=False)
-        if peeked.type != COMMAND_EVENT_TYPE or refused is None:
+        if peeked.type == COMMAND_EVENT_TYPE:
+            refused = command_refusal(origin.kind, network_commands=False)
+        else:
+            refused = claim_refusal(origin.sender, peeked.source or "", self.claims)
+        if refused is None:
             return None
         try:
-            event = COMMAND_VALIDATOR.parse(raw)
+            event = self.validator.parse(raw)
         except EventRejected:
-            return None  # the worker's validation names what is wrong with it
+            return None
         return dead_letter(raw, refused, origin, event)
 
     def command(self, command: Command) -> CommandResult:

@@ -173,11 +173,18 @@ class Api:
 
 
 @contextmanager
-def kafka_api(workers: Workers, responders: list[dict[str, Any]], ingest: str) -> Iterator[Api]:
+def kafka_api(
+    workers: Workers,
+    responders: list[dict[str, Any]],
+    ingest: str,
+    senders: list[dict[str, Any]] | None = None,
+) -> Iterator[Api]:
     """`orchestrator run --kafka` on a free port for the namespace of `workers` (which must
-    have one started), with `responders` (ORCH_RESPONDERS entries) and the ingest token
-    `ingest`; stopped at the end."""
-    port, log = free_port(), workers.directory / f"api-{uuid.uuid4().hex[:6]}.log"
+    have one started), with `responders` (ORCH_RESPONDERS entries), the ingest token `ingest`
+    and, given `senders`, those named senders too (then all go in a responders file); stopped
+    at the end."""
+    run_id = uuid.uuid4().hex[:6]
+    port, log = free_port(), workers.directory / f"api-{run_id}.log"
     env = {
         **os.environ,
         "ORCH_KAFKA_BOOTSTRAP_SERVERS": workers.bootstrap,
@@ -186,6 +193,11 @@ def kafka_api(workers: Workers, responders: list[dict[str, Any]], ingest: str) -
         "ORCH_INGEST_TOKEN": ingest,
         "ORCH_LOG_FORMAT": "json",
     }
+    if senders is not None:
+        identities = workers.directory / f"identities-{run_id}.json"
+        identities.write_text(json.dumps({"responders": responders, "senders": senders}))
+        del env["ORCH_RESPONDERS"]
+        env["ORCH_RESPONDERS_FILE"] = str(identities)
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "orchestrator", "run", "--kafka", "--port", str(port)],

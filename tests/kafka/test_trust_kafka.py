@@ -39,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from trust_matrix import CELLS, RESPONDERS, accepted_command, expected
 
 INGEST = "ingest-trust-kafka-7c2d91"
+MONITORING = {"name": "monitoring", "token": "monitoring-trust-kafka-5b18", "sources": ["am/*"]}
+"""A named sender that may claim only sources under am/."""
 WAIT_S = 30.0
 SEND_TIMEOUT_S = 30.0
 RATCHET_STEPS_DAYS = (6, 12, 18)
@@ -91,7 +93,7 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     workers = Workers(kafka_bootstrap, prefix, base)
     try:
         workers.start("w1").wait_rebalanced()
-        with kafka_api(workers, responders(), INGEST) as api:
+        with kafka_api(workers, responders(), INGEST, [MONITORING]) as api:
             yield Live(kafka_bootstrap, names_for(prefix), api)
     finally:
         workers.stop_all()
@@ -135,12 +137,12 @@ def incident_for(live: Live, playbook: str, key: str) -> Incident:
     return incident
 
 
-def alert(service: str, when: str, id: str | None = None) -> dict[str, Any]:
+def alert(service: str, when: str, id: str | None = None, source: str = "prom") -> dict[str, Any]:
     """A critical alert for `service`: tech_outage opens an incident with a triage task."""
     return event(
         "ops.alert",
         when,
-        source="prom",
+        source=source,
         id=id or f"{service}-{uuid.uuid4().hex[:6]}",
         alertname="Down",
         service=service,
@@ -340,3 +342,17 @@ def test_a_command_event_posted_to_the_kafka_api_is_refused_with_its_dead_letter
     incident = live.get(f"/incidents/{scene.shared}")
     assert incident["status"] == "open"
     assert "ceo" not in {e["actor"] for e in incident["timeline"]}
+
+
+def test_a_named_sender_may_claim_only_its_sources_over_kafka(live: Live) -> None:
+    """The monitoring sender (sources am/*) has an event of another source answered 422 by the
+    API with its dead letter naming it, as on the embedded runtime; its own source is queued."""
+    sent = {"Authorization": f"Bearer {MONITORING['token']}"}
+    url = f"{live.api.url}/events"
+    ours = alert(f"claims-{uuid.uuid4().hex[:6]}", at(), source="am/prod")
+    theirs = alert(f"claims-{uuid.uuid4().hex[:6]}", at(), source="crm/payments")
+    answers = [httpx.post(url, json=e, headers=sent, timeout=10) for e in (ours, theirs)]
+    assert [a.status_code for a in answers] == [202, 422]
+    assert "may not send events of source 'crm/payments'" in answers[1].json()["detail"]
+    letter = dead_letter_of(live, theirs["id"])
+    assert (letter["origin"]["kind"], letter["origin"]["sender"]) == ("http", "monitoring")
