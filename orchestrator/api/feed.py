@@ -180,7 +180,7 @@ def feed_router(
                 "description": "text/event-stream; `data` is a TaskEvent, `id` its outbox seq",
                 "content": {"text/event-stream": {}},
             },
-            **problem_responses(401, 404, 422),  # and 429: docs/openapi.json to regenerate
+            **problem_responses(401, 404, 422, 429),
         },
     )
     def feed(
