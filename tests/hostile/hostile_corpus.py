@@ -399,17 +399,21 @@ def _trust() -> Iterator[Case]:
     yield "the 500-character id again", long_id, "duplicate"
 
 
+def classes() -> list[tuple[str, list[Case]]]:
+    """The corpus by class (its groups), in feeding order."""
+    return [
+        ("encoding", list(_encoding())),
+        ("json shape", list(_json_shape())),
+        ("size", list(_size())),
+        ("envelope fields", list(_envelope_fields())),
+        ("times", list(_times())),
+        ("data types", list(_data_types())),
+        ("unicode", list(_unicode())),
+        ("duplicates", list(_duplicates())),
+        ("trust", list(_trust())),
+    ]
+
+
 def cases() -> list[Case]:
     """Every case in feeding order."""
-    groups = (
-        _encoding,
-        _json_shape,
-        _size,
-        _envelope_fields,
-        _times,
-        _data_types,
-        _unicode,
-        _duplicates,
-        _trust,
-    )
-    return [case for group in groups for case in group()]
+    return [case for _class, group in classes() for case in group]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hostile_corpus import T, cases
+from hostile_corpus import T, cases, classes
 
 from orchestrator.api import create_app
 from orchestrator.core.clock import parse_time
@@ -108,23 +108,58 @@ def _is_array(raw: bytes) -> bool:
 
 
 STATUS = {202: "accepted", 200: "duplicate", 422: "rejected"}
+EVENTS = ("read", "accepted", "rejected", "duplicates")
 
 
-def test_http_intake_answers_every_case_and_dead_letters_the_rejects(client: TestClient) -> None:
-    """Over HTTP each record gets its outcome (arrays are batches); nothing crashes the server."""
+def test_http_intake_answers_every_case_and_dead_letters_the_rejects(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Over HTTP each record gets its outcome (arrays are batches); nothing crashes the server.
+    After every class of the corpus: no 5xx, read = accepted + rejected + duplicates, the
+    counts moved by what the answers said, and one dead letter per reject."""
     rejected = 0
-    for name, raw, expect in CORPUS:
-        response = client.post("/events", content=raw, headers={"content-type": "application/json"})
-        assert response.status_code < 500, name
-        if _is_array(raw):
-            body = response.json()
-            assert response.status_code == 200, name
-            rejected += body["rejected"]
-            continue
-        assert STATUS.get(response.status_code) == expect, (name, response.status_code)
-        rejected += expect == "rejected"
-    letters = client.get("/dead-letters", params={"limit": 1000}).json()
-    assert len(letters) == rejected
-    counts = client.get("/summary").json()["events"]
-    assert counts["read"] == counts["accepted"] + counts["rejected"] + counts["duplicates"]
-    assert counts["rejected"] == rejected
+    before = dict.fromkeys(EVENTS, 0)
+    letters_before = 0
+    lines = []
+    for class_name, group in classes():
+        statuses: Counter[int] = Counter()
+        answered = dict.fromkeys(("accepted", "rejected", "duplicate"), 0)
+        for name, raw, expect in group:
+            response = client.post(
+                "/events", content=raw, headers={"content-type": "application/json"}
+            )
+            statuses[response.status_code] += 1
+            assert response.status_code < 500, name
+            if _is_array(raw):
+                body = response.json()
+                assert response.status_code == 200, name
+                for outcome in answered:
+                    answered[outcome] += body[outcome]
+                continue
+            assert STATUS.get(response.status_code) == expect, (name, response.status_code)
+            answered[expect] += 1
+        rejected += answered["rejected"]
+        counts = client.get("/summary").json()["events"]
+        delta = {k: counts[k] - before[k] for k in EVENTS}
+        server_errors = sum(n for status, n in statuses.items() if status >= 500)
+        assert server_errors == 0, class_name
+        assert counts["read"] == counts["accepted"] + counts["rejected"] + counts["duplicates"]
+        assert delta == {
+            "read": sum(answered.values()),
+            "accepted": answered["accepted"],
+            "rejected": answered["rejected"],
+            "duplicates": answered["duplicate"],
+        }, class_name
+        letters = client.get("/dead-letters", params={"limit": 1000}).json()
+        assert len(letters) == counts["rejected"] == rejected, class_name
+        before = {k: counts[k] for k in EVENTS}
+        dead_lettered, letters_before = len(letters) - letters_before, len(letters)
+        lines.append(
+            f"hostile class (embedded http) {class_name!r}: {len(group)} cases, "
+            f"statuses {dict(sorted(statuses.items()))}, read {delta['read']}, accepted "
+            f"{delta['accepted']}, rejected {delta['rejected']}, dead-lettered "
+            f"{dead_lettered}, duplicates {delta['duplicates']}, 5xx {server_errors}; "
+            f"totals {before}"
+        )
+    with capsys.disabled():
+        print("", *lines, sep="\n")

@@ -33,7 +33,7 @@ from orchestrator.settings import Settings
 from schemas.deadletter import Origin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
-from hostile_corpus import LIMIT, T, cases, dumps, envelope
+from hostile_corpus import LIMIT, T, cases, classes, dumps, envelope
 
 CORPUS = cases()
 SEND_TIMEOUT_S = 30.0
@@ -106,14 +106,39 @@ def test_hostile_corpus_through_kafka_is_accounted_and_idempotent(
     workers: Workers,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Every record gets the engine's outcome, read = accepted + rejected + duplicates, every
-    reject is a dead letter with its bytes and a reason, and a second pass changes nothing."""
+    """Every record gets the engine's outcome, read = accepted + rejected + duplicates after
+    every class of the corpus, every reject is a dead letter with its bytes and a reason, and
+    a second pass changes nothing."""
     names = names_for(topic_prefix)
     worker = workers.start("w1")
     worker.wait_rebalanced()
 
-    produced, refused = produce(kafka_bootstrap, names, CORPUS)
-    wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
+    produced: dict[int, Case] = {}
+    refused = 0
+    before = dict.fromkeys(("read", *OUTCOME.values()), 0)
+    letters_before = 0
+    lines = []
+    for class_name, group in classes():
+        sent, refused_here = produce(kafka_bootstrap, names, group)
+        produced.update(sent)
+        refused += refused_here
+        wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
+        events = collect_summary(kafka_bootstrap, names)["events"]
+        delta = {k: events[k] - before[k] for k in before}
+        assert events["read"] == sum(events[k] for k in OUTCOME.values()), class_name
+        assert delta == expected_counts(list(sent.values())), class_name
+        lettered = len(dead_letters(kafka_bootstrap, names))
+        assert lettered == events["rejected"], class_name
+        assert worker.process.poll() is None, class_name
+        lines.append(
+            f"hostile class (kafka) {class_name!r}: {len(group)} cases, {refused_here} refused "
+            f"by the producer, read {delta['read']}, accepted {delta['accepted']}, rejected "
+            f"{delta['rejected']}, dead-lettered {lettered - letters_before}, duplicates "
+            f"{delta['duplicates']}; totals {events}"
+        )
+        before = {k: events[k] for k in before}
+        letters_before = lettered
+    assert len(produced) + refused == len(CORPUS)
     first = collect_summary(kafka_bootstrap, names)
     cases_in = list(produced.values())
     want = expected_counts(cases_in)
@@ -147,8 +172,9 @@ def test_hostile_corpus_through_kafka_is_accounted_and_idempotent(
     assert worker.process.poll() is None, "the worker must survive the corpus"
     outcomes = Counter(expect for _n, _r, expect in cases_in)
     with capsys.disabled():
+        print("", *lines, sep="\n")
         print(
-            f"\nreliability hostile (kafka): {len(CORPUS)} cases, {refused} refused by the "
+            f"reliability hostile (kafka): {len(CORPUS)} cases, {refused} refused by the "
             f"producer (over 1 MiB), {len(cases_in)} read: {outcomes['accepted']} accepted, "
             f"{outcomes['rejected']} rejected (dead-lettered; {len(refused_commands)} of them "
             f"command events, refused from the network), {outcomes['duplicate']} duplicates; "
