@@ -30,8 +30,8 @@ test-fast: $(STAMP) ## Run the tests that need no Kafka broker
 	$(BIN)/pytest -m "not kafka" -q
 
 lint: $(STAMP) ## ruff
-	$(BIN)/ruff check orchestrator schemas agents tests
-	$(BIN)/ruff format --check orchestrator schemas agents tests
+	$(BIN)/ruff check orchestrator schemas agents benchmarks tests
+	$(BIN)/ruff format --check orchestrator schemas agents benchmarks tests
 
 typecheck: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
@@ -43,7 +43,7 @@ openapi: $(STAMP) ## Regenerate the committed OpenAPI document docs/openapi.json
 	$(BIN)/python -m orchestrator.api > docs/openapi.json
 
 bench: $(STAMP) ## Run every benchmark; writes docs/benchmarks.md and docs/benchmarks.json
-	$(BIN)/orchestrator bench
+	$(BIN)/python -m benchmarks
 
 check: lint typecheck test ## Everything CI cares about
 

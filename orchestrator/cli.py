@@ -17,12 +17,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from orchestrator.core.clock import parse_time
-from orchestrator.core.engine import Engine
-from orchestrator.core.outbox import Output
-from orchestrator.core.playbook import Playbook
-from orchestrator.core.summary import summary
-from orchestrator.drill import DrillResult, replay_file
+from orchestrator.drills.replay import DrillResult, replay_file
+from orchestrator.engine.clock import parse_time
+from orchestrator.engine.outputs import Output
+from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.step import Engine
+from orchestrator.engine.summary import summary
 from orchestrator.errors import OrchestratorError, PlaybookError
 from orchestrator.playbook import load_directory, load_playbook
 from orchestrator.runtime.base import Runtime
@@ -153,7 +153,7 @@ def _replay_with_progress(
 def _write_report(result: DrillResult, path: Path | None, title: str) -> None:
     if path is None:
         return
-    from orchestrator.report import write_report
+    from orchestrator.drills.report import write_report
 
     write_report(result.state, path, title)
     err.print(f"report written to {path}")
@@ -214,7 +214,7 @@ def _live_drill(
     import threading
 
     from orchestrator.api.server import api_server
-    from orchestrator.livedrill import prepare
+    from orchestrator.drills.live import prepare
     from orchestrator.logs import configure_logging
 
     if speed is None or speed <= 0:
@@ -387,7 +387,7 @@ def backtest(
     playbooks: PlaybooksOpt = None,
 ) -> None:
     """What a changed playbook would have done on this history versus the baseline."""
-    from orchestrator.backtest import compare, render
+    from orchestrator.drills.backtest import compare, render
 
     settings = Settings()
     try:
@@ -500,38 +500,6 @@ def version() -> None:
     out.print(dist_version("incident-orchestrator"))
 
 
-@app.command()
-def bench(
-    events: Annotated[
-        int, typer.Option(min=1000, help="Events in the generated logs.")
-    ] = 1_000_000,
-    keys: Annotated[int, typer.Option(min=10, help="Distinct correlation keys.")] = 10_000,
-    open_incidents: Annotated[
-        int, typer.Option(min=100, help="Incidents held open in the memory case.")
-    ] = 100_000,
-    api_seconds: Annotated[float, typer.Option(min=1.0, help="Length of the API run.")] = 30.0,
-    api_clients: Annotated[int, typer.Option(min=1, help="Concurrent API clients.")] = 50,
-    only: Annotated[
-        list[str] | None, typer.Option(help="Run only this case (repeatable): engine, ...")
-    ] = None,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Where benchmarks.md and benchmarks.json go.")
-    ] = Path("docs"),
-) -> None:
-    """Run the benchmarks beside same-run baselines; write docs/benchmarks.md and .json."""
-    from orchestrator.bench import BenchConfig, BenchError, run_bench, summary_table
-
-    config = BenchConfig(
-        events, keys, open_incidents, api_seconds, api_clients, tuple(only or ()), out_dir
-    )
-    try:
-        run = run_bench(config, err)
-    except BenchError as problem:
-        raise fail(str(problem)) from None
-    out.print(summary_table(run))
-    err.print(f"wrote {out_dir / 'benchmarks.md'} and {out_dir / 'benchmarks.json'}")
-
-
 # -- Kafka runtime: worker -------------------------------------------------------------------
 
 
@@ -541,9 +509,9 @@ def worker(
     faust_log_level: Annotated[str, typer.Option(help="faust's own log level.")] = "warning",
 ) -> None:
     """Run a Kafka worker (ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX, ORCH_KAFKA_*)."""
-    from orchestrator.kafka.config import KafkaSettings
-    from orchestrator.kafka.worker import run_worker
     from orchestrator.logs import configure_logging
+    from orchestrator.runtime.kafka.config import KafkaSettings
+    from orchestrator.runtime.kafka.worker import run_worker
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -556,9 +524,9 @@ def _run_kafka_api(playbooks: Path | None, host: str | None, port: int | None) -
 
     from orchestrator.api import ApiSettings
     from orchestrator.auth import AuthConfigError
-    from orchestrator.kafka.config import KafkaSettings
     from orchestrator.logs import configure_logging
-    from orchestrator.runtime.kafka_runtime import KafkaRuntime
+    from orchestrator.runtime.kafka.config import KafkaSettings
+    from orchestrator.runtime.kafka.runtime import KafkaRuntime
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings().model_copy(update=overrides)
@@ -591,10 +559,10 @@ def _replay_kafka(
 ) -> None:
     """Produce `log` into a Kafka namespace (in order, paced by --speed, --until as a final
     tick); with --json, wait until its workers are idle and print the contract summary."""
-    from orchestrator.kafka.config import KafkaSettings
-    from orchestrator.kafka.drills import produce_log
-    from orchestrator.kafka.readmodel import collect_summary, wait_idle
-    from orchestrator.kafka.worker import prepare_topics
+    from orchestrator.runtime.kafka.config import KafkaSettings
+    from orchestrator.runtime.kafka.drills import produce_log
+    from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
+    from orchestrator.runtime.kafka.worker import prepare_topics
 
     if not log.is_file():
         raise fail(f"{log} is not a file; give the path of a JSON Lines event log")
@@ -626,8 +594,8 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
 ) -> None:
     """Dump a topic's records (by Kafka timestamp) to JSON Lines: events.raw gives a drill."""
-    from orchestrator.kafka.config import KafkaSettings
-    from orchestrator.kafka.drills import export_topic
+    from orchestrator.runtime.kafka.config import KafkaSettings
+    from orchestrator.runtime.kafka.drills import export_topic
 
     first, last = _until(start) or 0, _until(end) or 0
     try:

@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator.core.clock import parse_duration
-from orchestrator.core.engine import EngineConfig
+from orchestrator.engine.clock import parse_duration
+from orchestrator.engine.step import EngineConfig
 
 
 def shipped_playbooks() -> Path:

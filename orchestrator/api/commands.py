@@ -21,7 +21,7 @@ from pydantic_core import to_json
 from orchestrator.api.models import CommandReceipt
 from orchestrator.api.problems import problem
 from orchestrator.auth import Responder
-from orchestrator.core.clock import format_time, to_millis
+from orchestrator.engine.clock import format_time, to_millis
 from orchestrator.runtime.base import AsyncWrites, CommandOutcome, IdempotencyKey, Runtime
 from schemas.commands import Command, CommandKind
 

@@ -10,7 +10,7 @@ from orchestrator.api.models import CommandReceipt, IncidentBody, problem_respon
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
-from orchestrator.core.summary import incident_summary
+from orchestrator.engine.summary import incident_summary
 from orchestrator.runtime.base import Runtime
 from schemas.commands import CommandKind
 from schemas.incidents import Incident

@@ -44,7 +44,7 @@ def render(schema: dict[str, Any]) -> str:
 def document() -> dict[str, Any]:
     """The app's OpenAPI document (built over an empty throwaway runtime)."""
     from orchestrator.api.app import create_app
-    from orchestrator.core.engine import Engine
+    from orchestrator.engine.step import Engine
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
     with tempfile.TemporaryDirectory() as tmp:

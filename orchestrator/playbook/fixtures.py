@@ -61,8 +61,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from orchestrator.core.clock import parse_time
-from orchestrator.core.playbook import Playbook
+from orchestrator.engine.clock import parse_time
+from orchestrator.engine.playbook import Playbook
 from orchestrator.errors import OrchestratorError, Problem
 from orchestrator.playbook.loader import load_directory
 from orchestrator.playbook.yamlsource import Document, read_source, read_yaml, source_files

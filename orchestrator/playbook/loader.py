@@ -29,9 +29,9 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from orchestrator.core.clock import DAY_MS, Millis, format_duration, parse_duration_at_most
-from orchestrator.core.expr import Expression, compile_expression
-from orchestrator.core.playbook import (
+from orchestrator.engine.clock import DAY_MS, Millis, format_duration, parse_duration_at_most
+from orchestrator.engine.expr import Expression, compile_expression
+from orchestrator.engine.playbook import (
     EVENT_ROOTS,
     INCIDENT_ROOTS,
     Deadline,
@@ -45,8 +45,8 @@ from orchestrator.core.playbook import (
     TaskDef,
     Trigger,
 )
-from orchestrator.core.severity import DEFAULT_INITIAL, Matrix
-from orchestrator.core.windows import (
+from orchestrator.engine.severity import DEFAULT_INITIAL, Matrix
+from orchestrator.engine.windows import (
     DAY_SLACK,
     AggregateWindow,
     BaselineWindow,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from orchestrator.core.clock import Millis
-from orchestrator.core.playbook import Role
+from orchestrator.engine.clock import Millis
+from orchestrator.engine.playbook import Role
 from orchestrator.errors import OrchestratorError
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
@@ -15,6 +16,12 @@ from schemas.incidents import Incident
 from schemas.tasks import Task
 
 IntakeStatus = Literal["accepted", "rejected", "duplicate"]
+
+
+def wall_clock() -> Millis:
+    """Milliseconds since the epoch, from the system clock: the one wall clock of the runtimes
+    (the engine is pure and is given `now`)."""
+    return time.time_ns() // 1_000_000
 
 
 class RuntimeUnavailable(OrchestratorError):

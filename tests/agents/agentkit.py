@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.core.clock import HOUR_MS, format_time, parse_time
+from orchestrator.engine.clock import HOUR_MS, format_time, parse_time
 from orchestrator.playbook import load_directory
 from orchestrator.testing import Drill, event
 from schemas.incidents import Incident

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from agentkit import agent_token
 
-from orchestrator.api.testing import Server, serve, stop
 from orchestrator.testing import event
+from orchestrator.testing.servers import Server, serve, stop
 
 INGEST = "ingest-agent-test-9f1c"
 WAIT_SECONDS = 30.0

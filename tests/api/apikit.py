@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from orchestrator.auth import AuthConfig, Responder, hash_token
-from orchestrator.core.engine import Engine
+from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import ManualClock, encode, event

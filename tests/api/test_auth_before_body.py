@@ -11,9 +11,9 @@ from rawhttp import closed_by_server, connect, head, read_answer
 
 from orchestrator.api import create_app
 from orchestrator.api.limits import write_gates
-from orchestrator.api.testing import serve_app
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import encode, event
+from orchestrator.testing.servers import serve_app
 
 HUGE = 5 * 1_048_576
 """Announced to intake, never sent: a server that waits for it answers nothing."""

@@ -13,9 +13,9 @@ from apikit import START, auth_config, token_of
 from httpx_sse import ServerSentEvent, connect_sse
 
 from orchestrator.api import create_app
-from orchestrator.api.testing import serve_app
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import encode, event
+from orchestrator.testing.servers import serve_app
 from schemas.deadletter import Origin
 
 MAX_BEHIND = 2

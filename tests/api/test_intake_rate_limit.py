@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from orchestrator.api import create_app
 from orchestrator.auth import AuthConfig, Sender, hash_token
-from orchestrator.core.engine import Engine
+from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import ManualClock, event

@@ -11,8 +11,8 @@ from apikit import auth_config, token_of
 from rawhttp import closed_by_server, connect, head, read_answer
 
 from orchestrator.api import ApiSettings, create_app
-from orchestrator.api.testing import serve_app
 from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.testing.servers import serve_app
 
 TIMEOUT = 0.5
 TOTAL = 1.5

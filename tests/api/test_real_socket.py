@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchestrator.api.testing import Server, serve
 from orchestrator.auth import hash_token
-from orchestrator.testing import FeedFollower, complete_at_once, event
+from orchestrator.testing import event
+from orchestrator.testing.servers import FeedFollower, Server, complete_at_once, serve
 
 INGEST = "ingest-socket-token-7d3a91"
 TOKENS = {

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from orchestrator.api import create_app
 from orchestrator.api.intake import MAX_BATCH_RECORDS
 from orchestrator.auth import AuthConfig, Sender, hash_token
-from orchestrator.core.clock import DAY_MS, format_time, parse_time
-from orchestrator.core.state import DEDUPE_KEY_CHARS
+from orchestrator.engine.clock import DAY_MS, format_time, parse_time
+from orchestrator.engine.state import DEDUPE_KEY_CHARS
 from orchestrator.testing import ManualClock, event
 from schemas.tasks import TaskStatus
 

@@ -8,10 +8,10 @@ import pytest
 from apikit import START, responders
 
 from orchestrator.api import ApiSettings, create_app
-from orchestrator.api.testing import serve_app
 from orchestrator.auth import AuthConfig
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import event
+from orchestrator.testing.servers import serve_app
 
 LIMIT = "2/minute"
 SENDS = 3

@@ -10,8 +10,8 @@ from rawhttp import connect, head, read_answer
 from structlog.testing import capture_logs
 
 from orchestrator.api import create_app
-from orchestrator.api.testing import serve_app
 from orchestrator.runtime.base import Runtime
+from orchestrator.testing.servers import serve_app
 
 SECRET = "Bearer token-that-must-not-be-logged-9e1"
 

@@ -1,6 +1,7 @@
-"""`orchestrator bench` end to end on tiny sizes: both files written, every case reported with
-its baseline, and the hand-written part of benchmarks.md kept. No timing is asserted. The Kafka
-case uses $KAFKA_BOOTSTRAP_SERVERS (scripts/test sets it) or starts deploy/kafka-local.sh."""
+"""`python -m benchmarks` (make bench) end to end on tiny sizes: both files written, every case
+reported with its baseline, and the hand-written part of benchmarks.md kept. No timing is
+asserted. The Kafka case uses $KAFKA_BOOTSTRAP_SERVERS (scripts/test sets it) or starts
+deploy/kafka-local.sh."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.bench import BenchConfig, BenchRun, CaseResult, Figure
-from orchestrator.bench.report import END_MARK, START_MARK, write_markdown
+from benchmarks import BenchConfig, BenchRun, CaseResult, Figure
+from benchmarks.report import END_MARK, START_MARK, write_markdown
 
+REPO = Path(__file__).resolve().parents[2]
 TINY = [
     "--events",
     "2000",
@@ -37,7 +39,8 @@ def test_bench_runs_every_case_and_writes_both_files(tmp_path: Path) -> None:
     notes = tmp_path / "benchmarks.md"
     notes.write_text("# Benchmarks\n\nHand-written log.\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "orchestrator", "bench", *TINY, "--out", str(tmp_path)],
+        [sys.executable, "-m", "benchmarks", *TINY, "--out", str(tmp_path)],
+        cwd=REPO,
         capture_output=True,
         text=True,
         check=False,
@@ -78,7 +81,7 @@ def _run(value: float) -> BenchRun:
         "2026-11-22T00:00:00+00:00",
         60.0,
         [CaseResult("engine", "1. Engine", [figure])],
-        ["orchestrator", "bench"],
+        ["python", "-m", "benchmarks"],
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.bench.breakdown import breakdown
+from benchmarks.breakdown import breakdown
 
 
 def test_the_breakdown_charges_tasks_timeline_and_incidents_to_the_engine(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.core.engine import Engine
-from orchestrator.drill import replay_file
+from orchestrator.drills.replay import replay_file
+from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 
 EVENTS = 1_000_000

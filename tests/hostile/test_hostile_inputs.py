@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from hostile_corpus import T, cases, classes
 
 from orchestrator.api import create_app
-from orchestrator.core.clock import parse_time
-from orchestrator.core.engine import Engine, RawRecord
-from orchestrator.core.summary import summary
+from orchestrator.engine.clock import parse_time
+from orchestrator.engine.step import Engine, RawRecord
+from orchestrator.engine.summary import summary
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import ManualClock

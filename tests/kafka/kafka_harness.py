@@ -21,20 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.api.testing import free_port, stop, wait_healthy
-from orchestrator.core.clock import Millis, format_time, parse_time
-from orchestrator.core.engine import Engine
-from orchestrator.core.outbox import Output
-from orchestrator.core.replay import replay_lines
-from orchestrator.core.state import EngineState
-from orchestrator.core.summary import summary
-from orchestrator.kafka.config import KafkaSettings
-from orchestrator.kafka.drills import produce_lines
-from orchestrator.kafka.readmodel import read_topic
-from orchestrator.kafka.topics import TopicNames
+from orchestrator.drills.replay import numbered, replay_lines
+from orchestrator.engine.clock import Millis, format_time, parse_time
+from orchestrator.engine.outputs import Output
+from orchestrator.engine.state import EngineState
+from orchestrator.engine.step import Engine
+from orchestrator.engine.summary import summary
 from orchestrator.playbook import load_directory
+from orchestrator.runtime.kafka.config import KafkaSettings
+from orchestrator.runtime.kafka.drills import produce_lines
+from orchestrator.runtime.kafka.readmodel import read_topic
+from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
+from orchestrator.testing.servers import free_port, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGN_TIMEOUT_S = 60.0
@@ -296,7 +296,7 @@ def core_run(raw: list[bytes], until: Millis | None = None) -> CoreRun:
     """Replay `raw` through the core engine in-process, collecting every output."""
     outputs: list[Output] = []
     engine = Engine(playbooks(), Settings().engine_config())
-    state = replay_lines(engine, raw, until=until, sink=outputs.append)
+    state = replay_lines(engine, numbered(raw), until=until, sink=outputs.append).state
     return CoreRun(state, outputs)
 
 

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from kafka_harness import Api, Workers, delete_topics, kafka_api, wait_for
 
-from orchestrator.testing import FeedFollower, complete_at_once, event
+from orchestrator.testing import event
+from orchestrator.testing.servers import FeedFollower, complete_at_once
 
 INGEST = "ingest-kafka-token-5e1f"
 TOKENS = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kafka_harness import REPO, Workers, lines, names_for
 
-from orchestrator.kafka.drills import produce_lines
+from orchestrator.runtime.kafka.drills import produce_lines
 from orchestrator.testing import event
 
 SPEED = 60.0

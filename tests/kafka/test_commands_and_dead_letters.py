@@ -9,12 +9,12 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka_harness import Workers, core_run, lines, names_for, records, values
 
-from orchestrator.core.engine import Engine
-from orchestrator.core.summary import incident_summary
+from orchestrator.engine.step import Engine
+from orchestrator.engine.summary import incident_summary
 from orchestrator.errors import EventRejected
-from orchestrator.kafka.codec import COMMAND_RESULT, KIND_HEADER, header
-from orchestrator.kafka.drills import produce_lines, send_command
-from orchestrator.kafka.readmodel import collect_summary, latest_incidents, wait_idle
+from orchestrator.runtime.kafka.codec import COMMAND_RESULT, KIND_HEADER, header
+from orchestrator.runtime.kafka.drills import produce_lines, send_command
+from orchestrator.runtime.kafka.readmodel import collect_summary, latest_incidents, wait_idle
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
 from schemas.commands import Command

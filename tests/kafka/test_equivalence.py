@@ -8,10 +8,10 @@ import sys
 
 from kafka_harness import REPO, Workers, names_for, playbooks
 
-from orchestrator.core.clock import parse_time
 from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
-from orchestrator.kafka.drills import produce_log
-from orchestrator.kafka.readmodel import collect_summary, wait_idle
+from orchestrator.engine.clock import parse_time
+from orchestrator.runtime.kafka.drills import produce_log
+from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
 
 COUNTS = ("read", "accepted", "rejected", "duplicates")
 IDLE_TIMEOUT_S = 60.0

@@ -29,8 +29,8 @@ from kafka_harness import (
     wait_for,
 )
 
-from orchestrator.core.clock import format_time, parse_time
-from orchestrator.kafka.readmodel import collect_summary, wait_idle
+from orchestrator.engine.clock import format_time, parse_time
+from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.testing import command
 
 EVENTS = 750

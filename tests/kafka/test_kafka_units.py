@@ -8,11 +8,11 @@ import json
 import pytest
 from kafka_harness import lines, mixed_stream, playbooks
 
-import orchestrator.kafka
-from orchestrator.core.engine import CommandInput, Engine, EventInput, Tick
+import orchestrator.runtime.kafka
+from orchestrator.engine.step import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
-from orchestrator.kafka.batches import Staged, in_batch
-from orchestrator.kafka.codec import (
+from orchestrator.runtime.kafka.batches import Staged, in_batch
+from orchestrator.runtime.kafka.codec import (
     ShardMessage,
     WireError,
     decode_shard_message,
@@ -21,9 +21,9 @@ from orchestrator.kafka.codec import (
     encode_tick,
     output_record,
 )
-from orchestrator.kafka.config import KafkaSettings, roles_of
-from orchestrator.kafka.intake import Intake, Seen, SeenExpiry
-from orchestrator.kafka.shards import (
+from orchestrator.runtime.kafka.config import KafkaSettings, roles_of
+from orchestrator.runtime.kafka.intake import Intake, Seen, SeenExpiry
+from orchestrator.runtime.kafka.shards import (
     UNROUTED,
     Applied,
     ShardStore,
@@ -62,8 +62,8 @@ def _event_message(record: dict[str, object], shard: str = SHARD) -> ShardMessag
 
 
 def test_the_package_exports_exactly_its_public_names() -> None:
-    """orchestrator.kafka's public face is pinned: adding or dropping a name is deliberate."""
-    assert sorted(orchestrator.kafka.__all__) == [
+    """The Kafka runtime's public face is pinned: adding or dropping a name is deliberate."""
+    assert sorted(orchestrator.runtime.kafka.__all__) == [
         "KafkaSettings",
         "TopicNames",
         "build_app",
@@ -296,8 +296,8 @@ def test_roles_include_every_task_role_and_escalation_target() -> None:
 
 def test_shard_state_remembers_a_bounded_number_of_event_keys() -> None:
     """A shard's own dedupe memory is capped, so updating a hot shard does not slow down."""
-    from orchestrator.core.engine import EngineConfig
-    from orchestrator.kafka.app import SHARD_DEDUPE_ENTRIES, shard_config
+    from orchestrator.engine.step import EngineConfig
+    from orchestrator.runtime.kafka.app import SHARD_DEDUPE_ENTRIES, shard_config
 
     assert shard_config(None).dedupe_max_entries == SHARD_DEDUPE_ENTRIES
     assert shard_config(EngineConfig(dedupe_max_entries=10)).dedupe_max_entries == 10

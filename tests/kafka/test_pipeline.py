@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from kafka_harness import Workers, core_run, lines, names_for, records, wait_for
 
-from orchestrator.kafka.drills import produce_lines
-from orchestrator.kafka.readmodel import collect_summary, wait_idle
+from orchestrator.runtime.kafka.drills import produce_lines
+from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.testing import event
 
 IDLE_TIMEOUT_S = 60.0

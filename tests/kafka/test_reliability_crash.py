@@ -35,10 +35,10 @@ from kafka_harness import (
     wait_for,
 )
 
-from orchestrator.core.clock import parse_time
-from orchestrator.kafka.config import default_app_id
-from orchestrator.kafka.readmodel import collect_summary, wait_idle
-from orchestrator.kafka.topics import TopicNames
+from orchestrator.engine.clock import parse_time
+from orchestrator.runtime.kafka.config import default_app_id
+from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
+from orchestrator.runtime.kafka.topics import TopicNames
 
 EVENTS = 50_000
 RATE = 400  # records/s the producer sends (event time runs STEP_S * RATE times the wall clock)

@@ -21,14 +21,14 @@ from kafka import KafkaProducer
 from kafka.errors import MessageSizeTooLargeError
 from kafka_harness import Workers, names_for, playbooks, records
 
-from orchestrator.core.admission import NETWORK_COMMAND_REFUSED
-from orchestrator.core.clock import DAY_MS, MINUTE_MS, Millis, format_time, parse_time
-from orchestrator.core.engine import Engine, RawRecord
-from orchestrator.core.summary import summary
-from orchestrator.kafka.drills import record_key
-from orchestrator.kafka.intake import Intake
-from orchestrator.kafka.readmodel import collect_summary, wait_idle
-from orchestrator.kafka.topics import TopicNames
+from orchestrator.engine.admit import NETWORK_COMMAND_REFUSED
+from orchestrator.engine.clock import DAY_MS, MINUTE_MS, Millis, format_time, parse_time
+from orchestrator.engine.step import Engine, RawRecord
+from orchestrator.engine.summary import summary
+from orchestrator.runtime.kafka.drills import record_key
+from orchestrator.runtime.kafka.intake import Intake
+from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
+from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.settings import Settings
 from schemas.deadletter import Origin
 

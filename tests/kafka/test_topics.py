@@ -1,4 +1,4 @@
-"""orchestrator.kafka.topics against a real broker: creating, checking and using the topics."""
+"""The Kafka topics module against a real broker: creating, checking and using the topics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-from orchestrator.kafka import TopicNames, describe_topics, ensure_topics
+from orchestrator.runtime.kafka import TopicNames, describe_topics, ensure_topics
 
 ROLES = ("analyst", "comms")
 ROUND_TRIP_TIMEOUT_S = 30

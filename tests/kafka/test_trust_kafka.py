@@ -26,11 +26,11 @@ import pytest
 from kafka import KafkaProducer
 from kafka_harness import Api, Workers, delete_topics, kafka_api, names_for, values, wait_for
 
-from orchestrator.core.admission import NETWORK_COMMAND_REFUSED
-from orchestrator.core.clock import DAY_MS, Millis, format_time
-from orchestrator.kafka.drills import record_key, send_command
-from orchestrator.kafka.readmodel import latest_incidents
-from orchestrator.kafka.topics import TopicNames
+from orchestrator.engine.admit import NETWORK_COMMAND_REFUSED
+from orchestrator.engine.clock import DAY_MS, Millis, format_time
+from orchestrator.runtime.kafka.drills import record_key, send_command
+from orchestrator.runtime.kafka.readmodel import latest_incidents
+from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.testing import command, encode, event
 from schemas.commands import Command
 from schemas.incidents import Incident

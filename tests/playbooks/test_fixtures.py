@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.core.playbook import Playbook
+from orchestrator.engine.playbook import Playbook
 from orchestrator.playbook import load_directory
 from orchestrator.playbook.fixtures import (
     FixtureFile,

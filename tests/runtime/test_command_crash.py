@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 from test_embedded_runtime import alert
 
-from orchestrator.api.testing import serve
-from orchestrator.core.engine import Engine
+from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.testing.servers import serve
 from schemas.commands import Command
 from schemas.deadletter import Origin
 

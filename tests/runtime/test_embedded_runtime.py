@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.core.clock import parse_time
-from orchestrator.core.engine import Engine
-from orchestrator.core.summary import summary
+from orchestrator.engine.clock import parse_time
+from orchestrator.engine.step import Engine
+from orchestrator.engine.summary import summary
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import FULL_COLLECTION_EVERY, EmbeddedRuntime
 from orchestrator.testing import ManualClock, encode, event

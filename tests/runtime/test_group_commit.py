@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from test_embedded_runtime import alert
 
-from orchestrator.core.engine import Engine
-from orchestrator.core.summary import summary
+from orchestrator.engine.step import Engine
+from orchestrator.engine.summary import summary
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
-from orchestrator.runtime.groupcommit import Batch, GroupCommit, Write
+from orchestrator.runtime.embedded.groupcommit import Batch, GroupCommit, Write
 from orchestrator.testing import ManualClock
 from schemas.commands import Command
 from schemas.deadletter import Origin

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from orchestrator.api import create_app
 from orchestrator.api.intake import MAX_BATCH_BYTES
-from orchestrator.core.clock import MINUTE_MS
-from orchestrator.core.engine import Engine
+from orchestrator.engine.clock import MINUTE_MS
+from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import ManualClock, event

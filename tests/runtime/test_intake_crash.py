@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from orchestrator.core.engine import Engine
+from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import event

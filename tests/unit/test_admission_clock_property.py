@@ -29,8 +29,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import playbooks
-from orchestrator.core.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis, format_time, parse_time
-from orchestrator.core.engine import Engine, EngineConfig
+from orchestrator.engine.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis, format_time, parse_time
+from orchestrator.engine.step import Engine, EngineConfig
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.base import IntakeResult
 from orchestrator.runtime.embedded import EmbeddedRuntime

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from orchestrator.core.construct import Constructor, SharedDicts, compact, shallow_copy
-from orchestrator.core.state import compact_incident
-from orchestrator.drill import file_line
+from orchestrator.drills.replay import file_line
+from orchestrator.engine.construct import Constructor, SharedDicts, compact, shallow_copy
+from orchestrator.engine.state import compact_incident
 from schemas.deadletter import Origin
 from schemas.incidents import Incident, IncidentEvent, IncidentStatus, Severity, TimelineEntry
 from schemas.tasks import Task, TaskEvent, TaskStatus

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.core.clock import HOUR_MS
-from orchestrator.core.state import EngineState, restore, snapshot
+from orchestrator.engine.clock import HOUR_MS
+from orchestrator.engine.state import EngineState, restore, snapshot
 
 store = st.tuples(st.just("store"), st.integers(0, 60), st.integers(-3 * HOUR_MS, 3 * HOUR_MS))
 expire = st.tuples(st.just("expire"), st.just(0), st.integers(-3 * HOUR_MS, 3 * HOUR_MS))

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import playbooks
-from orchestrator.core import (
+from orchestrator.engine import (
     Engine,
     EngineState,
     RawRecord,
@@ -26,7 +26,7 @@ from orchestrator.core import (
     snapshot,
     summary,
 )
-from orchestrator.core.clock import DAY_MS
+from orchestrator.engine.clock import DAY_MS
 from orchestrator.playbook import load_directory, load_playbook_text
 from orchestrator.testing import command, encode, event
 from schemas import CommandResult, DeadLetter, IncidentEvent, Origin, Severity, TaskEvent

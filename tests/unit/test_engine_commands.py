@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 import playbooks
-from orchestrator.core import CommandInput, Output, format_time, parse_time, snapshot
-from orchestrator.core.clock import MINUTE_MS
-from orchestrator.core.playbook import Playbook
+from orchestrator.engine import CommandInput, Output, format_time, parse_time, snapshot
+from orchestrator.engine.clock import MINUTE_MS
+from orchestrator.engine.playbook import Playbook
 from orchestrator.playbook import load_playbook, load_playbook_text
 from orchestrator.testing import Drill, command, event
 from schemas import Command, CommandResult, IncidentStatus, Task, TaskStatus

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from orchestrator.core.clock import parse_time
-from orchestrator.core.engine import EngineConfig
+from orchestrator.engine.clock import parse_time
+from orchestrator.engine.step import EngineConfig
 from orchestrator.playbook import load_directory, load_playbook_text
 from orchestrator.testing import Drill, event
 
@@ -95,7 +95,7 @@ def test_escalation_of_a_past_due_deadline_is_not_dated_before_the_assignment() 
 
 def test_booleans_are_not_numbers_in_conditions() -> None:
     """`true == 1` is false, as `true < 2` and `true + 1` already are: no bool/number mixing."""
-    from orchestrator.core.expr import compile_expression
+    from orchestrator.engine.expr import compile_expression
 
     ctx = {"data": {"pii": True, "count": 1}}
     assert not compile_expression("data.pii == 1").test(ctx)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from orchestrator.core import EngineConfig, RawRecord, format_time, parse_time
-from orchestrator.core.clock import HOUR_MS, MINUTE_MS
-from orchestrator.core.intake import DEFAULT_MAX_EVENT_BYTES
-from orchestrator.core.playbook import Playbook
-from orchestrator.core.state import SEP
+from orchestrator.engine import EngineConfig, RawRecord, format_time, parse_time
+from orchestrator.engine.clock import HOUR_MS, MINUTE_MS
+from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.state import SEP
+from orchestrator.engine.validate import DEFAULT_MAX_EVENT_BYTES
 from orchestrator.playbook import load_playbook_text
 from orchestrator.testing import Drill, encode, event
 from schemas import DeadLetter, Origin

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import textwrap
 
-from orchestrator.core import format_time, parse_time
-from orchestrator.core.clock import MINUTE_MS
-from orchestrator.core.playbook import Playbook
+from orchestrator.engine import format_time, parse_time
+from orchestrator.engine.clock import MINUTE_MS
+from orchestrator.engine.playbook import Playbook
 from orchestrator.playbook import load_playbook_text
 from orchestrator.testing import Drill, command, event
 from schemas import IncidentStatus, Task, TaskStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import playbooks
-from orchestrator.core.engine import Engine
+from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory, load_playbook_text
 from orchestrator.testing import Drill, event
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.core.expr import (
+from orchestrator.engine.expr import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_EXPRESSION_LENGTH,

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.core.expr import _compare, compile_expression
-from orchestrator.core.severity import Ranked
+from orchestrator.engine.expr import _compare, compile_expression
+from orchestrator.engine.severity import Ranked
 
 OPS = ("==", "!=", "<", "<=", ">", ">=")
 literals = st.one_of(

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from orchestrator.core.datadicts import data_shape
-from orchestrator.core.intake import EventValidator
+from orchestrator.engine.datadicts import data_shape
+from orchestrator.engine.validate import EventValidator
 from orchestrator.errors import EventRejected
 from schemas.commands import COMMAND_EVENT_TYPE, CommandData
 from schemas.events import CATALOGUE, Event

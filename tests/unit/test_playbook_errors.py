@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.core.clock import HOUR_MS
+from orchestrator.engine.clock import HOUR_MS
 from orchestrator.errors import PlaybookError, Problem
 from orchestrator.playbook import LoadOptions, load_directory, load_playbook, load_playbook_text
 

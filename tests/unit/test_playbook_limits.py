@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.core.clock import (
+from orchestrator.engine.clock import (
     DAY_MS,
     parse_duration,
     parse_duration_at_most,

@@ -16,11 +16,17 @@ from typing import Any
 
 import pytest
 
-import orchestrator.report as report_package
-from orchestrator.core.clock import HOUR_MS, MINUTE_MS, format_time, parse_time
+import orchestrator.drills.report as report_package
+from orchestrator.drills.report import (
+    Report,
+    build_report,
+    render_html,
+    render_markdown,
+    write_report,
+)
+from orchestrator.drills.report.model import RoleReport, Stats, TaskReport
+from orchestrator.engine.clock import HOUR_MS, MINUTE_MS, format_time, parse_time
 from orchestrator.playbook import load_directory
-from orchestrator.report import Report, build_report, render_html, render_markdown, write_report
-from orchestrator.report.model import RoleReport, Stats, TaskReport
 from orchestrator.testing import Drill, command, event
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import playbooks
-from orchestrator.bench.data import mixed_lines
-from orchestrator.core.clock import HOUR_MS, MINUTE_MS
-from orchestrator.core.engine import Engine, EngineConfig, RawRecord
-from orchestrator.core.state import SEP, EngineState, restore, snapshot
+from benchmarks.data import mixed_lines
+from orchestrator.engine.clock import HOUR_MS, MINUTE_MS
+from orchestrator.engine.state import SEP, EngineState, restore, snapshot
+from orchestrator.engine.step import Engine, EngineConfig, RawRecord
 from orchestrator.playbook import load_directory
 from schemas.deadletter import Origin
 

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.core.windows import (
+from orchestrator.engine.windows import (
     AggregateWindow,
     BaselineWindow,
     ConsecutiveWindow,

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.core.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis
-from orchestrator.core.windows import (
+from orchestrator.engine.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis
+from orchestrator.engine.windows import (
     DAY_SLACK,
     OPS,
     AggregateWindow,

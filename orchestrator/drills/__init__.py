@@ -1,0 +1,12 @@
+"""Drills: recorded event logs replayed through the engine, and what they show.
+
+replay    the one replay loop (replay_file, replay_lines), deterministic on event time
+pacing    drill time against the wall clock (the pacer of every drill)
+live      a live drill: the log fed to an embedded runtime on a drill clock, API served
+backtest  compare two playbook versions on the same log
+report    the drill report (Markdown or HTML) from the final state
+"""
+
+from orchestrator.drills.replay import DrillResult, replay_file, replay_lines
+
+__all__ = ["DrillResult", "replay_file", "replay_lines"]

@@ -1,0 +1,403 @@
+"""The post-incident review / drill report as data: built from engine state, nothing else.
+
+`build_report` is pure and deterministic: the same state gives the same report, and the only
+"now" it knows is the engine clock. Renderers (Markdown, HTML) read a `Report`, never the state.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.drills.report.timeline import TimelineItem, describe
+from orchestrator.engine.clock import Millis, format_duration, format_time, parse_time
+from orchestrator.engine.state import EngineState
+from orchestrator.engine.summary import ordered
+from schemas.incidents import SEVERITY_ORDER, Incident, IncidentStatus, Phase, TimelineEntry
+from schemas.tasks import TERMINAL_STATUSES, Task, TaskStatus
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Duration(_Frozen):
+    """A span of event time, in milliseconds and as people read it ('1h30m')."""
+
+    ms: int
+    text: str
+
+    @classmethod
+    def of(cls, ms: Millis) -> Duration:
+        """The duration of `ms` milliseconds."""
+        return cls(ms=ms, text=format_duration(ms))
+
+
+class Stats(_Frozen):
+    """Mean, median (p50, the lower middle value) and maximum of some durations."""
+
+    count: int = 0
+    mean: Duration | None = None
+    p50: Duration | None = None
+    max: Duration | None = None
+
+
+class Totals(_Frozen):
+    """What the run read and what it opened."""
+
+    events_read: int
+    events_accepted: int
+    events_rejected: int
+    events_duplicate: int
+    events_late: int
+    commands: int
+    commands_rejected: int
+    incidents: int
+    by_playbook: dict[str, int]
+    by_severity: dict[str, int] = Field(description="In severity order, low..critical.")
+    by_status: dict[str, int]
+
+
+class SeverityChange(_Frozen):
+    """The severity rose (it never falls by itself)."""
+
+    at: str
+    before: str
+    after: str
+    ref: str | None = None
+
+
+class TaskReport(_Frozen):
+    """One task: when it was handed out, taken, finished, and which deadlines it missed."""
+
+    id: str
+    name: str
+    title: str
+    role: str
+    phase: str
+    status: str
+    assigned_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    finished_at: str | None
+    finished_by: str | None
+    ack_due_at: str | None
+    complete_due_at: str | None
+    time_to_ack: Duration | None = Field(description="acknowledged - assigned.")
+    time_to_complete: Duration | None = Field(description="finished - assigned, for done tasks.")
+    escalations: int
+    escalated_at: list[str] = Field(description="When each escalation went out.")
+    ack_breached: bool = Field(description="Acked after ack_due_at, or never acked past it.")
+    complete_breached: bool = Field(description="The completion deadline passed (overdue).")
+    left_open: bool = Field(description="Not done, failed or cancelled when the report was made.")
+    outcome: str | None = None
+
+
+class IncidentReport(_Frozen):
+    """One incident: identity, severity history, lifecycle times, timeline and tasks."""
+
+    id: str
+    playbook: str
+    playbook_version: str
+    key: str
+    mode: str
+    trigger: str
+    severity: str
+    initial_severity: str
+    severity_changes: list[SeverityChange]
+    status: str
+    phase: str
+    opened_at: str
+    resolved_at: str | None
+    closed_at: str | None
+    last_activity_at: str = Field(description="The latest time on the timeline or a task.")
+    time_to_resolve: Duration | None
+    time_to_close: Duration | None
+    events_total: int
+    events_unlisted: int = Field(description="Joined events the engine counted but did not list.")
+    timeline: list[TimelineItem]
+    tasks: list[TaskReport]
+
+
+class RoleReport(_Frozen):
+    """How one role did across the run: MTTA (time to acknowledge) and MTTR (to complete)."""
+
+    role: str
+    tasks: int = Field(description="Tasks handed to the role (assigned at some point).")
+    acknowledged: int
+    done: int
+    left_open: int
+    time_to_ack: Stats
+    time_to_complete: Stats
+    escalations: int
+    ack_breaches: int
+    complete_breaches: int
+
+
+class FollowUp(_Frozen):
+    """Something the review must act on, with an owner role and a due time."""
+
+    kind: str = Field(description="ack_missed, completion_missed, review or open_task.")
+    incident_id: str
+    task_id: str
+    task: str
+    title: str
+    role: str
+    status: str
+    due_at: str | None
+    note: str
+
+
+class Report(_Frozen):
+    """The whole report: run totals, per-role figures, incidents in open order, follow-ups."""
+
+    title: str
+    generated_for: str | None
+    generated_at: str = Field(description="The engine clock (event time), not the wall clock.")
+    totals: Totals
+    roles: list[RoleReport]
+    incidents: list[IncidentReport]
+    follow_ups: list[FollowUp]
+
+
+def _span(start: str | None, end: str | None) -> Duration | None:
+    if start is None or end is None:
+        return None
+    return Duration.of(parse_time(end) - parse_time(start))
+
+
+def _later(time: str | None, due: str | None) -> bool:
+    return time is not None and due is not None and parse_time(time) > parse_time(due)
+
+
+def ack_breached(task: Task, now: Millis) -> bool:
+    """Acknowledged after the ack deadline, or not acknowledged while the deadline passed."""
+    if task.ack_due_at is None or task.assigned_at is None:
+        return False
+    if task.acknowledged_at is not None:
+        return _later(task.acknowledged_at, task.ack_due_at)
+    end = task.finished_at or format_time(now)
+    return _later(end, task.ack_due_at)
+
+
+def _escalations(entries: Iterable[TimelineEntry], task_id: str) -> list[str]:
+    return [e.at for e in entries if e.kind == "task.escalated" and e.ref == task_id]
+
+
+def task_report(task: Task, timeline: list[TimelineEntry], now: Millis) -> TaskReport:
+    """The report row of one task."""
+    done = task.status == TaskStatus.DONE
+    return TaskReport(
+        id=task.id,
+        name=task.name,
+        title=task.title,
+        role=task.role,
+        phase=task.phase,
+        status=task.status.value,
+        assigned_at=task.assigned_at,
+        acknowledged_at=task.acknowledged_at,
+        acknowledged_by=task.acknowledged_by,
+        finished_at=task.finished_at,
+        finished_by=task.finished_by,
+        ack_due_at=task.ack_due_at,
+        complete_due_at=task.complete_due_at,
+        time_to_ack=_span(task.assigned_at, task.acknowledged_at),
+        time_to_complete=_span(task.assigned_at, task.finished_at) if done else None,
+        escalations=task.escalations,
+        escalated_at=_escalations(timeline, task.id),
+        ack_breached=ack_breached(task, now),
+        complete_breached=task.overdue,
+        left_open=task.status not in TERMINAL_STATUSES,
+        outcome=task.outcome,
+    )
+
+
+def severity_changes(incident: Incident) -> list[SeverityChange]:
+    """Every rise of the incident's severity, from its timeline."""
+    return [
+        SeverityChange(
+            at=e.at, before=str(e.detail["before"]), after=str(e.detail["after"]), ref=e.ref
+        )
+        for e in incident.timeline
+        if e.kind == "incident.severity_changed"
+    ]
+
+
+def _initial_severity(incident: Incident, changes: list[SeverityChange]) -> str:
+    for entry in incident.timeline:
+        if entry.kind == "incident.opened" and "severity" in entry.detail:
+            return str(entry.detail["severity"])
+    return changes[0].before if changes else incident.severity.value
+
+
+def _last_activity(incident: Incident) -> str:
+    times = [incident.opened_at, *(e.at for e in incident.timeline)]
+    times += [incident.resolved_at or "", incident.closed_at or ""]
+    for task in incident.tasks:
+        times += [task.assigned_at or "", task.acknowledged_at or "", task.finished_at or ""]
+    return format_time(max(parse_time(t) for t in times if t))
+
+
+def incident_report(incident: Incident, now: Millis) -> IncidentReport:
+    """The report section of one incident."""
+    changes = severity_changes(incident)
+    return IncidentReport(
+        id=incident.id,
+        playbook=incident.playbook,
+        playbook_version=incident.playbook_version,
+        key=incident.key,
+        mode=incident.mode,
+        trigger=incident.trigger,
+        severity=incident.severity.value,
+        initial_severity=_initial_severity(incident, changes),
+        severity_changes=changes,
+        status=incident.status.value,
+        phase=incident.phase.value,
+        opened_at=incident.opened_at,
+        resolved_at=incident.resolved_at,
+        closed_at=incident.closed_at,
+        last_activity_at=_last_activity(incident),
+        time_to_resolve=_span(incident.opened_at, incident.resolved_at),
+        time_to_close=_span(incident.opened_at, incident.closed_at),
+        events_total=incident.events_total,
+        events_unlisted=incident.timeline_events_dropped,
+        timeline=[describe(e) for e in incident.timeline],
+        tasks=[task_report(t, incident.timeline, now) for t in incident.tasks],
+    )
+
+
+def stats(values: list[int]) -> Stats:
+    """Mean (rounded to the millisecond), p50 and max of `values`; empty stats for none."""
+    if not values:
+        return Stats()
+    return Stats(
+        count=len(values),
+        mean=Duration.of(round(statistics.fmean(values))),
+        p50=Duration.of(statistics.median_low(values)),
+        max=Duration.of(max(values)),
+    )
+
+
+def role_report(role: str, tasks: list[TaskReport]) -> RoleReport:
+    """One role's figures over the tasks handed to it."""
+    return RoleReport(
+        role=role,
+        tasks=len(tasks),
+        acknowledged=sum(t.acknowledged_at is not None for t in tasks),
+        done=sum(t.status == TaskStatus.DONE for t in tasks),
+        left_open=sum(t.left_open for t in tasks),
+        time_to_ack=stats([t.time_to_ack.ms for t in tasks if t.time_to_ack]),
+        time_to_complete=stats([t.time_to_complete.ms for t in tasks if t.time_to_complete]),
+        escalations=sum(t.escalations for t in tasks),
+        ack_breaches=sum(t.ack_breached for t in tasks),
+        complete_breaches=sum(t.complete_breached for t in tasks),
+    )
+
+
+def role_reports(incidents: list[IncidentReport]) -> list[RoleReport]:
+    """Per role (alphabetical), over every assigned task of every incident."""
+    by_role: dict[str, list[TaskReport]] = {}
+    for incident in incidents:
+        for task in incident.tasks:
+            if task.assigned_at is not None:
+                by_role.setdefault(task.role, []).append(task)
+    return [role_report(role, by_role[role]) for role in sorted(by_role)]
+
+
+FOLLOW_UP_ORDER = ("ack_missed", "completion_missed", "review", "open_task")
+"""Follow-up kinds, most urgent first: the order of the follow-up list."""
+
+
+def _ack_note(task: TaskReport) -> str:
+    late = _span(task.ack_due_at, task.acknowledged_at)
+    said = f"acknowledged {late.text} late" if late is not None else "never acknowledged"
+    return said + (f", {task.escalations} escalation(s)" if task.escalations else "")
+
+
+def _note(task: TaskReport, kind: str) -> str:
+    if kind == "ack_missed":
+        note = _ack_note(task)
+    elif kind == "completion_missed":
+        note = "not done by its deadline"
+    elif kind == "review":
+        note = "post-incident review"
+    else:
+        return "not started: waits on other tasks" if task.status == "pending" else "not finished"
+    return note + ("; still open" if task.left_open else "")
+
+
+def _follow_up(incident: IncidentReport, task: TaskReport, kind: str, due: str | None) -> FollowUp:
+    return FollowUp(
+        kind=kind,
+        incident_id=incident.id,
+        task_id=task.id,
+        task=task.name,
+        title=task.title,
+        role=task.role,
+        status=task.status,
+        due_at=due,
+        note=_note(task, kind),
+    )
+
+
+def task_follow_ups(incident: IncidentReport, task: TaskReport) -> list[FollowUp]:
+    """The task's missed deadlines; or, without any, its review or its being left open."""
+    found: list[FollowUp] = []
+    if task.ack_breached:
+        found.append(_follow_up(incident, task, "ack_missed", task.ack_due_at))
+    if task.complete_breached:
+        found.append(_follow_up(incident, task, "completion_missed", task.complete_due_at))
+    if task.phase == Phase.REVIEW.value:
+        found.append(_follow_up(incident, task, "review", task.complete_due_at))
+    elif task.left_open and not found:
+        found.append(_follow_up(incident, task, "open_task", task.complete_due_at))
+    return found
+
+
+def _urgency(follow_up: FollowUp) -> tuple[int, float]:
+    due = parse_time(follow_up.due_at) if follow_up.due_at else float("inf")
+    return FOLLOW_UP_ORDER.index(follow_up.kind), due
+
+
+def follow_ups(incidents: list[IncidentReport]) -> list[FollowUp]:
+    """Every breach, review and open task of the run: breaches first, then by due time."""
+    found = [f for i in incidents for t in i.tasks for f in task_follow_ups(i, t)]
+    return sorted(found, key=_urgency)
+
+
+def totals(state: EngineState) -> Totals:
+    """Run totals from the engine's counters and incidents."""
+    c = state.counters
+    incidents = list(state.incidents.values())
+    severities = Counter(i.severity for i in incidents)
+    statuses = Counter(i.status.value for i in incidents)
+    return Totals(
+        events_read=c.read,
+        events_accepted=c.accepted,
+        events_rejected=c.rejected,
+        events_duplicate=c.duplicates,
+        events_late=c.late,
+        commands=c.commands,
+        commands_rejected=c.commands_rejected,
+        incidents=len(incidents),
+        by_playbook=dict(sorted(Counter(i.playbook for i in incidents).items())),
+        by_severity={s.value: severities[s] for s in SEVERITY_ORDER if severities[s]},
+        by_status={s.value: statuses[s.value] for s in IncidentStatus if statuses[s.value]},
+    )
+
+
+def build_report(state: EngineState, title: str, generated_for: str | None = None) -> Report:
+    """The review report of everything the engine state holds, as of the engine clock."""
+    incidents = [incident_report(i, state.clock) for i in ordered(state.incidents.values())]
+    return Report(
+        title=title,
+        generated_for=generated_for,
+        generated_at=format_time(state.clock),
+        totals=totals(state),
+        roles=role_reports(incidents),
+        incidents=incidents,
+        follow_ups=follow_ups(incidents),
+    )

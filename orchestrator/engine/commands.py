@@ -1,0 +1,141 @@
+"""Responder commands applied to an incident: the engine, not a read model, decides conflicts."""
+
+from __future__ import annotations
+
+from orchestrator.engine.clock import Millis, format_time
+from orchestrator.engine.incidents import check_resolution, close, resolve
+from orchestrator.engine.outputs import Outbox
+from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.state import EngineState
+from orchestrator.engine.tasks import reconcile
+from orchestrator.errors import CommandRejected
+from schemas.commands import Command
+from schemas.incidents import Incident, IncidentStatus
+from schemas.tasks import TERMINAL_STATUSES, Task, TaskStatus
+
+WORKING = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
+
+
+def _refuse_unless_working(task: Task) -> None:
+    if task.status == TaskStatus.PENDING:
+        waiting = ", ".join(task.depends_on)
+        raise CommandRejected(f"task {task.id} is pending: it waits on {waiting}")
+    if task.status in TERMINAL_STATUSES:
+        by = f" by {task.finished_by}" if task.finished_by else ""
+        raise CommandRejected(f"task {task.id} is already {task.status.value}{by}")
+
+
+def _acknowledge(task: Task, cmd: Command, at: Millis) -> None:
+    task.status = TaskStatus.ACKNOWLEDGED
+    task.acknowledged_at = format_time(at)
+    task.acknowledged_by = cmd.actor
+
+
+def _finish(task: Task, status: TaskStatus, cmd: Command, at: Millis) -> None:
+    if task.acknowledged_at is None:
+        _acknowledge(task, cmd, at)
+    task.status = status
+    task.finished_at = format_time(at)
+    task.finished_by = cmd.actor
+    task.outcome = cmd.note
+
+
+def apply_task_command(
+    incident: Incident, task: Task, cmd: Command, at: Millis, out: Outbox
+) -> None:
+    """Change one task as `cmd` says, or raise CommandRejected saying why not."""
+    if cmd.kind == "comment":
+        if not cmd.note:
+            raise CommandRejected("a comment needs text in `note`")
+        out.task(
+            "task.commented",
+            incident,
+            task,
+            at,
+            note=cmd.note,
+            actor=cmd.actor,
+            suffix=f":{cmd.id}",
+        )
+        return
+    if cmd.kind == "cancel":
+        if task.status in TERMINAL_STATUSES:
+            raise CommandRejected(f"task {task.id} is already {task.status.value}")
+        _finish(task, TaskStatus.CANCELLED, cmd, at)
+        out.task("task.cancelled", incident, task, at, note=cmd.note, actor=cmd.actor)
+        return
+    if cmd.kind == "ack" and task.status == TaskStatus.ACKNOWLEDGED:
+        if task.acknowledged_by == cmd.actor:
+            return
+        raise CommandRejected(f"task {task.id} was already acknowledged by {task.acknowledged_by}")
+    _refuse_unless_working(task)
+    if cmd.kind == "ack":
+        _acknowledge(task, cmd, at)
+        out.task("task.acknowledged", incident, task, at, actor=cmd.actor)
+    elif cmd.kind == "start":
+        if task.status == TaskStatus.ASSIGNED:
+            _acknowledge(task, cmd, at)
+        elif task.acknowledged_by != cmd.actor:
+            raise CommandRejected(f"task {task.id} is held by {task.acknowledged_by}")
+        task.started_at = task.started_at or format_time(at)
+        out.task("task.started", incident, task, at, actor=cmd.actor)
+    elif cmd.kind == "complete":
+        _finish(task, TaskStatus.DONE, cmd, at)
+        out.task("task.done", incident, task, at, note=cmd.note, actor=cmd.actor)
+    elif cmd.kind == "fail":
+        if not cmd.note:
+            raise CommandRejected("failing a task needs a reason in `note`")
+        _finish(task, TaskStatus.FAILED, cmd, at)
+        out.task("task.failed", incident, task, at, note=cmd.note, actor=cmd.actor)
+
+
+def apply_command(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    task: Task | None,
+    cmd: Command,
+    at: Millis,
+    out: Outbox,
+) -> None:
+    """Apply `cmd` and everything that follows from it (dependents, resolution, closing)."""
+    if cmd.kind in {"resolve", "close"}:
+        _apply_incident_command(state, playbook, incident, cmd, at, out)
+        return
+    assert task is not None
+    if incident.status == IncidentStatus.CLOSED and cmd.kind != "comment":
+        raise CommandRejected(f"incident {incident.id} is closed")
+    apply_task_command(incident, task, cmd, at, out)
+    if playbook.review is not None and task.name == playbook.review.name:
+        if task.status == TaskStatus.DONE and incident.status != IncidentStatus.CLOSED:
+            close(
+                state,
+                playbook,
+                incident,
+                at,
+                out,
+                reason="review done",
+                actor=cmd.actor,
+                ref=cmd.id,
+            )
+        return
+    reconcile(state, playbook, incident, at, out)
+    check_resolution(state, playbook, incident, at, out)
+
+
+def _apply_incident_command(
+    state: EngineState,
+    playbook: Playbook,
+    incident: Incident,
+    cmd: Command,
+    at: Millis,
+    out: Outbox,
+) -> None:
+    reason = cmd.note or f"{cmd.kind} by {cmd.actor}"
+    if cmd.kind == "resolve":
+        if incident.status != IncidentStatus.OPEN:
+            raise CommandRejected(f"incident {incident.id} is already {incident.status.value}")
+        resolve(state, playbook, incident, at, out, reason=reason, actor=cmd.actor, ref=cmd.id)
+        return
+    if incident.status == IncidentStatus.CLOSED:
+        raise CommandRejected(f"incident {incident.id} is already closed")
+    close(state, playbook, incident, at, out, reason=reason, actor=cmd.actor, ref=cmd.id)

@@ -1,0 +1,199 @@
+"""Matching: which playbooks an event concerns, under which correlation keys, and what it sets
+off there.
+
+Playbooks are compiled once into an index by event type: per type, the playbooks that consume
+it (a `Consumer`: their triggers, joins and severity rules on that type, and whether it is a
+resolution signal). For one event, `Matcher.matches` yields per (playbook, key) the trigger
+that fired (the first whose window holds) and the severity rules that hold, observing windows
+on the way (the only state matching touches). `Matcher.route` names the shards an event
+matters to, for a partitioned runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from orchestrator.engine.clock import Millis
+from orchestrator.engine.ids import SEP, shard_of, split_shard
+from orchestrator.engine.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
+from orchestrator.engine.state import EngineState
+from orchestrator.engine.windows import Window
+from schemas.events import Event
+
+Context = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Consumer:
+    """What one playbook does with one event type."""
+
+    playbook: Playbook
+    triggers: tuple[Trigger, ...] = ()
+    joins: tuple[Selector, ...] = ()
+    rules: tuple[SeverityRule, ...] = ()
+    signals: bool = False
+    """The type is one of the playbook's resolution signals."""
+
+    def selectors(self) -> tuple[Selector, ...]:
+        """Every selector that can take an event of this type, triggers first."""
+        return (
+            *(t.selector for t in self.triggers),
+            *self.joins,
+            *(r.selector for r in self.rules),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One playbook and key an event concerns: the trigger that fired there (None when the
+    event only joins) and the severity rules that hold."""
+
+    consumer: Consumer
+    key: str
+    trigger: str | None
+    hits: tuple[SeverityRule, ...]
+
+
+@dataclass
+class _Keys:
+    keys: set[str] = field(default_factory=set)
+    fired: dict[str, str] = field(default_factory=dict)
+    hits: dict[str, list[SeverityRule]] = field(default_factory=dict)
+
+
+def window_name(playbook: str, rule_id: str, key: str) -> str:
+    """The state name of one rule's window for one key: "playbook SEP rule SEP key"."""
+    return playbook + SEP + rule_id + SEP + key
+
+
+def selected(selector: Selector, ctx: Context) -> str | None:
+    """The key of an event the selector takes (its condition holds), else None."""
+    when = selector.when
+    if when is not None and not when.test(ctx):
+        return None
+    return selector.key(ctx)
+
+
+class Matcher:
+    """The playbooks indexed by event type, and the windows of their rules."""
+
+    def __init__(self, playbooks: list[Playbook], allowed_lateness: Millis) -> None:
+        self.allowed_lateness = allowed_lateness
+        self.playbooks: dict[str, Playbook] = {pb.id: pb for pb in playbooks}
+        self.reads_time = any(pb.reads("time") for pb in playbooks)
+        self._by_type: dict[str, list[Consumer]] = {}
+        self._windows: dict[str, Window] = {}
+        for pb in playbooks:
+            if pb.mode != "inactive":
+                self._index(pb)
+
+    def _index(self, pb: Playbook) -> None:
+        for event_type in sorted(pb.consumes()):
+            consumer = Consumer(
+                pb,
+                tuple(t for t in pb.triggers if t.selector.on == event_type),
+                tuple(j for j in pb.joins if j.on == event_type),
+                tuple(r for r in pb.rules if r.selector.on == event_type),
+                any(s.on == event_type for s in pb.resolution.signals),
+            )
+            self._by_type.setdefault(event_type, []).append(consumer)
+        for trigger in pb.triggers:
+            if trigger.window is not None:
+                self._windows[pb.id + SEP + trigger.id] = trigger.window
+        for rule in pb.rules:
+            if rule.window is not None:
+                self._windows[pb.id + SEP + rule.id] = rule.window
+
+    def context(self, event: Event) -> Context:
+        """The values conditions and keys read from the event."""
+        return event_context(event, self.reads_time)
+
+    def window_of(self, name: str) -> Window | None:
+        """The window a state window name ("playbook SEP rule SEP key") belongs to."""
+        return self._windows.get(name.rsplit(SEP, 1)[0])
+
+    def route(self, event: Event) -> list[str]:
+        """The shards ("playbook SEP key") an event matters to, sorted; [] when none."""
+        consumers = self._by_type.get(event.type)
+        if not consumers:
+            return []
+        ctx = self.context(event)
+        shards: set[str] = set()
+        for consumer in consumers:
+            for selector in consumer.selectors():
+                key = selected(selector, ctx)
+                if key is not None:
+                    shards.add(shard_of(consumer.playbook.id, key))
+        return sorted(shards)
+
+    def matches(
+        self, state: EngineState, event: Event, at: Millis, ctx: Context, shard: str | None
+    ) -> Iterator[Match]:
+        """Per consuming playbook (in index order), per key (sorted): what the event sets off.
+        A playbook's windows observe the event only when the caller asks for its matches, so
+        the caller may apply each match before the next playbook is looked at. `shard` limits
+        the event to one playbook and key."""
+        only_playbook, only_key = split_shard(shard) if shard else (None, None)
+        for consumer in self._by_type.get(event.type, ()):
+            if only_playbook is not None and consumer.playbook.id != only_playbook:
+                continue
+            found = self._keys(state, consumer, at, ctx, only_key)
+            for key in sorted(found.keys):
+                yield Match(
+                    consumer, key, found.fired.get(key), tuple(found.hits.get(key, ()))
+                )
+
+    def _keys(
+        self,
+        state: EngineState,
+        consumer: Consumer,
+        at: Millis,
+        ctx: Context,
+        only_key: str | None,
+    ) -> _Keys:
+        """The keys the event concerns in one playbook, the trigger that fired for each key
+        (the first whose window holds), and the severity rules that hold per key."""
+        found = _Keys()
+        playbook = consumer.playbook.id
+        for trigger in consumer.triggers:
+            key = selected(trigger.selector, ctx)
+            if key is None or (only_key is not None and key != only_key):
+                continue
+            found.keys.add(key)
+            window = trigger.window
+            holds = window is None or self._observe(state, playbook, trigger.id, window, key, at, ctx)
+            if holds and key not in found.fired:
+                found.fired[key] = trigger.id
+        for join in consumer.joins:
+            key = selected(join, ctx)
+            if key is not None and (only_key is None or key == only_key):
+                found.keys.add(key)
+        for rule in consumer.rules:
+            key = selected(rule.selector, ctx)
+            if key is None or (only_key is not None and key != only_key):
+                continue
+            found.keys.add(key)
+            window = rule.window
+            if window is None or self._observe(state, playbook, rule.id, window, key, at, ctx):
+                found.hits.setdefault(key, []).append(rule)
+        return found
+
+    def _observe(
+        self,
+        state: EngineState,
+        playbook: str,
+        rule_id: str,
+        window: Window,
+        key: str,
+        at: Millis,
+        ctx: Context,
+    ) -> bool:
+        name = window_name(playbook, rule_id, key)
+        slot = state.windows.get(name)
+        if slot is None:
+            slot = state.windows[name] = []
+        holds = window.observe(slot, at, ctx)
+        window.prune(slot, state.watermark - self.allowed_lateness)
+        state.window_schedule.touch(name)
+        return holds

@@ -1,0 +1,133 @@
+"""What one step of the engine emits, and the timeline entries that go with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.engine.clock import Millis, format_time
+from orchestrator.engine.construct import Constructor, SharedDicts, shallow_copy
+from schemas.commands import CommandResult
+from schemas.deadletter import DeadLetter
+from schemas.incidents import Incident, IncidentEvent, TimelineEntry
+from schemas.tasks import Task, TaskEvent, TaskEventKind
+
+Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult
+"""Anything the engine emits: task events, incident events, dead letters, command verdicts."""
+
+MONITOR = "monitor"
+TIMELINE_ENTRY = Constructor(TimelineEntry, compact=True)
+TIMELINE_DETAIL = SharedDicts()
+"""Timeline details are never changed once written: equal ones are one dict."""
+INCIDENT_EVENT = Constructor(IncidentEvent)
+TASK_EVENT = Constructor(TaskEvent)
+
+
+def incident_event(
+    kind: str, incident: Incident, at: Millis, ref: str | None, suffix: str, detail: dict[str, Any]
+) -> IncidentEvent:
+    """An incident event about `incident`; its id is the incident's, the kind and `suffix`."""
+    return INCIDENT_EVENT(
+        {
+            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
+            "kind": kind,
+            "time": format_time(at),
+            "incident_id": incident.id,
+            "playbook": incident.playbook,
+            "key": incident.key,
+            "severity": incident.severity,
+            "status": incident.status,
+            "mode": incident.mode,
+            "ref": ref,
+            "detail": detail,
+        }
+    )
+
+
+@dataclass
+class Outbox:
+    """Collects one step's outputs; in monitor mode task events are recorded, never emitted."""
+
+    timeline_event_cap: int
+    outputs: list[Output] = field(default_factory=list)
+
+    def note(
+        self,
+        incident: Incident,
+        at: Millis,
+        kind: str,
+        actor: str | None = None,
+        ref: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Add an entry to the incident's timeline."""
+        shared = TIMELINE_DETAIL(detail)
+        incident.timeline.append(
+            TIMELINE_ENTRY(
+                {"at": format_time(at), "kind": kind, "actor": actor, "ref": ref, "detail": shared}
+            )
+        )
+
+    def task(
+        self,
+        kind: TaskEventKind,
+        incident: Incident,
+        task: Task,
+        at: Millis,
+        role: str | None = None,
+        escalation: int = 0,
+        note: str | None = None,
+        actor: str | None = None,
+        suffix: str = "",
+    ) -> None:
+        """Emit a task event (to `role`, the task's own role by default) and note it."""
+        target = role or task.role
+        detail: dict[str, Any] = {"task": task.name, "role": target}
+        if escalation:
+            detail["escalation"] = escalation
+        if note:
+            detail["note"] = note
+        self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
+        if incident.mode == MONITOR:
+            return
+        self.outputs.append(
+            TASK_EVENT(
+                {
+                    "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}",
+                    "kind": kind,
+                    "role": target,
+                    "time": format_time(at),
+                    "incident_id": incident.id,
+                    "playbook": incident.playbook,
+                    "severity": incident.severity.value,
+                    "task": shallow_copy(task),
+                    "escalation": escalation,
+                    "drill": incident.drill,
+                    "note": note,
+                }
+            )
+        )
+
+    def incident(
+        self,
+        kind: str,
+        incident: Incident,
+        at: Millis,
+        ref: str | None = None,
+        suffix: str = "",
+        actor: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Emit an incident event and note it on the timeline."""
+        self.note(incident, at, kind, actor=actor, ref=ref, **detail)
+        self.outputs.append(incident_event(kind, incident, at, ref, suffix, detail))
+
+    def joined(self, incident: Incident, at: Millis, ref: str, event_type: str) -> None:
+        """Record a joining event: counted always, listed on the timeline up to the cap."""
+        incident.events_total += 1
+        incident.events_by_type[event_type] = incident.events_by_type.get(event_type, 0) + 1
+        listed = incident.events_total - incident.timeline_events_dropped
+        if listed <= self.timeline_event_cap:
+            self.note(incident, at, "event", ref=ref, type=event_type)
+        else:
+            incident.timeline_events_dropped += 1

@@ -1,0 +1,10 @@
+"""The embedded runtime: the engine in one process, its inputs and state in SQLite.
+
+runtime      EmbeddedRuntime: intake, commands, ticks and reads on one engine state
+store        the SQLite input log, snapshots and published outputs
+groupcommit  many requests' inputs written in one transaction
+"""
+
+from orchestrator.runtime.embedded.runtime import FULL_COLLECTION_EVERY, EmbeddedRuntime
+
+__all__ = ["FULL_COLLECTION_EVERY", "EmbeddedRuntime"]

@@ -1,0 +1,212 @@
+"""Durable local storage for the embedded runtime: SQLite in WAL mode.
+
+Tables: `inputs` (append-only log of every record and command, with the `now` it was applied
+at), `snapshots` (engine state every N inputs), `outbox` (task and incident events for the agent
+layer), `dead_letters`, `command_results`, `idempotency_keys` (a client's retry key -> the
+command it first sent). An input and everything it caused are written in one
+transaction, so an input is durable before any output of it is visible.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic_core import to_json
+
+from orchestrator.engine.outputs import Output
+from orchestrator.runtime.base import IdempotencyKey
+from orchestrator.runtime.base import OutboxRow as OutboxRow  # re-exported: it used to live here
+from schemas.commands import Command, CommandResult
+from schemas.deadletter import DeadLetter
+from schemas.incidents import IncidentEvent
+from schemas.tasks import TaskEvent
+
+InputKind = Literal["raw", "command", "tick"]
+Synchronous = Literal["full", "normal"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inputs (
+    seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, now INTEGER NOT NULL,
+    origin TEXT, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, input_seq INTEGER NOT NULL,
+    kind TEXT NOT NULL, role TEXT, incident_id TEXT, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_role ON outbox (role, seq);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS command_results (
+    command_id TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    command TEXT NOT NULL, PRIMARY KEY (scope, key));
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInput:
+    """One row of the input log."""
+
+    seq: int
+    kind: InputKind
+    now: int
+    origin: str | None
+    body: bytes
+
+
+class Store:
+    """The embedded runtime's SQLite database (one writer: the runtime, under its lock)."""
+
+    def __init__(self, path: Path, synchronous: Synchronous = "full") -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def begin(self) -> None:
+        """Start a write transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """Make everything since begin() durable."""
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Forget everything since begin() (nothing to do when SQLite already rolled back, as
+        it does after some failed commits)."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def savepoint(self) -> None:
+        """Mark a point inside the transaction that one write can be undone back to."""
+        self.db.execute("SAVEPOINT write")
+
+    def rollback_to_savepoint(self) -> None:
+        """Forget everything since savepoint() (the transaction goes on)."""
+        self.db.execute("ROLLBACK TO write")
+        self.db.execute("RELEASE write")
+
+    def release_savepoint(self) -> None:
+        """Keep everything since savepoint() in the transaction."""
+        self.db.execute("RELEASE write")
+
+    def append_input(self, kind: InputKind, now: int, body: bytes, origin: str | None) -> int:
+        """Append to the input log; returns its sequence number."""
+        cursor = self.db.execute(
+            "INSERT INTO inputs (kind, now, origin, body) VALUES (?, ?, ?, ?)",
+            (kind, now, origin, body),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def write_outputs(self, input_seq: int, outputs: list[Output]) -> None:
+        """Record what an input caused (idempotent: replays after a crash add nothing twice)."""
+        for output in outputs:
+            if isinstance(output, TaskEvent | IncidentEvent):
+                role = output.role if isinstance(output, TaskEvent) else None
+                self.db.execute(
+                    "INSERT OR IGNORE INTO outbox (id, input_seq, kind, role, incident_id, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        output.id,
+                        input_seq,
+                        output.kind,
+                        role,
+                        output.incident_id,
+                        output.model_dump_json(),
+                    ),
+                )
+            elif isinstance(output, DeadLetter):
+                self.db.execute(
+                    "INSERT OR IGNORE INTO dead_letters (id, input_seq, reason, body)"
+                    " VALUES (?, ?, ?, ?)",
+                    (output.id, input_seq, output.reason, output.model_dump_json()),
+                )
+            elif isinstance(output, CommandResult):
+                self.db.execute(
+                    "INSERT OR IGNORE INTO command_results (command_id, input_seq, body)"
+                    " VALUES (?, ?, ?)",
+                    (output.command_id, input_seq, output.model_dump_json()),
+                )
+
+    def save_snapshot(self, seq: int, state: dict[str, Any]) -> None:
+        """Store the engine state as of input `seq`, keeping only the newest two."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)",
+            (seq, to_json(state)),
+        )
+        self.db.execute(
+            "DELETE FROM snapshots WHERE seq NOT IN "
+            "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)"
+        )
+
+    def latest_snapshot(self) -> tuple[int, dict[str, Any]] | None:
+        """The newest snapshot and the input it covers, if any."""
+        row = self.db.execute(
+            "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), json.loads(row[1])) if row else None
+
+    def inputs_after(self, seq: int) -> Iterator[StoredInput]:
+        """The input log after `seq`, in order."""
+        cursor = self.db.execute(
+            "SELECT seq, kind, now, origin, body FROM inputs WHERE seq > ? ORDER BY seq", (seq,)
+        )
+        for row in cursor:
+            yield StoredInput(int(row[0]), row[1], int(row[2]), row[3], bytes(row[4]))
+
+    def last_input_seq(self) -> int:
+        """The sequence number of the newest input (0 when empty)."""
+        row = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM inputs").fetchone()
+        return int(row[0])
+
+    def outbox_after(self, seq: int, role: str | None = None, limit: int = 500) -> list[OutboxRow]:
+        """Published outputs after `seq` (for one role's task events, if given)."""
+        query = "SELECT seq, id, kind, role, incident_id, body FROM outbox WHERE seq > ?"
+        params: tuple[Any, ...] = (seq,)
+        if role is not None:
+            query += " AND role = ?"
+            params = (seq, role)
+        query += " ORDER BY seq LIMIT ?"
+        rows = self.db.execute(query, (*params, limit)).fetchall()
+        return [OutboxRow(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+    def dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
+        """Dead-letter records, oldest first."""
+        rows = self.db.execute(
+            "SELECT body FROM dead_letters ORDER BY input_seq LIMIT ?", (limit,)
+        ).fetchall()
+        return [DeadLetter.model_validate_json(r[0]) for r in rows]
+
+    def command_result(self, command_id: str) -> CommandResult | None:
+        """The stored verdict on a command, if it was applied."""
+        row = self.db.execute(
+            "SELECT body FROM command_results WHERE command_id = ?", (command_id,)
+        ).fetchone()
+        return CommandResult.model_validate_json(row[0]) if row else None
+
+    def remember_key(self, key: IdempotencyKey, command: Command) -> None:
+        """Record that `key` was answered by `command` (in the command's transaction)."""
+        self.db.execute(
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, command) VALUES (?, ?, ?, ?)",
+            (key.scope, key.key, key.fingerprint, command.model_dump_json()),
+        )
+
+    def keyed_command(self, scope: str, key: str) -> tuple[str, Command] | None:
+        """The fingerprint and command first sent with (`scope`, `key`), if any."""
+        row = self.db.execute(
+            "SELECT fingerprint, command FROM idempotency_keys WHERE scope = ? AND key = ?",
+            (scope, key),
+        ).fetchone()
+        return (row[0], Command.model_validate_json(row[1])) if row else None

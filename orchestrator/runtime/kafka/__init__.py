@@ -1,0 +1,32 @@
+"""Kafka runtime: faust workers around the core, and kafka-python tooling for its topics.
+
+build_app / run_worker      the faust app (intake and incident agents, tick timer)
+KafkaSettings               its configuration (ORCH_* environment variables)
+TopicNames, ensure_topics   the topics of a deployment or drill namespace
+produce_log, send_command   feed a namespace: a drill log, a responder command
+export_topic                a topic's time range as JSON Lines (a drill log)
+collect_summary, wait_idle  the contract summary, once the workers have caught up
+"""
+
+from orchestrator.runtime.kafka.app import build_app
+from orchestrator.runtime.kafka.config import KafkaSettings
+from orchestrator.runtime.kafka.drills import export_topic, produce_lines, produce_log, send_command
+from orchestrator.runtime.kafka.readmodel import collect_summary, latest_incidents, wait_idle
+from orchestrator.runtime.kafka.topics import TopicNames, describe_topics, ensure_topics
+from orchestrator.runtime.kafka.worker import run_worker
+
+__all__ = [
+    "KafkaSettings",
+    "TopicNames",
+    "build_app",
+    "collect_summary",
+    "describe_topics",
+    "ensure_topics",
+    "export_topic",
+    "latest_incidents",
+    "produce_lines",
+    "produce_log",
+    "run_worker",
+    "send_command",
+    "wait_idle",
+]

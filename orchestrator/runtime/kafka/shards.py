@@ -1,0 +1,246 @@
+"""Shards: the unit of incident state the Kafka runtime partitions by.
+
+A shard is one playbook and one correlation key ("playbook\\x1fkey", from Engine.route). Each
+shard has its own EngineState in the incident agent's table, with the last offset applied from
+each input topic-partition, so that a redelivered record (at-least-once) changes nothing and
+publishes nothing again.
+
+The table holds, per shard, one entry for the shard's own state (clock, windows, timers,
+dedupe keys, indexes: everything but its incidents) and one entry per incident version: a
+record rewrites only the incidents it changed, so a shard's cost per record does not grow with
+the incidents it has resolved. Incident entries are keyed by incident id and the shard's write
+number, and the shard entry names the version of each of its incidents: the changelog holds
+the writes of one record in order (incidents first, then the shard), so a worker that dies
+between them recovers the shard as it was before the record, never half of it. Superseded
+versions are deleted after the shard entry is written.
+
+Decoded shards are kept in memory between records (`ShardStore`), checked against the table's
+bytes before each use, so that a steady stream does not decode its shard from JSON every time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pydantic_core
+from kafka.partitioner.default import murmur2
+
+from orchestrator.engine.clock import Millis
+from orchestrator.engine.outputs import Output
+from orchestrator.engine.state import SEP, EngineState, TimerEntry, restore, snapshot
+from orchestrator.engine.step import CommandInput, Engine
+from orchestrator.runtime.kafka.codec import ShardMessage
+from schemas.incidents import Incident
+
+UNROUTED = SEP
+"""The shard of commands whose incident intake cannot place: the engine rejects them there."""
+_POSITIVE = 0x7FFFFFFF
+_PROGRESS = b"\x00progress\x1f"
+_INCIDENT = b"\x00incident\x1f"
+_INTERNAL = b"\x00"
+_INCIDENT_JSON = Incident.__pydantic_serializer__
+"""Serialises an incident straight to JSON bytes (pydantic-core; what model_dump_json does)."""
+
+
+def shard_of(playbook: str, key: str) -> str:
+    """The shard name of a playbook and correlation key."""
+    return playbook + SEP + key
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2, as the Java client) gives `key`."""
+    return int(murmur2(key) & _POSITIVE) % partitions
+
+
+def position(topic: str, partition: int) -> str:
+    """The name an input topic-partition has in a shard's applied offsets."""
+    return f"{topic}:{partition}"
+
+
+def progress_key(where: str) -> bytes:
+    """The table key of the last offset the incident agent applied from input `where`."""
+    return _PROGRESS + where.encode()
+
+
+def incident_key(incident_id: str, version: int) -> bytes:
+    """The table key of one stored version of an incident."""
+    return _INCIDENT + incident_id.encode() + SEP.encode() + str(version).encode()
+
+
+def is_shard_key(key: bytes) -> bool:
+    """True for the keys of shards (progress and incident entries start with a zero byte)."""
+    return not bytes(key).startswith(_INTERNAL)
+
+
+class Table(Protocol):
+    """What the store needs of a faust table (a dict does too)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def __setitem__(self, key: bytes, value: bytes) -> None: ...
+
+    def __delitem__(self, key: bytes) -> None: ...
+
+
+@dataclass
+class ShardEntry:
+    """A decoded shard: its engine state, the last offset applied per input, and per incident
+    the version stored and its JSON (to tell which incidents a step changed)."""
+
+    state: EngineState
+    applied: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    incidents: dict[str, bytes] = field(default_factory=dict)
+    writes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """One record applied to a shard, not stored yet: the outputs, the incidents it changed
+    (id and JSON), and what `ShardStore.store` writes: the changed incidents' new versions, the
+    shard's entry, then deletes the versions they superseded."""
+
+    key: bytes
+    entry: ShardEntry
+    outputs: list[Output]
+    changed: list[tuple[str, bytes]]
+    value: bytes
+    versions: list[tuple[bytes, bytes]]
+    superseded: list[bytes]
+
+
+def next_due(state: EngineState) -> Millis | None:
+    """When the shard's earliest timer is due, if it has one."""
+    return state.timers[0][0] if state.timers else None
+
+
+def stored_next_due(raw: bytes) -> Millis | None:
+    """The earliest timer of a stored shard entry (read without restoring the state)."""
+    due = json.loads(raw).get("next_due")
+    return int(due) if due is not None else None
+
+
+def _dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON (pydantic-core's encoder: what json.dumps writes, several times
+    faster)."""
+    return pydantic_core.to_json(data)
+
+
+class ShardStore:
+    """Shards over a table: decode (or reuse the decoded copy), apply a record, store back."""
+
+    def __init__(self, engine: Engine, table: Table) -> None:
+        self.engine = engine
+        self.table = table
+        self._decoded: dict[bytes, tuple[bytes, ShardEntry]] = {}
+
+    def forget(self) -> None:
+        """Drop every decoded shard (after a rebalance the table may hold other values)."""
+        self._decoded.clear()
+
+    def load(self, key: bytes) -> ShardEntry:
+        """The shard stored under `key` (a fresh one when there is none)."""
+        raw = self.table.get(key)
+        if raw is None:
+            self._decoded.pop(key, None)
+            return ShardEntry(self.engine.initial_state())
+        cached = self._decoded.pop(key, None)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        data = json.loads(raw)
+        versions = {i: int(v) for i, v in data["versions"].items()}
+        stored = {i: self._incident(i, v) for i, v in versions.items()}
+        incidents = {i: json.loads(value) for i, value in stored.items()}
+        state = restore({**data["state"], "incidents": incidents})
+        return ShardEntry(state, dict(data["applied"]), versions, stored, int(data["writes"]))
+
+    def _incident(self, incident_id: str, version: int) -> bytes:
+        stored = self.table.get(incident_key(incident_id, version))
+        if stored is None:
+            raise LookupError(f"incident {incident_id} version {version} is not in the table")
+        return bytes(stored)
+
+    def apply(self, key: bytes, message: ShardMessage, where: str, offset: int) -> Applied | None:
+        """Apply a record (from input `where` at `offset`) to shard `key`; None if the shard
+        has applied it already. Nothing is stored until `store` (after the outputs are
+        published): until then the shard reads as before.
+
+        Events and commands run on the shard's own event clock (the engine advances it to their
+        time and checks lateness and skew against it); ticks run at their own time.
+        """
+        entry = self.load(key)  # out of the decoded copies until it is stored again
+        if offset <= entry.applied.get(where, -1):
+            self._decoded[key] = (self.table.get(key) or b"", entry)
+            return None
+        state = entry.state
+        before_open = set(state.open_index.values())
+        before_timers = set(state.timers)
+        now = message.now if message.now is not None else state.clock
+        state, outputs = self.engine.step(state, message.item, now)
+        entry.state = state
+        entry.applied[where] = offset
+        touched = _touched(state, message, outputs, before_open, before_timers)
+        return self._changes(key, entry, outputs, touched)
+
+    def _changes(
+        self, key: bytes, entry: ShardEntry, outputs: list[Output], touched: set[str]
+    ) -> Applied:
+        entry.writes += 1
+        changed: list[tuple[str, bytes]] = []
+        versions: list[tuple[bytes, bytes]] = []
+        superseded: list[bytes] = []
+        for incident_id in sorted(touched):
+            incident = entry.state.incidents.get(incident_id)
+            if incident is None:
+                continue
+            data = _INCIDENT_JSON.to_json(incident)
+            if entry.incidents.get(incident_id) == data:
+                continue
+            old = entry.versions.get(incident_id)
+            if old is not None:
+                superseded.append(incident_key(incident_id, old))
+            versions.append((incident_key(incident_id, entry.writes), data))
+            entry.versions[incident_id] = entry.writes
+            entry.incidents[incident_id] = data
+            changed.append((incident_id, data))
+        value = _dumps(
+            {
+                "next_due": next_due(entry.state),
+                "applied": entry.applied,
+                "writes": entry.writes,
+                "versions": entry.versions,
+                "state": snapshot(entry.state, incidents=False),
+            }
+        )
+        return Applied(key, entry, outputs, changed, value, versions, superseded)
+
+    def store(self, applied: Applied) -> None:
+        """Write an applied record's shard to the table (after its outputs are published)."""
+        for key, value in applied.versions:
+            self.table[key] = value
+        self.table[applied.key] = applied.value
+        for key in applied.superseded:
+            del self.table[key]
+        self._decoded[applied.key] = (applied.value, applied.entry)
+
+
+def _touched(
+    state: EngineState,
+    message: ShardMessage,
+    outputs: list[Output],
+    before_open: set[str],
+    before_timers: set[TimerEntry],
+) -> set[str]:
+    """The incidents a step may have changed: those open before or after it, those named by
+    its outputs, those whose timers it fired or armed and the command's target. No other
+    incident of the shard was joined, resolved, commanded or timed, so each is as it was."""
+    touched = before_open | set(state.open_index.values())
+    touched |= {t[3] for t in before_timers.symmetric_difference(state.timers)}
+    touched |= {i for o in outputs if (i := getattr(o, "incident_id", None))}
+    if isinstance(message.item, CommandInput):
+        command = message.item.command
+        targets = (command.incident_id, state.task_index.get(command.task_id or ""))
+        touched |= {i for i in targets if i}
+    return touched
