@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.core.clock import HOUR_MS, Millis, format_duration, format_time, parse_time
+from orchestrator.engine.clock import HOUR_MS, Millis, format_duration, format_time, parse_time
 from schemas.incidents import Incident
 from schemas.tasks import TaskEvent
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from string import Template
 
 from agents.tables import PrTemplate
-from orchestrator.core.clock import MINUTE_MS, format_time, parse_time
+from orchestrator.engine.clock import MINUTE_MS, format_time, parse_time
 from schemas.incidents import Incident, Severity
 from schemas.tasks import TaskEvent
 
