@@ -11,6 +11,6 @@ def test_the_breakdown_charges_tasks_timeline_and_incidents_to_the_engine(tmp_pa
     """Tasks (attach), timeline entries (note) and incidents (open_incident) hold memory."""
     held, opened = breakdown(40, tmp_path)
     assert opened == 40
-    for owner in ("taskgraph.attach", "outbox.note", "lifecycle.open_incident"):
+    for owner in ("tasks.attach", "outputs.note", "incidents.open_incident"):
         assert held[owner] > 0
     assert not any(owner.startswith(("construct.", "clock.", "ids.")) for owner in held)
