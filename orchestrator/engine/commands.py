@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from orchestrator.engine.clock import Millis, format_time
+from orchestrator.engine.ids import split_task_id
 from orchestrator.engine.incidents import check_resolution, close, resolve
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
 from orchestrator.engine.state import EngineState
-from orchestrator.engine.tasks import reconcile
+from orchestrator.engine.tasks import find, reconcile
 from orchestrator.errors import CommandRejected
-from schemas.commands import Command
+from schemas.commands import TASK_COMMANDS, Command
 from schemas.incidents import Incident, IncidentStatus
 from schemas.tasks import TERMINAL_STATUSES, Task, TaskStatus
 
@@ -139,3 +140,37 @@ def _apply_incident_command(
     if incident.status == IncidentStatus.CLOSED:
         raise CommandRejected(f"incident {incident.id} is already closed")
     close(state, playbook, incident, at, out, reason=reason, actor=cmd.actor, ref=cmd.id)
+
+
+def command_target(state: EngineState, cmd: Command) -> tuple[Incident, Task | None]:
+    """The incident a command acts on, and its task for a task command; CommandRejected when
+    the command names none that exists."""
+    incident = _incident_of(state, cmd)
+    if cmd.kind not in TASK_COMMANDS:
+        return incident, None
+    name = cmd.task or (split_task_id(cmd.task_id)[1] if cmd.task_id else None)
+    task = find(incident, name) if name else None
+    if task is None:
+        raise CommandRejected(f"unknown task {cmd.task_id or name} in incident {incident.id}")
+    return incident, task
+
+
+def _incident_of(state: EngineState, cmd: Command) -> Incident:
+    if cmd.task_id:
+        incident_id = state.task_index.get(cmd.task_id)
+        if incident_id is None:
+            raise CommandRejected(f"unknown task {cmd.task_id}")
+        return state.incidents[incident_id]
+    if cmd.incident_id:
+        if cmd.incident_id not in state.incidents:
+            raise CommandRejected(f"unknown incident {cmd.incident_id}")
+        return state.incidents[cmd.incident_id]
+    if cmd.playbook and cmd.key is not None:
+        newest = None
+        for incident in state.incidents.values():
+            if incident.playbook == cmd.playbook and incident.key == cmd.key:
+                newest = incident
+        if newest is None:
+            raise CommandRejected(f"no incident of {cmd.playbook} for key {cmd.key!r}")
+        return newest
+    raise CommandRejected("say which task or incident: task_id, incident_id, or playbook + key")

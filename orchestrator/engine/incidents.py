@@ -8,11 +8,11 @@ from typing import Any
 from orchestrator.engine.clock import Millis, format_time
 from orchestrator.engine.construct import compact
 from orchestrator.engine.expr import resolve_path
-from orchestrator.engine.ids import incident_id
+from orchestrator.engine.ids import incident_id, shard_of
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook, SeverityRule
 from orchestrator.engine.severity import higher_level, max_severity
-from orchestrator.engine.state import SEP, EngineState
+from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import assign, attach, cancel_open, find, reconcile
 from schemas.events import Event
 from schemas.incidents import Incident, IncidentStatus, Phase
@@ -44,11 +44,11 @@ def open_incident(
             opened_at=format_time(at),
             opened_by=f"{event.source}/{event.id}",
             last_event_at=format_time(at),
-            open_signals=state.signals.pop(playbook.id + SEP + key, []),
+            open_signals=state.signals.pop(shard_of(playbook.id, key), []),
         )
     )
     state.incidents[incident.id] = incident
-    state.open_index[playbook.id + SEP + key] = incident.id
+    state.open_index[shard_of(playbook.id, key)] = incident.id
     return incident
 
 
@@ -78,7 +78,7 @@ def remember_signals(
     state: EngineState, playbook: Playbook, key: str, event_type: str, ctx: dict[str, Any]
 ) -> None:
     """Track signals of a key with no open incident; the next incident for it inherits them."""
-    name = playbook.id + SEP + key
+    name = shard_of(playbook.id, key)
     labels = state.signals.get(name, [])
     toggle_signals(playbook, labels, event_type, ctx)
     if labels:
@@ -144,7 +144,7 @@ def resolve(
     incident.status = IncidentStatus.RESOLVED
     incident.phase = Phase.REVIEW
     incident.resolved_at = format_time(at)
-    state.open_index.pop(playbook.id + SEP + incident.key, None)
+    state.open_index.pop(shard_of(playbook.id, incident.key), None)
     state.quiet_due.pop(incident.id, None)
     out.incident("incident.resolved", incident, at, ref=ref, actor=actor, reason=reason)
     cancel_open(incident, at, out, "incident resolved", CANCEL_ON_RESOLVE, keep_acknowledged=True)

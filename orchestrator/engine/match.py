@@ -140,9 +140,7 @@ class Matcher:
                 continue
             found = self._keys(state, consumer, at, ctx, only_key)
             for key in sorted(found.keys):
-                yield Match(
-                    consumer, key, found.fired.get(key), tuple(found.hits.get(key, ()))
-                )
+                yield Match(consumer, key, found.fired.get(key), tuple(found.hits.get(key, ())))
 
     def _keys(
         self,
@@ -162,7 +160,9 @@ class Matcher:
                 continue
             found.keys.add(key)
             window = trigger.window
-            holds = window is None or self._observe(state, playbook, trigger.id, window, key, at, ctx)
+            holds = window is None or self._observe(
+                state, playbook, trigger.id, window, key, at, ctx
+            )
             if holds and key not in found.fired:
                 found.fired[key] = trigger.id
         for join in consumer.joins:

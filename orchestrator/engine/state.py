@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.construct import compact
 from orchestrator.engine.dedupe import SeenIndex
+from orchestrator.engine.ids import SEP, shard_of
 from orchestrator.engine.outputs import TIMELINE_DETAIL, TIMELINE_ENTRY
 from orchestrator.engine.sweeps import WindowSchedule
 from schemas.commands import CommandResult
@@ -20,7 +21,6 @@ from schemas.incidents import Incident, TimelineEntry
 
 TimerEntry = tuple[Millis, int, str, str, str, int]
 """(due, sequence, kind, incident id, task name or "", escalation level)."""
-SEP = "\x1f"
 DEDUPE_KEY_CHARS = 96
 """The longest dedupe key kept as written; longer ones are kept as their SHA-256 digest, so
 dedupe memory is bounded in bytes (at most `dedupe_max_entries` keys of at most this many
@@ -104,7 +104,7 @@ class EngineState:
 
     def open_incident(self, playbook: str, key: str) -> Incident | None:
         """The open incident of `playbook` for `key`, if any."""
-        incident_id = self.open_index.get(playbook + SEP + key)
+        incident_id = self.open_index.get(shard_of(playbook, key))
         return self.incidents[incident_id] if incident_id is not None else None
 
 

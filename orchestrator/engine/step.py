@@ -9,9 +9,7 @@ became due meanwhile (a deadline already in the past when a task was assigned).
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from orchestrator.engine.admit import (
@@ -29,36 +27,28 @@ from orchestrator.engine.clock import (
     parse_time,
     to_millis,
 )
-from orchestrator.engine.commands import apply_command
+from orchestrator.engine.commands import apply_command, command_target
 from orchestrator.engine.incidents import (
     apply_signals,
     check_resolution,
     open_incident,
     raise_severity,
     remember_signals,
-    resolve,
 )
+from orchestrator.engine.match import Match, Matcher
 from orchestrator.engine.outputs import Outbox, Output, incident_event
-from orchestrator.engine.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
-from orchestrator.engine.state import SEP, EngineState, dedupe_key_of
+from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.state import EngineState, dedupe_key_of
 from orchestrator.engine.tasks import (
-    ACK_TIMER,
-    DUE_TIMER,
-    find,
-    fire_ack_timer,
-    fire_due_timer,
     reconcile,
 )
+from orchestrator.engine.timers import arm_quiet, fire_due_timers
 from orchestrator.engine.validate import DEFAULT_MAX_EVENT_BYTES, EventValidator, dead_letter
-from orchestrator.engine.windows import Window
 from orchestrator.errors import CommandRejected, EventRejected
-from schemas.commands import COMMAND_EVENT_TYPE, TASK_COMMANDS, Command, CommandResult
+from schemas.commands import COMMAND_EVENT_TYPE, Command, CommandResult
 from schemas.deadletter import Origin
 from schemas.events import Event
-from schemas.incidents import Incident, IncidentStatus
-from schemas.tasks import Task
 
-QUIET_TIMER = "quiet"
 LatePolicy = Literal["process", "dead_letter"]
 
 
@@ -98,7 +88,7 @@ class RawRecord:
 class EventInput:
     """Input: an event already validated (by an intake stage in front of the engine).
 
-    `shard` ("playbook\x1fkey", from Engine.route) limits the event to one playbook and key:
+    `shard` ("playbook SEP key", from Engine.route) limits the event to one playbook and key:
     a partitioned runtime keeps one state per shard and feeds each its share of the event.
     """
 
@@ -121,51 +111,12 @@ class Tick:
 Input = RawRecord | EventInput | CommandInput | Tick
 
 
-@dataclass(frozen=True, slots=True)
-class _Index:
-    triggers: tuple[Trigger, ...] = ()
-    joins: tuple[Selector, ...] = ()
-    rules: tuple[SeverityRule, ...] = ()
-    signals: bool = False
-
-
-@dataclass
-class _Compiled:
-    by_type: dict[str, list[tuple[Playbook, _Index]]] = field(default_factory=dict)
-    playbooks: dict[str, Playbook] = field(default_factory=dict)
-    windows: dict[str, Window] = field(default_factory=dict)
-
-
-def _compile(playbooks: list[Playbook]) -> _Compiled:
-    compiled = _Compiled()
-    for pb in playbooks:
-        compiled.playbooks[pb.id] = pb
-        if pb.mode == "inactive":
-            continue
-        for event_type in sorted(pb.consumes()):
-            index = _Index(
-                tuple(t for t in pb.triggers if t.selector.on == event_type),
-                tuple(j for j in pb.joins if j.on == event_type),
-                tuple(r for r in pb.rules if r.selector.on == event_type),
-                any(s.on == event_type for s in pb.resolution.signals),
-            )
-            compiled.by_type.setdefault(event_type, []).append((pb, index))
-        for trigger in pb.triggers:
-            if trigger.window is not None:
-                compiled.windows[pb.id + SEP + trigger.id] = trigger.window
-        for rule in pb.rules:
-            if rule.window is not None:
-                compiled.windows[pb.id + SEP + rule.id] = rule.window
-    return compiled
-
-
 class Engine:
     """Playbooks compiled once, indexed by event type; `step` is the whole behaviour."""
 
     def __init__(self, playbooks: list[Playbook], config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
-        self._compiled = _compile(playbooks)
-        self._reads_time = any(pb.reads("time") for pb in playbooks)
+        self.matcher = Matcher(playbooks, self.config.allowed_lateness)
         declared = {k: v for pb in playbooks for k, v in pb.event_types.items()}
         self.validator = EventValidator(declared, self.config.max_event_bytes)
         self._claims = dict(self.config.source_claims)
@@ -173,7 +124,7 @@ class Engine:
     @property
     def playbooks(self) -> dict[str, Playbook]:
         """The loaded playbooks by id (inactive ones included, though they match nothing)."""
-        return self._compiled.playbooks
+        return self.matcher.playbooks
 
     def initial_state(self) -> EngineState:
         """The state before any input."""
@@ -241,23 +192,8 @@ class Engine:
         out.outputs.append(dead_letter(body, reason, origin or Origin(kind="input"), event))
 
     def route(self, event: Event) -> list[str]:
-        """The shards ("playbook\x1fkey") an event matters to, sorted; [] when none."""
-        entries = self._compiled.by_type.get(event.type)
-        if not entries:
-            return []
-        ctx = event_context(event, self._reads_time)
-        shards: set[str] = set()
-        for playbook, index in entries:
-            selectors = (
-                *(t.selector for t in index.triggers),
-                *index.joins,
-                *(r.selector for r in index.rules),
-            )
-            for selector in selectors:
-                key = _selected(selector, ctx)
-                if key is not None:
-                    shards.add(playbook.id + SEP + key)
-        return sorted(shards)
+        """The shards ("playbook SEP key") an event matters to, sorted; [] when none."""
+        return self.matcher.route(event)
 
     def _event(
         self,
@@ -330,103 +266,24 @@ class Engine:
         out: Outbox,
         shard: str | None = None,
     ) -> None:
-        entries = self._compiled.by_type.get(event.type)
-        if not entries:
-            return
-        ctx = event_context(event, self._reads_time)
-        only_playbook, only_key = shard.split(SEP, 1) if shard else (None, None)
-        for playbook, index in entries:
-            if only_playbook is not None and playbook.id != only_playbook:
-                continue
-            keys, fired, hits = self._keys(state, playbook.id, index, at, ctx, only_key)
-            for key in sorted(keys):
-                self._apply(
-                    state,
-                    playbook,
-                    index,
-                    key,
-                    fired.get(key),
-                    hits.get(key, ()),
-                    event,
-                    effective,
-                    ctx,
-                    out,
-                )
-
-    def _keys(
-        self,
-        state: EngineState,
-        playbook: str,
-        index: _Index,
-        at: Millis,
-        ctx: dict[str, object],
-        only_key: str | None,
-    ) -> tuple[set[str], dict[str, str], dict[str, list[SeverityRule]]]:
-        """The keys the event concerns in one playbook, the trigger that fired for each key
-        (the first whose window holds), and the severity rules that hold per key."""
-        keys: set[str] = set()
-        fired: dict[str, str] = {}
-        hits: dict[str, list[SeverityRule]] = {}
-        for trigger in index.triggers:
-            key = _selected(trigger.selector, ctx)
-            if key is None or (only_key is not None and key != only_key):
-                continue
-            keys.add(key)
-            window = trigger.window
-            holds = window is None or self._window(
-                state, playbook, trigger.id, window, key, at, ctx
-            )
-            if holds and key not in fired:
-                fired[key] = trigger.id
-        for join in index.joins:
-            key = _selected(join, ctx)
-            if key is not None and (only_key is None or key == only_key):
-                keys.add(key)
-        for rule in index.rules:
-            key = _selected(rule.selector, ctx)
-            if key is None or (only_key is not None and key != only_key):
-                continue
-            keys.add(key)
-            window = rule.window
-            if window is None or self._window(state, playbook, rule.id, window, key, at, ctx):
-                hits.setdefault(key, []).append(rule)
-        return keys, fired, hits
-
-    def _window(
-        self,
-        state: EngineState,
-        playbook: str,
-        rule_id: str,
-        window: Window,
-        key: str,
-        at: Millis,
-        ctx: dict[str, object],
-    ) -> bool:
-        name = playbook + SEP + rule_id + SEP + key
-        slot = state.windows.get(name)
-        if slot is None:
-            slot = state.windows[name] = []
-        holds = window.observe(slot, at, ctx)
-        window.prune(slot, state.watermark - self.config.allowed_lateness)
-        state.window_schedule.touch(name)
-        return holds
+        ctx = self.matcher.context(event)
+        for match in self.matcher.matches(state, event, at, ctx, shard):
+            self._apply(state, match, event, effective, ctx, out)
 
     def _apply(
         self,
         state: EngineState,
-        playbook: Playbook,
-        index: _Index,
-        key: str,
-        trigger: str | None,
-        hits: Sequence[SeverityRule],
+        match: Match,
         event: Event,
         at: Millis,
         ctx: dict[str, object],
         out: Outbox,
     ) -> None:
+        consumer, key, trigger, hits = match.consumer, match.key, match.trigger, match.hits
+        playbook = consumer.playbook
         incident = state.open_incident(playbook.id, key)
         if incident is None and trigger is None:
-            if index.signals:  # otherwise there is nothing to remember
+            if consumer.signals:  # otherwise there is nothing to remember
                 remember_signals(state, playbook, key, event.type, ctx)
             return
         ref = f"{event.source}/{event.id}"
@@ -464,20 +321,10 @@ class Engine:
         last = format_time(max(at, _ms(incident.last_event_at)))
         if last != incident.last_event_at:  # an equal value changes nothing
             incident.last_event_at = last
-        touched = index.signals and apply_signals(playbook, incident, event.type, ctx)
+        touched = consumer.signals and apply_signals(playbook, incident, event.type, ctx)
         reconcile(state, playbook, incident, at, out)
         check_resolution(state, playbook, incident, at, out, signals_touched=touched)
-        self._arm_quiet(state, playbook, incident, at)
-
-    def _arm_quiet(
-        self, state: EngineState, playbook: Playbook, incident: Incident, at: Millis
-    ) -> None:
-        quiet = playbook.resolution.quiet_for
-        if quiet is None or incident.status != IncidentStatus.OPEN:
-            return
-        if incident.id not in state.quiet_due:
-            state.push_timer(at + quiet, QUIET_TIMER, incident.id)
-        state.quiet_due[incident.id] = _ms(incident.last_event_at) + quiet
+        arm_quiet(state, playbook, incident, at)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -490,8 +337,8 @@ class Engine:
         at = to_millis(cmd.time)
         self._advance(state, at, out)
         try:
-            incident, task = self._target(state, cmd)
-            playbook = self._compiled.playbooks[incident.playbook]
+            incident, task = command_target(state, cmd)
+            playbook = self.matcher.playbooks[incident.playbook]
             apply_command(state, playbook, incident, task, cmd, at, out)
             result = CommandResult(
                 command_id=cmd.id, accepted=True, task_id=cmd.task_id, incident_id=incident.id
@@ -521,44 +368,10 @@ class Engine:
         state.commands[cmd.id] = result
         out.outputs.append(result)
 
-    @staticmethod
-    def _target(state: EngineState, cmd: Command) -> tuple[Incident, Task | None]:
-        incident = _incident_of(state, cmd)
-        if cmd.kind not in TASK_COMMANDS:
-            return incident, None
-        name = cmd.task or (cmd.task_id.rsplit(".", 1)[-1] if cmd.task_id else None)
-        task = find(incident, name) if name else None
-        if task is None:
-            raise CommandRejected(f"unknown task {cmd.task_id or name} in incident {incident.id}")
-        return incident, task
-
     # -- time ---------------------------------------------------------------------------------
 
     def _fire_timers(self, state: EngineState, out: Outbox) -> None:
-        while state.timers and state.timers[0][0] <= state.clock:
-            due, _seq, kind, incident_id, name, level = heapq.heappop(state.timers)
-            incident = state.incidents.get(incident_id)
-            if incident is None or incident.status == IncidentStatus.CLOSED:
-                continue
-            playbook = self._compiled.playbooks[incident.playbook]
-            if kind == ACK_TIMER:
-                fire_ack_timer(state, playbook, incident, name, level, due, out)
-            elif kind == DUE_TIMER:
-                fire_due_timer(incident, name, due, out)
-            elif kind == QUIET_TIMER:
-                self._fire_quiet(state, playbook, incident, due, out)
-
-    def _fire_quiet(
-        self, state: EngineState, playbook: Playbook, incident: Incident, due: Millis, out: Outbox
-    ) -> None:
-        if incident.status != IncidentStatus.OPEN:
-            return
-        wanted = state.quiet_due.get(incident.id, due)
-        if wanted > due:
-            state.push_timer(wanted, QUIET_TIMER, incident.id)
-            return
-        state.quiet_due.pop(incident.id, None)
-        resolve(state, playbook, incident, due, out, reason="quiet: no new events")
+        fire_due_timers(state, self.matcher.playbooks, out)
 
     def _sweep(self, state: EngineState) -> None:
         """Forget dedupe keys and idle windows older than their horizons (bounded memory)."""
@@ -572,42 +385,13 @@ class Engine:
             slot = state.windows.get(name)
             if slot is None:
                 continue
-            window = self._compiled.windows.get(name.rsplit(SEP, 1)[0])
+            window = self.matcher.window_of(name)
             quiet = window.sweep(slot, horizon) if window is not None else None
             if quiet is None:
                 del state.windows[name]
                 schedule.dropped(name)
             else:
                 schedule.kept(name, quiet)
-
-
-def _selected(selector: Selector, ctx: dict[str, object]) -> str | None:
-    """The key of an event the selector takes (its condition holds), else None."""
-    when = selector.when
-    if when is not None and not when.test(ctx):
-        return None
-    return selector.key(ctx)
-
-
-def _incident_of(state: EngineState, cmd: Command) -> Incident:
-    if cmd.task_id:
-        incident_id = state.task_index.get(cmd.task_id)
-        if incident_id is None:
-            raise CommandRejected(f"unknown task {cmd.task_id}")
-        return state.incidents[incident_id]
-    if cmd.incident_id:
-        if cmd.incident_id not in state.incidents:
-            raise CommandRejected(f"unknown incident {cmd.incident_id}")
-        return state.incidents[cmd.incident_id]
-    if cmd.playbook and cmd.key is not None:
-        newest = None
-        for incident in state.incidents.values():
-            if incident.playbook == cmd.playbook and incident.key == cmd.key:
-                newest = incident
-        if newest is None:
-            raise CommandRejected(f"no incident of {cmd.playbook} for key {cmd.key!r}")
-        return newest
-    raise CommandRejected("say which task or incident: task_id, incident_id, or playbook + key")
 
 
 def _ms(text: str) -> Millis:

@@ -12,8 +12,8 @@ import pytest
 
 from orchestrator.engine import EngineConfig, RawRecord, format_time, parse_time
 from orchestrator.engine.clock import HOUR_MS, MINUTE_MS
+from orchestrator.engine.ids import SEP
 from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.state import SEP
 from orchestrator.engine.validate import DEFAULT_MAX_EVENT_BYTES
 from orchestrator.playbook import load_playbook_text
 from orchestrator.testing import Drill, encode, event

@@ -37,4 +37,4 @@ def test_the_shipped_playbooks_do_not_read_time() -> None:
     """None of the shipped playbooks reads `time`, so their engine leaves it out."""
     shipped = load_directory(Path(playbooks.__file__).parent)
     assert not any(pb.reads("time") for pb in shipped)
-    assert not Engine(shipped)._reads_time
+    assert not Engine(shipped).matcher.reads_time

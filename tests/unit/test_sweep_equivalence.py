@@ -11,7 +11,7 @@ import pytest
 import playbooks
 from benchmarks.data import mixed_lines
 from orchestrator.engine.clock import HOUR_MS, MINUTE_MS
-from orchestrator.engine.state import SEP, EngineState, restore, snapshot
+from orchestrator.engine.state import EngineState, restore, snapshot
 from orchestrator.engine.step import Engine, EngineConfig, RawRecord
 from orchestrator.playbook import load_directory
 from schemas.deadletter import Origin
@@ -35,7 +35,7 @@ class FullScanEngine(Engine):
         horizon = state.watermark - self.config.allowed_lateness
         for name in list(state.windows):
             slot = state.windows[name]
-            window = self._compiled.windows.get(name.rsplit(SEP, 1)[0])
+            window = self.matcher.window_of(name)
             if window is not None:
                 window.prune(slot, horizon)
                 newest = window.newest(slot)

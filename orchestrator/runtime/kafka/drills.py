@@ -15,6 +15,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from orchestrator.drills.pacing import Pacer
 from orchestrator.engine.clock import Millis, parse_time
+from orchestrator.engine.ids import shard_of, split_task_id
 from orchestrator.runtime.kafka.codec import (
     CONTROL_HEADER,
     CONTROL_TICK,
@@ -23,7 +24,7 @@ from orchestrator.runtime.kafka.codec import (
     header,
 )
 from orchestrator.runtime.kafka.readmodel import incident_shards
-from orchestrator.runtime.kafka.shards import partition_for, shard_of
+from orchestrator.runtime.kafka.shards import partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
 from schemas.commands import Command
 
@@ -147,7 +148,7 @@ def command_shard(bootstrap: str, names: TopicNames, command: Command) -> str:
     """The shard a command goes to: by playbook and key, or its incident's (looked up)."""
     if command.playbook and command.key is not None:
         return shard_of(command.playbook, command.key)
-    incident = command.incident_id or (command.task_id or "").split(".", 1)[0]
+    incident = command.incident_id or split_task_id(command.task_id or "")[0]
     shard = incident_shards(bootstrap, names).get(incident)
     if shard is None:
         raise LookupError(

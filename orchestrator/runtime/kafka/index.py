@@ -16,8 +16,8 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer
 
+from orchestrator.engine.ids import shard_of
 from orchestrator.runtime.kafka.codec import INCIDENT, KIND_HEADER, header
-from orchestrator.runtime.kafka.shards import shard_of
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 FETCH_TIMEOUT_MS = 500

@@ -16,13 +16,14 @@ from dataclasses import asdict, dataclass, field
 
 from orchestrator.engine.admit import command_refusal, time_refusal
 from orchestrator.engine.clock import Millis, to_millis
-from orchestrator.engine.state import SEP, dedupe_key_of
+from orchestrator.engine.ids import SEP, shard_of, split_task_id
+from orchestrator.engine.state import dedupe_key_of
 from orchestrator.engine.step import Engine
 from orchestrator.engine.validate import dead_letter
 from orchestrator.errors import EventRejected
 from orchestrator.runtime.base import IntakeStatus
 from orchestrator.runtime.kafka.codec import Record, encode_event
-from orchestrator.runtime.kafka.shards import UNROUTED, partition_for, shard_of
+from orchestrator.runtime.kafka.shards import UNROUTED, partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
 from schemas.commands import COMMAND_EVENT_TYPE
 from schemas.deadletter import DeadLetter, Origin
@@ -190,7 +191,7 @@ class Intake:
     def target(event: Event) -> str:
         """The incident a command event addresses by task or incident id."""
         data = event.data
-        return str(data.get("incident_id") or str(data.get("task_id") or "").split(".", 1)[0])
+        return str(data.get("incident_id") or split_task_id(str(data.get("task_id") or ""))[0])
 
     def forwards(self, event: Event) -> list[Record]:
         """One record per shard of `event` on incidents.keyed, keyed by the shard."""

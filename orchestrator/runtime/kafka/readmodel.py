@@ -14,6 +14,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from orchestrator.engine.ids import shard_of
 from orchestrator.engine.summary import incident_summary, ordered
 from orchestrator.runtime.kafka.codec import INCIDENT, KIND_HEADER, decode_incident, header
 from orchestrator.runtime.kafka.config import default_app_id
@@ -131,5 +132,5 @@ def wait_idle(
 
 
 def incident_shards(bootstrap: str, names: TopicNames) -> dict[str, str]:
-    """Incident id -> its shard ("playbook\\x1fkey"), from the incidents topic."""
-    return {i.id: f"{i.playbook}\x1f{i.key}" for i in latest_incidents(bootstrap, names).values()}
+    """Incident id -> its shard (engine.ids.shard_of), from the incidents topic."""
+    return {i.id: shard_of(i.playbook, i.key) for i in latest_incidents(bootstrap, names).values()}

@@ -43,6 +43,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from orchestrator.engine.admit import claim_refusal, command_refusal
 from orchestrator.engine.clock import Millis
+from orchestrator.engine.ids import shard_of
 from orchestrator.engine.playbook import Playbook, Role
 from orchestrator.engine.summary import incident_summary, ordered
 from orchestrator.engine.validate import EventValidator, dead_letter
@@ -68,7 +69,7 @@ from orchestrator.runtime.kafka.codec import (
 from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.drills import record_key
 from orchestrator.runtime.kafka.readmodel import intake_counters
-from orchestrator.runtime.kafka.shards import partition_for, shard_of
+from orchestrator.runtime.kafka.shards import partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.runtime.kafka.worker import prepare_topics
 from schemas.commands import COMMAND_EVENT_TYPE, Command, CommandResult

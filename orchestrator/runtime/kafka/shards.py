@@ -28,8 +28,9 @@ import pydantic_core
 from kafka.partitioner.default import murmur2
 
 from orchestrator.engine.clock import Millis
+from orchestrator.engine.ids import SEP
 from orchestrator.engine.outputs import Output
-from orchestrator.engine.state import SEP, EngineState, TimerEntry, restore, snapshot
+from orchestrator.engine.state import EngineState, TimerEntry, restore, snapshot
 from orchestrator.engine.step import CommandInput, Engine
 from orchestrator.runtime.kafka.codec import ShardMessage
 from schemas.incidents import Incident
@@ -42,11 +43,6 @@ _INCIDENT = b"\x00incident\x1f"
 _INTERNAL = b"\x00"
 _INCIDENT_JSON = Incident.__pydantic_serializer__
 """Serialises an incident straight to JSON bytes (pydantic-core; what model_dump_json does)."""
-
-
-def shard_of(playbook: str, key: str) -> str:
-    """The shard name of a playbook and correlation key."""
-    return playbook + SEP + key
 
 
 def partition_for(key: bytes, partitions: int) -> int:
