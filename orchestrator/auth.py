@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import AuthConfigError
 
 INCIDENT_COMMANDER = "incident_commander"
 """The role that may act on every task and resolve or close incidents."""
@@ -57,9 +57,6 @@ _SECRET_KEYS = frozenset(
     }
 )
 
-
-class AuthConfigError(OrchestratorError):
-    """The responders configuration cannot be used; the message says where and what to fix."""
 
 
 def hash_token(token: str) -> str:

@@ -5,7 +5,15 @@ OrchestratorError
 │     carries .problems: list[Problem], one per mistake, each with file, line and field path
 ├── ExpressionError          a condition does not parse or names something unknown
 ├── EventRejected            an input record is not a valid event (goes to the dead-letter store)
-└── CommandRejected          a responder command cannot be applied (conflict, unknown task, ...)
+├── CommandRejected          a responder command cannot be applied (conflict, unknown task, ...)
+├── AlertmanagerPayloadError a webhook body is no Alertmanager v4 payload (also a ValueError)
+├── AuthConfigError          the responders / senders configuration cannot be used
+├── RuntimeUnavailable       the runtime could not answer in time; retry with the same key
+└── IdempotencyKeyReused     an Idempotency-Key came back with a different request
+
+Beside the tree: the agents package's ApiError (agents/client.py) and TableError
+(agents/tables.py) subclass OrchestratorError; the API's ProblemError and BodyTooLarge are
+HTTP answers (FastAPI HTTPException), not errors of the orchestrator.
 """
 
 from __future__ import annotations
@@ -69,3 +77,28 @@ class CommandRejected(OrchestratorError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class RuntimeUnavailable(OrchestratorError):
+    """The runtime could not answer in time (e.g. no worker gave a verdict): retry the request,
+    with the same Idempotency-Key, so it is not applied twice."""
+
+
+class IdempotencyKeyReused(OrchestratorError):
+    """An Idempotency-Key came back with a different request; the client must use a new key."""
+
+    def __init__(self, scope: str, key: str) -> None:
+        self.scope = scope
+        self.key = key
+        super().__init__(
+            f"Idempotency-Key {key!r} of {scope} was first used for a different request; "
+            "send a new key for a new request"
+        )
+
+
+class AuthConfigError(OrchestratorError):
+    """The responders configuration cannot be used; the message says where and what to fix."""
+
+
+class AlertmanagerPayloadError(OrchestratorError, ValueError):
+    """The webhook body is not an Alertmanager v4 payload."""

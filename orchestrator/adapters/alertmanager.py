@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from orchestrator.errors import AlertmanagerPayloadError
 from schemas.events import RFC3339_START
 
 SEVERITIES = {
@@ -47,10 +48,6 @@ VOLATILE = frozenset({"status", "endsAt", "updatedAt"})
 """Alert fields that change between notifications of the same alert."""
 EXTENSION = "alertmanager"
 """Envelope attribute that carries a malformed alert as sent (into its dead letter)."""
-
-
-class AlertmanagerPayloadError(ValueError):
-    """The webhook body is not an Alertmanager v4 payload."""
 
 
 class Webhook(BaseModel):

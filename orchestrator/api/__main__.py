@@ -2,7 +2,7 @@
 
 import sys
 
-from orchestrator.api.openapi import document, render
+from orchestrator.api.document import document, render
 from orchestrator.logs import configure_logging
 
 configure_logging(level="warning")

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.api.problems import ProblemError, problem
-from orchestrator.runtime.base import IdempotencyKeyReused, RuntimeUnavailable
+from orchestrator.errors import IdempotencyKeyReused, RuntimeUnavailable
 
 log = structlog.get_logger("orchestrator.api")
 _TITLES = {

@@ -9,7 +9,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.playbook import Role
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import IdempotencyKeyReused, RuntimeUnavailable  # noqa: F401 (TODO: kafka imports)
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
@@ -22,11 +22,6 @@ def wall_clock() -> Millis:
     """Milliseconds since the epoch, from the system clock: the one wall clock of the runtimes
     (the engine is pure and is given `now`)."""
     return time.time_ns() // 1_000_000
-
-
-class RuntimeUnavailable(OrchestratorError):
-    """The runtime could not answer in time (e.g. no worker gave a verdict): retry the request,
-    with the same Idempotency-Key, so it is not applied twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +61,6 @@ class CommandOutcome:
     command: Command
     result: CommandResult
     replayed: bool = False
-
-
-class IdempotencyKeyReused(OrchestratorError):
-    """An Idempotency-Key came back with a different request; the client must use a new key."""
-
-    def __init__(self, scope: str, key: str) -> None:
-        self.scope = scope
-        self.key = key
-        super().__init__(
-            f"Idempotency-Key {key!r} of {scope} was first used for a different request; "
-            "send a new key for a new request"
-        )
 
 
 class Runtime(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestrator.api.openapi import REGENERATE, document, render
+from orchestrator.api.document import REGENERATE, document, render
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "openapi.json"
 

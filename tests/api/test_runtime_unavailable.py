@@ -8,7 +8,8 @@ from apikit import START, auth_config, bearer, runtime_at
 from fastapi.testclient import TestClient
 
 from orchestrator.api import create_app
-from orchestrator.runtime.base import CommandOutcome, IdempotencyKey, RuntimeUnavailable
+from orchestrator.errors import RuntimeUnavailable
+from orchestrator.runtime.base import CommandOutcome, IdempotencyKey
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import ManualClock, encode, event
 from schemas.commands import Command, CommandResult

@@ -22,10 +22,10 @@ from orchestrator.engine.playbook import Role
 from orchestrator.engine.state import EngineState, restore, snapshot
 from orchestrator.engine.step import CommandInput, Engine, Input, RawRecord, Tick
 from orchestrator.engine.summary import summary
+from orchestrator.errors import IdempotencyKeyReused
 from orchestrator.runtime.base import (
     CommandOutcome,
     IdempotencyKey,
-    IdempotencyKeyReused,
     IntakeResult,
     OutboxRow,
     wall_clock,
