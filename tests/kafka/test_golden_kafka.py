@@ -5,8 +5,8 @@ Each case is produced with `orchestrator replay LOG --kafka --namespace NS --jso
 the harness; the summary it prints must equal the case's expected-summary.json in what both
 runtimes report: the incidents, and the event counts read / accepted / rejected / duplicates.
 Three cases only (the Kafka suite is slow): the one with commands, a join, redeliveries and an
-escalating --until; the one with every kind of bad record; and future-time, which the Kafka
-runtime gets wrong today (a strict xfail naming the bug: it turns into a failure once fixed).
+escalating --until; the one with every kind of bad record; and future-time: a record days ahead
+of the log (but in the real past) that intake refuses by the newest event, as the engine does.
 """
 
 from __future__ import annotations
@@ -97,13 +97,6 @@ def test_golden_log_through_kafka_gives_the_recorded_summary(
     assert want["incidents"]  # not a vacuous match
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Kafka runtime bug (reported, not fixed here): in a drill namespace the intake checks "
-    "a record's time only against the worker's wall clock, so a record 9 days ahead of the log "
-    "is accepted and moves the intake's watermark; the shard then dead-letters it (216h ahead) "
-    "and the intake dead-letters every later record of the log as older than the dedupe horizon",
-)
 def test_future_dated_record_through_kafka_gives_the_recorded_summary(
     kafka_bootstrap: str, topic_prefix: str, workers: Workers, tmp_path: Path
 ) -> None:

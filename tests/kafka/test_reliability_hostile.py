@@ -214,3 +214,23 @@ def test_kafka_intake_refuses_the_event_times_the_engine_refuses(
     else:
         assert verdict.dead_letter is not None
         assert refusal in verdict.dead_letter.reason, verdict.dead_letter.reason
+
+
+def test_kafka_intake_holds_a_replayed_record_to_the_newest_event_and_keeps_its_watermark() -> None:
+    """A record 9 days ahead of the partition's newest event, but in the worker's past (a
+    historical log replayed), is refused with the engine's reason for a file's record (216h ahead
+    of the newest event) and carries no event time, so the watermark does not move."""
+    intake = Intake(Engine(playbooks()), names_for("unit."), partitions=3)
+    origin = Origin(kind="kafka", name="unit.events.raw", partition=0, offset=5)
+    newest = RECEIVED - 30 * DAY_MS
+    raw = dumps(envelope(id="ahead-of-log", time=format_time(newest + 9 * DAY_MS + 14 * MINUTE_MS)))
+
+    verdict = intake.judge(raw, origin, lambda _key: None, newest, received=RECEIVED)
+
+    assert verdict.status == "rejected"
+    assert verdict.dead_letter is not None
+    assert verdict.dead_letter.reason.endswith(
+        "is 216h ahead of the newest event; check the sender's clock"
+    ), verdict.dead_letter.reason
+    assert verdict.event_time is None
+    assert verdict.seen is None

@@ -18,7 +18,7 @@ from orchestrator.engine.admit import command_refusal, time_refusal
 from orchestrator.engine.clock import Millis, to_millis
 from orchestrator.engine.ids import SEP, shard_of, split_task_id
 from orchestrator.engine.state import dedupe_key_of
-from orchestrator.engine.step import Engine
+from orchestrator.engine.step import Engine, EngineConfig
 from orchestrator.engine.validate import dead_letter
 from orchestrator.errors import EventRejected
 from orchestrator.runtime.base import IntakeStatus
@@ -101,6 +101,32 @@ def seen_key(partition: int, event: Event) -> bytes:
     return seen_prefix(partition) + dedupe_key_of(event.source, event.id).encode()
 
 
+def time_bound(
+    config: EngineConfig, at: Millis, watermark: Millis, received: Millis | None
+) -> str | None:
+    """Why intake refuses an event at `at`, or None: the engine's admission rule
+    (engine.admit.time_refusal), with this partition's `watermark` as the newest event.
+
+    A record is held to the worker's clock when it arrived (`received`, if given) and, always,
+    to the newest event plus `max_future_skew`, the bound the shard's engine applies to what
+    intake forwards: a replayed log keeps its own clock, and a record the shard would refuse
+    is refused here, before it moves the watermark.
+    """
+
+    def refusal(clock: Millis | None) -> str | None:
+        return time_refusal(
+            at,
+            watermark,
+            watermark,
+            clock,
+            max_clock_skew=config.max_clock_skew,
+            max_future_skew=config.max_future_skew,
+            dedupe_horizon=config.dedupe_horizon,
+        )
+
+    return (refusal(received) if received is not None else None) or refusal(None)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What intake does with one raw record."""
@@ -155,16 +181,7 @@ class Intake:
         if stored is not None and Seen.load(stored).offset != origin.offset:
             return Verdict("duplicate")
         at = to_millis(event.time)
-        config = self.engine.config
-        refusal = time_refusal(  # the engine's rule: watermark is this partition's newest time
-            at,
-            watermark,
-            watermark,
-            received,
-            max_clock_skew=config.max_clock_skew,
-            max_future_skew=config.max_future_skew,
-            dedupe_horizon=config.dedupe_horizon,
-        )
+        refusal = time_bound(self.engine.config, at, watermark, received)
         if refusal is not None:
             return Verdict("rejected", dead_letter=dead_letter(raw, refusal, origin, event))
         forwards = self.forwards(event)
