@@ -47,14 +47,17 @@ from orchestrator.engine.ids import shard_of
 from orchestrator.engine.playbook import Playbook, Role
 from orchestrator.engine.summary import incident_summary, ordered
 from orchestrator.engine.validate import EventValidator, dead_letter
-from orchestrator.errors import EventRejected, OrchestratorError
+from orchestrator.errors import (
+    EventRejected,
+    IdempotencyKeyReused,
+    OrchestratorError,
+    RuntimeUnavailable,
+)
 from orchestrator.runtime.base import (
     CommandOutcome,
     IdempotencyKey,
-    IdempotencyKeyReused,
     IntakeResult,
     OutboxRow,
-    RuntimeUnavailable,
     wall_clock,
 )
 from orchestrator.runtime.kafka.codec import (
