@@ -23,7 +23,7 @@ from kafka_harness import Workers, names_for, playbooks, records
 
 from orchestrator.engine.admit import NETWORK_COMMAND_REFUSED
 from orchestrator.engine.clock import DAY_MS, MINUTE_MS, Millis, format_time, parse_time
-from orchestrator.engine.step import Engine, RawRecord
+from orchestrator.engine.step import Engine, EngineConfig, RawRecord
 from orchestrator.engine.summary import summary
 from orchestrator.runtime.kafka.drills import record_key
 from orchestrator.runtime.kafka.intake import Intake
@@ -216,21 +216,26 @@ def test_kafka_intake_refuses_the_event_times_the_engine_refuses(
         assert refusal in verdict.dead_letter.reason, verdict.dead_letter.reason
 
 
-def test_kafka_intake_holds_a_replayed_record_to_the_newest_event_and_keeps_its_watermark() -> None:
-    """A record 9 days ahead of the partition's newest event, but in the worker's past (a
-    historical log replayed), is refused with the engine's reason for a file's record (216h ahead
-    of the newest event) and carries no event time, so the watermark does not move."""
-    intake = Intake(Engine(playbooks()), names_for("unit."), partitions=3)
+def test_drill_intake_holds_a_record_to_the_log_s_newest_event_and_keeps_its_watermark() -> None:
+    """A drill worker's intake (a namespace filled from a recorded log) refuses a record 9 days
+    ahead of the partition's newest event, though in the worker's past, with the engine's reason
+    for a file's record (216h ahead of the newest event), and gives it no event time, so the
+    watermark does not move; the log's next record in its own time is accepted."""
+    drill = Engine(playbooks(), EngineConfig(network_commands=True))
+    intake = Intake(drill, names_for("unit."), partitions=3)
     origin = Origin(kind="kafka", name="unit.events.raw", partition=0, offset=5)
     newest = RECEIVED - 30 * DAY_MS
-    raw = dumps(envelope(id="ahead-of-log", time=format_time(newest + 9 * DAY_MS + 14 * MINUTE_MS)))
+    ahead = dumps(envelope(id="ahead", time=format_time(newest + 9 * DAY_MS + 14 * MINUTE_MS)))
+    next_in_log = dumps(envelope(id="next", time=format_time(newest + 4 * MINUTE_MS)))
 
-    verdict = intake.judge(raw, origin, lambda _key: None, newest, received=RECEIVED)
+    refused = intake.judge(ahead, origin, lambda _key: None, newest, received=RECEIVED)
+    taken = intake.judge(next_in_log, origin, lambda _key: None, newest, received=RECEIVED)
 
-    assert verdict.status == "rejected"
-    assert verdict.dead_letter is not None
-    assert verdict.dead_letter.reason.endswith(
+    assert refused.status == "rejected"
+    assert refused.dead_letter is not None
+    assert refused.dead_letter.reason.endswith(
         "is 216h ahead of the newest event; check the sender's clock"
-    ), verdict.dead_letter.reason
-    assert verdict.event_time is None
-    assert verdict.seen is None
+    ), refused.dead_letter.reason
+    assert refused.event_time is None
+    assert refused.seen is None
+    assert taken.status == "accepted"

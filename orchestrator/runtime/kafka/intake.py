@@ -107,24 +107,22 @@ def time_bound(
     """Why intake refuses an event at `at`, or None: the engine's admission rule
     (engine.admit.time_refusal), with this partition's `watermark` as the newest event.
 
-    A record is held to the worker's clock when it arrived (`received`, if given) and, always,
-    to the newest event plus `max_future_skew`, the bound the shard's engine applies to what
-    intake forwards: a replayed log keeps its own clock, and a record the shard would refuse
-    is refused here, before it moves the watermark.
+    A live worker holds a record to its clock when the record arrived (`received`), as the
+    embedded runtime holds a record from the network. A worker of a drill namespace (one that
+    takes the commands of a recorded log, `network_commands`) replays a log, which keeps its
+    own clock, as the embedded replay of a file does: the record is held to the newest event
+    plus `max_future_skew`, the bound the shard's engine applies to what intake forwards.
     """
-
-    def refusal(clock: Millis | None) -> str | None:
-        return time_refusal(
-            at,
-            watermark,
-            watermark,
-            clock,
-            max_clock_skew=config.max_clock_skew,
-            max_future_skew=config.max_future_skew,
-            dedupe_horizon=config.dedupe_horizon,
-        )
-
-    return (refusal(received) if received is not None else None) or refusal(None)
+    clock = None if config.network_commands else received
+    return time_refusal(
+        at,
+        watermark,
+        watermark,
+        clock,
+        max_clock_skew=config.max_clock_skew,
+        max_future_skew=config.max_future_skew,
+        dedupe_horizon=config.dedupe_horizon,
+    )
 
 
 @dataclass(frozen=True, slots=True)
