@@ -22,8 +22,7 @@ are false instead of errors, so one odd event never stops the stream.
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -31,10 +30,17 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
 
+from orchestrator.engine.values import (
+    FUNCTIONS,
+    Context,
+    Evaluator,
+    arith,
+    compare,
+    compare_with,
+    contains,
+    resolve_path,
+)
 from orchestrator.errors import ExpressionError
-
-Context = Mapping[str, Any]
-Evaluator = Callable[[Context], Any]
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_DEPTH = 64
@@ -80,145 +86,6 @@ NAME: /(?!(and|or|not|in|true|false|null)\b)[a-zA-Z_][a-zA-Z0-9_]*/
 """
 
 _parser = Lark(_GRAMMAR, parser="lalr", propagate_positions=True)
-
-
-def _num(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) != isinstance(b, bool):
-        return False  # true is not 1, false is not 0
-    return bool(a == b)
-
-
-def _compare(op: str, a: Any, b: Any) -> bool:
-    if op == "==":
-        return _equal(a, b)
-    if op == "!=":
-        return not _equal(a, b)
-    if not ((_num(a) and _num(b)) or (isinstance(a, str) and isinstance(b, str))):
-        return False
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
-
-
-_ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def _compare_with(op: str, left: Evaluator, constant: Any) -> Evaluator:
-    """`left op constant`, decided as `_compare` decides it, with the constant's type known."""
-    if op in ("==", "!="):
-        equal = _equal_to(left, constant)
-        return equal if op == "==" else lambda ctx: not equal(ctx)
-    order = _ORDER[op]
-    if _num(constant):
-
-        def number(ctx: Context) -> bool:
-            a = left(ctx)
-            return (type(a) is int or type(a) is float or _num(a)) and bool(order(a, constant))
-
-        return number
-    if isinstance(constant, str):
-
-        def text(ctx: Context) -> bool:
-            a = left(ctx)
-            return isinstance(a, str) and bool(order(a, constant))
-
-        return text
-    return lambda ctx: _compare(op, left(ctx), constant)
-
-
-def _equal_to(left: Evaluator, constant: Any) -> Evaluator:
-    """`left == constant` as `_equal` decides it: booleans equal only booleans."""
-    if isinstance(constant, bool):
-        return lambda ctx: _equal(left(ctx), constant)
-
-    def equal(ctx: Context) -> bool:
-        a = left(ctx)
-        return not isinstance(a, bool) and bool(a == constant)
-
-    return equal
-
-
-def _arith(op: str, a: Any, b: Any) -> Any:
-    if not (_num(a) and _num(b)):
-        return None
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if b == 0:
-        return None
-    result = a / b
-    return result if math.isfinite(result) else None
-
-
-def _contains(hay: Any, needle: Any) -> bool:
-    if isinstance(hay, str) and isinstance(needle, str):
-        return needle in hay
-    if isinstance(hay, list | tuple | dict):
-        return needle in hay
-    return False
-
-
-def _safe_str(fn: Callable[[str], Any]) -> Callable[..., Any]:
-    def call(*args: Any) -> Any:
-        return fn(args[0]) if len(args) == 1 and isinstance(args[0], str) else None
-
-    return call
-
-
-def _len(*args: Any) -> Any:
-    if len(args) == 1 and isinstance(args[0], str | list | dict):
-        return len(args[0])
-    return None
-
-
-def _abs(*args: Any) -> Any:
-    return abs(args[0]) if len(args) == 1 and _num(args[0]) else None
-
-
-def _str2(fn: Callable[[str, str], bool]) -> Callable[..., Any]:
-    def call(*args: Any) -> Any:
-        ok = len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], str)
-        return fn(args[0], args[1]) if ok else False
-
-    return call
-
-
-FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
-    "len": (1, _len),
-    "lower": (1, _safe_str(str.lower)),
-    "upper": (1, _safe_str(str.upper)),
-    "abs": (1, _abs),
-    "contains": (2, lambda a, b: _contains(a, b)),
-    "startswith": (2, _str2(str.startswith)),
-    "endswith": (2, _str2(str.endswith)),
-}
-"""The only functions an expression may call: name -> (arity, implementation)."""
-
-
-def resolve_path(ctx: Context, parts: Sequence[str]) -> Any:
-    """Follow a dotted field path through nested mappings; a missing step gives None."""
-    value: Any = ctx
-    for part in parts:
-        if type(value) is not dict and not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,25 +193,25 @@ class _Compiler(Transformer[Token, Evaluator]):
         left, op_token, right = items
         op = str(op_token)
         if right in self.constants:
-            return _compare_with(op, left, self.constants[right])
-        return lambda ctx: _compare(op, left(ctx), right(ctx))
+            return compare_with(op, left, self.constants[right])
+        return lambda ctx: compare(op, left(ctx), right(ctx))
 
     def in_(self, items: list[Evaluator]) -> Evaluator:
         left, right = items
-        return lambda ctx: _contains(right(ctx), left(ctx))
+        return lambda ctx: contains(right(ctx), left(ctx))
 
     def not_in(self, items: list[Evaluator]) -> Evaluator:
         left, right = items
-        return lambda ctx: not _contains(right(ctx), left(ctx))
+        return lambda ctx: not contains(right(ctx), left(ctx))
 
     def arith(self, items: list[Any]) -> Evaluator:
         left, op_token, right = items
         op = str(op_token)
-        return lambda ctx: _arith(op, left(ctx), right(ctx))
+        return lambda ctx: arith(op, left(ctx), right(ctx))
 
     def neg(self, items: list[Evaluator]) -> Evaluator:
         (inner,) = items
-        return lambda ctx: _arith("-", 0, inner(ctx))
+        return lambda ctx: arith("-", 0, inner(ctx))
 
     def not_(self, items: list[Evaluator]) -> Evaluator:
         (inner,) = items

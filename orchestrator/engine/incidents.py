@@ -7,13 +7,13 @@ from typing import Any
 
 from orchestrator.engine.clock import Millis, format_time
 from orchestrator.engine.construct import compact
-from orchestrator.engine.expr import resolve_path
 from orchestrator.engine.ids import incident_id, shard_of
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook, SeverityRule
 from orchestrator.engine.severity import higher_level, max_severity
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import assign, attach, cancel_open, find, reconcile
+from orchestrator.engine.values import resolve_path
 from schemas.events import Event
 from schemas.incidents import Incident, IncidentStatus, Phase
 from schemas.tasks import TERMINAL_STATUSES, TaskStatus

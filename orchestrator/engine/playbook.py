@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.engine.clock import Millis
-from orchestrator.engine.expr import Context, Expression, resolve_path
+from orchestrator.engine.expr import Expression
 from orchestrator.engine.severity import Matrix
+from orchestrator.engine.values import Context, resolve_path
 from orchestrator.engine.windows import Window
 from schemas.incidents import Severity
 from schemas.playbook import EventTypeSpec

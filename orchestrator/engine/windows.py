@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from orchestrator.engine.clock import Millis
-from orchestrator.engine.expr import Context, resolve_path
+from orchestrator.engine.values import Context, resolve_path
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,

@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestrator.engine.expr import (
-    FUNCTIONS,
     MAX_DEPTH,
     MAX_EXPRESSION_LENGTH,
     Expression,
     compile_expression,
 )
+from orchestrator.engine.values import FUNCTIONS
 from orchestrator.errors import ExpressionError
 
 EVENT = {

@@ -1,5 +1,5 @@
 """Comparisons with a literal and two-way and/or compile to specialised closures; whatever the
-value, they decide exactly as the general rules (`_compare`, all, any) do."""
+value, they decide exactly as the general rules (`compare`, all, any) do."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.engine.expr import _compare, compile_expression
+from orchestrator.engine.expr import compile_expression
 from orchestrator.engine.severity import Ranked
+from orchestrator.engine.values import compare
 
 OPS = ("==", "!=", "<", "<=", ">", ">=")
 literals = st.one_of(
@@ -37,11 +38,11 @@ def _literal(value: Any) -> str:
 
 @settings(max_examples=800, deadline=None)
 @given(st.sampled_from(OPS), literals, values)
-def test_comparison_with_a_literal_decides_like_compare(op: str, constant: Any, value: Any) -> None:
-    """`data.x OP literal` is `_compare(OP, x, literal)` for every value of x."""
+def test_comparison_with_a_literal_decides_likecompare(op: str, constant: Any, value: Any) -> None:
+    """`data.x OP literal` is `compare(OP, x, literal)` for every value of x."""
     expression = compile_expression(f"data.x {op} {_literal(constant)}")
     literal_value = compile_expression(_literal(constant)).evaluate({})
-    assert expression.test({"data": {"x": value}}) == _compare(op, value, literal_value)
+    assert expression.test({"data": {"x": value}}) == compare(op, value, literal_value)
 
 
 @settings(max_examples=300, deadline=None)
