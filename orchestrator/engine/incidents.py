@@ -52,6 +52,17 @@ def open_incident(
     return incident
 
 
+def note_event(out: Outbox, incident: Incident, at: Millis, ref: str, event_type: str) -> None:
+    """Count an event that joins `incident`, and list it on the timeline up to the cap."""
+    incident.events_total += 1
+    incident.events_by_type[event_type] = incident.events_by_type.get(event_type, 0) + 1
+    listed = incident.events_total - incident.timeline_events_dropped
+    if listed <= out.timeline_event_cap:
+        out.note(incident, at, "event", ref=ref, type=event_type)
+    else:
+        incident.timeline_events_dropped += 1
+
+
 def raise_severity(playbook: Playbook, incident: Incident, hits: Iterable[SeverityRule]) -> bool:
     """Apply the rules that matched; True when the severity rose."""
     before = incident.severity

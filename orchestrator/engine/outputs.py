@@ -6,19 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.engine.clock import Millis, format_time
-from orchestrator.engine.construct import Constructor, SharedDicts, shallow_copy
+from orchestrator.engine.construct import Constructor, shallow_copy
+from orchestrator.engine.state import TIMELINE_DETAIL, TIMELINE_ENTRY
 from schemas.commands import CommandResult
 from schemas.deadletter import DeadLetter
-from schemas.incidents import Incident, IncidentEvent, TimelineEntry
+from schemas.incidents import Incident, IncidentEvent
 from schemas.tasks import Task, TaskEvent, TaskEventKind
 
 Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult
 """Anything the engine emits: task events, incident events, dead letters, command verdicts."""
 
 MONITOR = "monitor"
-TIMELINE_ENTRY = Constructor(TimelineEntry, compact=True)
-TIMELINE_DETAIL = SharedDicts()
-"""Timeline details are never changed once written: equal ones are one dict."""
 INCIDENT_EVENT = Constructor(IncidentEvent)
 TASK_EVENT = Constructor(TaskEvent)
 
@@ -121,13 +119,3 @@ class Outbox:
         """Emit an incident event and note it on the timeline."""
         self.note(incident, at, kind, actor=actor, ref=ref, **detail)
         self.outputs.append(incident_event(kind, incident, at, ref, suffix, detail))
-
-    def joined(self, incident: Incident, at: Millis, ref: str, event_type: str) -> None:
-        """Record a joining event: counted always, listed on the timeline up to the cap."""
-        incident.events_total += 1
-        incident.events_by_type[event_type] = incident.events_by_type.get(event_type, 0) + 1
-        listed = incident.events_total - incident.timeline_events_dropped
-        if listed <= self.timeline_event_cap:
-            self.note(incident, at, "event", ref=ref, type=event_type)
-        else:
-            incident.timeline_events_dropped += 1

@@ -11,14 +11,16 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from orchestrator.engine.clock import Millis
-from orchestrator.engine.construct import compact
+from orchestrator.engine.construct import Constructor, SharedDicts, compact
 from orchestrator.engine.dedupe import SeenIndex
 from orchestrator.engine.ids import SEP, shard_of
-from orchestrator.engine.outputs import TIMELINE_DETAIL, TIMELINE_ENTRY
 from orchestrator.engine.sweeps import WindowSchedule
 from schemas.commands import CommandResult
 from schemas.incidents import Incident, TimelineEntry
 
+TIMELINE_ENTRY = Constructor(TimelineEntry, compact=True)
+TIMELINE_DETAIL = SharedDicts()
+"""Timeline details are never changed once written: equal ones are one dict."""
 TimerEntry = tuple[Millis, int, str, str, str, int]
 """(due, sequence, kind, incident id, task name or "", escalation level)."""
 DEDUPE_KEY_CHARS = 96

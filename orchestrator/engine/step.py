@@ -31,6 +31,7 @@ from orchestrator.engine.commands import apply_command, command_target
 from orchestrator.engine.incidents import (
     apply_signals,
     check_resolution,
+    note_event,
     open_incident,
     raise_severity,
     remember_signals,
@@ -300,9 +301,9 @@ class Engine:
                 trigger=trigger,
                 severity=incident.severity.value,
             )
-            out.joined(incident, at, ref, event.type)
+            note_event(out, incident, at, ref, event.type)
         else:
-            out.joined(incident, at, ref, event.type)
+            note_event(out, incident, at, ref, event.type)
             joined = incident_event(
                 "incident.joined", incident, at, ref, f":{ref}", {"type": event.type}
             )
