@@ -31,10 +31,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from orchestrator.engine.playbook import INCIDENT_COMMANDER
 from orchestrator.errors import AuthConfigError
 
-INCIDENT_COMMANDER = "incident_commander"
-"""The role that may act on every task and resolve or close incidents."""
 REDACTED = "[redacted]"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _TOKENISH = re.compile(

@@ -10,6 +10,7 @@ from orchestrator.api.models import CommandReceipt, IncidentBody, problem_respon
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
+from orchestrator.engine.playbook import INCIDENT_COMMANDER
 from orchestrator.engine.summary import incident_summary
 from orchestrator.runtime.base import Runtime
 from schemas.commands import CommandKind
@@ -52,7 +53,7 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         if runtime.incident(incident_id) is None:
             raise ProblemError(404, "No such incident", f"no incident {incident_id}")
         if not who.commander:
-            raise forbidden(who, f"{kind} incident {incident_id}", "incident_commander")
+            raise forbidden(who, f"{kind} incident {incident_id}", INCIDENT_COMMANDER)
         note = body.reason if body else None
         return issue(runtime, build(runtime, who, kind, incident_id=incident_id, note=note), key)
 

@@ -122,6 +122,11 @@ class Resolution:
     tasks_done: bool = False
 
 
+INCIDENT_COMMANDER = "incident_commander"
+"""The role that leads the response: every escalation ends there; it may act on every task
+and resolve or close incidents."""
+
+
 @dataclass(frozen=True, slots=True)
 class Role:
     """A role that receives tasks, and the role its unacknowledged tasks escalate to."""
