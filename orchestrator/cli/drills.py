@@ -1,0 +1,276 @@
+"""The drill commands: `replay` (a recorded log, on its own, live with the API served, or into
+Kafka), `demo` (the bundled drill) and `backtest` (a changed playbook against history)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from orchestrator.cli.common import (
+    EXIT_FINDINGS,
+    PlaybooksOpt,
+    err,
+    fail,
+    load_playbooks,
+    out,
+    print_json,
+    print_summary,
+    print_tables,
+    require_log,
+    until_time,
+)
+from orchestrator.drills.replay import DrillResult, replay_file
+from orchestrator.engine.clock import Millis, parse_time
+from orchestrator.engine.outputs import Output
+from orchestrator.engine.step import Engine
+from orchestrator.engine.summary import summary
+from orchestrator.errors import PlaybookError
+from orchestrator.playbook import load_playbook
+from orchestrator.settings import Settings
+from schemas.deadletter import DeadLetter
+
+UntilOpt = Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")]
+
+
+def replay(
+    log: Annotated[Path, typer.Argument(help="JSON Lines event log (CloudEvents, one per line).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the contract summary.")] = False,
+    until: UntilOpt = None,
+    speed: Annotated[float | None, typer.Option(help="Pace at X times event time.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a drill report (.md or .html).")
+    ] = None,
+    dead_letters: Annotated[
+        Path | None, typer.Option(help="Write rejected records (JSONL).")
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Live drill: serve the agent API while the log plays (--speed).")
+    ] = False,
+    port: Annotated[int | None, typer.Option(help="Port of the live drill's API.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Live drill namespace name.")] = None,
+    playbooks: PlaybooksOpt = None,
+    kafka: Annotated[
+        bool, typer.Option(help="Produce into Kafka (topics <namespace>. or ORCH_TOPIC_PREFIX).")
+    ] = False,
+) -> None:
+    """Replay a recorded event log as a drill, deterministically, on event time."""
+    if kafka:
+        _replay_kafka(log, speed, until_time(until), namespace, playbooks, as_json)
+        return
+    if serve:
+        _live_drill(log, speed, until_time(until), report, port, namespace, playbooks, as_json)
+        return
+    settings = Settings()
+    engine = Engine(load_playbooks(playbooks, settings), settings.engine_config())
+    result = _run_replay(engine, log, until_time(until), speed, dead_letters)
+    _write_report(result, report, f"Drill: {log.name}")
+    print_summary(summary(result.state), as_json)
+
+
+def demo(
+    report: Annotated[Path, typer.Option(help="Where to write the drill report.")] = Path(
+        "drill-report.html"
+    ),
+) -> None:
+    """The main job on a fresh machine: replay the bundled drill over all five playbooks."""
+    from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
+
+    settings = Settings()
+    engine = Engine(load_playbooks(None, settings), settings.engine_config())
+    result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
+    print_tables(summary(result.state))
+    escalations = sum(
+        t["escalations"] for i in summary(result.state)["incidents"] for t in i["tasks"]
+    )
+    out.print(f"dead letters: {result.dead_letter_count}; escalations: {escalations}")
+    for letter in result.dead_letters:
+        out.print(f"  line {letter.origin.offset}: {letter.reason}")
+    _write_report(result, report, "Demo drill: all five shipped playbooks")
+    _write_report(result, report.with_suffix(".md"), "Demo drill: all five shipped playbooks")
+
+
+def backtest(
+    log: Annotated[Path, typer.Argument(help="JSON Lines event log to test against.")],
+    playbook: Annotated[Path, typer.Option(help="The changed playbook (YAML).")],
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="The playbook to compare with (default: the one with the same id in --playbooks)."
+        ),
+    ] = None,
+    until: UntilOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    check: Annotated[bool, typer.Option(help="Exit 1 when the candidate differs.")] = False,
+    playbooks: PlaybooksOpt = None,
+) -> None:
+    """What a changed playbook would have done on this history versus the baseline."""
+    from orchestrator.drills.backtest import compare, render
+
+    settings = Settings()
+    try:
+        candidate = load_playbook(playbook)
+        if baseline is not None:
+            base = [load_playbook(baseline)]
+        else:
+            base = [p for p in load_playbooks(playbooks, settings) if p.id == candidate.id]
+    except PlaybookError as problem:
+        raise fail(str(problem)) from None
+    end = until_time(until)
+    config = settings.engine_config()
+    old = _run_replay(Engine(base, config), log, end, None)
+    new = _run_replay(Engine([candidate], config), log, end, None)
+    diff = compare(old.state, new.state, candidate.id)
+    if as_json:
+        print_json(diff.as_json())
+    else:
+        out.print(render(diff), markup=False)
+    if check and not diff.empty:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _run_replay(
+    engine: Engine,
+    log: Path,
+    until: Millis | None,
+    speed: float | None,
+    dead_letters: Path | None = None,
+) -> DrillResult:
+    require_log(log)
+    with ExitStack() as stack:
+        sink = None
+        if dead_letters is not None:
+            handle = stack.enter_context(dead_letters.open("w", encoding="utf-8"))
+
+            def sink(output: Output) -> None:
+                if isinstance(output, DeadLetter):
+                    handle.write(output.model_dump_json() + "\n")
+
+        return _replay_with_progress(engine, log, until, speed, sink)
+
+
+def _replay_with_progress(
+    engine: Engine,
+    log: Path,
+    until: Millis | None,
+    speed: float | None,
+    sink: Callable[[Output], None] | None,
+) -> DrillResult:
+    if not err.is_terminal:
+        return replay_file(engine, log, until=until, speed=speed, sink=sink)
+    columns = (
+        TextColumn("replaying {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(log.name, total=log.stat().st_size)
+        return replay_file(
+            engine,
+            log,
+            until=until,
+            speed=speed,
+            sink=sink,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+
+
+def _write_report(result: DrillResult, path: Path | None, title: str) -> None:
+    if path is None:
+        return
+    from orchestrator.drills.report import write_report
+
+    write_report(result.state, path, title)
+    err.print(f"report written to {path}")
+
+
+def _live_drill(
+    log: Path,
+    speed: float | None,
+    until: Millis | None,
+    report: Path | None,
+    port: int | None,
+    namespace: str | None,
+    playbooks: Path | None,
+    as_json: bool,
+) -> None:
+    """Play `log` on drill time in its own namespace while responders act through the API."""
+    import threading
+
+    from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, serve
+    from orchestrator.drills.live import prepare
+    from orchestrator.logs import configure_logging
+
+    if speed is None or speed <= 0:
+        raise fail("a live drill needs --speed X (e.g. 60: one minute of event time a second)")
+    require_log(log)
+    settings = Settings().model_copy(update={"port": port} if port is not None else {})
+    configure_logging(settings.log_format, settings.log_level)
+    config = replace(settings.engine_config(), drill=True)
+    engine = Engine(load_playbooks(playbooks, settings), config)
+    try:
+        drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
+    except ValueError as problem:
+        raise fail(str(problem)) from None
+    server = api_server(drill.runtime, settings, None)
+    stop = threading.Event()
+    workers = [
+        threading.Thread(target=drill.feed, args=(stop, until), daemon=True),
+        threading.Thread(target=drill.tick, args=(stop,), daemon=True),
+    ]
+    for worker in workers:
+        worker.start()
+    err.print(
+        f"live drill {drill.name}: API on http://{settings.host}:{settings.port}, "
+        f"{speed:g}x event time; Ctrl-C to end it"
+    )
+    exit_cleanly_on_sigterm()
+    try:
+        serve(server, stop)
+    finally:
+        stop.set()
+        _write_report(DrillResult(drill.runtime.state), report, f"Live drill: {drill.name}")
+        data = drill.runtime.summary()
+        drill.runtime.close()
+    print_summary(data, as_json)
+
+
+def _replay_kafka(
+    log: Path,
+    speed: float | None,
+    until: Millis | None,
+    namespace: str | None,
+    playbooks: Path | None,
+    as_json: bool,
+) -> None:
+    """Produce `log` into a Kafka namespace (in order, paced by --speed, --until as a final
+    tick); with --json, wait until its workers are idle and print the contract summary."""
+    from orchestrator.runtime.kafka.config import KafkaSettings
+    from orchestrator.runtime.kafka.drills import produce_log
+    from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
+    from orchestrator.runtime.kafka.worker import prepare_topics
+
+    require_log(log)
+    kafka = KafkaSettings()
+    if namespace:
+        kafka = kafka.model_copy(update={"topic_prefix": f"{namespace}."})
+    names = kafka.topic_names(load_playbooks(playbooks, Settings()))
+    bootstrap = kafka.kafka_bootstrap_servers
+    try:
+        prepare_topics(kafka, names)
+        produced = produce_log(bootstrap, names, log, speed, until)
+        err.print(f"produced {produced.records} records into {names.events_raw}")
+        if as_json:
+            wait_idle(bootstrap, names, kafka.app_id)
+            print_json(collect_summary(bootstrap, names, kafka.app_id))
+    except (ConnectionError, LookupError, TimeoutError) as problem:
+        raise fail(
+            f"{problem}; run `orchestrator worker` with ORCH_TOPIC_PREFIX={names.prefix} "
+            "and ORCH_KAFKA_TIMER_INTERVAL=0 (drills run on event time)"
+        ) from None

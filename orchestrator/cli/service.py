@@ -1,0 +1,142 @@
+"""The service commands: `run` (the embedded runtime, or with --kafka the agent API over Kafka
+workers), `worker` (one Kafka worker) and `agent` (a role agent against the API)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks
+from orchestrator.cli.serving import serve_api
+from orchestrator.engine.step import Engine
+from orchestrator.errors import AuthConfigError
+from orchestrator.settings import Settings
+
+if TYPE_CHECKING:
+    from orchestrator.api import ApiSettings
+
+TICK_SECONDS = 1.0
+"""How often (wall time) the embedded service fires due timers."""
+
+
+def run(
+    playbooks: PlaybooksOpt = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the database lives.")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    kafka: Annotated[
+        bool,
+        typer.Option(
+            "--kafka",
+            help="Serve the API over Kafka workers (ORCH_KAFKA_BOOTSTRAP_SERVERS, "
+            "ORCH_TOPIC_PREFIX); run the workers with `orchestrator worker`.",
+        ),
+    ] = False,
+) -> None:
+    """Run the embedded orchestrator as a service: HTTP intake, agent API, timers; with --kafka,
+    only the API, over Kafka workers started with `orchestrator worker`."""
+    from orchestrator.api import ApiSettings
+    from orchestrator.logs import configure_logging
+
+    given = {"data_dir": data_dir, "host": host, "port": port}
+    settings = Settings().model_copy(update={k: v for k, v in given.items() if v is not None})
+    configure_logging(settings.log_format, settings.log_level)
+    api = ApiSettings()
+    if kafka:
+        _run_kafka_api(playbooks, settings, api)
+    else:
+        _run_embedded(playbooks, settings, api)
+
+
+def _source_claims(api: ApiSettings) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Which sources each ingest sender may claim; checks every auth setting, so it comes
+    before storage or the broker is touched."""
+    try:
+        return api.auth().source_claims()
+    except AuthConfigError as problem:
+        raise fail(str(problem)) from None
+
+
+def _run_embedded(playbooks: Path | None, settings: Settings, api: ApiSettings) -> None:
+    """The embedded runtime on its SQLite log, its timers on a thread, the API in front."""
+    import threading
+
+    from orchestrator.runtime.embedded import EmbeddedRuntime
+
+    config = replace(settings.engine_config(), source_claims=_source_claims(api))
+    engine = Engine(load_playbooks(playbooks, settings), config)
+    runtime = EmbeddedRuntime.open(
+        engine,
+        settings.data_dir,
+        settings.snapshot_every,
+        settings.sqlite_synchronous,
+        snapshot_seconds=settings.snapshot_seconds,
+        freeze_gc=True,
+    )
+    stop = threading.Event()
+
+    def ticker() -> None:
+        while not stop.wait(TICK_SECONDS):
+            runtime.tick()
+
+    thread = threading.Thread(target=ticker, name="timers", daemon=True)
+    thread.start()
+    try:
+        serve_api(runtime, settings, api)
+    finally:
+        stop.set()
+        thread.join()
+        runtime.close()
+
+
+def _run_kafka_api(playbooks: Path | None, settings: Settings, api: ApiSettings) -> None:
+    """`run --kafka`: the agent API over the Kafka runtime; the workers run on their own."""
+    from orchestrator.runtime.kafka.config import KafkaSettings
+    from orchestrator.runtime.kafka.runtime import KafkaRuntime
+
+    claims = dict(_source_claims(api))
+    kafka = KafkaSettings()
+    runtime = KafkaRuntime(kafka, load_playbooks(playbooks, settings), source_claims=claims)
+    try:
+        runtime.start()
+    except (ConnectionError, TimeoutError) as problem:
+        raise fail(str(problem)) from None
+    try:
+        serve_api(runtime, settings, api)
+    finally:
+        runtime.close()
+
+
+def worker(
+    playbooks: PlaybooksOpt = None,
+    faust_log_level: Annotated[str, typer.Option(help="faust's own log level.")] = "warning",
+) -> None:
+    """Run a Kafka worker (ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX, ORCH_KAFKA_*)."""
+    from orchestrator.logs import configure_logging
+    from orchestrator.runtime.kafka.config import KafkaSettings
+    from orchestrator.runtime.kafka.worker import run_worker
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    config = replace(settings.engine_config(), network_commands=settings.network_commands)
+    run_worker(KafkaSettings(), load_playbooks(playbooks, settings), config, faust_log_level)
+
+
+def agent(
+    role: Annotated[str, typer.Argument(help="ops, pr, legal or logistics.")],
+    api: Annotated[str, typer.Option(help="The orchestrator's API URL.")] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="ORCH_AGENT_TOKEN", show_default=False, help="The agent's responder token."
+        ),
+    ] = "",
+    table: Annotated[Path | None, typer.Option(help="Own table, not the shipped one.")] = None,
+) -> None:
+    """Run a role agent: follow ROLE's feed and add role-specific help to its new tasks."""
+    from agents.cli import run_agent
+
+    raise typer.Exit(run_agent(role, api, token, table, err))
