@@ -9,6 +9,7 @@ import pytest
 from kafka_harness import lines, mixed_stream, playbooks
 
 import orchestrator.runtime.kafka
+from orchestrator.engine.ids import shard_of
 from orchestrator.engine.step import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
 from orchestrator.runtime.kafka.batches import Staged, in_batch
@@ -30,7 +31,6 @@ from orchestrator.runtime.kafka.shards import (
     incident_key,
     is_shard_key,
     partition_for,
-    shard_of,
 )
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
