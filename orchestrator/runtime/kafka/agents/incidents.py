@@ -1,0 +1,98 @@
+"""The incident agent: incidents.keyed and commands -> tasks.<role>, incidents, deadletter.
+
+Each record is applied to its shard (orchestrator.runtime.kafka.shards; a broadcast tick to
+every shard of the partition); the shard table records the last offset applied per input
+partition, so a redelivered record publishes nothing twice. The incidents topic gets each
+incident the batch changed once, as the batch left it.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from orchestrator.engine.step import Engine
+from orchestrator.runtime.kafka.agents.publisher import Publisher
+from orchestrator.runtime.kafka.batches import Staged, in_batch
+from orchestrator.runtime.kafka.codec import (
+    ShardMessage,
+    decode_shard_message,
+    incident_record,
+    output_record,
+)
+from orchestrator.runtime.kafka.gaps import Incoming
+from orchestrator.runtime.kafka.shards import ShardStore, is_shard_key, partition_for, progress_key
+
+log = structlog.get_logger("orchestrator.runtime.kafka")
+
+
+class IncidentAgent:
+    """Applies shard inputs to the shards' engine state and publishes what the engine emits."""
+
+    def __init__(
+        self, publisher: Publisher, engine: Engine, table: Staged, partitions: int
+    ) -> None:
+        self.publisher = publisher
+        self.names = publisher.names
+        self.table = table
+        self.partitions = partitions
+        self.shards = ShardStore(engine, table)
+        self._snapshots: dict[str, bytes] = {}
+        """The newest JSON of each incident the batch changed."""
+
+    async def batch(self, records: list[Incoming]) -> None:
+        """A batch of incidents.keyed and commands records, applied in order, stored once
+        acknowledged."""
+
+        async def work() -> None:
+            for record in records:
+                self.table.partition = record.partition
+                await self.take(record)
+            snapshots, self._snapshots = self._snapshots, {}
+            await self.publisher.publish(
+                [incident_record(i, data, self.names) for i, data in snapshots.items()]
+            )
+
+        try:
+            await in_batch(work, [self.table])
+        except BaseException:
+            self.shards.forget()  # decoded shards may hold what was not stored
+            self._snapshots.clear()
+            raise
+
+    async def take(self, record: Incoming) -> None:
+        """A record of incidents.keyed or commands from the stream: skip it if applied, fill a
+        gap before it."""
+        last = self._progress(record.where)
+        if record.offset <= last:
+            log.info("shard.skipped_redelivery", input=record.where, offset=record.offset)
+            return
+        for item in [*await self.publisher.missed(record, last), record]:
+            await self.publisher.guarded(self.on_input, item)
+            self.table[progress_key(item.where)] = str(item.offset).encode()
+
+    def _progress(self, where: str) -> int:
+        stored = self.table.get(progress_key(where))
+        return int(stored) if stored is not None else -1
+
+    async def on_input(self, record: Incoming) -> None:
+        """One record of incidents.keyed or commands: apply it to its shard (or all, for a
+        broadcast tick) and publish what the engine emits."""
+        shard = (record.key or b"").decode("utf-8")
+        decoded = decode_shard_message(record.value, shard)
+        keys = self._local_shards(record.partition) if decoded.broadcast else [shard.encode()]
+        for key in keys:
+            await self._apply(key, decoded, record.where, record.offset)
+
+    async def _apply(self, key: bytes, decoded: ShardMessage, where: str, offset: int) -> None:
+        applied = self.shards.apply(key, decoded, where, offset)
+        if applied is None:
+            log.info("shard.skipped_redelivery", input=where, offset=offset)
+            return
+        records = [output_record(o, self.names) for o in applied.outputs]
+        await self.publisher.publish(records)
+        self.shards.store(applied)
+        self._snapshots.update(applied.changed)  # published once, at the end of the batch
+
+    def _local_shards(self, partition: int) -> list[bytes]:
+        keys = [bytes(k) for k in list(self.table.keys()) if is_shard_key(k)]
+        return sorted(k for k in keys if partition_for(k, self.partitions) == partition)

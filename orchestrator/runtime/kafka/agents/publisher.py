@@ -1,0 +1,96 @@
+"""What both agents share: publishing to the broker, the error policy, and filling gaps.
+
+Outputs are acknowledged by the broker before the state that produced them is stored, so
+nothing is lost (in a batch, orchestrator.runtime.kafka.batches, the batch waits for them once).
+A record whose processing raised becomes a dead letter by the injected policy, unless the error
+is the broker's: then the worker stops and the record is processed again. Records a faust
+stream skips (around rebalances) are read straight from the broker before the next one is
+applied (orchestrator.runtime.kafka.gaps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import faust
+import structlog
+from aiokafka.errors import KafkaError
+
+from orchestrator.engine.validate import dead_letter
+from orchestrator.runtime.kafka.batches import pending
+from orchestrator.runtime.kafka.codec import Record, output_record
+from orchestrator.runtime.kafka.gaps import GapReader, Incoming
+from orchestrator.runtime.kafka.topics import TopicNames
+from schemas.deadletter import DeadLetter, Origin
+
+log = structlog.get_logger("orchestrator.runtime.kafka")
+
+ErrorPolicy = Callable[[Exception, bytes, Origin], DeadLetter]
+"""Decides what becomes of a record whose processing raised: the dead letter to publish."""
+
+
+def dead_letter_on_error(error: Exception, raw: bytes, origin: Origin) -> DeadLetter:
+    """The default policy: dead-letter the record with the error as reason, and go on."""
+    reason = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
+    return dead_letter(raw, f"could not be processed: {reason}", origin)
+
+
+def origin_of(record: Incoming) -> Origin:
+    """Where a record came from, as its dead letter names it."""
+    return Origin(kind="kafka", name=record.topic, partition=record.partition, offset=record.offset)
+
+
+class Publisher:
+    """Produces records through one faust app's producer, for the agents of one topic set."""
+
+    def __init__(self, app: Any, names: TopicNames, gaps: GapReader, on_error: ErrorPolicy) -> None:
+        self.app = app
+        self.names = names
+        self.gaps = gaps
+        self.on_error = on_error
+
+    async def publish(self, records: list[Record]) -> None:
+        """Produce `records`; wait until the broker has acknowledged every one (in a batch:
+        the batch waits for them before it stores its state)."""
+        sent = [
+            await self.app.producer.send(
+                r.topic, r.key, r.value, r.partition, None, list(r.headers) or None
+            )
+            for r in records
+        ]
+        waiting = pending()
+        if waiting is not None:
+            waiting.extend(sent)
+            return
+        for future in sent:
+            await future
+
+    async def guarded(self, work: Callable[[Incoming], Awaitable[None]], record: Incoming) -> None:
+        """Run `work` on a record; an error dead-letters the record (per policy) unless it is
+        the broker's: those stop the worker, so that the record is processed again."""
+        try:
+            await work(record)
+        except (KafkaError, faust.exceptions.ProducerSendError):
+            raise
+        except Exception as error:  # the injected policy decides; the stream goes on
+            origin = origin_of(record)
+            log.exception(
+                "record.failed", topic=origin.name, partition=origin.partition, offset=origin.offset
+            )
+            letter = self.on_error(error, record.value or b"", origin)
+            await self.publish([output_record(letter, self.names)])
+
+    async def missed(self, record: Incoming, last: int) -> list[Incoming]:
+        """The records between the last applied offset and `record` that the stream skipped."""
+        if record.offset <= last + 1:
+            return []
+        missed = await self.gaps.read(record.topic, record.partition, last + 1, record.offset)
+        log.warning(
+            "stream.gap_filled",
+            input=record.where,
+            first=last + 1,
+            last=record.offset - 1,
+            records=len(missed),
+        )
+        return missed
