@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.tasks import TaskPhase
+
 Duration = Annotated[
     str,
     Field(
@@ -192,7 +194,6 @@ class EscalationStep(Spec):
     repeat: int = Field(default=1, ge=1, le=100)
 
 
-Phase = Literal["assess", "respond", "recover", "review"]
 
 
 class TaskSpec(Spec):
@@ -202,7 +203,7 @@ class TaskSpec(Spec):
     role: Identifier
     title: str = Field(min_length=1)
     instructions: str = ""
-    phase: Phase = "respond"
+    phase: TaskPhase = "respond"
     when: Expression | None = Field(
         default=None,
         description="Attach condition on the incident, e.g. incident.severity >= 'high'",

@@ -22,6 +22,10 @@ class TaskStatus(StrEnum):
 TERMINAL_STATUSES = frozenset({TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED})
 
 
+TaskPhase = Literal["assess", "respond", "recover", "review"]
+"""The lifecycle phase a task belongs to (an incident's Phase, detection aside)."""
+
+
 class Task(BaseModel):
     """One unit of response work for one role within one incident."""
 
@@ -33,7 +37,7 @@ class Task(BaseModel):
     role: str
     title: str
     instructions: str = ""
-    phase: str
+    phase: TaskPhase
     status: TaskStatus = TaskStatus.PENDING
     automatic: bool = False
     depends_on: list[str] = Field(default_factory=list)
