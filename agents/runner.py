@@ -23,13 +23,7 @@ OnError = Callable[[TaskEvent, ApiError], None]
 
 def log_and_continue(event: TaskEvent, error: ApiError) -> None:
     """The default error policy: a refused request is logged, and the loop goes on."""
-    log.warning(
-        "help not posted",
-        task_id=event.task.id,
-        event_id=event.id,
-        status=error.status,
-        detail=error.detail,
-    )
+    log.warning("help.refused", task_id=event.task.id, status=error.status, detail=error.detail)
 
 
 @dataclass
@@ -46,10 +40,12 @@ class AgentLoop:
         """Help with one task event (comment; complete if automatic); None if nothing to do."""
         if event.kind != "task.assigned" or event.task.role != self.agent.role:
             return None
+        context = {"event_id": event.id, "incident_id": event.incident_id, "task_id": event.task.id}
         try:
-            found = decide(self.agent, event, self.client.incident(event.incident_id))
-            if found is not None:
-                self._post(event, found)
+            with structlog.contextvars.bound_contextvars(role=self.agent.role, **context):
+                found = decide(self.agent, event, self.client.incident(event.incident_id))
+                if found is not None:
+                    self._post(event, found)
         except ApiError as error:
             if error.status in FATAL_STATUSES:
                 raise
@@ -59,11 +55,11 @@ class AgentLoop:
 
     def _post(self, event: TaskEvent, found: Help) -> None:
         self.client.comment(found.task_id, found.comment, key=f"{event.id}:help")
-        log.info("help posted", role=self.agent.role, task_id=found.task_id, event_id=event.id)
+        log.info("help.posted", task_id=found.task_id)
         if found.complete:
             outcome = f"completed automatically by the {self.agent.role} agent"
             self.client.complete(found.task_id, outcome, key=f"{event.id}:complete")
-            log.info("automatic task completed", task_id=found.task_id)
+            log.info("task.completed_automatically", task_id=found.task_id)
 
     def run(self) -> None:
         """Follow the feed until `stop` is set, resuming after the last event on reconnect."""
@@ -72,12 +68,17 @@ class AgentLoop:
                 self._follow()
             except (httpx.TransportError, httpx.StreamError) as error:
                 log.warning(
-                    "feed disconnected; reconnecting", error=type(error).__name__, after=self.after
+                    "feed.disconnected",
+                    error=type(error).__name__,
+                    after=self.after,
+                    then="reconnecting",
                 )
             except ApiError as error:
                 if error.status in FATAL_STATUSES:
                     raise
-                log.warning("feed refused; retrying", status=error.status, detail=error.detail)
+                log.warning(
+                    "feed.refused", status=error.status, detail=error.detail, then="retrying"
+                )
             self.stop.wait(RECONNECT_SECONDS)
 
     def _follow(self) -> None:

@@ -158,13 +158,15 @@ def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
     auth = settings.auth()
     if not auth.enforced:
         log.warning(
-            "no responders configured: reads are open and commands are refused; "
-            "set ORCH_RESPONDERS_FILE or ORCH_RESPONDERS"
+            "auth.no_responders",
+            detail="reads are open and commands are refused",
+            fix="set ORCH_RESPONDERS_FILE or ORCH_RESPONDERS",
         )
     if auth.intake_open:
         log.warning(
-            "no ingest sender configured: intake is open; list senders in the responders "
-            "file or set ORCH_INGEST_TOKEN"
+            "auth.no_senders",
+            detail="intake is open",
+            fix="list senders in the responders file or set ORCH_INGEST_TOKEN",
         )
     return create_app(
         runtime,

@@ -106,7 +106,7 @@ def logged(outcome: CommandOutcome, incident_id: str | None = None) -> JSONRespo
     """Log the command's verdict, then `answer` it."""
     command, result = outcome.command, outcome.result
     log.info(
-        "command",
+        "command.answered",
         command_id=command.id,
         kind=command.kind,
         actor=command.actor,

@@ -87,7 +87,7 @@ async def role_events(
     while shutdown is None or not shutdown.is_set():
         rows = await _page(runtime, seq, role, wait, limiter, max_behind + 1)
         if follow and caught_up and len(rows) > max_behind:
-            log.info("feed reader fell behind: resync", role=role, seq=seq)
+            log.info("feed.resync", role=role, seq=seq, reason="the reader fell behind")
             yield resync(seq, max_behind)
             return
         caught_up = len(rows) <= max_behind

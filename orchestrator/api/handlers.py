@@ -86,7 +86,7 @@ async def on_unavailable(_request: Request, exc: Exception) -> JSONResponse:
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with the route (never the headers) and answer a bare 500 problem."""
     log.error(
-        "request failed",
+        "request.failed",
         method=request.method,
         path=request.url.path,
         exc_info=(type(exc), exc, exc.__traceback__),
@@ -95,7 +95,8 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 class UnhandledErrors:
-    """Answer an exception no handler took as a logged 500 problem, and keep the connection.
+    """Answer an exception no handler took as a logged 500 problem, and keep the connection;
+    every line logged while a request runs carries its method and path.
 
     A client gone mid-request is no bug: it is logged at info, and nobody is answered. An
     exception after the answer started cannot be answered: it is raised on to the server,
@@ -115,15 +116,16 @@ class UnhandledErrors:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, receive, watched)
-        except ClientDisconnect:
-            log.info("client disconnected mid-request", path=scope.get("path"))
-        except Exception as exc:
-            if started:
-                raise
-            response = await on_unexpected(Request(scope), exc)
-            await response(scope, receive, send)
+        with structlog.contextvars.bound_contextvars(method=scope["method"], path=scope["path"]):
+            try:
+                await self.app(scope, receive, watched)
+            except ClientDisconnect:
+                log.info("request.disconnected")
+            except Exception as exc:
+                if started:
+                    raise
+                response = await on_unexpected(Request(scope), exc)
+                await response(scope, receive, send)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -113,7 +113,7 @@ class TimedHttpProtocol(HttpToolsProtocol):
         self.read_timer = None
         if self.transport.is_closing():
             return
-        log.info("request headers not received in time: closed", client=_peer(self.client))
+        log.info("request.timed_out", part="headers", client=_peer(self.client))
         if self.cycle is not None and not self.cycle.response_complete:
             self.transport.close()
             return
@@ -127,7 +127,7 @@ class TimedHttpProtocol(HttpToolsProtocol):
         if self.flow.read_paused or (cycle is not None and cycle.waiting_for_100_continue):
             self._arm(self.timeouts.body_idle, self._body_late)  # the server holds it back
             return
-        log.info("request body stalled: closed", client=_peer(self.client))
+        log.info("request.timed_out", part="body", client=_peer(self.client))
         if cycle is None or cycle.response_started:
             self.transport.close()
             return

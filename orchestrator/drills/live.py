@@ -22,7 +22,7 @@ from orchestrator.errors import EventRejected
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from schemas.deadletter import Origin
 
-log = structlog.get_logger("orchestrator.drills.replay")
+log = structlog.get_logger("orchestrator.drills.live")
 TICK_SECONDS = 0.2
 """How often (wall time) the drill fires due timers."""
 
@@ -43,7 +43,7 @@ class LiveDrill:
             if at is not None and not self.clock.sleep_until(at, stop):
                 return
             self.runtime.submit([raw], Origin(kind="file", name=self.log_name, offset=number))
-        log.info("drill log replayed", drill=self.name, lines=len(self.lines))
+        log.info("drill.replayed", drill=self.name, lines=len(self.lines))
         if until is not None and self.clock.sleep_until(until, stop):
             self.runtime.tick()
             stop.set()

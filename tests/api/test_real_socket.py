@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +132,20 @@ def test_server_logs_never_contain_tokens(server: Server) -> None:
         f"{server.url}/incidents", headers={"Authorization": "Bearer wrong-token-99"}, timeout=10
     )
     log = server.log_text()
-    assert '"event": "command"' in log, "the server's structured log was not captured"
+    assert '"event": "command.answered"' in log, "the server's structured log was not captured"
     for secret in (*TOKENS.values(), INGEST, "wrong-token-99"):
         assert secret not in log
+
+
+def test_lines_logged_during_a_request_name_that_request(server: Server) -> None:
+    """The server binds method and path per request: a command's log line carries both."""
+    alert = {"alertname": "Down", "status": "firing", "severity": "critical"}
+    _post_event(server, "ops.alert", service="socket-log", **alert)
+    incidents = httpx.get(f"{server.url}/incidents", headers=_as("alice"), timeout=10).json()
+    incident_id = next(i["id"] for i in incidents if i["key"] == "socket-log")
+    path = f"/tasks/{incident_id}.triage/ack"
+    assert httpx.post(f"{server.url}{path}", headers=_as("bob"), timeout=10).status_code == 202
+    lines = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
+    answered = [line for line in lines if line.get("event") == "command.answered"]
+    mine = [line for line in answered if line.get("task_id") == f"{incident_id}.triage"]
+    assert [(line["method"], line["path"]) for line in mine] == [("POST", path)]

@@ -43,7 +43,7 @@ def test_500_keeps_the_connection_and_is_logged() -> None:
     assert json.loads(failed.body)["title"] == "Internal error"
     assert failed.headers.get("connection") != "close"
     assert (second.status, json.loads(second.body)) == (200, {"events": {}})
-    (entry,) = [e for e in logs if e["event"] == "request failed"]
+    (entry,) = [e for e in logs if e["event"] == "request.failed"]
     assert (entry["path"], entry["log_level"]) == ("/summary", "error")
     assert entry["exc_info"][0] is RuntimeError
     assert SECRET not in repr(logs)

@@ -37,7 +37,7 @@ from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
 from schemas.tasks import Task
 
-log = structlog.get_logger("orchestrator.embedded")
+log = structlog.get_logger("orchestrator.runtime.embedded")
 DB_FILE = "orchestrator.db"
 FULL_COLLECTION_EVERY = 100
 """Young-generation collections between two full ones when `freeze_gc` is set (Python's
@@ -110,7 +110,7 @@ class EmbeddedRuntime:
             state, _ = self.engine.step(state, _item(stored), stored.now)
             replayed += 1
         log.info(
-            "recovered",
+            "state.recovered",
             snapshot=found[0] if found else None,
             replayed=replayed,
             incidents=len(state.incidents),
@@ -188,7 +188,7 @@ class EmbeddedRuntime:
             write.value = write.work()
         except Exception as error:
             self.store.rollback_to_savepoint()
-            log.exception("input failed; state reloaded from storage")
+            log.exception("input.failed", then="state reloaded from storage")
             self.state = self._recover()
             self._since_snapshot = counted
             write.error = error
