@@ -30,7 +30,7 @@ from orchestrator.engine.summary import summary
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.drills import produce_lines
-from orchestrator.runtime.kafka.readmodel import read_topic
+from orchestrator.runtime.kafka.follow import read_topic
 from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event

@@ -86,9 +86,13 @@ class Seen:
         return cls(int(time), int(offset))
 
 
+COUNTERS_PREFIX = _COUNTERS + _SEP
+"""The start of every counters key (one per partition) of the intake table."""
+
+
 def counters_key(partition: int) -> bytes:
     """The table key of a partition's counters."""
-    return _COUNTERS + _SEP + str(partition).encode()
+    return COUNTERS_PREFIX + str(partition).encode()
 
 
 def seen_prefix(partition: int) -> bytes:

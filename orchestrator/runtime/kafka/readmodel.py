@@ -1,85 +1,58 @@
-"""Read models over the Kafka runtime's topics (kafka-python, no consumer group joined).
+"""Read models over the Kafka runtime's topics, read once to their current end.
 
 `collect_summary` assembles the contract summary (contracts section 4) from the incidents
-topic (the newest snapshot of each incident) and the intake table's changelog (the counters of
-each events.raw partition), with the same functions as the embedded runtime.
+topic (the newest snapshot of each incident, as orchestrator.runtime.kafka.incidentlog reads
+it) and the intake table's changelog (the counters of each events.raw partition), with the same
+functions as the embedded runtime; `wait_idle` watches the workers' consumer group catch up.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from orchestrator.engine.ids import shard_of
 from orchestrator.engine.summary import incident_summary, ordered
-from orchestrator.runtime.kafka.codec import INCIDENT, KIND_HEADER, decode_incident, header
 from orchestrator.runtime.kafka.config import default_app_id
-from orchestrator.runtime.kafka.intake import IntakeCounters
+from orchestrator.runtime.kafka.follow import consumer, partitions, read_topic
+from orchestrator.runtime.kafka.incidentlog import IncidentLog
+from orchestrator.runtime.kafka.intake import COUNTERS_PREFIX, IntakeCounters
 from orchestrator.runtime.kafka.topics import TopicNames
 from schemas.incidents import Incident
+
+__all__ = [
+    "collect_summary",
+    "incident_shards",
+    "intake_counters",
+    "latest_incidents",
+    "read_topic",
+    "wait_idle",
+]
 
 POLL_MS = 200
 IDLE_POLL_S = 0.25
 COUNTED = ("read", "accepted", "rejected", "duplicates")
-_COUNTERS_PREFIX = b"counters\x1f"
 
 
-@contextmanager
-def _consumer(bootstrap: str, group: str | None = None) -> Iterator[Any]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        enable_auto_commit=False,
-        consumer_timeout_ms=POLL_MS,
-    )
-    try:
-        yield consumer
-    finally:
-        consumer.close()
-
-
-def _partitions(consumer: Any, topic: str) -> list[TopicPartition]:
-    found = consumer.partitions_for_topic(topic) or set()
-    return [TopicPartition(topic, p) for p in sorted(found)]
-
-
-def read_topic(bootstrap: str, topic: str) -> Iterator[Any]:
-    """Every record of `topic` from the beginning to its current end, partition by partition."""
-    with _consumer(bootstrap) as consumer:
-        tps = _partitions(consumer, topic)
-        if not tps:
-            return
-        ends = consumer.end_offsets(tps)
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            for tp, records in consumer.poll(timeout_ms=POLL_MS).items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        yield record
-                if consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
+def read_incidents(bootstrap: str, names: TopicNames) -> IncidentLog:
+    """The incidents topic, read from its beginning to its current end."""
+    incidents = IncidentLog()
+    for record in read_topic(bootstrap, names.incidents):
+        incidents.take(record)
+    return incidents
 
 
 def latest_incidents(bootstrap: str, names: TopicNames) -> dict[str, Incident]:
     """Incident id -> its newest snapshot on the incidents topic."""
-    newest: dict[str, bytes] = {}
-    for record in read_topic(bootstrap, names.incidents):
-        if header(record.headers, KIND_HEADER) == INCIDENT.encode() and record.value:
-            newest[record.key.decode()] = record.value
-    return {incident_id: decode_incident(value) for incident_id, value in newest.items()}
+    return read_incidents(bootstrap, names).incidents()
 
 
 def intake_counters(bootstrap: str, app_id: str) -> dict[str, int]:
     """The intake counters, summed over the partitions of events.raw."""
     latest: dict[bytes, bytes | None] = {}
     for record in read_topic(bootstrap, f"{app_id}-intake-changelog"):
-        if record.key and record.key.startswith(_COUNTERS_PREFIX):
+        if record.key and record.key.startswith(COUNTERS_PREFIX):
             latest[record.key] = record.value
     totals = dict.fromkeys(COUNTED, 0)
     for value in latest.values():
@@ -98,10 +71,10 @@ def collect_summary(bootstrap: str, names: TopicNames, app_id: str | None = None
     }
 
 
-def _lag(consumer: Any, topics: list[str]) -> tuple[int, dict[TopicPartition, int]]:
-    tps = [tp for topic in topics for tp in _partitions(consumer, topic)]
-    ends = consumer.end_offsets(tps)
-    lag = sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+def _lag(client: Any, topics: list[str]) -> tuple[int, dict[TopicPartition, int]]:
+    tps = [tp for topic in topics for tp in partitions(client, topic)]
+    ends = client.end_offsets(tps)
+    lag = sum(ends[tp] - (client.committed(tp) or 0) for tp in tps)
     return lag, ends
 
 
@@ -117,9 +90,9 @@ def wait_idle(
     topics = [names.events_raw, names.incidents_keyed, names.commands]
     deadline = time.monotonic() + timeout_s
     previous: dict[TopicPartition, int] | None = None
-    with _consumer(bootstrap, group) as consumer:
+    with consumer(bootstrap, group, consumer_timeout_ms=POLL_MS) as client:
         while True:
-            lag, ends = _lag(consumer, topics)
+            lag, ends = _lag(client, topics)
             if lag == 0 and ends == previous:
                 return
             previous = ends if lag == 0 else None
@@ -133,4 +106,6 @@ def wait_idle(
 
 def incident_shards(bootstrap: str, names: TopicNames) -> dict[str, str]:
     """Incident id -> its shard (engine.ids.shard_of), from the incidents topic."""
-    return {i.id: shard_of(i.playbook, i.key) for i in latest_incidents(bootstrap, names).values()}
+    incidents = read_incidents(bootstrap, names)
+    found = {i: incidents.shard(i) for i in list(incidents.snapshots)}
+    return {i: shard for i, shard in found.items() if shard is not None}

@@ -7,8 +7,8 @@ come from a read model this process keeps of what the workers publish.
     reads           <- <prefix>incidents (newest snapshot per incident, command results),
                        <prefix>deadletter, <prefix>commands, <prefix>tasks.<role>
 
-One background thread (kafka-python, no consumer group) follows those topics from their
-beginning; `start` returns once it has caught up with what was there.
+One background thread (orchestrator.runtime.kafka.view: the read model) follows those topics
+from their beginning; `start` returns once it has caught up with what was there.
 
 Differences from the embedded runtime, and limits:
 - Intake answers as soon as the broker has the record: every record is "accepted" with the
@@ -31,15 +31,12 @@ Differences from the embedded runtime, and limits:
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 import structlog
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from orchestrator.engine.admit import claim_refusal, command_refusal
 from orchestrator.engine.clock import Millis
@@ -47,12 +44,7 @@ from orchestrator.engine.ids import shard_of
 from orchestrator.engine.playbook import Playbook, Role
 from orchestrator.engine.summary import incident_summary, ordered
 from orchestrator.engine.validate import EventValidator, dead_letter
-from orchestrator.errors import (
-    EventRejected,
-    IdempotencyKeyReused,
-    OrchestratorError,
-    RuntimeUnavailable,
-)
+from orchestrator.errors import EventRejected, IdempotencyKeyReused, RuntimeUnavailable
 from orchestrator.runtime.base import (
     CommandOutcome,
     IdempotencyKey,
@@ -60,25 +52,18 @@ from orchestrator.runtime.base import (
     OutboxRow,
     wall_clock,
 )
-from orchestrator.runtime.kafka.codec import (
-    COMMAND_RESULT,
-    INCIDENT,
-    KIND_HEADER,
-    decode_incident,
-    encode_command,
-    header,
-    output_record,
-)
+from orchestrator.runtime.kafka.codec import encode_command, output_record
 from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.drills import record_key
+from orchestrator.runtime.kafka.follow import Where
 from orchestrator.runtime.kafka.readmodel import intake_counters
 from orchestrator.runtime.kafka.shards import partition_for
-from orchestrator.runtime.kafka.topics import TopicNames
+from orchestrator.runtime.kafka.view import FINGERPRINT_HEADER, Reader, View
 from orchestrator.runtime.kafka.worker import prepare_topics
 from schemas.commands import COMMAND_EVENT_TYPE, Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
-from schemas.tasks import Task, TaskEvent
+from schemas.tasks import Task
 
 log = structlog.get_logger("orchestrator.kafka_runtime")
 
@@ -86,11 +71,7 @@ COMMAND_TIMEOUT_S = 10.0
 """How long a command waits for the engine's verdict."""
 SNAPSHOT_WAIT_S = 2.0
 """After a verdict, how long reads may lag before the answer goes out anyway."""
-CATCH_UP_TIMEOUT_S = 60.0
 SEND_TIMEOUT_S = 30.0
-POLL_MS = 100
-FINGERPRINT_HEADER = "orch-fingerprint"
-"""Header of a keyed command on the commands topic: the fingerprint of the request."""
 QUEUED = "queued"
 """The reason an accepted record carries: on Kafka, accepted means queued for a worker."""
 
@@ -116,140 +97,6 @@ def keyed_command_id(key: IdempotencyKey) -> str:
     """The command id of a keyed request: the same responder and key give the same id."""
     digest = hashlib.sha256(f"{key.scope}\x1f{key.key}".encode()).hexdigest()
     return f"cmd-k{digest[:32]}"
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """A record's partition and offset on its topic."""
-
-    partition: int
-    offset: int
-
-
-@dataclass
-class View:
-    """What the reader has seen so far; guarded by `changed`'s lock."""
-
-    incidents: dict[str, Incident] = field(default_factory=dict)
-    snapshot_at: dict[str, Where] = field(default_factory=dict)
-    task_incident: dict[str, str] = field(default_factory=dict)
-    results: dict[str, tuple[CommandResult, Where]] = field(default_factory=dict)
-    commands: dict[str, tuple[Command, bytes | None]] = field(default_factory=dict)
-    dead_letters: dict[str, DeadLetter] = field(default_factory=dict)
-    outbox: list[OutboxRow] = field(default_factory=list)
-    task_event_ids: set[str] = field(default_factory=set)
-    changed: threading.Condition = field(default_factory=threading.Condition)
-
-
-class Reader:
-    """Follows the read topics from their beginning in a daemon thread, into a View."""
-
-    def __init__(self, bootstrap: str, names: TopicNames, view: View) -> None:
-        self.names = names
-        self.view = view
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        self.caught_up = threading.Event()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="kafka-read-model", daemon=True)
-        self.roles = {names.tasks(role): role for role in names.roles}
-
-    def start(self, timeout_s: float = CATCH_UP_TIMEOUT_S) -> None:
-        """Assign every partition of the read topics and read until caught up."""
-        topics = [self.names.incidents, self.names.deadletter, self.names.commands, *self.roles]
-        tps = [
-            TopicPartition(t, p)
-            for t in topics
-            for p in sorted(self.consumer.partitions_for_topic(t) or ())
-        ]
-        self.consumer.assign(tps)
-        self.consumer.seek_to_beginning(*tps)
-        self.ends = self.consumer.end_offsets(tps)
-        self.thread.start()
-        if not self.caught_up.wait(timeout_s):
-            raise TimeoutError(f"the read model did not catch up with {topics} in {timeout_s}s")
-
-    def stop(self) -> None:
-        """End the thread and close the consumer."""
-        self.stopping.set()
-        if self.thread.is_alive():
-            self.thread.join()
-        self.consumer.close()
-
-    def _run(self) -> None:
-        while not self.stopping.is_set():
-            batches = self.consumer.poll(timeout_ms=POLL_MS)
-            with self.view.changed:
-                for tp, records in batches.items():
-                    for record in records:
-                        self._guarded(tp.topic, record)
-                if batches:
-                    self.view.changed.notify_all()
-            if not self.caught_up.is_set() and self._at_ends():
-                self.caught_up.set()
-
-    def _at_ends(self) -> bool:
-        return all(self.consumer.position(tp) >= end for tp, end in self.ends.items())
-
-    def _guarded(self, topic: str, record: Any) -> None:
-        """Take one record; one this process cannot read is logged and left out of the view."""
-        try:
-            self._take(topic, record)
-        except (ValueError, KeyError, TypeError, OrchestratorError) as error:
-            log.warning(
-                "read_model.skipped",
-                topic=topic,
-                partition=record.partition,
-                offset=record.offset,
-                error=str(error)[:300],
-            )
-
-    def _take(self, topic: str, record: Any) -> None:
-        if not record.value:
-            return
-        where = Where(record.partition, record.offset)
-        if topic == self.names.incidents:
-            self._incident_record(record, where)
-        elif topic == self.names.deadletter:
-            letter = DeadLetter.model_validate_json(record.value)
-            self.view.dead_letters.setdefault(letter.id, letter)
-        elif topic == self.names.commands:
-            self._command_record(record)
-        elif topic in self.roles:
-            self._task_event(self.roles[topic], record.value)
-
-    def _incident_record(self, record: Any, where: Where) -> None:
-        kind = header(record.headers, KIND_HEADER)
-        if kind == INCIDENT.encode():
-            incident = decode_incident(record.value)
-            self.view.incidents[incident.id] = incident
-            self.view.snapshot_at[incident.id] = where
-            for task in incident.tasks:
-                self.view.task_incident[task.id] = incident.id
-        elif kind == COMMAND_RESULT.encode():
-            result = CommandResult.model_validate_json(record.value)
-            self.view.results.setdefault(result.command_id, (result, where))
-
-    def _command_record(self, record: Any) -> None:
-        body = json.loads(record.value)
-        if body.get("kind") == "command":
-            command = Command.model_validate(body["command"])
-            fingerprint = header(record.headers, FINGERPRINT_HEADER)
-            self.view.commands.setdefault(command.id, (command, fingerprint))
-
-    def _task_event(self, role: str, value: bytes) -> None:
-        event = TaskEvent.model_validate_json(value)
-        if event.id in self.view.task_event_ids:  # a worker's crash can repeat outputs
-            return
-        self.view.task_event_ids.add(event.id)
-        row = OutboxRow(
-            seq=len(self.view.outbox) + 1,
-            id=event.id,
-            kind=event.kind,
-            role=role,
-            incident_id=event.incident_id,
-            body=event.model_dump(mode="json"),
-        )
-        self.view.outbox.append(row)
 
 
 class KafkaRuntime:
@@ -362,7 +209,7 @@ class KafkaRuntime:
     def _send(self, command: Command, fingerprint: str | None) -> CommandResult:
         with self.view.changed:
             incident = self._incident_of(command)
-            before = self.view.snapshot_at.get(incident.id) if incident else None
+            before = self.view.incidents.snapshot_at(incident.id) if incident else None
         if command.playbook and command.key is not None:
             shard = shard_of(command.playbook, command.key)
         elif incident is not None:
@@ -393,17 +240,17 @@ class KafkaRuntime:
 
     def _incident_of(self, command: Command) -> Incident | None:
         task_incident = self.view.task_incident.get(command.task_id or "")
-        return self.view.incidents.get(command.incident_id or task_incident or "")
+        return self.view.incidents.incident(command.incident_id or task_incident or "")
 
     def _verdict(self, command_id: str) -> CommandResult:
         """The command's result, once a worker has published it."""
         view = self.view
         with view.changed:
             if not view.changed.wait_for(
-                lambda: command_id in view.results, self.command_timeout_s
+                lambda: command_id in view.incidents.results, self.command_timeout_s
             ):
                 raise CommandTimeout(command_id, self.names.commands, self.command_timeout_s)
-            return view.results[command_id][0]
+            return view.incidents.results[command_id][0]
 
     def _await_snapshot(self, incident_id: str, before: Where | None) -> None:
         """Wait briefly for a newer snapshot of the incident, so the responder reads their
@@ -411,7 +258,7 @@ class KafkaRuntime:
         view = self.view
         with view.changed:
             view.changed.wait_for(
-                lambda: view.snapshot_at.get(incident_id) != before, SNAPSHOT_WAIT_S
+                lambda: view.incidents.snapshot_at(incident_id) != before, SNAPSHOT_WAIT_S
             )
 
     # -- reads ---------------------------------------------------------------------------------
@@ -430,17 +277,17 @@ class KafkaRuntime:
     def incidents(self) -> list[Incident]:
         """Every incident's newest snapshot, in the order they opened."""
         with self.view.changed:
-            return ordered(list(self.view.incidents.values()))
+            return ordered(list(self.view.incidents.incidents().values()))
 
     def incident(self, incident_id: str) -> Incident | None:
         """One incident's newest snapshot, or None."""
         with self.view.changed:
-            return self.view.incidents.get(incident_id)
+            return self.view.incidents.incident(incident_id)
 
     def task(self, task_id: str) -> Task | None:
         """One task, from its incident's newest snapshot, or None."""
         with self.view.changed:
-            incident = self.view.incidents.get(self.view.task_incident.get(task_id, ""))
+            incident = self.view.incidents.incident(self.view.task_incident.get(task_id, ""))
         return next((t for t in incident.tasks if t.id == task_id), None) if incident else None
 
     def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
@@ -457,7 +304,7 @@ class KafkaRuntime:
         call), commands and incidents from the read model."""
         events = intake_counters(self.bootstrap, self.settings.app_id)
         with self.view.changed:
-            verdicts = [r.accepted for r, _where in self.view.results.values()]
+            verdicts = [r.accepted for r, _where in self.view.incidents.results.values()]
         return {
             "events": events,
             "commands": {"applied": verdicts.count(True), "rejected": verdicts.count(False)},
