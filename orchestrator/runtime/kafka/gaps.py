@@ -4,18 +4,21 @@ faust-streaming can hand an agent a record past offsets it never delivered, arou
 and shutdowns (prefetched records, read offsets that move on while the flow is suspended: see
 faust-streaming issues #216, #221, #606), and then commit past them. The agents remember the
 last offset they applied per input partition; when a record arrives beyond the next expected
-offset, the records in between are read straight from the broker and applied first.
+offset, the records in between are read straight from the broker and applied first (with the
+runtime's one way of reading without a group, orchestrator.runtime.kafka.follow, in a thread).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from orchestrator.runtime.kafka.codec import Headers
+from orchestrator.runtime.kafka.follow import consumer
 
 FETCH_TIMEOUT_MS = 1000
 GAP_READ_TIMEOUT_S = 30.0
@@ -56,8 +59,8 @@ def from_faust(event: Any) -> Incoming:
     )
 
 
-def from_aiokafka(record: Any) -> Incoming:
-    """The record an aiokafka ConsumerRecord carries."""
+def from_consumer(record: Any) -> Incoming:
+    """The record a kafka-python ConsumerRecord carries."""
     return Incoming(
         record.topic,
         record.partition,
@@ -76,25 +79,20 @@ class GapReader:
 
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[Incoming]:
         """The records of offsets start..end-1 that exist (compaction may have removed some)."""
-        tp = TopicPartition(topic, partition)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            enable_auto_commit=False,
-            group_id=None,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        try:
-            consumer.assign([tp])
-            consumer.seek(tp, start)
-            return await asyncio.wait_for(self._until(consumer, tp, end), GAP_READ_TIMEOUT_S)
-        finally:
-            await consumer.stop()
+        return await asyncio.to_thread(self._read, TopicPartition(topic, partition), start, end)
 
-    @staticmethod
-    async def _until(consumer: Any, tp: TopicPartition, end: int) -> list[Incoming]:
+    def _read(self, tp: TopicPartition, start: int, end: int) -> list[Incoming]:
+        deadline = time.monotonic() + GAP_READ_TIMEOUT_S
         found: list[Incoming] = []
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=FETCH_TIMEOUT_MS)
-            found.extend(from_aiokafka(r) for r in batch.get(tp, []) if r.offset < end)
+        with consumer(self.bootstrap) as client:
+            client.assign([tp])
+            client.seek(tp, start)
+            while client.position(tp) < end:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"could not read {tp.topic}:{tp.partition} offsets {start}..{end - 1} "
+                        f"in {GAP_READ_TIMEOUT_S}s; is the broker reachable?"
+                    )
+                batch = client.poll(timeout_ms=FETCH_TIMEOUT_MS)
+                found.extend(from_consumer(r) for r in batch.get(tp, []) if r.offset < end)
         return found
