@@ -24,7 +24,7 @@ from orchestrator.drills.report import (
     render_markdown,
     write_report,
 )
-from orchestrator.drills.report.model import RoleReport, Stats, TaskReport
+from orchestrator.drills.report.shape import RoleReport, Stats, TaskReport
 from orchestrator.engine.clock import HOUR_MS, MINUTE_MS, format_time, parse_time
 from orchestrator.playbook import load_directory
 from orchestrator.testing import Drill, command, event

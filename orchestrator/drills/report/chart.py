@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-from orchestrator.drills.report.model import IncidentReport, TaskReport
+from orchestrator.drills.report.shape import IncidentReport, TaskReport
 from orchestrator.engine.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis, parse_time
 
 WIDTH = 1100

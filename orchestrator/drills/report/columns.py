@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orchestrator.drills.report.model import Duration, IncidentReport, RoleReport
+from orchestrator.drills.report.shape import Duration, IncidentReport, RoleReport
 
 ROLE_HEADER = (
     "Role",

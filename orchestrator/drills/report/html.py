@@ -11,13 +11,7 @@ from html import escape
 
 from orchestrator.drills.report.chart import render_chart
 from orchestrator.drills.report.columns import ROLE_HEADER, breaches, role_cells
-from orchestrator.drills.report.model import (
-    Duration,
-    FollowUp,
-    IncidentReport,
-    Report,
-    TaskReport,
-)
+from orchestrator.drills.report.shape import Duration, FollowUp, IncidentReport, Report, TaskReport
 from orchestrator.drills.report.style import STYLE
 from orchestrator.drills.report.timeline import EVENT_ROWS, FOLLOW_UP_LABELS, visible
 from orchestrator.engine.clock import parse_time

@@ -6,13 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from orchestrator.drills.report.columns import ROLE_HEADER, breaches, role_cells
-from orchestrator.drills.report.model import (
-    Duration,
-    FollowUp,
-    IncidentReport,
-    Report,
-    TaskReport,
-)
+from orchestrator.drills.report.shape import Duration, FollowUp, IncidentReport, Report, TaskReport
 from orchestrator.drills.report.timeline import EVENT_ROWS, FOLLOW_UP_LABELS, visible
 
 NONE = "-"
