@@ -80,6 +80,20 @@ def test_the_package_exports_exactly_its_public_names() -> None:
     ]
 
 
+def test_the_agents_package_exports_exactly_its_agents() -> None:
+    """The agents' public face is pinned: the three agents and what they share."""
+    import orchestrator.runtime.kafka.agents as agents
+
+    assert sorted(agents.__all__) == [
+        "ErrorPolicy",
+        "EscalationTimer",
+        "IncidentAgent",
+        "IntakeAgent",
+        "Publisher",
+        "dead_letter_on_error",
+    ]
+
+
 @pytest.mark.parametrize("partitions", [1, 3, 4, 7])
 def test_shard_partition_is_the_java_clients(partitions: int) -> None:
     """Shards land where Kafka's default partitioner (Java, aiokafka, kafka-python) puts them."""
