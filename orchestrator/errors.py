@@ -3,6 +3,8 @@
 OrchestratorError
 ├── PlaybookError            a playbook (or a directory of them) cannot be loaded
 │     carries .problems: list[Problem], one per mistake, each with file, line and field path
+├── FixtureError             a playbook fixture file (or a directory of them) cannot be used
+│     carries .problems like PlaybookError
 ├── ExpressionError          a condition does not parse or names something unknown
 ├── EventRejected            an input record is not a valid event (goes to the dead-letter store)
 ├── CommandRejected          a responder command cannot be applied (conflict, unknown task, ...)
@@ -50,6 +52,19 @@ class PlaybookError(OrchestratorError):
         super().__init__(
             f"{count} problem{'s' if count != 1 else ''} in playbooks; fix them and load again:\n"
             f"{lines}"
+        )
+
+
+class FixtureError(OrchestratorError):
+    """A fixture file cannot be used; `problems` lists every mistake with file and line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        count = len(problems)
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} in playbook fixtures; "
+            f"fix them and run again:\n{lines}"
         )
 
 

@@ -29,7 +29,7 @@ def playbooks_test(
     fixtures: Annotated[Path | None, typer.Option(help="Fixture dir (default: DIR/tests).")] = None,
 ) -> None:
     """Run playbook fixtures (event sequences with expected incidents, tasks, escalations)."""
-    from orchestrator.playbook.fixtures import FixtureError, run_directory
+    from orchestrator.playbook import FixtureError, run_directory
 
     load_playbooks(directory, Settings())
     try:

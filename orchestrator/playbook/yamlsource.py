@@ -38,6 +38,14 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 Path = tuple[str | int, ...]
+"""A field path in a document: mapping keys and list indexes, from the top."""
+
+
+def dotted(path: Path) -> str:
+    """A field path as every error of this package writes it: cases[0].events[2].time."""
+    return "".join(
+        f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path)
+    )
 
 
 @dataclass
@@ -56,6 +64,10 @@ class Document:
                 return line
         return None
 
+    def problem(self, path: Path, message: str) -> Problem:
+        """A problem at `path` of this document: its file, its line and the dotted path."""
+        return Problem(self.file, self.line_of(path), dotted(path), message)
+
 
 class _Builder:
     def __init__(self, file: str) -> None:
@@ -66,10 +78,7 @@ class _Builder:
         self.loader = yaml.SafeLoader("")
 
     def problem(self, node: yaml.Node, path: Path, message: str) -> None:
-        dotted = "".join(  # tasks[0].title, as the loader writes field paths
-            f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path)
-        )
-        self.problems.append(Problem(self.file, node.start_mark.line + 1, dotted, message))
+        self.problems.append(Problem(self.file, node.start_mark.line + 1, dotted(path), message))
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.nodes += 1

@@ -11,10 +11,10 @@ import pytest
 
 from orchestrator.engine.playbook import Playbook
 from orchestrator.errors import Problem
-from orchestrator.playbook import load_directory
-from orchestrator.playbook.fixtures import (
+from orchestrator.playbook import (
     CaseResult,
     FixtureError,
+    load_directory,
     load_fixture_file,
     run_directory,
     run_fixture_file,

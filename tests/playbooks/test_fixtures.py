@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from orchestrator.engine.playbook import Playbook
-from orchestrator.playbook import load_directory
-from orchestrator.playbook.fixtures import (
+from orchestrator.playbook import (
     FixtureFile,
     fixture_files,
+    load_directory,
     load_fixture_file,
     run_case,
 )

@@ -21,11 +21,13 @@ from orchestrator.engine.clock import (
     parse_time,
 )
 from orchestrator.errors import PlaybookError, Problem
-from orchestrator.playbook import load_directory, load_playbook, load_playbook_text
-from orchestrator.playbook.fixtures import (
+from orchestrator.playbook import (
     FixtureError,
     fixture_files,
+    load_directory,
     load_fixture_file,
+    load_playbook,
+    load_playbook_text,
     run_directory,
 )
 from orchestrator.testing import Drill, event
