@@ -42,17 +42,20 @@ class Problem:
         return f"{where}:{field} {self.message}"
 
 
+def _listing(problems: list[Problem], where: str, verb: str) -> str:
+    """`N problems in <where>; fix them and <verb> again:` and one indented line a problem."""
+    count = len(problems)
+    lines = "\n".join(f"  {p}" for p in problems)
+    plural = "s" if count != 1 else ""
+    return f"{count} problem{plural} in {where}; fix them and {verb} again:\n{lines}"
+
+
 class PlaybookError(OrchestratorError):
     """A playbook was refused at load; `problems` lists every mistake found."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        count = len(problems)
-        super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} in playbooks; fix them and load again:\n"
-            f"{lines}"
-        )
+        super().__init__(_listing(problems, "playbooks", "load"))
 
 
 class FixtureError(OrchestratorError):
@@ -60,12 +63,7 @@ class FixtureError(OrchestratorError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        count = len(problems)
-        super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} in playbook fixtures; "
-            f"fix them and run again:\n{lines}"
-        )
+        super().__init__(_listing(problems, "playbook fixtures", "run"))
 
 
 class ExpressionError(OrchestratorError):
