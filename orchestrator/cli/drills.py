@@ -25,6 +25,7 @@ from orchestrator.cli.common import (
     require_log,
     until_time,
 )
+from orchestrator.drills.pacing import Pacer
 from orchestrator.drills.replay import DrillResult, replay_file
 from orchestrator.engine.clock import Millis, parse_time
 from orchestrator.engine.outputs import Output
@@ -264,7 +265,8 @@ def _replay_kafka(
     bootstrap = kafka.kafka_bootstrap_servers
     try:
         prepare_topics(kafka, names)
-        produced = produce_log(bootstrap, names, log, speed, until)
+        pace = Pacer(speed).wait_for if speed else None
+        produced = produce_log(bootstrap, names, log, pace, until)
         err.print(f"produced {produced.records} records into {names.events_raw}")
         if as_json:
             wait_idle(bootstrap, names, kafka.app_id)

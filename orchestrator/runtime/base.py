@@ -9,7 +9,6 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.playbook import Role
-from orchestrator.errors import IdempotencyKeyReused, RuntimeUnavailable  # noqa: F401 (TODO: kafka imports)
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident

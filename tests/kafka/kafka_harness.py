@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestrator.drills.pacing import Pacer
 from orchestrator.drills.replay import numbered, replay_lines
 from orchestrator.engine.clock import Millis, format_time, parse_time
 from orchestrator.engine.outputs import Output
@@ -392,7 +393,8 @@ class PacedProducer:
         self, bootstrap: str, names: TopicNames, raw: list[bytes], speed: float, until: Millis
     ) -> None:
         try:
-            produce_lines(bootstrap, names, self._count(raw), speed, until)
+            pace = Pacer(speed).wait_for if speed else None
+            produce_lines(bootstrap, names, self._count(raw), pace, until)
         except BaseException as exc:  # reported by the test thread
             self.error = exc
 

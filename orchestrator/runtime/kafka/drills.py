@@ -5,7 +5,7 @@ export a topic's time range to JSON Lines so that a real incident becomes a dril
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,6 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from orchestrator.drills.pacing import Pacer
 from orchestrator.engine.clock import Millis, parse_time
 from orchestrator.engine.ids import shard_of, split_task_id
 from orchestrator.runtime.kafka.codec import (
@@ -28,6 +27,9 @@ from orchestrator.runtime.kafka.shards import partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
 from schemas.commands import Command
 
+Pace = Callable[[Millis | None], None]
+"""Called with each record's event time before it is sent: a drill's pacer holds it back until
+its moment comes (orchestrator.drills.pacing.Pacer.wait_for)."""
 SEND_TIMEOUT_S = 30.0
 POLL_MS = 200
 
@@ -100,33 +102,32 @@ def produce_log(
     bootstrap: str,
     names: TopicNames,
     path: Path,
-    speed: float | None = None,
+    pace: Pace | None = None,
     until: Millis | None = None,
 ) -> Produced:
     """Produce the JSON Lines log at `path` into events.raw of `names`, in order.
 
-    `speed` paces it at that many times event time; `until` ends it with a control tick on
+    `pace` paces it (a drill pacer's wait_for); `until` ends it with a control tick on
     every partition of events.raw, which intake turns into a tick at that time for every shard
     (after the shard's events), as `replay --until` does.
     """
-    return produce_lines(bootstrap, names, _lines(path), speed, until)
+    return produce_lines(bootstrap, names, _lines(path), pace, until)
 
 
 def produce_lines(
     bootstrap: str,
     names: TopicNames,
     lines: Iterable[bytes],
-    speed: float | None = None,
+    pace: Pace | None = None,
     until: Millis | None = None,
 ) -> Produced:
     """Produce raw records (one event each, keyed by source + id) into events.raw, in order."""
-    pacer = Pacer(speed) if speed else None
     sent = 0
     with _producer(bootstrap) as producer:
         partitions = _partitions(producer, names.events_raw)
         for raw in lines:
-            if pacer is not None:
-                pacer.wait_for(_event_time(raw))
+            if pace is not None:
+                pace(_event_time(raw))
             producer.send(names.events_raw, key=record_key(raw), value=raw)
             sent += 1
         ticks = 0 if until is None else _control_ticks(producer, names, partitions, until)

@@ -1,0 +1,231 @@
+"""The tree keeps its shape: no import cycle, layers import downwards only, packages are used
+through their faces, modules stay small and log lines are named one way."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+PRODUCT = ("orchestrator", "agents", "schemas")
+MAX_MODULE_LINES = 400
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"schemas", "orchestrator.errors"}),
+    frozenset({"orchestrator.engine"}),
+    frozenset(
+        {
+            "orchestrator.adapters",
+            "orchestrator.auth",
+            "orchestrator.logs",
+            "orchestrator.settings",
+            "orchestrator.testing",
+        }
+    ),
+    frozenset({"orchestrator.playbook"}),
+    frozenset({"orchestrator.runtime"}),
+    frozenset({"orchestrator.api", "orchestrator.drills"}),
+    frozenset({"orchestrator.testing.servers", "orchestrator.demo", "agents"}),
+    frozenset({"orchestrator.cli", "orchestrator.__main__"}),
+)
+"""Lowest first: a module may import its own layer's parts and the layers below, never above.
+A module belongs to the longest name in here that is it or contains it."""
+LOG_EVENT = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)+$")
+LOG_METHODS = frozenset({"debug", "info", "warning", "error", "exception", "critical"})
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One product module: its dotted name, file, and whether it is a package's __init__."""
+
+    name: str
+    path: Path
+    is_package: bool
+
+
+@cache
+def modules() -> dict[str, Module]:
+    """Every module of the product packages by dotted name."""
+    found: dict[str, Module] = {}
+    for top in PRODUCT:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            is_package = parts[-1] == "__init__"
+            name = ".".join(parts[:-1] if is_package else parts)
+            found[name] = Module(name, path, is_package)
+    return found
+
+
+def _known(name: str) -> str | None:
+    """The product module `name` is, or is inside (an attribute of a module), or None."""
+    known = modules()
+    while name and name not in known:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def imports_of(module: Module) -> Iterator[tuple[str, int]]:
+    """(module imported, line) for every import in `module`, function-level ones included."""
+    tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
+    package = module.name if module.is_package else module.name.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            targets = [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            resolved = _known(target)
+            if resolved is not None and resolved != module.name:
+                yield resolved, node.lineno
+
+
+@cache
+def graph() -> dict[str, frozenset[str]]:
+    """Module name -> the product modules it imports."""
+    return {
+        name: frozenset(target for target, _ in imports_of(module))
+        for name, module in modules().items()
+    }
+
+
+def cycles(edges: dict[str, frozenset[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        top = stack.pop()
+                        on_stack.discard(top)
+                        component.append(top)
+                        if top == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(edges.get(child, ())))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return found
+
+
+def layer_of(name: str) -> int:
+    """The index in LAYERS of the longest entry that is `name` or one of its packages (the
+    root package's own __init__, which imports nothing, is at the bottom)."""
+    if name == "orchestrator":
+        return 0
+    best: tuple[int, int] | None = None
+    for level, members in enumerate(LAYERS):
+        for member in members:
+            inside = name == member or name.startswith(member + ".")
+            if inside and (best is None or len(member) > best[0]):
+                best = (len(member), level)
+    assert best is not None, f"{name} belongs to no layer: add it to LAYERS"
+    return best[1]
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    """The check below can fail: a three-module loop and a self-contained pair are reported."""
+    edges = {
+        "a": frozenset({"b"}),
+        "b": frozenset({"c"}),
+        "c": frozenset({"a"}),
+        "d": frozenset({"a"}),
+        "e": frozenset({"f"}),
+        "f": frozenset({"e"}),
+    }
+    assert sorted(cycles(edges)) == [["a", "b", "c"], ["e", "f"]]
+    assert cycles({"a": frozenset({"b"}), "b": frozenset()}) == []
+
+
+def test_no_module_imports_itself_back() -> None:
+    """No import cycle among the product modules, counting imports inside functions."""
+    assert len(graph()) > 100
+    assert cycles(graph()) == []
+
+
+def test_every_module_has_a_layer_and_imports_downwards() -> None:
+    """The engine imports no runtime, API, drill or CLI; runtimes never import what uses them."""
+    upward = [
+        f"{name} (layer {layer_of(name)}) imports {target} (layer {layer_of(target)})"
+        for name, targets in graph().items()
+        for target in sorted(targets)
+        if layer_of(target) > layer_of(name)
+    ]
+    assert upward == []
+
+
+def test_the_engine_imports_nothing_of_the_product_but_errors_and_schemas() -> None:
+    """The core's only product dependencies are the exception tree and the wire schemas."""
+    outside = {
+        target
+        for name, targets in graph().items()
+        if name.startswith("orchestrator.engine")
+        for target in targets
+        if not target.startswith("orchestrator.engine")
+    }
+    assert {t for t in outside if not t.startswith("schemas")} == {"orchestrator.errors"}
+
+
+@pytest.mark.parametrize("name", sorted(modules()), ids=str)
+def test_module_stays_small(name: str) -> None:
+    """No product module is longer than MAX_MODULE_LINES lines."""
+    lines = len(modules()[name].path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{name} has {lines} lines; split it by job"
+
+
+def log_events(path: Path) -> Iterator[tuple[str | None, int]]:
+    """(event name, line) of every `log.<level>(...)` call; None when it is not a literal."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in LOG_METHODS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "log"
+        ):
+            first = node.args[0] if node.args else None
+            literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            yield (first.value if literal else None), node.lineno  # type: ignore[union-attr]
+
+
+def test_log_event_names_are_noun_dot_verb() -> None:
+    """Every log line of the product is named `noun.verb` (lower case, dotted), as a literal."""
+    seen = [
+        (module.path.relative_to(ROOT), line, event)
+        for module in modules().values()
+        for event, line in log_events(module.path)
+    ]
+    assert len(seen) > 20
+    assert [(str(p), n, e) for p, n, e in seen if e is None or not LOG_EVENT.match(e)] == []
