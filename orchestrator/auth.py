@@ -57,7 +57,6 @@ _SECRET_KEYS = frozenset(
 )
 
 
-
 def hash_token(token: str) -> str:
     """The SHA-256 hex digest of a token: what configuration stores and requests are checked by."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
