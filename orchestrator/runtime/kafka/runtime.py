@@ -65,7 +65,7 @@ from schemas.deadletter import DeadLetter, Origin
 from schemas.incidents import Incident
 from schemas.tasks import Task
 
-log = structlog.get_logger("orchestrator.kafka_runtime")
+log = structlog.get_logger("orchestrator.runtime.kafka")
 
 COMMAND_TIMEOUT_S = 10.0
 """How long a command waits for the engine's verdict."""

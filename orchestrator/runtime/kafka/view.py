@@ -29,7 +29,7 @@ from schemas.commands import Command
 from schemas.deadletter import DeadLetter
 from schemas.tasks import TaskEvent
 
-log = structlog.get_logger("orchestrator.kafka_runtime")
+log = structlog.get_logger("orchestrator.runtime.kafka")
 
 FINGERPRINT_HEADER = "orch-fingerprint"
 """Header of a keyed command on the commands topic: the fingerprint of the request."""
