@@ -4,6 +4,7 @@ orchestrator agent pr --api http://127.0.0.1:8080 --token "$PR_AGENT_TOKEN"
 """
 
 from agents.base import Agent, Help, decide
+from agents.cli import run_agent
 from agents.client import ApiClient, ApiError
 from agents.legal import LegalAgent
 from agents.logistics import LogisticsAgent
@@ -25,4 +26,5 @@ __all__ = [
     "PrAgent",
     "agent_for",
     "decide",
+    "run_agent",
 ]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from schemas.incidents import Incident, IncidentStatus
-from schemas.tasks import Task, TaskEvent, TaskStatus
+from schemas import Incident, IncidentStatus, Task, TaskEvent, TaskStatus
 
 OPEN_TASK_STATUSES = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
 

@@ -9,8 +9,7 @@ import httpx
 from httpx_sse import connect_sse
 
 from orchestrator.errors import OrchestratorError
-from schemas.incidents import Incident
-from schemas.tasks import TaskEvent
+from schemas import Incident, TaskEvent
 
 REQUEST_TIMEOUT = 10.0
 FEED_READ_TIMEOUT = 60.0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.engine.clock import HOUR_MS, Millis, format_duration, format_time, parse_time
-from schemas.incidents import Incident
-from schemas.tasks import TaskEvent
+from orchestrator.engine import HOUR_MS, Millis, format_duration, format_time, parse_time
+from schemas import Incident, TaskEvent
 
 NOTICE_HOURS = 72
 """Hours from becoming aware of a personal-data breach to notifying the regulator."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.tables import LogisticsTable, Supplier, Warehouse
-from schemas.incidents import Incident
-from schemas.tasks import TaskEvent
+from schemas import Incident, TaskEvent
 
 STOCK_EVENT = "supply.inventory_level"
 """An incident that this event type opened or joined is about stock, keyed by SKU."""

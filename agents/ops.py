@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.tables import Runbook, RunbookTable
-from schemas.incidents import Incident, TimelineEntry
-from schemas.tasks import TaskEvent
+from schemas import Incident, TaskEvent, TimelineEntry
 
 RECENT_EVENTS = 5
 """How many of the incident's newest events the comment lists."""

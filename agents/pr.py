@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from string import Template
 
 from agents.tables import PrTemplate
-from orchestrator.engine.clock import MINUTE_MS, format_time, parse_time
-from schemas.incidents import Incident, Severity
-from schemas.tasks import TaskEvent
+from orchestrator.engine import MINUTE_MS, format_time, parse_time
+from schemas import Incident, Severity, TaskEvent
 
 NEXT_UPDATE_MINUTES = {
     Severity.CRITICAL: 30,

@@ -11,7 +11,7 @@ import structlog
 
 from agents.base import Agent, Help, decide
 from agents.client import ApiClient, ApiError
-from schemas.tasks import TaskEvent
+from schemas import TaskEvent
 
 log = structlog.get_logger("agents")
 RECONNECT_SECONDS = 2.0

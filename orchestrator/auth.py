@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from orchestrator.engine.playbook import INCIDENT_COMMANDER
+from orchestrator.engine import INCIDENT_COMMANDER
 from orchestrator.errors import AuthConfigError
 
 REDACTED = "[redacted]"

@@ -9,8 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator.engine.clock import parse_duration
-from orchestrator.engine.step import EngineConfig
+from orchestrator.engine import EngineConfig, parse_duration
 
 
 def shipped_playbooks() -> Path:

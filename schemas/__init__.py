@@ -1,5 +1,9 @@
-"""Wire and file contracts: events, playbooks, incidents, tasks, commands, dead letters."""
+"""Wire and file contracts: events, playbooks, incidents, tasks, commands, dead letters.
 
+The playbook format's many models are offered as the namespace `playbook` (schemas.playbook).
+"""
+
+from schemas import playbook
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -9,7 +13,8 @@ from schemas.commands import (
     CommandResult,
 )
 from schemas.deadletter import DeadLetter, Origin
-from schemas.events import CATALOGUE, Event, EventData
+from schemas.events import CATALOGUE, RFC3339_START, Event, EventData
+from schemas.export import export_schemas
 from schemas.incidents import (
     SEVERITY_ORDER,
     Incident,
@@ -19,12 +24,13 @@ from schemas.incidents import (
     Severity,
     TimelineEntry,
 )
-from schemas.playbook import PlaybookSpec
-from schemas.tasks import TERMINAL_STATUSES, Task, TaskEvent, TaskStatus
+from schemas.playbook import EventTypeSpec, FieldTypeSpec, PlaybookSpec
+from schemas.tasks import TERMINAL_STATUSES, Task, TaskEvent, TaskEventKind, TaskStatus
 
 __all__ = [
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
+    "RFC3339_START",
     "SEVERITY_ORDER",
     "TASK_COMMANDS",
     "TERMINAL_STATUSES",
@@ -35,6 +41,8 @@ __all__ = [
     "DeadLetter",
     "Event",
     "EventData",
+    "EventTypeSpec",
+    "FieldTypeSpec",
     "Incident",
     "IncidentEvent",
     "IncidentStatus",
@@ -44,6 +52,9 @@ __all__ = [
     "Severity",
     "Task",
     "TaskEvent",
+    "TaskEventKind",
     "TaskStatus",
     "TimelineEntry",
+    "export_schemas",
+    "playbook",
 ]

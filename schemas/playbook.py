@@ -194,8 +194,6 @@ class EscalationStep(Spec):
     repeat: int = Field(default=1, ge=1, le=100)
 
 
-
-
 class TaskSpec(Spec):
     """A task the playbook gives a role, with its dependencies, deadlines and escalation ladder."""
 

@@ -2,4 +2,6 @@
 
 from orchestrator.adapters.alertmanager import alertmanager_events
 
-__all__ = ["alertmanager_events"]
+__all__ = [
+    "alertmanager_events",
+]

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orchestrator.errors import AlertmanagerPayloadError
-from schemas.events import RFC3339_START
+from schemas import RFC3339_START
 
 SEVERITIES = {
     "critical": "critical",

@@ -2,5 +2,12 @@
 
 from orchestrator.api.app import app_from_settings, create_app
 from orchestrator.api.config import ApiSettings
+from orchestrator.api.server import api_server, server_config
 
-__all__ = ["ApiSettings", "app_from_settings", "create_app"]
+__all__ = [
+    "ApiSettings",
+    "api_server",
+    "app_from_settings",
+    "create_app",
+    "server_config",
+]

@@ -30,7 +30,7 @@ from orchestrator.api.ratelimit import IntakeLimiter
 from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
-from orchestrator.runtime.base import Runtime
+from orchestrator.runtime import Runtime
 
 log = structlog.get_logger("orchestrator.api")
 TITLE = "Incident response orchestrator"

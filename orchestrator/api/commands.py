@@ -21,9 +21,9 @@ from pydantic_core import to_json
 from orchestrator.api.models import CommandReceipt
 from orchestrator.api.problems import problem
 from orchestrator.auth import Responder
-from orchestrator.engine.clock import format_time, to_millis
-from orchestrator.runtime.base import AsyncWrites, CommandOutcome, IdempotencyKey, Runtime
-from schemas.commands import Command, CommandKind
+from orchestrator.engine import format_time, to_millis
+from orchestrator.runtime import AsyncWrites, CommandOutcome, IdempotencyKey, Runtime
+from schemas import Command, CommandKind
 
 log = structlog.get_logger("orchestrator.api")
 IDEMPOTENCY_HEADER = "Idempotency-Key"

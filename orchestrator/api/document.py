@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.api.app import create_app
-from orchestrator.engine.step import Engine
+from orchestrator.engine import Engine
 from orchestrator.runtime.embedded import EmbeddedRuntime
 
 REGENERATE = "python -m orchestrator.api > docs/openapi.json"

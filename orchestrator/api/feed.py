@@ -28,7 +28,7 @@ from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Reader
 from orchestrator.api.tasks import RoleName, known_role
 from orchestrator.auth import Responder
-from orchestrator.runtime.base import OutboxRow, Runtime
+from orchestrator.runtime import OutboxRow, Runtime
 
 log = structlog.get_logger("orchestrator.api")
 

@@ -10,11 +10,9 @@ from orchestrator.api.models import CommandReceipt, IncidentBody, problem_respon
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
-from orchestrator.engine.playbook import INCIDENT_COMMANDER
-from orchestrator.engine.summary import incident_summary
-from orchestrator.runtime.base import Runtime
-from schemas.commands import CommandKind
-from schemas.incidents import Incident
+from orchestrator.engine import INCIDENT_COMMANDER, incident_summary
+from orchestrator.runtime import Runtime
+from schemas import CommandKind, Incident
 
 IncidentId = Annotated[str, Path(min_length=1, max_length=200, description="An incident id.")]
 

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from orchestrator.adapters.alertmanager import alertmanager_events
+from orchestrator.adapters import alertmanager_events
 from orchestrator.api.problems import ProblemError, problem
 from orchestrator.api.security import IntakeSender
 from orchestrator.auth import Sender
-from orchestrator.runtime.base import AsyncWrites, IntakeResult, Runtime
-from schemas.deadletter import Origin
-from schemas.events import Event
+from orchestrator.runtime import AsyncWrites, IntakeResult, Runtime
+from schemas import Event, Origin
 
 MAX_BATCH_BYTES = 10 * 1_048_576
 """The largest request body the intake reads."""

@@ -15,9 +15,8 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orchestrator.runtime.base import Runtime
-from schemas.incidents import Severity
-from schemas.tasks import TaskStatus
+from orchestrator.runtime import Runtime
+from schemas import Severity, TaskStatus
 
 PREFIX = "orchestrator"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -6,9 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.commands import CommandKind
-from schemas.incidents import IncidentStatus, Severity, TimelineEntry
-from schemas.tasks import Task
+from schemas import CommandKind, IncidentStatus, Severity, Task, TimelineEntry
 
 MAX_NOTE_CHARS = 10_000
 """The longest outcome note, failure reason, comment or resolution reason."""

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.ratelimit import IntakeLimiter, bucket_of
 from orchestrator.auth import AuthConfig, Responder, Sender
-from orchestrator.engine.playbook import INCIDENT_COMMANDER
+from orchestrator.engine import INCIDENT_COMMANDER
 
 RESPONDER_SCHEME = HTTPBearer(
     auto_error=False,

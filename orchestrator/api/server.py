@@ -27,7 +27,7 @@ from orchestrator.api.config import (
     ApiSettings,
 )
 from orchestrator.api.problems import PROBLEM_TYPE
-from orchestrator.runtime.base import Runtime
+from orchestrator.runtime import Runtime
 
 log = structlog.get_logger("orchestrator.api")
 LOG_LEVEL = "warning"

@@ -20,10 +20,8 @@ from orchestrator.api.models import (
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
-from orchestrator.runtime.base import AsyncWrites, Runtime
-from schemas.commands import CommandKind
-from schemas.incidents import Incident, TimelineEntry
-from schemas.tasks import Task, TaskStatus
+from orchestrator.runtime import AsyncWrites, Runtime
+from schemas import CommandKind, Incident, Task, TaskStatus, TimelineEntry
 
 ROLE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 RoleName = Annotated[str, Path(pattern=ROLE_PATTERN, description="A role, e.g. ops or pr.")]

@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from orchestrator.engine.clock import Millis, parse_time
-from orchestrator.engine.playbook import Playbook
+from orchestrator.engine import Millis, Playbook, parse_time
 from orchestrator.errors import PlaybookError
 from orchestrator.playbook import load_directory
 from orchestrator.settings import Settings

@@ -25,16 +25,12 @@ from orchestrator.cli.common import (
     require_log,
     until_time,
 )
-from orchestrator.drills.pacing import Pacer
-from orchestrator.drills.replay import DrillResult, replay_file
-from orchestrator.engine.clock import Millis, parse_time
-from orchestrator.engine.outputs import Output
-from orchestrator.engine.step import Engine
-from orchestrator.engine.summary import summary
+from orchestrator.drills import DrillResult, Pacer, replay_file
+from orchestrator.engine import Engine, Millis, Output, parse_time, summary
 from orchestrator.errors import PlaybookError
 from orchestrator.playbook import load_playbook
 from orchestrator.settings import Settings
-from schemas.deadletter import DeadLetter
+from schemas import DeadLetter
 
 UntilOpt = Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")]
 
@@ -111,7 +107,7 @@ def backtest(
     playbooks: PlaybooksOpt = None,
 ) -> None:
     """What a changed playbook would have done on this history versus the baseline."""
-    from orchestrator.drills.backtest import compare, render
+    from orchestrator.drills import compare, render
 
     settings = Settings()
     try:
@@ -205,7 +201,7 @@ def _live_drill(
     import threading
 
     from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, serve
-    from orchestrator.drills.live import prepare
+    from orchestrator.drills import prepare
     from orchestrator.logs import configure_logging
 
     if speed is None or speed <= 0:
@@ -252,10 +248,13 @@ def _replay_kafka(
 ) -> None:
     """Produce `log` into a Kafka namespace (in order, paced by --speed, --until as a final
     tick); with --json, wait until its workers are idle and print the contract summary."""
-    from orchestrator.runtime.kafka.config import KafkaSettings
-    from orchestrator.runtime.kafka.drills import produce_log
-    from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
-    from orchestrator.runtime.kafka.worker import prepare_topics
+    from orchestrator.runtime.kafka import (
+        KafkaSettings,
+        collect_summary,
+        prepare_topics,
+        produce_log,
+        wait_idle,
+    )
 
     require_log(log)
     kafka = KafkaSettings()

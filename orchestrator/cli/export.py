@@ -17,8 +17,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
 ) -> None:
     """Dump a topic's records (by Kafka timestamp) to JSON Lines: events.raw gives a drill."""
-    from orchestrator.runtime.kafka.config import KafkaSettings
-    from orchestrator.runtime.kafka.drills import export_topic
+    from orchestrator.runtime.kafka import KafkaSettings, export_topic
 
     first, last = option_time("--from", start), option_time("--to", end)
     try:

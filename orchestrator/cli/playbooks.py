@@ -54,7 +54,7 @@ def playbooks_schema(
     ),
 ) -> None:
     """Export JSON Schema for the event envelope, the event types, commands and playbooks."""
-    from schemas.export import export_schemas
+    from schemas import export_schemas
 
     for path in export_schemas(out_dir):
         out.print(f"wrote {path}")

@@ -11,7 +11,7 @@ import typer
 
 from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks
 from orchestrator.cli.serving import serve_api
-from orchestrator.engine.step import Engine
+from orchestrator.engine import Engine
 from orchestrator.errors import AuthConfigError
 from orchestrator.settings import Settings
 
@@ -94,8 +94,7 @@ def _run_embedded(playbooks: Path | None, settings: Settings, api: ApiSettings) 
 
 def _run_kafka_api(playbooks: Path | None, settings: Settings, api: ApiSettings) -> None:
     """`run --kafka`: the agent API over the Kafka runtime; the workers run on their own."""
-    from orchestrator.runtime.kafka.config import KafkaSettings
-    from orchestrator.runtime.kafka.runtime import KafkaRuntime
+    from orchestrator.runtime.kafka import KafkaRuntime, KafkaSettings
 
     claims = dict(_source_claims(api))
     kafka = KafkaSettings()
@@ -116,8 +115,7 @@ def worker(
 ) -> None:
     """Run a Kafka worker (ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX, ORCH_KAFKA_*)."""
     from orchestrator.logs import configure_logging
-    from orchestrator.runtime.kafka.config import KafkaSettings
-    from orchestrator.runtime.kafka.worker import run_worker
+    from orchestrator.runtime.kafka import KafkaSettings, run_worker
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -137,6 +135,6 @@ def agent(
     table: Annotated[Path | None, typer.Option(help="Own table, not the shipped one.")] = None,
 ) -> None:
     """Run a role agent: follow ROLE's feed and add role-specific help to its new tasks."""
-    from agents.cli import run_agent
+    from agents import run_agent
 
     raise typer.Exit(run_agent(role, api, token, table, err))

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from orchestrator.api import ApiSettings
-    from orchestrator.runtime.base import Runtime
+    from orchestrator.runtime import Runtime
     from orchestrator.settings import Settings
 
 
@@ -28,7 +28,7 @@ def exit_cleanly_on_sigterm() -> None:
 
 def api_server(runtime: Runtime, settings: Settings, api: ApiSettings | None) -> uvicorn.Server:
     """The uvicorn server of the agent API over `runtime`, on ORCH_HOST:ORCH_PORT."""
-    from orchestrator.api.server import api_server as build
+    from orchestrator.api import api_server as build
 
     return build(runtime, settings.host, settings.port, api)
 

@@ -7,6 +7,17 @@ backtest  compare two playbook versions on the same log
 report    the drill report (Markdown or HTML) from the final state
 """
 
+from orchestrator.drills.backtest import compare, render
+from orchestrator.drills.live import prepare
+from orchestrator.drills.pacing import Pacer
 from orchestrator.drills.replay import DrillResult, replay_file, replay_lines
 
-__all__ = ["DrillResult", "replay_file", "replay_lines"]
+__all__ = [
+    "DrillResult",
+    "Pacer",
+    "compare",
+    "prepare",
+    "render",
+    "replay_file",
+    "replay_lines",
+]

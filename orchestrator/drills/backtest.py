@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.engine.state import EngineState
-from orchestrator.engine.summary import incident_summary, ordered
+from orchestrator.engine import EngineState, incident_summary, ordered
 
 IncidentKey = tuple[str, str]
 """An incident matched across runs by (correlation key, opening time)."""

@@ -16,11 +16,10 @@ from pathlib import Path
 import structlog
 
 from orchestrator.drills.pacing import DrillClock
-from orchestrator.engine.clock import Millis, to_millis
-from orchestrator.engine.step import Engine
+from orchestrator.engine import Engine, Millis, to_millis
 from orchestrator.errors import EventRejected
 from orchestrator.runtime.embedded import EmbeddedRuntime
-from schemas.deadletter import Origin
+from schemas import Origin
 
 log = structlog.get_logger("orchestrator.drills.live")
 TICK_SECONDS = 0.2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from orchestrator.engine.clock import Millis
+from orchestrator.engine import Millis
 
 
 class DrillClock:

@@ -7,13 +7,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.drills.pacing import Pacer
-from orchestrator.engine.clock import Millis, to_millis
-from orchestrator.engine.construct import Constructor
-from orchestrator.engine.outputs import Output
-from orchestrator.engine.state import EngineState
-from orchestrator.engine.step import Engine, RawRecord, Tick
+from orchestrator.engine import (
+    Constructor,
+    Engine,
+    EngineState,
+    Millis,
+    Output,
+    RawRecord,
+    Tick,
+    to_millis,
+)
 from orchestrator.errors import EventRejected
-from schemas.deadletter import DeadLetter, Origin
+from schemas import DeadLetter, Origin
 
 Progress = Callable[[int], None]
 """Told how many bytes of the log have been read so far."""

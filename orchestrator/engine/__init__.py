@@ -3,10 +3,48 @@
 Nothing here does I/O, reads the wall clock, or imports faust, kafka, asyncio or sqlite3.
 """
 
-from orchestrator.engine.clock import Millis, format_time, parse_duration, parse_time, to_millis
+from orchestrator.engine.admit import claim_refusal, command_refusal, time_refusal
+from orchestrator.engine.clock import (
+    DAY_MS,
+    HOUR_MS,
+    MINUTE_MS,
+    Clock,
+    Millis,
+    format_duration,
+    format_time,
+    parse_duration,
+    parse_duration_at_most,
+    parse_time,
+    to_millis,
+)
+from orchestrator.engine.construct import Constructor
+from orchestrator.engine.expr import Expression, compile_expression
+from orchestrator.engine.ids import SEP, shard_of, split_task_id
 from orchestrator.engine.outputs import Output
-from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.state import Counters, EngineState, restore, snapshot
+from orchestrator.engine.playbook import (
+    EVENT_ROOTS,
+    INCIDENT_COMMANDER,
+    INCIDENT_ROOTS,
+    Deadline,
+    KeyFn,
+    Playbook,
+    Resolution,
+    Role,
+    Selector,
+    SeverityRule,
+    Signals,
+    TaskDef,
+    Trigger,
+)
+from orchestrator.engine.severity import DEFAULT_INITIAL, Matrix
+from orchestrator.engine.state import (
+    Counters,
+    EngineState,
+    TimerEntry,
+    dedupe_key_of,
+    restore,
+    snapshot,
+)
 from orchestrator.engine.step import (
     CommandInput,
     Engine,
@@ -16,29 +54,78 @@ from orchestrator.engine.step import (
     RawRecord,
     Tick,
 )
-from orchestrator.engine.summary import summary
+from orchestrator.engine.summary import incident_summary, ordered, summary
 from orchestrator.engine.validate import EventValidator, dead_letter
+from orchestrator.engine.windows import (
+    DAY_SLACK,
+    AggregateWindow,
+    BaselineWindow,
+    ConsecutiveWindow,
+    CountWindow,
+    SamplesWindow,
+    Window,
+)
 
 __all__ = [
+    "DAY_MS",
+    "DAY_SLACK",
+    "DEFAULT_INITIAL",
+    "EVENT_ROOTS",
+    "HOUR_MS",
+    "INCIDENT_COMMANDER",
+    "INCIDENT_ROOTS",
+    "MINUTE_MS",
+    "SEP",
+    "AggregateWindow",
+    "BaselineWindow",
+    "Clock",
     "CommandInput",
+    "ConsecutiveWindow",
+    "Constructor",
+    "CountWindow",
     "Counters",
+    "Deadline",
     "Engine",
     "EngineConfig",
     "EngineState",
     "EventInput",
     "EventValidator",
+    "Expression",
     "Input",
+    "KeyFn",
+    "Matrix",
     "Millis",
     "Output",
     "Playbook",
     "RawRecord",
+    "Resolution",
+    "Role",
+    "SamplesWindow",
+    "Selector",
+    "SeverityRule",
+    "Signals",
+    "TaskDef",
     "Tick",
+    "TimerEntry",
+    "Trigger",
+    "Window",
+    "claim_refusal",
+    "command_refusal",
+    "compile_expression",
     "dead_letter",
+    "dedupe_key_of",
+    "format_duration",
     "format_time",
+    "incident_summary",
+    "ordered",
     "parse_duration",
+    "parse_duration_at_most",
     "parse_time",
     "restore",
+    "shard_of",
     "snapshot",
+    "split_task_id",
     "summary",
+    "time_refusal",
     "to_millis",
 ]

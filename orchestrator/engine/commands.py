@@ -10,9 +10,15 @@ from orchestrator.engine.playbook import Playbook
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import find, reconcile
 from orchestrator.errors import CommandRejected
-from schemas.commands import TASK_COMMANDS, Command
-from schemas.incidents import Incident, IncidentStatus
-from schemas.tasks import TERMINAL_STATUSES, Task, TaskStatus
+from schemas import (
+    TASK_COMMANDS,
+    TERMINAL_STATUSES,
+    Command,
+    Incident,
+    IncidentStatus,
+    Task,
+    TaskStatus,
+)
 
 WORKING = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
 

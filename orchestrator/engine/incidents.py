@@ -14,9 +14,7 @@ from orchestrator.engine.severity import higher_level, max_severity
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import assign, attach, cancel_open, find, reconcile
 from orchestrator.engine.values import resolve_path
-from schemas.events import Event
-from schemas.incidents import Incident, IncidentStatus, Phase
-from schemas.tasks import TERMINAL_STATUSES, TaskStatus
+from schemas import TERMINAL_STATUSES, Event, Incident, IncidentStatus, Phase, TaskStatus
 
 REVIEW_PHASE = Phase.REVIEW.value
 CANCEL_ON_RESOLVE = frozenset({"assess", "respond"})

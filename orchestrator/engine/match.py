@@ -19,7 +19,7 @@ from orchestrator.engine.ids import SEP, shard_of, split_shard
 from orchestrator.engine.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.windows import Window
-from schemas.events import Event
+from schemas import Event
 
 Context = dict[str, object]
 

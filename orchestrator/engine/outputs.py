@@ -8,10 +8,15 @@ from typing import Any
 from orchestrator.engine.clock import Millis, format_time
 from orchestrator.engine.construct import Constructor, shallow_copy
 from orchestrator.engine.state import TIMELINE_DETAIL, TIMELINE_ENTRY
-from schemas.commands import CommandResult
-from schemas.deadletter import DeadLetter
-from schemas.incidents import Incident, IncidentEvent
-from schemas.tasks import Task, TaskEvent, TaskEventKind
+from schemas import (
+    CommandResult,
+    DeadLetter,
+    Incident,
+    IncidentEvent,
+    Task,
+    TaskEvent,
+    TaskEventKind,
+)
 
 Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult
 """Anything the engine emits: task events, incident events, dead letters, command verdicts."""

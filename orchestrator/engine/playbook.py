@@ -12,8 +12,7 @@ from orchestrator.engine.expr import Expression
 from orchestrator.engine.severity import Matrix
 from orchestrator.engine.values import Context, resolve_path
 from orchestrator.engine.windows import Window
-from schemas.incidents import Severity
-from schemas.playbook import EventTypeSpec
+from schemas import EventTypeSpec, Severity
 
 KEY_SEPARATOR = "|"
 EVENT_ROOTS = frozenset({"data", "type", "source", "subject", "id", "time"})

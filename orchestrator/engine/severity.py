@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.incidents import SEVERITY_ORDER, Severity
+from schemas import SEVERITY_ORDER, Severity
 
 DEFAULT_LIKELIHOOD = ("rare", "possible", "likely", "certain")
 DEFAULT_IMPACT = ("minor", "moderate", "major", "severe")

@@ -15,8 +15,7 @@ from orchestrator.engine.construct import Constructor, SharedDicts, compact
 from orchestrator.engine.dedupe import SeenIndex
 from orchestrator.engine.ids import SEP, shard_of
 from orchestrator.engine.sweeps import WindowSchedule
-from schemas.commands import CommandResult
-from schemas.incidents import Incident, TimelineEntry
+from schemas import CommandResult, Incident, TimelineEntry
 
 TIMELINE_ENTRY = Constructor(TimelineEntry, compact=True)
 TIMELINE_DETAIL = SharedDicts()

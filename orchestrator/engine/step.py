@@ -46,9 +46,7 @@ from orchestrator.engine.tasks import (
 from orchestrator.engine.timers import arm_quiet, fire_due_timers
 from orchestrator.engine.validate import DEFAULT_MAX_EVENT_BYTES, EventValidator, dead_letter
 from orchestrator.errors import CommandRejected, EventRejected
-from schemas.commands import COMMAND_EVENT_TYPE, Command, CommandResult
-from schemas.deadletter import Origin
-from schemas.events import Event
+from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, Event, Origin
 
 LatePolicy = Literal["process", "dead_letter"]
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from orchestrator.engine.clock import parse_time
 from orchestrator.engine.state import EngineState
-from schemas.incidents import Incident
-from schemas.tasks import Task
+from schemas import Incident, Task
 
 
 def task_summary(task: Task) -> dict[str, Any]:

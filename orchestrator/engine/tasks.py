@@ -11,8 +11,7 @@ from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Deadline, Playbook, TaskDef
 from orchestrator.engine.severity import Ranked
 from orchestrator.engine.state import EngineState
-from schemas.incidents import Incident, IncidentStatus, Phase, Severity
-from schemas.tasks import TERMINAL_STATUSES, Task, TaskStatus
+from schemas import TERMINAL_STATUSES, Incident, IncidentStatus, Phase, Severity, Task, TaskStatus
 
 SATISFYING = frozenset({TaskStatus.DONE, TaskStatus.CANCELLED})
 """Dependency states that let dependents go ahead (cancelled means 'skipped on purpose')."""

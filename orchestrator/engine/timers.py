@@ -16,7 +16,7 @@ from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import ACK_TIMER, DUE_TIMER, fire_ack_timer, fire_due_timer
-from schemas.incidents import Incident, IncidentStatus
+from schemas import Incident, IncidentStatus
 
 QUIET_TIMER = "quiet"
 

@@ -15,10 +15,17 @@ from pydantic_core import from_json
 
 from orchestrator.engine.datadicts import DataShape, data_shape
 from orchestrator.errors import EventRejected
-from schemas.commands import COMMAND_EVENT_TYPE, CommandData
-from schemas.deadletter import DeadLetter, Origin
-from schemas.events import CATALOGUE, Event, EventData
-from schemas.playbook import EventTypeSpec, FieldTypeSpec
+from schemas import (
+    CATALOGUE,
+    COMMAND_EVENT_TYPE,
+    CommandData,
+    DeadLetter,
+    Event,
+    EventData,
+    EventTypeSpec,
+    FieldTypeSpec,
+    Origin,
+)
 
 DEFAULT_MAX_EVENT_BYTES = 1_048_576
 """Events larger than this are rejected (contracts section 1)."""

@@ -23,8 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.engine.clock import DAY_MS, Millis, format_duration, parse_duration_at_most
-from orchestrator.engine.expr import Expression, compile_expression
+from orchestrator.engine import (
+    DAY_MS,
+    Expression,
+    Millis,
+    compile_expression,
+    format_duration,
+    parse_duration_at_most,
+)
 from orchestrator.errors import ExpressionError, Problem
 from orchestrator.playbook.yamlsource import Document
 from orchestrator.playbook.yamlsource import Path as DocPath

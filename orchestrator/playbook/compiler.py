@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from orchestrator.engine.playbook import EVENT_ROOTS, Playbook, Resolution, Role, Signals, Trigger
+from orchestrator.engine import EVENT_ROOTS, Playbook, Resolution, Role, Signals, Trigger
 from orchestrator.errors import PlaybookError
 from orchestrator.playbook.checker import Checker, LoadOptions
 from orchestrator.playbook.severity import severity
@@ -13,8 +13,8 @@ from orchestrator.playbook.tasks import DEFAULT_REVIEW, check_graph, compile_tas
 from orchestrator.playbook.triggers import selector, window
 from orchestrator.playbook.yamlsource import Document
 from orchestrator.playbook.yamlsource import Path as DocPath
+from schemas import CATALOGUE
 from schemas import playbook as spec
-from schemas.events import CATALOGUE
 
 DEFAULT_ROLES: Mapping[str, Role] = {
     "ops": Role("ops", "Operations: cause, trend, keeping systems running", "incident_commander"),

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from orchestrator.engine.clock import parse_time
+from orchestrator.engine import parse_time
 from orchestrator.playbook.fixtures import Expect, IncidentExpect, Spec, TaskEventExpect, TaskExpect
 from orchestrator.testing import Drill
-from schemas.commands import CommandResult
-from schemas.incidents import Incident
-from schemas.tasks import Task, TaskEvent
+from schemas import CommandResult, Incident, Task, TaskEvent
 
 
 def compare(drill: Drill, playbook: str, expect: Expect) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.engine.playbook import Playbook
+from orchestrator.engine import Playbook
 from orchestrator.errors import FixtureError, Problem
 from orchestrator.playbook.fixturecompare import compare
 from orchestrator.playbook.fixtureload import FIXTURE_SUFFIXES, FixtureFile, load_fixture_file

@@ -56,9 +56,8 @@ from pydantic import (
     model_validator,
 )
 
-from orchestrator.engine.clock import parse_time
-from schemas.commands import TASK_COMMANDS, CommandKind
-from schemas.tasks import TaskEventKind
+from orchestrator.engine import parse_time
+from schemas import TASK_COMMANDS, CommandKind, TaskEventKind
 
 ABSENT = "absent"
 """What a task expectation says of a task that must not be attached."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from orchestrator.engine.playbook import Playbook
+from orchestrator.engine import Playbook
 from orchestrator.errors import PlaybookError, Problem
 from orchestrator.playbook.checker import LoadOptions
 from orchestrator.playbook.compiler import compile_playbook

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from orchestrator.engine.playbook import SeverityRule
-from orchestrator.engine.severity import DEFAULT_INITIAL, Matrix
+from orchestrator.engine import DEFAULT_INITIAL, Matrix, SeverityRule
 from orchestrator.playbook.checker import Checker
 from orchestrator.playbook.triggers import selector, window
 from orchestrator.playbook.yamlsource import Path as DocPath
+from schemas import Severity
 from schemas import playbook as spec
-from schemas.incidents import Severity
 
 Cell = tuple[str, str]
 """A cell of the matrix: (likelihood, impact)."""

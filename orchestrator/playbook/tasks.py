@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from graphlib import CycleError, TopologicalSorter
 
-from orchestrator.engine.clock import Millis
-from orchestrator.engine.playbook import INCIDENT_ROOTS, Deadline, Role, TaskDef
+from orchestrator.engine import INCIDENT_ROOTS, Deadline, Millis, Role, TaskDef
 from orchestrator.playbook.checker import MAX_ESCALATIONS, Checker
 from orchestrator.playbook.yamlsource import Path as DocPath
 from schemas import playbook as spec

@@ -5,15 +5,17 @@ Triggers, joins and severity rules all select events this way.
 
 from __future__ import annotations
 
-from orchestrator.engine.clock import DAY_MS
-from orchestrator.engine.playbook import EVENT_ROOTS, KeyFn, Selector
-from orchestrator.engine.windows import (
+from orchestrator.engine import (
+    DAY_MS,
     DAY_SLACK,
+    EVENT_ROOTS,
     AggregateWindow,
     BaselineWindow,
     ConsecutiveWindow,
     CountWindow,
+    KeyFn,
     SamplesWindow,
+    Selector,
     Window,
 )
 from orchestrator.playbook.checker import Checker

@@ -1,6 +1,21 @@
 """Runtimes around the core: embedded (one process, SQLite) and Kafka (faust workers)."""
 
-from orchestrator.runtime.base import IntakeResult, Runtime
+from orchestrator.runtime.base import (
+    AsyncWrites,
+    CommandOutcome,
+    IdempotencyKey,
+    IntakeResult,
+    OutboxRow,
+    Runtime,
+)
 from orchestrator.runtime.embedded import EmbeddedRuntime
 
-__all__ = ["EmbeddedRuntime", "IntakeResult", "Runtime"]
+__all__ = [
+    "AsyncWrites",
+    "CommandOutcome",
+    "EmbeddedRuntime",
+    "IdempotencyKey",
+    "IntakeResult",
+    "OutboxRow",
+    "Runtime",
+]

@@ -7,12 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from orchestrator.engine.clock import Millis
-from orchestrator.engine.playbook import Role
-from schemas.commands import Command, CommandResult
-from schemas.deadletter import DeadLetter, Origin
-from schemas.incidents import Incident
-from schemas.tasks import Task
+from orchestrator.engine import Millis, Role
+from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 IntakeStatus = Literal["accepted", "rejected", "duplicate"]
 

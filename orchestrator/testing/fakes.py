@@ -13,16 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.engine.clock import Millis, parse_time
-from orchestrator.engine.outputs import Output
-from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.state import EngineState
-from orchestrator.engine.step import Engine, EngineConfig, RawRecord, Tick
-from orchestrator.engine.summary import summary
-from schemas.commands import COMMAND_EVENT_TYPE
-from schemas.deadletter import DeadLetter, Origin
-from schemas.incidents import Incident, IncidentEvent
-from schemas.tasks import Task, TaskEvent
+from orchestrator.engine import (
+    Engine,
+    EngineConfig,
+    EngineState,
+    Millis,
+    Output,
+    Playbook,
+    RawRecord,
+    Tick,
+    parse_time,
+    summary,
+)
+from schemas import COMMAND_EVENT_TYPE, DeadLetter, Incident, IncidentEvent, Origin, Task, TaskEvent
 
 _ids = itertools.count(1)
 

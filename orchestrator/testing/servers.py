@@ -27,9 +27,8 @@ import uvicorn
 from fastapi import FastAPI
 from httpx_sse import connect_sse
 
-from orchestrator.api.config import ApiSettings
-from orchestrator.api.server import server_config
-from schemas.tasks import TaskEvent
+from orchestrator.api import ApiSettings, server_config
+from schemas import TaskEvent
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0

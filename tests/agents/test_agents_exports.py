@@ -6,7 +6,8 @@ import agents
 
 
 def test_agents_exports() -> None:
-    """agents exports the four role agents, the loop, the client and the pure decision."""
+    """agents exports the four role agents, the loop, the client and the pure decision, and
+    run_agent (what `orchestrator agent` starts)."""
     assert sorted(agents.__all__) == sorted(
         [
             "ROLES",
@@ -21,6 +22,7 @@ def test_agents_exports() -> None:
             "PrAgent",
             "agent_for",
             "decide",
+            "run_agent",
         ]
     )
     for name in agents.__all__:

@@ -64,6 +64,7 @@ def _event_message(record: dict[str, object], shard: str = SHARD) -> ShardMessag
 def test_the_package_exports_exactly_its_public_names() -> None:
     """The Kafka runtime's public face is pinned: adding or dropping a name is deliberate."""
     assert sorted(orchestrator.runtime.kafka.__all__) == [
+        "KafkaRuntime",
         "KafkaSettings",
         "TopicNames",
         "build_app",
@@ -72,6 +73,7 @@ def test_the_package_exports_exactly_its_public_names() -> None:
         "ensure_topics",
         "export_topic",
         "latest_incidents",
+        "prepare_topics",
         "produce_lines",
         "produce_log",
         "run_worker",

@@ -4,6 +4,7 @@ through their faces, modules stay small and log lines are named one way."""
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,6 +70,20 @@ def _known(name: str) -> str | None:
     return name or None
 
 
+@cache
+def declared(name: str) -> frozenset[str]:
+    """The names in the `__all__` of package `name` (read from its source), or none."""
+    module = modules().get(name)
+    if module is None or not module.is_package:
+        return frozenset()
+    for node in ast.parse(module.path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return frozenset(ast.literal_eval(node.value))
+    return frozenset()
+
+
 def imports_of(module: Module) -> Iterator[tuple[str, int]]:
     """(module imported, line) for every import in `module`, function-level ones included."""
     tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
@@ -81,7 +96,10 @@ def imports_of(module: Module) -> Iterator[tuple[str, int]]:
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{anchor}.{base}" if base else anchor
-            targets = [f"{base}.{alias.name}" for alias in node.names]
+            offered = declared(base)
+            targets = [
+                base if alias.name in offered else f"{base}.{alias.name}" for alias in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -229,3 +247,34 @@ def test_log_event_names_are_noun_dot_verb() -> None:
     ]
     assert len(seen) > 20
     assert [(str(p), n, e) for p, n, e in seen if e is None or not LOG_EVENT.match(e)] == []
+
+
+def face_bypasses() -> list[str]:
+    """Product imports of a plain module from outside its package (the root package's own
+    modules, such as errors and logs, are public as they are)."""
+    found = []
+    for module in modules().values():
+        for target, line in imports_of(module):
+            owner = target.rpartition(".")[0]
+            plain = not modules()[target].is_package
+            outside = not (module.name == owner or module.name.startswith(owner + "."))
+            if plain and outside and owner not in ("", "orchestrator"):
+                found.append(f"{module.path.relative_to(ROOT)}:{line} imports {target}")
+    return found
+
+
+def test_packages_are_used_through_their_faces() -> None:
+    """Product code outside a package imports from the package's __init__, never a submodule."""
+    assert face_bypasses() == []
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, m in modules().items() if m.is_package and n != "orchestrator"), ids=str
+)
+def test_package_face_declares_what_it_offers(name: str) -> None:
+    """Each package's __init__ has an `__all__` whose every name exists in the package."""
+    face = importlib.import_module(name)
+    exported = getattr(face, "__all__", None)
+    assert exported is not None, f"{name}/__init__.py has no __all__"
+    assert len(set(exported)) == len(exported)
+    assert [n for n in exported if not hasattr(face, n)] == []

@@ -13,7 +13,7 @@ from orchestrator.drills.report.html import render_html
 from orchestrator.drills.report.markdown import render_markdown
 from orchestrator.drills.report.model import build_report
 from orchestrator.drills.report.shape import Report
-from orchestrator.engine.state import EngineState
+from orchestrator.engine import EngineState
 
 RENDERERS = {".md": render_markdown, ".html": render_html}
 """File suffix -> renderer."""

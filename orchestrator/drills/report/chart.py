@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from orchestrator.drills.report.shape import IncidentReport, TaskReport
-from orchestrator.engine.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis, parse_time
+from orchestrator.engine import DAY_MS, HOUR_MS, MINUTE_MS, Millis, parse_time
 
 WIDTH = 1100
 LABEL_WIDTH = 230

@@ -14,7 +14,7 @@ from orchestrator.drills.report.columns import ROLE_HEADER, breaches, role_cells
 from orchestrator.drills.report.shape import Duration, FollowUp, IncidentReport, Report, TaskReport
 from orchestrator.drills.report.style import STYLE
 from orchestrator.drills.report.timeline import EVENT_ROWS, FOLLOW_UP_LABELS, visible
-from orchestrator.engine.clock import parse_time
+from orchestrator.engine import parse_time
 
 NONE = "&ndash;"
 

@@ -22,11 +22,17 @@ from orchestrator.drills.report.shape import (
     Totals,
 )
 from orchestrator.drills.report.timeline import describe
-from orchestrator.engine.clock import Millis, format_time, parse_time
-from orchestrator.engine.state import EngineState
-from orchestrator.engine.summary import ordered
-from schemas.incidents import SEVERITY_ORDER, Incident, IncidentStatus, Phase, TimelineEntry
-from schemas.tasks import TERMINAL_STATUSES, Task, TaskStatus
+from orchestrator.engine import EngineState, Millis, format_time, ordered, parse_time
+from schemas import (
+    SEVERITY_ORDER,
+    TERMINAL_STATUSES,
+    Incident,
+    IncidentStatus,
+    Phase,
+    Task,
+    TaskStatus,
+    TimelineEntry,
+)
 
 
 def _span(start: str | None, end: str | None) -> Duration | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.drills.report.timeline import TimelineItem
-from orchestrator.engine.clock import Millis, format_duration
+from orchestrator.engine import Millis, format_duration
 
 
 class _Frozen(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.incidents import TimelineEntry
+from schemas import TimelineEntry
 
 EVENT_KIND = "event"
 """Timeline kind of a raw event that opened or joined the incident."""

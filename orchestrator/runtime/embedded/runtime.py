@@ -16,12 +16,21 @@ from typing import Any
 
 import structlog
 
-from orchestrator.engine.clock import Clock, Millis
-from orchestrator.engine.outputs import Output
-from orchestrator.engine.playbook import Role
-from orchestrator.engine.state import EngineState, restore, snapshot
-from orchestrator.engine.step import CommandInput, Engine, Input, RawRecord, Tick
-from orchestrator.engine.summary import summary
+from orchestrator.engine import (
+    Clock,
+    CommandInput,
+    Engine,
+    EngineState,
+    Input,
+    Millis,
+    Output,
+    RawRecord,
+    Role,
+    Tick,
+    restore,
+    snapshot,
+    summary,
+)
 from orchestrator.errors import IdempotencyKeyReused
 from orchestrator.runtime.base import (
     CommandOutcome,
@@ -32,10 +41,7 @@ from orchestrator.runtime.base import (
 )
 from orchestrator.runtime.embedded.groupcommit import Batch, GroupCommit, Write
 from orchestrator.runtime.embedded.store import InputKind, Store, StoredInput, Synchronous
-from schemas.commands import Command, CommandResult
-from schemas.deadletter import DeadLetter, Origin
-from schemas.incidents import Incident
-from schemas.tasks import Task
+from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 log = structlog.get_logger("orchestrator.runtime.embedded")
 DB_FILE = "orchestrator.db"

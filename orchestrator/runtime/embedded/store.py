@@ -18,13 +18,10 @@ from typing import Any, Literal
 
 from pydantic_core import to_json
 
-from orchestrator.engine.outputs import Output
+from orchestrator.engine import Output
 from orchestrator.runtime.base import IdempotencyKey
 from orchestrator.runtime.base import OutboxRow as OutboxRow  # re-exported: it used to live here
-from schemas.commands import Command, CommandResult
-from schemas.deadletter import DeadLetter
-from schemas.incidents import IncidentEvent
-from schemas.tasks import TaskEvent
+from schemas import Command, CommandResult, DeadLetter, IncidentEvent, TaskEvent
 
 InputKind = Literal["raw", "command", "tick"]
 Synchronous = Literal["full", "normal"]

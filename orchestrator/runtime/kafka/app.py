@@ -21,8 +21,7 @@ import faust
 import mode
 import structlog
 
-from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.step import Engine, EngineConfig
+from orchestrator.engine import Engine, EngineConfig, Playbook
 from orchestrator.runtime.kafka.agents import (
     ErrorPolicy,
     EscalationTimer,

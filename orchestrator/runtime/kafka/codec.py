@@ -21,16 +21,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from orchestrator.engine.clock import Millis, format_time, parse_time
-from orchestrator.engine.outputs import Output
-from orchestrator.engine.step import CommandInput, EventInput, Input, Tick
+from orchestrator.engine import (
+    CommandInput,
+    EventInput,
+    Input,
+    Millis,
+    Output,
+    Tick,
+    format_time,
+    parse_time,
+)
 from orchestrator.errors import OrchestratorError
 from orchestrator.runtime.kafka.topics import TopicNames
-from schemas.commands import Command, CommandResult
-from schemas.deadletter import DeadLetter
-from schemas.events import Event
-from schemas.incidents import Incident, IncidentEvent
-from schemas.tasks import TaskEvent
+from schemas import Command, CommandResult, DeadLetter, Event, Incident, IncidentEvent, TaskEvent
 
 KIND_HEADER = "orch-kind"
 """Header of records on the incidents topic: incident, incident_event or command_result."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator.engine.playbook import Playbook
+from orchestrator.engine import Playbook
 from orchestrator.runtime.kafka.topics import TopicNames
 
 MEMORY_STORE = "memory://"

@@ -13,8 +13,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from orchestrator.engine.clock import Millis, parse_time
-from orchestrator.engine.ids import shard_of, split_task_id
+from orchestrator.engine import Millis, parse_time, shard_of, split_task_id
 from orchestrator.runtime.kafka.codec import (
     CONTROL_HEADER,
     CONTROL_TICK,
@@ -25,7 +24,7 @@ from orchestrator.runtime.kafka.codec import (
 from orchestrator.runtime.kafka.readmodel import incident_shards
 from orchestrator.runtime.kafka.shards import partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
-from schemas.commands import Command
+from schemas import Command
 
 Pace = Callable[[Millis | None], None]
 """Called with each record's event time before it is sent: a drill's pacer holds it back until

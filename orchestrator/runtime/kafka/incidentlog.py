@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.engine.ids import shard_of
+from orchestrator.engine import shard_of
 from orchestrator.runtime.kafka.codec import (
     COMMAND_RESULT,
     INCIDENT,
@@ -25,8 +25,7 @@ from orchestrator.runtime.kafka.codec import (
     header,
 )
 from orchestrator.runtime.kafka.follow import Where
-from schemas.commands import CommandResult
-from schemas.incidents import Incident
+from schemas import CommandResult, Incident
 
 _INCIDENT, _COMMAND_RESULT = INCIDENT.encode(), COMMAND_RESULT.encode()
 

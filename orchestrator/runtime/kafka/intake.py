@@ -14,20 +14,25 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from orchestrator.engine.admit import command_refusal, time_refusal
-from orchestrator.engine.clock import Millis, to_millis
-from orchestrator.engine.ids import SEP, shard_of, split_task_id
-from orchestrator.engine.state import dedupe_key_of
-from orchestrator.engine.step import Engine, EngineConfig
-from orchestrator.engine.validate import dead_letter
+from orchestrator.engine import (
+    SEP,
+    Engine,
+    EngineConfig,
+    Millis,
+    command_refusal,
+    dead_letter,
+    dedupe_key_of,
+    shard_of,
+    split_task_id,
+    time_refusal,
+    to_millis,
+)
 from orchestrator.errors import EventRejected
 from orchestrator.runtime.base import IntakeStatus
 from orchestrator.runtime.kafka.codec import Record, encode_event
 from orchestrator.runtime.kafka.shards import UNROUTED, partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
-from schemas.commands import COMMAND_EVENT_TYPE
-from schemas.deadletter import DeadLetter, Origin
-from schemas.events import Event
+from schemas import COMMAND_EVENT_TYPE, DeadLetter, Event, Origin
 
 IncidentShard = Callable[[str], str | None]
 """Finds the shard of an incident id (None when unknown)."""

@@ -38,12 +38,18 @@ import msgspec
 import structlog
 from kafka import KafkaProducer
 
-from orchestrator.engine.admit import claim_refusal, command_refusal
-from orchestrator.engine.clock import Millis
-from orchestrator.engine.ids import shard_of
-from orchestrator.engine.playbook import Playbook, Role
-from orchestrator.engine.summary import incident_summary, ordered
-from orchestrator.engine.validate import EventValidator, dead_letter
+from orchestrator.engine import (
+    EventValidator,
+    Millis,
+    Playbook,
+    Role,
+    claim_refusal,
+    command_refusal,
+    dead_letter,
+    incident_summary,
+    ordered,
+    shard_of,
+)
 from orchestrator.errors import EventRejected, IdempotencyKeyReused, RuntimeUnavailable
 from orchestrator.runtime.base import (
     CommandOutcome,
@@ -60,10 +66,7 @@ from orchestrator.runtime.kafka.readmodel import intake_counters
 from orchestrator.runtime.kafka.shards import partition_for
 from orchestrator.runtime.kafka.view import FINGERPRINT_HEADER, Reader, View
 from orchestrator.runtime.kafka.worker import prepare_topics
-from schemas.commands import COMMAND_EVENT_TYPE, Command, CommandResult
-from schemas.deadletter import DeadLetter, Origin
-from schemas.incidents import Incident
-from schemas.tasks import Task
+from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 

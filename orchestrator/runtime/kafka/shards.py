@@ -27,13 +27,19 @@ from typing import Any, Protocol
 import pydantic_core
 from kafka.partitioner.default import murmur2
 
-from orchestrator.engine.clock import Millis
-from orchestrator.engine.ids import SEP
-from orchestrator.engine.outputs import Output
-from orchestrator.engine.state import EngineState, TimerEntry, restore, snapshot
-from orchestrator.engine.step import CommandInput, Engine
+from orchestrator.engine import (
+    SEP,
+    CommandInput,
+    Engine,
+    EngineState,
+    Millis,
+    Output,
+    TimerEntry,
+    restore,
+    snapshot,
+)
 from orchestrator.runtime.kafka.codec import ShardMessage
-from schemas.incidents import Incident
+from schemas import Incident
 
 UNROUTED = SEP
 """The shard of commands whose incident intake cannot place: the engine rejects them there."""

@@ -25,9 +25,7 @@ from orchestrator.runtime.kafka.codec import header
 from orchestrator.runtime.kafka.follow import CATCH_UP_TIMEOUT_S, Follower
 from orchestrator.runtime.kafka.incidentlog import IncidentLog
 from orchestrator.runtime.kafka.topics import TopicNames
-from schemas.commands import Command
-from schemas.deadletter import DeadLetter
-from schemas.tasks import TaskEvent
+from schemas import Command, DeadLetter, TaskEvent
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 

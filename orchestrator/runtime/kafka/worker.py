@@ -12,8 +12,7 @@ import faust
 import mode.loop
 import structlog
 
-from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.step import EngineConfig
+from orchestrator.engine import EngineConfig, Playbook
 from orchestrator.runtime.kafka.app import build_app
 from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.topics import TopicNames, ensure_topics

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import structlog
 
-from orchestrator.engine.step import Engine
+from orchestrator.engine import Engine
 from orchestrator.runtime.kafka.agents.publisher import Publisher
 from orchestrator.runtime.kafka.batches import Staged, in_batch
 from orchestrator.runtime.kafka.codec import (

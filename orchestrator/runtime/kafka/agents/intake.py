@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import structlog
 
-from orchestrator.engine.step import Engine
+from orchestrator.engine import Engine
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.kafka.agents.publisher import Publisher, origin_of
 from orchestrator.runtime.kafka.batches import Staged, in_batch
@@ -34,7 +34,7 @@ from orchestrator.runtime.kafka.intake import (
     counters_key,
     seen_prefix,
 )
-from schemas.deadletter import Origin
+from schemas import Origin
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 

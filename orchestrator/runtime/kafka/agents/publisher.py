@@ -17,12 +17,12 @@ import faust
 import structlog
 from aiokafka.errors import KafkaError
 
-from orchestrator.engine.validate import dead_letter
+from orchestrator.engine import dead_letter
 from orchestrator.runtime.kafka.batches import pending
 from orchestrator.runtime.kafka.codec import Record, output_record
 from orchestrator.runtime.kafka.gaps import GapReader, Incoming
 from orchestrator.runtime.kafka.topics import TopicNames
-from schemas.deadletter import DeadLetter, Origin
+from schemas import DeadLetter, Origin
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 

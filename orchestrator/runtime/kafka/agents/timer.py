@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from orchestrator.engine.clock import Millis
+from orchestrator.engine import Millis
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.kafka.agents.publisher import Publisher
 from orchestrator.runtime.kafka.batches import Staged
