@@ -6,7 +6,13 @@ import orchestrator.api
 
 
 def test_api_exports() -> None:
-    """orchestrator.api exports exactly the app builders and its settings."""
-    assert sorted(orchestrator.api.__all__) == ["ApiSettings", "app_from_settings", "create_app"]
+    """orchestrator.api exports exactly the app builders, the server builders and its settings."""
+    assert sorted(orchestrator.api.__all__) == [
+        "ApiSettings",
+        "api_server",
+        "app_from_settings",
+        "create_app",
+        "server_config",
+    ]
     for name in orchestrator.api.__all__:
         assert getattr(orchestrator.api, name) is not None
