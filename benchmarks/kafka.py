@@ -134,21 +134,20 @@ class Namespace:
     """One measurement's topics (a fresh prefix) and the worker settings for them."""
 
     def __init__(self, bootstrap: str, work: Path, label: str) -> None:
-        from orchestrator.runtime.kafka.config import KafkaSettings
-        from orchestrator.runtime.kafka.topics import ensure_topics
+        from orchestrator.runtime.kafka.topics import TopicNames, ensure_topics
 
         self.bootstrap = bootstrap
         self.prefix = f"bench-{label}-{uuid.uuid4().hex[:8]}."
         self.dir = work / self.prefix.rstrip(".")
         self.dir.mkdir(parents=True)
         playbooks = load_directory(Settings().playbooks)
-        self.settings = KafkaSettings(
+        self.settings = Settings(
             kafka_bootstrap_servers=bootstrap,
             topic_prefix=self.prefix,
             kafka_partitions=PARTITIONS,
             kafka_raw_partitions=RAW_PARTITIONS,
         )
-        self.names: TopicNames = self.settings.topic_names(playbooks)
+        self.names: TopicNames = TopicNames.of(self.settings, playbooks)
         ensure_topics(
             bootstrap,
             self.names,

@@ -1,15 +1,49 @@
-"""Configuration in one place: read from the environment (ORCH_*) once, then passed down."""
+"""Configuration in one place: the process's one `Settings`, read from the environment (ORCH_*)
+once by the CLI command that starts the process, then passed down.
+
+Every field is the environment variable ORCH_<FIELD NAME> (ORCH_PORT, ORCH_HEADER_TIMEOUT,
+ORCH_KAFKA_PARTITIONS, ...). The fields come in four groups: the process and the engine, the
+embedded runtime, the agent API, the Kafka runtime; the views of a part (the engine's
+configuration, the API's auth, the Kafka app id, a drill namespace) are methods.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestrator.auth import (
+    AuthConfig,
+    check_unique,
+    hash_token,
+    load_identities_file,
+    load_responders_json,
+)
 from orchestrator.engine import EngineConfig, parse_duration
+
+MAX_BATCH_RECORDS = 5000
+"""The most records (events, or alerts of a webhook) one request may hold: each costs a log
+row, and a rejected one a dead letter."""
+DEFAULT_MAX_WRITE_BYTES = 64 * 1024
+"""The largest body a responder write (ack, complete, comment, ...) may have."""
+DEFAULT_HEADER_TIMEOUT = 10.0
+"""Seconds a connection has to send a request's complete headers (from connect, or from the
+first byte of a kept-alive connection's next request)."""
+DEFAULT_BODY_TIMEOUT = 10.0
+"""Seconds a request body may stall between two chunks."""
+DEFAULT_BODY_TOTAL_TIMEOUT = 120.0
+"""Seconds a whole request body may take (10 MiB at the slowest pace allowed: ~85 KiB/s)."""
+DEFAULT_FEED_MAX_BEHIND = 256
+"""Events one feed holds at most; a following reader further behind is told to resync."""
+DEFAULT_FEEDS_PER_RESPONDER = 8
+"""Feeds one responder may have open at once (all anonymous readers share one budget)."""
+MEMORY_STORE = "memory://"
+"""The Kafka workers' default table store: state rebuilt from the changelogs at start."""
 
 
 def shipped_playbooks() -> Path:
@@ -17,19 +51,35 @@ def shipped_playbooks() -> Path:
     return Path(str(files("playbooks")))
 
 
+def default_app_id(prefix: str) -> str:
+    """The app id (and consumer group) of the Kafka workers of a topic prefix."""
+    return f"{prefix}orchestrator"
+
+
 class Settings(BaseSettings):
-    """Every tunable of the orchestrator; environment variables are ORCH_<NAME>."""
+    """Every tunable of the orchestrator; environment variables are ORCH_<NAME>. Frozen: a
+    changed copy (a CLI option, a drill namespace) is made with `model_copy`."""
 
     model_config = SettingsConfigDict(env_prefix="ORCH_", frozen=True, extra="ignore")
 
+    # The process and the engine.
     playbooks: Path = Field(default_factory=shipped_playbooks)
-    data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     allowed_lateness: str = "5m"
     late_policy: Literal["process", "dead_letter"] = "process"
     dedupe_horizon: str = "7d"
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
+    max_clock_skew: str = Field(
+        default="5m",
+        description="Live runtimes: how far an event's time may be ahead of this machine's "
+        "clock when it arrives (a sender's clock drift); later ones are dead-lettered.",
+    )
+
+    # The embedded runtime.
+    data_dir: Path = Path("var")
     snapshot_every: int = Field(default=1000, ge=1, description="Inputs between snapshots.")
     snapshot_seconds: float = Field(
         default=30.0,
@@ -38,22 +88,93 @@ class Settings(BaseSettings):
         "under load it is taken by time, not after every `snapshot_every` inputs.",
     )
     sqlite_synchronous: Literal["full", "normal"] = "full"
-    log_format: Literal["console", "json"] = "console"
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # The agent API: responders and tokens, CORS, request limits, read timeouts, feeds.
+    responders_file: Path | None = None
+    responders: SecretStr | None = Field(default=None, description="Responders as JSON.")
     ingest_token: SecretStr | None = None
-    max_clock_skew: str = Field(
-        default="5m",
-        description="Live runtimes: how far an event's time may be ahead of this machine's "
-        "clock when it arrives (a sender's clock drift); later ones are dead-lettered.",
+    cors_origins: list[str] = Field(
+        default_factory=list, description="A JSON list; empty = CORS off."
     )
+    max_write_bytes: int = Field(default=DEFAULT_MAX_WRITE_BYTES, ge=1024)
+    max_batch_records: int = Field(
+        default=MAX_BATCH_RECORDS,
+        ge=1,
+        description="Most records (events, or a webhook's alerts) one intake request may hold.",
+    )
+    intake_rate_limit: str = Field(
+        default="1000/second",
+        description='Requests per sender (ingest token or address), e.g. "200/second"; "" = off.',
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDRs whose X-Forwarded-For / -Proto are "
+        'believed; "" = none (the client is always the socket\'s peer).',
+    )
+    header_timeout: float = Field(default=DEFAULT_HEADER_TIMEOUT, gt=0)
+    body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
+    body_total_timeout: float = Field(default=DEFAULT_BODY_TOTAL_TIMEOUT, gt=0)
+    feed_max_behind: int = Field(default=DEFAULT_FEED_MAX_BEHIND, ge=1)
+    feeds_per_responder: int = Field(default=DEFAULT_FEEDS_PER_RESPONDER, ge=1)
+
+    # The Kafka runtime (workers, and the API's runtime of `run --kafka`).
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    topic_prefix: str = "orch."
     network_commands: bool = Field(
         default=False,
         description="Kafka workers only: take orchestrator.command events from events.raw, for "
         "a drill namespace the operator fills from a recorded log (`replay --kafka`). Never on "
         "a live namespace: anyone who may write events could then act as any responder.",
     )
-    kafka_bootstrap_servers: str = Field(default="127.0.0.1:19092")
-    topic_prefix: str = "orch."
+    kafka_app_id: str | None = Field(
+        default=None, description="faust app id and consumer group (default: <prefix>orchestrator)."
+    )
+    kafka_store: str = Field(
+        default=MEMORY_STORE,
+        description="Table store: memory:// (state rebuilt from changelogs at start) or "
+        "rocksdb:// (needs the faust-streaming-rocksdb or rocksdict package).",
+    )
+    kafka_data_dir: Path = Path("var/kafka")
+    kafka_partitions: int = Field(
+        default=3,
+        ge=1,
+        description="Partitions of every topic but "
+        "events.raw (incidents.keyed and commands are co-partitioned).",
+    )
+    kafka_raw_partitions: int = Field(
+        default=1,
+        ge=1,
+        description="Partitions of events.raw: 1 keeps arrival order for every shard, as the "
+        "embedded runtime; more spread intake over workers, ordered per source + id only.",
+    )
+    kafka_replication: int = Field(default=1, ge=1)
+    kafka_standby_replicas: int = Field(default=1, ge=0)
+    kafka_timer_interval: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between wall-clock timer scans; 0 turns wall-clock timers off "
+        "(drill namespaces: timers then fire on event time only).",
+    )
+    kafka_session_timeout: float = Field(default=30.0, gt=0)
+    kafka_heartbeat_interval: float = Field(default=3.0, gt=0)
+    kafka_rebalance_timeout: float = Field(default=60.0, gt=0)
+    kafka_commit_interval: float = Field(default=2.8, gt=0)
+    kafka_group_instance_id: str | None = Field(
+        default=None, description="Static group membership (e.g. the StatefulSet pod name)."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        for entry in _entries(value):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"ORCH_TRUSTED_PROXIES: {entry!r} is no address or CIDR "
+                    "(e.g. 10.0.0.7,10.1.0.0/16)"
+                ) from None
+        return value
 
     def engine_config(self) -> EngineConfig:
         """The engine's tunables."""
@@ -64,3 +185,35 @@ class Settings(BaseSettings):
             max_event_bytes=self.max_event_bytes,
             max_clock_skew=parse_duration(self.max_clock_skew),
         )
+
+    def auth(self) -> AuthConfig:
+        """Responders from the file and the JSON variable (both may be given), intake's token."""
+        responders, senders = (
+            load_identities_file(self.responders_file) if self.responders_file else ((), ())
+        )
+        if self.responders is not None:
+            responders += load_responders_json(self.responders.get_secret_value())
+        ingest = self.ingest_token.get_secret_value() if self.ingest_token else None
+        auth = AuthConfig(responders, hash_token(ingest) if ingest else None, senders)
+        check_unique(responders, "ORCH_RESPONDERS_FILE + ORCH_RESPONDERS", auth.all_senders)
+        return auth
+
+    def proxies(self) -> list[str]:
+        """The trusted proxies' addresses and networks; empty: forwarded headers are ignored."""
+        return _entries(self.trusted_proxies)
+
+    @property
+    def app_id(self) -> str:
+        """The Kafka workers' faust app id, which is also their consumer group id."""
+        return self.kafka_app_id or default_app_id(self.topic_prefix)
+
+    def in_namespace(self, namespace: str | None) -> Settings:
+        """These settings on the topics of a drill namespace (`<namespace>.`); unchanged when
+        no namespace is given."""
+        if not namespace:
+            return self
+        return self.model_copy(update={"topic_prefix": f"{namespace}."})
+
+
+def _entries(text: str) -> list[str]:
+    return [entry.strip() for entry in text.split(",") if entry.strip()]

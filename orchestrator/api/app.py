@@ -12,16 +12,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
-from orchestrator.api.config import (
-    DEFAULT_FEED_MAX_BEHIND,
-    DEFAULT_FEEDS_PER_RESPONDER,
-    DEFAULT_MAX_WRITE_BYTES,
-    ApiSettings,
-)
 from orchestrator.api.feed import feed_router
 from orchestrator.api.handlers import install_handlers
 from orchestrator.api.incidents import incidents_router
-from orchestrator.api.intake import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, intake_router
+from orchestrator.api.intake import MAX_BATCH_BYTES, intake_router
 from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
@@ -31,6 +25,13 @@ from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
 from orchestrator.runtime import Runtime
+from orchestrator.settings import (
+    DEFAULT_FEED_MAX_BEHIND,
+    DEFAULT_FEEDS_PER_RESPONDER,
+    DEFAULT_MAX_WRITE_BYTES,
+    MAX_BATCH_RECORDS,
+    Settings,
+)
 
 log = structlog.get_logger("orchestrator.api")
 TITLE = "Incident response orchestrator"
@@ -153,7 +154,7 @@ def _metrics(app: FastAPI, runtime: Runtime) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def app_from_settings(runtime: Runtime, settings: ApiSettings) -> FastAPI:
+def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
     """The app as `orchestrator run` serves it: auth, CORS and limits from ORCH_* settings."""
     auth = settings.auth()
     if not auth.enforced:

@@ -22,13 +22,13 @@ from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
-from orchestrator.api.config import DEFAULT_FEED_MAX_BEHIND, DEFAULT_FEEDS_PER_RESPONDER
 from orchestrator.api.models import problem_responses
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Reader
 from orchestrator.api.tasks import RoleName, known_role
 from orchestrator.auth import Responder
 from orchestrator.runtime import OutboxRow, Runtime
+from orchestrator.settings import DEFAULT_FEED_MAX_BEHIND, DEFAULT_FEEDS_PER_RESPONDER
 
 log = structlog.get_logger("orchestrator.api")
 

@@ -15,13 +15,11 @@ from orchestrator.api.problems import ProblemError, problem
 from orchestrator.api.security import IntakeSender
 from orchestrator.auth import Sender
 from orchestrator.runtime import AsyncWrites, IntakeResult, Runtime
+from orchestrator.settings import MAX_BATCH_RECORDS
 from schemas import Event, Origin
 
 MAX_BATCH_BYTES = 10 * 1_048_576
 """The largest request body the intake reads."""
-MAX_BATCH_RECORDS = 5000
-"""The most records (events, or alerts of a webhook) one request may hold: each costs a log
-row, and a rejected one a dead letter."""
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 """Splits a JSON array into its elements' raw bytes without decoding them."""
 EVENTS_BODY: dict[str, Any] = {

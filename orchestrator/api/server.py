@@ -20,14 +20,14 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from orchestrator.api.app import app_from_settings
-from orchestrator.api.config import (
+from orchestrator.api.problems import PROBLEM_TYPE
+from orchestrator.runtime import Runtime
+from orchestrator.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_BODY_TOTAL_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
-    ApiSettings,
+    Settings,
 )
-from orchestrator.api.problems import PROBLEM_TYPE
-from orchestrator.runtime import Runtime
 
 log = structlog.get_logger("orchestrator.api")
 LOG_LEVEL = "warning"
@@ -44,7 +44,7 @@ class ReadTimeouts:
     body_total: float = DEFAULT_BODY_TOTAL_TIMEOUT
 
     @classmethod
-    def of(cls, settings: ApiSettings) -> ReadTimeouts:
+    def of(cls, settings: Settings) -> ReadTimeouts:
         """The timeouts ORCH_HEADER_TIMEOUT, ORCH_BODY_TIMEOUT, ORCH_BODY_TOTAL_TIMEOUT set."""
         return cls(settings.header_timeout, settings.body_timeout, settings.body_total_timeout)
 
@@ -164,15 +164,19 @@ def timed_protocol(timeouts: ReadTimeouts) -> type[TimedHttpProtocol]:
     return type("TimedHttpProtocol", (TimedHttpProtocol,), {"timeouts": timeouts})
 
 
-def server_config(app: Any, host: str, port: int, settings: ApiSettings) -> uvicorn.Config:
+def server_config(
+    app: Any, host: str, port: int, settings: Settings | None = None
+) -> uvicorn.Config:
     """uvicorn's configuration for `app`: read timeouts, and X-Forwarded-* believed only from
-    ORCH_TRUSTED_PROXIES (uvicorn's own default believes them from 127.0.0.1)."""
-    proxies = settings.proxies()
+    ORCH_TRUSTED_PROXIES (uvicorn's own default believes them from 127.0.0.1); without
+    `settings`, the default timeouts and no trusted proxy."""
+    proxies = settings.proxies() if settings is not None else []
+    timeouts = ReadTimeouts.of(settings) if settings is not None else ReadTimeouts()
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http=timed_protocol(ReadTimeouts.of(settings)),
+        http=timed_protocol(timeouts),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,
         log_level=LOG_LEVEL,
@@ -180,9 +184,8 @@ def server_config(app: Any, host: str, port: int, settings: ApiSettings) -> uvic
     )
 
 
-def api_server(
-    runtime: Runtime, host: str, port: int, settings: ApiSettings | None = None
-) -> uvicorn.Server:
-    """The server of the API over `runtime`, everything else from ORCH_* settings."""
-    settings = settings or ApiSettings()
-    return uvicorn.Server(server_config(app_from_settings(runtime, settings), host, port, settings))
+def api_server(runtime: Runtime, settings: Settings) -> uvicorn.Server:
+    """The server of the API over `runtime` on ORCH_HOST:ORCH_PORT, everything else from the
+    settings too."""
+    app = app_from_settings(runtime, settings)
+    return uvicorn.Server(server_config(app, settings.host, settings.port, settings))

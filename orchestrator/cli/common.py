@@ -37,6 +37,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
+def read_settings(**options: object) -> Settings:
+    """The process's settings: the ORCH_* environment, read once by the command that starts
+    the process, with the command's options that were given (not None) on top."""
+    given = {name: value for name, value in options.items() if value is not None}
+    return Settings().model_copy(update=given)
+
+
 def load_playbooks(directory: Path | None, settings: Settings) -> list[Playbook]:
     """The playbooks of `directory` (default: ORCH_PLAYBOOKS); a usage error if any is refused."""
     folder = directory or settings.playbooks

@@ -22,6 +22,7 @@ from orchestrator.cli.common import (
     print_json,
     print_summary,
     print_tables,
+    read_settings,
     require_log,
     until_time,
 )
@@ -57,13 +58,15 @@ def replay(
     ] = False,
 ) -> None:
     """Replay a recorded event log as a drill, deterministically, on event time."""
+    settings = read_settings(port=port)
     if kafka:
-        _replay_kafka(log, speed, until_time(until), namespace, playbooks, as_json)
+        _replay_kafka(
+            log, speed, until_time(until), settings.in_namespace(namespace), playbooks, as_json
+        )
         return
     if serve:
-        _live_drill(log, speed, until_time(until), report, port, namespace, playbooks, as_json)
+        _live_drill(log, speed, until_time(until), report, settings, namespace, playbooks, as_json)
         return
-    settings = Settings()
     engine = Engine(load_playbooks(playbooks, settings), settings.engine_config())
     result = _run_replay(engine, log, until_time(until), speed, dead_letters)
     _write_report(result, report, f"Drill: {log.name}")
@@ -78,7 +81,7 @@ def demo(
     """The main job on a fresh machine: replay the bundled drill over all five playbooks."""
     from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
 
-    settings = Settings()
+    settings = read_settings()
     engine = Engine(load_playbooks(None, settings), settings.engine_config())
     result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
     print_tables(summary(result.state))
@@ -109,7 +112,7 @@ def backtest(
     """What a changed playbook would have done on this history versus the baseline."""
     from orchestrator.drills import compare, render
 
-    settings = Settings()
+    settings = read_settings()
     try:
         candidate = load_playbook(playbook)
         if baseline is not None:
@@ -192,7 +195,7 @@ def _live_drill(
     speed: float | None,
     until: Millis | None,
     report: Path | None,
-    port: int | None,
+    settings: Settings,
     namespace: str | None,
     playbooks: Path | None,
     as_json: bool,
@@ -207,7 +210,6 @@ def _live_drill(
     if speed is None or speed <= 0:
         raise fail("a live drill needs --speed X (e.g. 60: one minute of event time a second)")
     require_log(log)
-    settings = Settings().model_copy(update={"port": port} if port is not None else {})
     configure_logging(settings.log_format, settings.log_level)
     config = replace(settings.engine_config(), drill=True)
     engine = Engine(load_playbooks(playbooks, settings), config)
@@ -215,7 +217,7 @@ def _live_drill(
         drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
     except ValueError as problem:
         raise fail(str(problem)) from None
-    server = api_server(drill.runtime, settings, None)
+    server = api_server(drill.runtime, settings)
     stop = threading.Event()
     workers = [
         threading.Thread(target=drill.feed, args=(stop, until), daemon=True),
@@ -242,14 +244,14 @@ def _replay_kafka(
     log: Path,
     speed: float | None,
     until: Millis | None,
-    namespace: str | None,
+    settings: Settings,
     playbooks: Path | None,
     as_json: bool,
 ) -> None:
     """Produce `log` into a Kafka namespace (in order, paced by --speed, --until as a final
     tick); with --json, wait until its workers are idle and print the contract summary."""
     from orchestrator.runtime.kafka import (
-        KafkaSettings,
+        TopicNames,
         collect_summary,
         prepare_topics,
         produce_log,
@@ -257,19 +259,16 @@ def _replay_kafka(
     )
 
     require_log(log)
-    kafka = KafkaSettings()
-    if namespace:
-        kafka = kafka.model_copy(update={"topic_prefix": f"{namespace}."})
-    names = kafka.topic_names(load_playbooks(playbooks, Settings()))
-    bootstrap = kafka.kafka_bootstrap_servers
+    names = TopicNames.of(settings, load_playbooks(playbooks, settings))
+    bootstrap = settings.kafka_bootstrap_servers
     try:
-        prepare_topics(kafka, names)
+        prepare_topics(settings, names)
         pace = Pacer(speed).wait_for if speed else None
         produced = produce_log(bootstrap, names, log, pace, until)
         err.print(f"produced {produced.records} records into {names.events_raw}")
         if as_json:
-            wait_idle(bootstrap, names, kafka.app_id)
-            print_json(collect_summary(bootstrap, names, kafka.app_id))
+            wait_idle(bootstrap, names, settings.app_id)
+            print_json(collect_summary(bootstrap, names, settings.app_id))
     except (ConnectionError, LookupError, TimeoutError) as problem:
         raise fail(
             f"{problem}; run `orchestrator worker` with ORCH_TOPIC_PREFIX={names.prefix} "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli.common import err, fail, option_time
+from orchestrator.cli.common import err, fail, option_time, read_settings
 
 
 def export(
@@ -17,11 +17,12 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
 ) -> None:
     """Dump a topic's records (by Kafka timestamp) to JSON Lines: events.raw gives a drill."""
-    from orchestrator.runtime.kafka import KafkaSettings, export_topic
+    from orchestrator.runtime.kafka import export_topic
 
     first, last = option_time("--from", start), option_time("--to", end)
+    bootstrap = read_settings().kafka_bootstrap_servers
     try:
-        count = export_topic(KafkaSettings().kafka_bootstrap_servers, topic, first, last, out)
+        count = export_topic(bootstrap, topic, first, last, out)
     except LookupError as problem:
         raise fail(f"{problem}; list the topics with the prefix you deployed") from None
     err.print(f"wrote {count} records of {topic} to {out}")

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli.common import EXIT_FINDINGS, fail, load_playbooks, out
-from orchestrator.settings import Settings
+from orchestrator.cli.common import EXIT_FINDINGS, fail, load_playbooks, out, read_settings
 
 playbooks_app = typer.Typer(help="Validate, test and describe playbooks.", no_args_is_help=True)
 
@@ -18,7 +17,7 @@ def playbooks_validate(
     directory: Annotated[Path, typer.Argument(help="Playbook directory.")],
 ) -> None:
     """Load every playbook in DIR and report every problem with file:line and field."""
-    found = load_playbooks(directory, Settings())
+    found = load_playbooks(directory, read_settings())
     for pb in found:
         out.print(f"ok  {pb.id} v{pb.version} ({pb.mode}) {pb.source}")
 
@@ -31,7 +30,7 @@ def playbooks_test(
     """Run playbook fixtures (event sequences with expected incidents, tasks, escalations)."""
     from orchestrator.playbook import FixtureError, run_directory
 
-    load_playbooks(directory, Settings())
+    load_playbooks(directory, read_settings())
     try:
         results = run_directory(directory, fixtures or directory / "tests")
     except FixtureError as problem:

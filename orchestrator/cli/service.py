@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks
+from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks, read_settings
 from orchestrator.cli.serving import serve_api
 from orchestrator.engine import Engine
 from orchestrator.errors import AuthConfigError
 from orchestrator.settings import Settings
-
-if TYPE_CHECKING:
-    from orchestrator.api import ApiSettings
 
 TICK_SECONDS = 1.0
 """How often (wall time) the embedded service fires due timers."""
@@ -38,35 +35,32 @@ def run(
 ) -> None:
     """Run the embedded orchestrator as a service: HTTP intake, agent API, timers; with --kafka,
     only the API, over Kafka workers started with `orchestrator worker`."""
-    from orchestrator.api import ApiSettings
     from orchestrator.logs import configure_logging
 
-    given = {"data_dir": data_dir, "host": host, "port": port}
-    settings = Settings().model_copy(update={k: v for k, v in given.items() if v is not None})
+    settings = read_settings(data_dir=data_dir, host=host, port=port)
     configure_logging(settings.log_format, settings.log_level)
-    api = ApiSettings()
     if kafka:
-        _run_kafka_api(playbooks, settings, api)
+        _run_kafka_api(playbooks, settings)
     else:
-        _run_embedded(playbooks, settings, api)
+        _run_embedded(playbooks, settings)
 
 
-def _source_claims(api: ApiSettings) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _source_claims(settings: Settings) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Which sources each ingest sender may claim; checks every auth setting, so it comes
     before storage or the broker is touched."""
     try:
-        return api.auth().source_claims()
+        return settings.auth().source_claims()
     except AuthConfigError as problem:
         raise fail(str(problem)) from None
 
 
-def _run_embedded(playbooks: Path | None, settings: Settings, api: ApiSettings) -> None:
+def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
     """The embedded runtime on its SQLite log, its timers on a thread, the API in front."""
     import threading
 
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
-    config = replace(settings.engine_config(), source_claims=_source_claims(api))
+    config = replace(settings.engine_config(), source_claims=_source_claims(settings))
     engine = Engine(load_playbooks(playbooks, settings), config)
     runtime = EmbeddedRuntime.open(
         engine,
@@ -85,26 +79,25 @@ def _run_embedded(playbooks: Path | None, settings: Settings, api: ApiSettings) 
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
     try:
-        serve_api(runtime, settings, api)
+        serve_api(runtime, settings)
     finally:
         stop.set()
         thread.join()
         runtime.close()
 
 
-def _run_kafka_api(playbooks: Path | None, settings: Settings, api: ApiSettings) -> None:
+def _run_kafka_api(playbooks: Path | None, settings: Settings) -> None:
     """`run --kafka`: the agent API over the Kafka runtime; the workers run on their own."""
-    from orchestrator.runtime.kafka import KafkaRuntime, KafkaSettings
+    from orchestrator.runtime.kafka import KafkaRuntime
 
-    claims = dict(_source_claims(api))
-    kafka = KafkaSettings()
-    runtime = KafkaRuntime(kafka, load_playbooks(playbooks, settings), source_claims=claims)
+    claims = dict(_source_claims(settings))
+    runtime = KafkaRuntime(settings, load_playbooks(playbooks, settings), source_claims=claims)
     try:
         runtime.start()
     except (ConnectionError, TimeoutError) as problem:
         raise fail(str(problem)) from None
     try:
-        serve_api(runtime, settings, api)
+        serve_api(runtime, settings)
     finally:
         runtime.close()
 
@@ -115,12 +108,12 @@ def worker(
 ) -> None:
     """Run a Kafka worker (ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX, ORCH_KAFKA_*)."""
     from orchestrator.logs import configure_logging
-    from orchestrator.runtime.kafka import KafkaSettings, run_worker
+    from orchestrator.runtime.kafka import run_worker
 
-    settings = Settings()
+    settings = read_settings()
     configure_logging(settings.log_format, settings.log_level)
     config = replace(settings.engine_config(), network_commands=settings.network_commands)
-    run_worker(KafkaSettings(), load_playbooks(playbooks, settings), config, faust_log_level)
+    run_worker(settings, load_playbooks(playbooks, settings), config, faust_log_level)
 
 
 def agent(

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import uvicorn
 
-    from orchestrator.api import ApiSettings
     from orchestrator.runtime import Runtime
     from orchestrator.settings import Settings
 
@@ -26,11 +25,11 @@ def exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def api_server(runtime: Runtime, settings: Settings, api: ApiSettings | None) -> uvicorn.Server:
+def api_server(runtime: Runtime, settings: Settings) -> uvicorn.Server:
     """The uvicorn server of the agent API over `runtime`, on ORCH_HOST:ORCH_PORT."""
     from orchestrator.api import api_server as build
 
-    return build(runtime, settings.host, settings.port, api)
+    return build(runtime, settings)
 
 
 def serve(
@@ -48,10 +47,10 @@ def serve(
     server.run()
 
 
-def serve_api(runtime: Runtime, settings: Settings, api: ApiSettings | None) -> None:
+def serve_api(runtime: Runtime, settings: Settings) -> None:
     """Serve the agent API over `runtime` as a service, until SIGTERM or Ctrl-C."""
     exit_cleanly_on_sigterm()
-    serve(api_server(runtime, settings, api), freeze_gc=True)
+    serve(api_server(runtime, settings), freeze_gc=True)
 
 
 def _exit_when_set(stop: threading.Event, server: uvicorn.Server) -> None:

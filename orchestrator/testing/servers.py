@@ -3,7 +3,7 @@ or an app of the test's own behind the same uvicorn set-up, in a thread of the t
 
 with serve(tmp_path, env={"ORCH_RESPONDERS_FILE": str(path)}) as server:
     httpx.get(server.url + "/healthz")
-with serve_app(create_app(runtime), ApiSettings(header_timeout=0.5)) as url:
+with serve_app(create_app(runtime), settings) as url:
     ...
 """
 
@@ -27,7 +27,8 @@ import uvicorn
 from fastapi import FastAPI
 from httpx_sse import connect_sse
 
-from orchestrator.api import ApiSettings, server_config
+from orchestrator.api import server_config
+from orchestrator.settings import Settings
 from schemas import TaskEvent
 
 START_TIMEOUT = 60.0
@@ -119,11 +120,11 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread, timeout: flo
 
 
 @contextmanager
-def serve_app(app: FastAPI, settings: ApiSettings | None = None) -> Iterator[str]:
+def serve_app(app: FastAPI, settings: Settings | None = None) -> Iterator[str]:
     """`app` served by uvicorn as `orchestrator run` configures it (timeouts, proxies from
     `settings`), on a free port in a thread; yields its base URL, stops it on exit."""
     port = free_port()
-    server = uvicorn.Server(server_config(app, "127.0.0.1", port, settings or ApiSettings()))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, settings))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     try:

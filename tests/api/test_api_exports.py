@@ -6,9 +6,9 @@ import orchestrator.api
 
 
 def test_api_exports() -> None:
-    """orchestrator.api exports exactly the app builders, the server builders and its settings."""
+    """orchestrator.api exports exactly the app builders and the server builders (its settings
+    are the process's one `orchestrator.settings.Settings`)."""
     assert sorted(orchestrator.api.__all__) == [
-        "ApiSettings",
         "api_server",
         "app_from_settings",
         "create_app",

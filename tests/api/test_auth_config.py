@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.api import ApiSettings
 from orchestrator.auth import AuthConfigError, hash_token, load_responders_file
+from orchestrator.settings import Settings
 
 PLAIN = "plain-token-0123456789"
 
@@ -44,7 +44,7 @@ def test_json_file_and_lookup(tmp_path: Path) -> None:
             }
         )
     )
-    auth = ApiSettings(responders_file=path).auth()
+    auth = Settings(responders_file=path).auth()
     found = auth.responder("commander-token-0001")
     assert found is not None
     assert found.commander
@@ -59,7 +59,7 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         json.dumps([{"name": "bob", "token": "bob-token-00000001", "roles": ["legal"]}]),
     )
     monkeypatch.setenv("ORCH_INGEST_TOKEN", "ingest-0000000001")
-    auth = ApiSettings().auth()
+    auth = Settings().auth()
     bob = auth.responder("bob-token-00000001")
     assert bob is not None
     assert bob.may_act_on("legal")
@@ -102,4 +102,4 @@ def test_bad_files_say_where_and_what(tmp_path: Path, content: str, message: str
 def test_missing_file_is_refused(tmp_path: Path) -> None:
     """A responders file that does not exist is an error naming it, not an open API."""
     with pytest.raises(AuthConfigError, match="cannot read"):
-        ApiSettings(responders_file=tmp_path / "nope.yaml").auth()
+        Settings(responders_file=tmp_path / "nope.yaml").auth()

@@ -10,13 +10,14 @@ import pytest
 from apikit import auth_config, token_of
 from rawhttp import closed_by_server, connect, head, read_answer
 
-from orchestrator.api import ApiSettings, create_app
+from orchestrator.api import create_app
 from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.settings import Settings
 from orchestrator.testing.servers import serve_app
 
 TIMEOUT = 0.5
 TOTAL = 1.5
-SETTINGS = ApiSettings(header_timeout=TIMEOUT, body_timeout=TIMEOUT, body_total_timeout=TOTAL)
+SETTINGS = Settings(header_timeout=TIMEOUT, body_timeout=TIMEOUT, body_total_timeout=TOTAL)
 WITHIN = 4.0
 """Socket read timeout: well past the server's deadlines, well short of 'never'."""
 BODY = {"Content-Type": "application/json", "Content-Length": "100"}

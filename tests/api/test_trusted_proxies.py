@@ -7,9 +7,10 @@ import httpx
 import pytest
 from apikit import START, responders
 
-from orchestrator.api import ApiSettings, create_app
+from orchestrator.api import create_app
 from orchestrator.auth import AuthConfig
 from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.settings import Settings
 from orchestrator.testing import event
 from orchestrator.testing.servers import serve_app
 
@@ -41,20 +42,20 @@ def test_forwarded_for_counts_only_from_trusted_proxies(
     """By default (and from a proxy not listed) all three share the socket peer's bucket; from
     a listed proxy each forwarded address is a client of its own."""
     app = create_app(runtime, AuthConfig(responders()), intake_rate_limit=LIMIT)
-    with serve_app(app, ApiSettings(trusted_proxies=proxies)) as url:
+    with serve_app(app, Settings(trusted_proxies=proxies)) as url:
         assert _statuses(url) == expected
 
 
 def test_trusted_proxies_must_be_addresses() -> None:
     """A malformed entry fails at start, naming the variable."""
     with pytest.raises(ValueError, match="ORCH_TRUSTED_PROXIES"):
-        ApiSettings(trusted_proxies="10.0.0.1,proxy.example")
+        Settings(trusted_proxies="10.0.0.1,proxy.example")
 
 
 def test_trusted_proxies_parse_commas() -> None:
     """Comma-separated addresses and networks, blanks ignored; none by default."""
-    assert ApiSettings(trusted_proxies=" 10.0.0.7, 10.1.0.0/16 ,").proxies() == [
+    assert Settings(trusted_proxies=" 10.0.0.7, 10.1.0.0/16 ,").proxies() == [
         "10.0.0.7",
         "10.1.0.0/16",
     ]
-    assert ApiSettings().proxies() == []
+    assert Settings().proxies() == []

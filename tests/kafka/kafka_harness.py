@@ -29,7 +29,6 @@ from orchestrator.engine.state import EngineState
 from orchestrator.engine.step import Engine
 from orchestrator.engine.summary import summary
 from orchestrator.playbook import load_directory
-from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.drills import produce_lines
 from orchestrator.runtime.kafka.follow import read_topic
 from orchestrator.runtime.kafka.topics import TopicNames
@@ -59,7 +58,7 @@ def playbooks() -> list[Any]:
 
 def names_for(prefix: str) -> TopicNames:
     """The topics a worker with this prefix uses."""
-    return KafkaSettings(topic_prefix=prefix).topic_names(playbooks())
+    return TopicNames.of(Settings(topic_prefix=prefix), playbooks())
 
 
 def lines(events: Iterable[dict[str, Any] | bytes]) -> list[bytes]:

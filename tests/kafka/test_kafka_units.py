@@ -22,7 +22,6 @@ from orchestrator.runtime.kafka.codec import (
     encode_tick,
     output_record,
 )
-from orchestrator.runtime.kafka.config import KafkaSettings, roles_of
 from orchestrator.runtime.kafka.intake import Intake, Seen, SeenExpiry
 from orchestrator.runtime.kafka.shards import (
     UNROUTED,
@@ -32,6 +31,7 @@ from orchestrator.runtime.kafka.shards import (
     is_shard_key,
     partition_for,
 )
+from orchestrator.runtime.kafka.topics import TopicNames, roles_of
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
 from schemas.commands import Command
@@ -65,7 +65,6 @@ def test_the_package_exports_exactly_its_public_names() -> None:
     """The Kafka runtime's public face is pinned: adding or dropping a name is deliberate."""
     assert sorted(orchestrator.runtime.kafka.__all__) == [
         "KafkaRuntime",
-        "KafkaSettings",
         "TopicNames",
         "build_app",
         "collect_summary",
@@ -228,7 +227,7 @@ def test_every_incident_a_step_changes_is_stored_and_decoding_restores_the_same_
     every record each incident's stored JSON is its current JSON (the store never misses a
     change), and shards decoded afresh from the table step exactly like the kept copies."""
     engine = _engine()
-    intake = Intake(engine, KafkaSettings(topic_prefix="t.").topic_names(playbooks()), 3)
+    intake = Intake(engine, TopicNames.of(Settings(topic_prefix="t."), playbooks()), 3)
     table: dict[bytes, bytes] = {}
     kept, fresh = ShardStore(engine, table), ShardStore(engine, dict(table))
     for offset, raw in enumerate(mixed_stream(1_500, shards=6)):
@@ -254,7 +253,7 @@ def test_every_incident_a_step_changes_is_stored_and_decoding_restores_the_same_
 def test_task_events_go_to_their_role_topic_keyed_by_incident() -> None:
     """Every task event of a step is addressed to tasks.<role>, key = incident id."""
     engine = _engine()
-    names = KafkaSettings(topic_prefix="t.").topic_names(playbooks())
+    names = TopicNames.of(Settings(topic_prefix="t."), playbooks())
     applied = ShardStore(engine, {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
     assert applied is not None
     records = [output_record(o, names) for o in applied.outputs if hasattr(o, "task")]
@@ -266,7 +265,7 @@ def test_task_events_go_to_their_role_topic_keyed_by_incident() -> None:
 def test_intake_tells_a_redelivery_from_a_duplicate() -> None:
     """The same record again is not a duplicate; the same (source, id) at another offset is."""
     engine = _engine()
-    intake = Intake(engine, KafkaSettings(topic_prefix="t.").topic_names(playbooks()), 4)
+    intake = Intake(engine, TopicNames.of(Settings(topic_prefix="t."), playbooks()), 4)
     (raw,) = lines([ALERT])
     origin = Origin(kind="kafka", name="t.events.raw", partition=0, offset=5)
     first = intake.judge(raw, origin, lambda _key: None)
@@ -284,7 +283,7 @@ def test_intake_tells_a_redelivery_from_a_duplicate() -> None:
 def test_intake_sends_a_command_to_its_incident_shard() -> None:
     """A recorded command goes to its playbook+key shard, or to its incident's, if known."""
     engine = _engine()
-    names = KafkaSettings(topic_prefix="t.").topic_names(playbooks())
+    names = TopicNames.of(Settings(topic_prefix="t."), playbooks())
     known = {"inc-1": SHARD}
     intake = Intake(engine, names, 4, known.get)
     by_key = command(

@@ -32,10 +32,10 @@ from kafka_harness import (
 from test_reliability_crash import SHARDS, START, STEP_S, committed_raw, group_reader
 
 from orchestrator.runtime.kafka.codec import CONTROL_HEADER, CONTROL_TICK, encode_control_tick
-from orchestrator.runtime.kafka.config import default_app_id
 from orchestrator.runtime.kafka.drills import record_key
 from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.runtime.kafka.topics import TopicNames
+from orchestrator.settings import default_app_id
 
 LOCAL_BROKER = Path(__file__).resolve().parents[2] / "deploy" / "kafka-local.sh"
 EVENTS = 1_500

@@ -36,9 +36,9 @@ from kafka_harness import (
 )
 
 from orchestrator.engine.clock import parse_time
-from orchestrator.runtime.kafka.config import default_app_id
 from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.runtime.kafka.topics import TopicNames
+from orchestrator.settings import default_app_id
 
 EVENTS = 50_000
 RATE = 400  # records/s the producer sends (event time runs STEP_S * RATE times the wall clock)

@@ -1,7 +1,6 @@
 """Kafka runtime: faust workers around the core, and kafka-python tooling for its topics.
 
 build_app / run_worker      the faust app (intake and incident agents, tick timer)
-KafkaSettings               its configuration (ORCH_* environment variables)
 KafkaRuntime                the agent API's runtime: commands to the commands topic, reads back
 TopicNames, ensure_topics   the topics of a deployment or drill namespace (prepare_topics: a
                             worker's topics, created before it starts)
@@ -11,7 +10,6 @@ collect_summary, wait_idle  the contract summary, once the workers have caught u
 """
 
 from orchestrator.runtime.kafka.app import build_app
-from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.drills import export_topic, produce_lines, produce_log, send_command
 from orchestrator.runtime.kafka.readmodel import collect_summary, latest_incidents, wait_idle
 from orchestrator.runtime.kafka.runtime import KafkaRuntime
@@ -20,7 +18,6 @@ from orchestrator.runtime.kafka.worker import prepare_topics, run_worker
 
 __all__ = [
     "KafkaRuntime",
-    "KafkaSettings",
     "TopicNames",
     "build_app",
     "collect_summary",

@@ -31,10 +31,10 @@ from orchestrator.runtime.kafka.agents import (
     dead_letter_on_error,
 )
 from orchestrator.runtime.kafka.batches import BATCH_MAX, BATCH_WITHIN_S, SourceTable, Staged
-from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.gaps import GapReader, from_faust
 from orchestrator.runtime.kafka.index import IncidentIndex
 from orchestrator.runtime.kafka.topics import TopicNames
+from orchestrator.settings import Settings
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 
@@ -66,7 +66,7 @@ def shard_config(config: EngineConfig | None) -> EngineConfig:
 
 
 def build_app(
-    settings: KafkaSettings,
+    settings: Settings,
     playbooks: list[Playbook],
     names: TopicNames,
     engine_config: EngineConfig | None = None,
@@ -116,7 +116,7 @@ class _Agents:
         app: Any,
         engine: Engine,
         names: TopicNames,
-        settings: KafkaSettings,
+        settings: Settings,
         on_error: ErrorPolicy,
     ) -> _Agents:
         """The agents, their tables (raw bytes) and the publisher they share."""
@@ -144,7 +144,7 @@ def _topic(app: Any, *names: str, partitions: int) -> Any:
     )
 
 
-def _wire(app: Any, agents: _Agents, settings: KafkaSettings) -> None:
+def _wire(app: Any, agents: _Agents, settings: Settings) -> None:
     names = agents.intake.names
     raw = _topic(app, names.events_raw, partitions=settings.kafka_raw_partitions)
     inputs = _topic(

@@ -14,11 +14,11 @@ from typing import Any
 from kafka import TopicPartition
 
 from orchestrator.engine import incident_summary, ordered
-from orchestrator.runtime.kafka.config import default_app_id
 from orchestrator.runtime.kafka.follow import consumer, partitions, read_topic
 from orchestrator.runtime.kafka.incidentlog import IncidentLog
 from orchestrator.runtime.kafka.intake import COUNTERS_PREFIX, IntakeCounters
 from orchestrator.runtime.kafka.topics import TopicNames
+from orchestrator.settings import default_app_id
 from schemas import Incident
 
 __all__ = [

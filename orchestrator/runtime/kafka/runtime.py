@@ -59,13 +59,14 @@ from orchestrator.runtime.base import (
     wall_clock,
 )
 from orchestrator.runtime.kafka.codec import encode_command, output_record
-from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.drills import record_key
 from orchestrator.runtime.kafka.follow import Where
 from orchestrator.runtime.kafka.readmodel import intake_counters
 from orchestrator.runtime.kafka.shards import partition_for
+from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.runtime.kafka.view import FINGERPRINT_HEADER, Reader, View
 from orchestrator.runtime.kafka.worker import prepare_topics
+from orchestrator.settings import Settings
 from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
@@ -107,7 +108,7 @@ class KafkaRuntime:
 
     def __init__(
         self,
-        settings: KafkaSettings,
+        settings: Settings,
         playbooks: list[Playbook],
         command_timeout_s: float = COMMAND_TIMEOUT_S,
         source_claims: Mapping[str, tuple[str, ...]] | None = None,
@@ -118,7 +119,7 @@ class KafkaRuntime:
         declared = {k: v for pb in playbooks for k, v in pb.event_types.items()}
         self.validator = EventValidator(declared)
         self.bootstrap = settings.kafka_bootstrap_servers
-        self.names = settings.topic_names(playbooks)
+        self.names = TopicNames.of(settings, playbooks)
         self.playbooks = playbooks
         self.command_timeout_s = command_timeout_s
         self.view = View()

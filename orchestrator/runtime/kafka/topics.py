@@ -26,7 +26,10 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-__all__ = ["TopicNames", "describe_topics", "ensure_topics"]
+from orchestrator.engine import Playbook
+from orchestrator.settings import Settings
+
+__all__ = ["TopicNames", "describe_topics", "ensure_topics", "roles_of"]
 
 MAX_TOPIC_NAME_LENGTH = 249  # Kafka's own limit
 ADMIN_REQUEST_TIMEOUT_MS = 30_000
@@ -51,12 +54,33 @@ def _check_part(what: str, value: str, *, allow_empty: bool) -> None:
         )
 
 
+def roles_of(playbooks: list[Playbook]) -> tuple[str, ...]:
+    """Every role a task event can be addressed to: task roles and escalation targets."""
+    roles: set[str] = set()
+    for playbook in playbooks:
+        for role in playbook.roles.values():
+            roles.add(role.name)
+            if role.escalates_to:
+                roles.add(role.escalates_to)
+        tasks = (*playbook.tasks, *((playbook.review,) if playbook.review else ()))
+        for task in tasks:
+            roles.add(task.role)
+            roles.update(target for _after, target in task.ladder)
+    return tuple(sorted(roles))
+
+
 @dataclass(frozen=True, slots=True)
 class TopicNames:
     """The names of every topic of one deployment: a prefix plus the task roles."""
 
     prefix: str
     roles: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, settings: Settings, playbooks: list[Playbook]) -> TopicNames:
+        """The topics of a deployment (ORCH_TOPIC_PREFIX), one task topic per role the
+        playbooks name."""
+        return cls(settings.topic_prefix, roles_of(playbooks))
 
     def __post_init__(self) -> None:
         _check_part("prefix", self.prefix, allow_empty=True)

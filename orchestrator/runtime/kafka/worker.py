@@ -14,8 +14,8 @@ import structlog
 
 from orchestrator.engine import EngineConfig, Playbook
 from orchestrator.runtime.kafka.app import build_app
-from orchestrator.runtime.kafka.config import KafkaSettings
 from orchestrator.runtime.kafka.topics import TopicNames, ensure_topics
+from orchestrator.settings import Settings
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 CLIENT_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
@@ -23,7 +23,7 @@ CLIENT_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
 at debug level, which costs a log record each even when no handler keeps it)."""
 
 
-def prepare_topics(settings: KafkaSettings, names: TopicNames) -> list[str]:
+def prepare_topics(settings: Settings, names: TopicNames) -> list[str]:
     """Create the deployment's topics that are missing (events.raw with its own count)."""
     return ensure_topics(
         settings.kafka_bootstrap_servers,
@@ -35,14 +35,14 @@ def prepare_topics(settings: KafkaSettings, names: TopicNames) -> list[str]:
 
 
 def run_worker(
-    settings: KafkaSettings,
+    settings: Settings,
     playbooks: list[Playbook],
     engine_config: EngineConfig | None = None,
     loglevel: str = "warning",
 ) -> None:
     """Start a worker and block until it stops (SIGTERM or SIGINT stop it cleanly)."""
     mode.loop.use("uvloop")  # before faust makes its loop: a faster loop and socket transport
-    names = settings.topic_names(playbooks)
+    names = TopicNames.of(settings, playbooks)
     created = prepare_topics(settings, names)
     settings.kafka_data_dir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings, playbooks, names, engine_config)
