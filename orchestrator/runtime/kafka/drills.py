@@ -13,7 +13,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from orchestrator.engine import Millis, parse_time, shard_of, split_task_id
+from orchestrator.engine import SEP, Millis, parse_time, shard_of, split_task_id
 from orchestrator.runtime.kafka.codec import (
     CONTROL_HEADER,
     CONTROL_TICK,
@@ -67,7 +67,7 @@ def record_key(line: bytes) -> bytes | None:
     try:
         obj = json.loads(line)
         if isinstance(obj, dict) and isinstance(obj.get("source"), str) and "id" in obj:
-            return f"{obj['source']}\x1f{obj['id']}".encode()
+            return f"{obj['source']}{SEP}{obj['id']}".encode()
     except (ValueError, RecursionError):  # UnicodeError is a ValueError
         return None
     return None
