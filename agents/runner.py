@@ -40,17 +40,21 @@ class AgentLoop:
         """Help with one task event (comment; complete if automatic); None if nothing to do."""
         if event.kind != "task.assigned" or event.task.role != self.agent.role:
             return None
-        context = {"event_id": event.id, "incident_id": event.incident_id, "task_id": event.task.id}
-        try:
-            with structlog.contextvars.bound_contextvars(role=self.agent.role, **context):
+        with structlog.contextvars.bound_contextvars(
+            role=self.agent.role,
+            event_id=event.id,
+            incident_id=event.incident_id,
+            task_id=event.task.id,
+        ):
+            try:
                 found = decide(self.agent, event, self.client.incident(event.incident_id))
                 if found is not None:
                     self._post(event, found)
-        except ApiError as error:
-            if error.status in FATAL_STATUSES:
-                raise
-            self.on_error(event, error)
-            return None
+            except ApiError as error:
+                if error.status in FATAL_STATUSES:
+                    raise
+                self.on_error(event, error)
+                return None
         return found
 
     def _post(self, event: TaskEvent, found: Help) -> None:
