@@ -20,7 +20,9 @@ from orchestrator.runtime.kafka.codec import (
     encode_command,
     encode_event,
     encode_tick,
+    incident_record,
     output_record,
+    partition_for,
 )
 from orchestrator.runtime.kafka.intake import Intake, Seen, SeenExpiry
 from orchestrator.runtime.kafka.shards import (
@@ -29,7 +31,6 @@ from orchestrator.runtime.kafka.shards import (
     ShardStore,
     incident_key,
     is_shard_key,
-    partition_for,
 )
 from orchestrator.runtime.kafka.topics import TopicNames, roles_of
 from orchestrator.settings import Settings
@@ -394,3 +395,51 @@ def test_dedupe_entries_expire_oldest_first_without_visiting_the_others() -> Non
     assert expiry.expired(0, 250) == []
     assert expiry.expired(0, 301) == [b"a"]
     assert expiry.expired(1, 10**12) == []
+
+
+def test_intake_judges_an_event_only_on_the_raw_partition_its_key_hashes_to() -> None:
+    """On three events.raw partitions, an event is judged only on murmur2(source + id)'s
+    partition; on the two others it is sent there unjudged (no dedupe entry, no forward to a
+    shard), whatever partitioner put it where it is."""
+    engine = _engine()
+    intake = Intake(engine, TopicNames.of(Settings(topic_prefix="t."), playbooks()), 4, None, 3)
+    (raw,) = lines([ALERT])
+    key = f"{ALERT['source']}\x1f{ALERT['id']}".encode()
+    home = partition_for(key, 3)
+
+    verdicts = {
+        p: intake.judge(
+            raw, Origin(kind="kafka", name="t.events.raw", partition=p, offset=1), lambda _key: None
+        )
+        for p in range(3)
+    }
+
+    assert verdicts[home].status == "accepted"
+    assert verdicts[home].home is None
+    for partition in set(range(3)) - {home}:
+        assert verdicts[partition].status is None
+        assert verdicts[partition].home == (home, key)
+        assert (verdicts[partition].forwards, verdicts[partition].seen) == ([], None)
+
+
+def test_incident_topic_records_sit_on_their_incident_partition_under_keys_compaction_keeps() -> (
+    None
+):
+    """Snapshots are keyed by incident id (compaction keeps the newest); incident events and
+    command verdicts by incident id + their own id (compaction keeps each); all of an
+    incident's records go to the partition its id hashes to."""
+    engine = _engine()
+    names = TopicNames.of(Settings(topic_prefix="t."), playbooks())
+    applied = ShardStore(engine, {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
+    assert applied is not None
+    (incident_id,) = applied.entry.state.incidents
+    home = partition_for(incident_id.encode(), 5)
+
+    history = [output_record(o, names, 5) for o in applied.outputs if not hasattr(o, "task")]
+    snapshot = incident_record(incident_id, b"{}", names, 5)
+
+    assert history
+    assert {(r.topic, r.partition) for r in [*history, snapshot]} == {(names.incidents, home)}
+    assert snapshot.key == incident_id.encode()
+    own_ids = [json.loads(r.value)["id"] for r in history]
+    assert [r.key for r in history] == [f"{incident_id}\x1f{i}".encode() for i in own_ids]
