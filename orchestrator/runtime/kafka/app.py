@@ -14,7 +14,6 @@ partition's owner applies. Agents take their records in batches
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -193,22 +192,23 @@ def _watch(app: Any, agents: _Agents, settings: Settings) -> None:
 
     app.on_partitions_revoked.connect(revoked)
     app.on_rebalance_complete.connect(rebalanced)
-    metrics.watch_lag(lambda: _lag(app, agents))
+    metrics.watch_lag(lambda: _lag(app, agents))  # measured when /metrics is scraped
     if settings.worker_port:
         app.task(HealthServer(metrics, settings.worker_host, settings.worker_port).serve)
 
 
-def _lag(app: Any, agents: _Agents) -> Iterator[tuple[str, int, int]]:
-    """Records behind on each input partition this worker owns: the broker's high watermark
-    (as the consumer last fetched it) past the last offset the agent applied."""
+async def _lag(app: Any, agents: _Agents) -> list[tuple[str, int, int]]:
+    """Records behind on each input partition this worker owns: the partition's end offset,
+    asked of the broker now, past the last offset the agent applied."""
     names = agents.intake.names
-    for tp in app.assignor.assigned_actives():
+    inputs = (names.events_raw, names.incidents_keyed, names.commands)
+    owned = [tp for tp in app.assignor.assigned_actives() if tp.topic in inputs]
+    ends = await app.consumer.highwaters(*owned) if owned else {}
+    rows = []
+    for tp, end in sorted(ends.items()):
         if tp.topic == names.events_raw:
             applied = agents.intake.applied(tp.partition)
-        elif tp.topic in (names.incidents_keyed, names.commands):
-            applied = agents.incidents.applied(f"{tp.topic}:{tp.partition}")
         else:
-            continue
-        high = app.consumer.highwater(tp)
-        if high is not None and high >= 0:
-            yield tp.topic, tp.partition, max(0, int(high) - applied - 1)
+            applied = agents.incidents.applied(f"{tp.topic}:{tp.partition}")
+        rows.append((tp.topic, tp.partition, max(0, int(end) - applied - 1)))
+    return rows

@@ -53,6 +53,7 @@ class HealthServer:
         return web.json_response({"status": "rebalancing"}, status=503)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        await self.metrics.refresh()
         body = generate_latest(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -1,14 +1,14 @@
 """What a worker counts, for its /metrics page (Prometheus text format) and its stop line.
 
 The agents count as they go (records, redeliveries, forwards, dead letters, incidents opened);
-the consumer lag per input partition is read when scraped, from the faust consumer's own
-positions and the broker's high watermarks, so a scrape costs no broker round trip.
+the consumer lag per input partition is measured when scraped (`refresh`): the broker's end
+offsets, asked then, past the last offset each agent applied (one request per scrape).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -20,21 +20,22 @@ __all__ = ["Lag", "WorkerMetrics"]
 RECOVERY_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 """Seconds from a rebalance starting to the worker's tables being recovered."""
 
-Lag = Callable[[], Iterable[tuple[str, int, int]]]
+LagRow = tuple[str, int, int]
+Lag = Callable[[], Awaitable[list[LagRow]]]
 """(topic, partition, records behind) for every input partition the worker owns."""
 
 
 class _LagCollector(Collector):
-    def __init__(self, lag: Lag) -> None:
-        self.lag = lag
+    def __init__(self, rows: Callable[[], Iterable[LagRow]]) -> None:
+        self.rows = rows
 
     def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
             "orch_worker_consumer_lag",
-            "Records of an owned input partition not yet processed (high watermark - position).",
+            "Records of an owned input partition not yet applied (end offset - 1 - applied).",
             labels=["topic", "partition"],
         )
-        for topic, partition, behind in self.lag():
+        for topic, partition, behind in self.rows():
             family.add_metric([topic, str(partition)], behind)
         yield family
 
@@ -82,10 +83,18 @@ class WorkerMetrics:
             "orch_worker_ready", "1 once assigned and recovered, 0 while rebalancing.", registry=r
         )
         self._rebalancing_since: float | None = time.monotonic()
+        self._lag_source: Lag | None = None
+        self._lag: list[LagRow] = []
 
     def watch_lag(self, lag: Lag) -> None:
-        """Report `lag` on every scrape."""
-        self.registry.register(_LagCollector(lag))
+        """Measure `lag` on every scrape (`refresh`)."""
+        self._lag_source = lag
+        self.registry.register(_LagCollector(lambda: self._lag))
+
+    async def refresh(self) -> None:
+        """Measure what is measured when scraped (the consumer lag)."""
+        if self._lag_source is not None:
+            self._lag = await self._lag_source()
 
     def rebalance_started(self) -> None:
         """A rebalance began: not ready until it completes."""
