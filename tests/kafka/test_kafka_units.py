@@ -7,8 +7,10 @@ import json
 
 import pytest
 from kafka_harness import lines, mixed_stream, playbooks
+from pydantic import TypeAdapter
 
 import orchestrator.runtime.kafka
+from orchestrator.engine.clock import format_time
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.step import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
@@ -18,6 +20,7 @@ from orchestrator.runtime.kafka.codec import (
     WireError,
     decode_shard_message,
     encode_command,
+    encode_control_tick,
     encode_event,
     encode_tick,
     incident_record,
@@ -35,6 +38,7 @@ from orchestrator.runtime.kafka.shards import (
 from orchestrator.runtime.kafka.topics import TopicNames, roles_of
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
+from schemas import ControlTick, DeadLetter, IncidentEvent, ShardRecord, TaskEvent
 from schemas.commands import Command
 from schemas.deadletter import Origin
 from schemas.events import Event
@@ -443,3 +447,34 @@ def test_incident_topic_records_sit_on_their_incident_partition_under_keys_compa
     assert snapshot.key == incident_id.encode()
     own_ids = [json.loads(r.value)["id"] for r in history]
     assert [r.key for r in history] == [f"{incident_id}\x1f{i}".encode() for i in own_ids]
+
+
+def test_every_record_the_codec_writes_is_what_its_exported_schema_describes() -> None:
+    """incidents.keyed and commands values (event, command, tick, broadcast tick) validate as
+    schemas.ShardRecord and a control record as schemas.ControlTick, the models whose JSON
+    Schemas schemas/json holds (shard_record, control_tick; kept current by
+    tests/cli's committed-schema test); each output record's value validates as the model its
+    topic's schema is exported from."""
+    engine = _engine()
+    names = TopicNames.of(Settings(topic_prefix="t."), playbooks())
+    event_ = engine.validator.parse(lines([ALERT])[0])
+    order = Command(
+        id="c1", kind="ack", actor="sam", time=ALERT["time"], task_id="i.triage", note=None
+    )
+    shard_values = [
+        encode_event(event_),
+        encode_command(order),
+        encode_tick(5),
+        encode_tick(5, True),
+    ]
+    kinds = [TypeAdapter(ShardRecord).validate_json(v).kind for v in shard_values]
+    assert kinds == ["event", "command", "tick", "tick"]
+    assert ControlTick.model_validate_json(encode_control_tick(5)).now == format_time(5)
+
+    applied = ShardStore(engine, {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
+    assert applied is not None
+    models = {"t.deadletter": DeadLetter, "t.incidents": IncidentEvent}
+    for output in applied.outputs:
+        record = output_record(output, names, 3)
+        model = models.get(record.topic, TaskEvent)
+        assert model.model_validate_json(record.value).model_dump() == output.model_dump()
