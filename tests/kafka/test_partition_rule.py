@@ -53,13 +53,13 @@ def _asset(i: int) -> str:
     return f"asset-{i}"
 
 
-def _completion(i: int) -> dict[str, Any]:
-    """Legal's completion of asset i's assessment, as a recorded command event."""
+def _assessment(kind: str, minutes: int, i: int) -> dict[str, Any]:
+    """Legal's `kind` (ack, complete) of asset i's assessment, as a recorded command event."""
     return command(
-        "complete",
-        _at(20, i),
+        kind,
+        _at(minutes, i),
         actor="legal-bot",
-        id=f"done-{i}",
+        id=f"{kind}-{i}",
         playbook="data_breach",
         key=_asset(i),
         task="legal_assessment",
@@ -98,19 +98,8 @@ def test_misplaced_events_and_commands_are_forwarded_and_applied_once_by_the_sha
     records they forwarded."""
     names = names_for(topic_prefix)
     alerts = [breach_alert(i, _asset(i), _at(0, i), 40_000) for i in range(ASSETS)]
-    acks = [
-        command(
-            "ack",
-            _at(10, i),
-            actor="legal-bot",
-            id=f"ack-{i}",
-            playbook="data_breach",
-            key=_asset(i),
-            task="legal_assessment",
-        )
-        for i in range(ASSETS)
-    ]
-    completions = [_completion(i) for i in range(ASSETS)]
+    acks = [_assessment("ack", 10, i) for i in range(ASSETS)]
+    completions = [_assessment("complete", 20, i) for i in range(ASSETS)]
     direct = [
         (shard_of("data_breach", _asset(i)).encode(), encode_command(_as_command(c)))
         for i, c in enumerate(completions)
