@@ -12,15 +12,20 @@ resolved once its batch is committed. A thread that finishes a batch leads on wh
 write in the queue belongs to an event loop (no thread of its own waits to lead it). Writes are
 claimed when a batch takes them, so a thread the loop started for a write that a finishing
 leader has already taken finds it claimed and leaves it alone: every batch is applied once.
+
+A write keeps the context of the caller that queued it (`contextvars.copy_context`) and is applied
+inside it, so what the leading thread logs for it carries that caller's bound log context (the
+request's method and path, the incident or task being handled).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
@@ -38,6 +43,8 @@ class Write(Generic[T]):
     """Taken into a batch by its leader (no second leader may take it)."""
     wake: Callable[[], None] | None = None
     """For a write from an event loop: resolves its future (called by the leading thread)."""
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    """The queueing caller's context: the write is applied inside it, on whichever thread leads."""
 
     def outcome(self) -> T:
         """The work's value, or its exception raised again (in the caller's thread)."""

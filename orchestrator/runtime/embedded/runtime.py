@@ -176,7 +176,7 @@ class EmbeddedRuntime:
             self.store.begin()
             try:
                 for write in batch:
-                    self._apply_write(write)
+                    write.context.run(self._apply_write, write)
                 self.store.commit()
             except BaseException:
                 self.store.rollback()
