@@ -17,19 +17,16 @@ import os
 import shutil
 import statistics
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from benchmarks.base import BenchContext, BenchError, CaseResult, Figure
 from orchestrator.engine.clock import format_time
 from orchestrator.runtime.base import wall_clock
-from orchestrator.testing.servers import free_port, serve, stop
+from orchestrator.testing.servers import free_port, serve, stop, wait_healthy
 
 SCRIPT = Path(__file__).with_name("storm.lua")
 SERVICES = 1_000
@@ -106,19 +103,6 @@ def _memory_mib(pid: int) -> tuple[float, float]:
     return found["VmRSS"], found["VmHWM"]
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"storm: alertmanager exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/-/ready", timeout=1).status_code == httpx.codes.OK:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise BenchError(f"storm: alertmanager did not answer {url}/-/ready in time")
-
-
 @contextmanager
 def alertmanager(work: Path) -> Iterator[Server]:
     """Debian's prometheus-alertmanager on a free port, routing every alert to a receiver
@@ -139,8 +123,10 @@ def alertmanager(work: Path) -> Iterator[Server]:
         process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process)
+        wait_healthy(url, process, READY_TIMEOUT_S, "/-/ready")
         yield Server(url, process.pid, "")
+    except AssertionError as problem:
+        raise BenchError(f"storm: alertmanager: {problem}") from None
     finally:
         stop(process)
 
