@@ -42,7 +42,6 @@ from orchestrator.runtime.kafka.codec import partition_for
 REPO = Path(__file__).resolve().parents[1]
 RESUME_TIMEOUT_S = 120.0
 ASSIGN_TIMEOUT_S = 90.0
-SETTLE_S = 5.0
 SERVICES = 40
 
 
@@ -168,6 +167,10 @@ def _resumed_after(
 def main(
     kills: Annotated[int, typer.Option(min=1)] = 5,
     rate: Annotated[float, typer.Option(min=1.0, help="Events per second.")] = 50.0,
+    settle: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between a replacement joining and a kill.")
+    ] = 15.0,
+    logs: Annotated[Path | None, typer.Option(help="Keep the workers' logs here.")] = None,
 ) -> None:
     """Measure SIGKILL -> output resuming, `kills` times; print JSON."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
@@ -175,7 +178,8 @@ def main(
     raw, incidents = f"{prefix}events.raw", f"{prefix}incidents"
     rounds: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
+        directory = logs or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
         since = time.time()
         pair = [_start(bootstrap, prefix, directory, f"w{i}") for i in range(2)]
         alerts = Alerts(bootstrap, raw, rate)
@@ -183,7 +187,7 @@ def main(
             _wait_pair(pair, raw, since)
             alerts.thread.start()
             for round_ in range(kills):
-                time.sleep(SETTLE_S)
+                time.sleep(settle)
                 owner = _wait_pair(pair, raw, since)
                 actives = _rebalances(pair[owner][1], since)[-1]["actives"]
                 keyed = f"{prefix}incidents.keyed:"
@@ -205,7 +209,8 @@ def main(
             for process, _log in pair:
                 process.send_signal(signal.SIGTERM)
                 process.wait(30)
-    print(json.dumps({"kills": kills, "rate": rate, "median_s": statistics.median(rounds)}))
+    median = statistics.median(rounds)
+    print(json.dumps({"kills": kills, "rate": rate, "settle_s": settle, "median_s": median}))
 
 
 if __name__ == "__main__":
