@@ -18,6 +18,7 @@ the agents turn into a dead letter.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -81,11 +82,15 @@ class ShardMessage:
 
 
 _POSITIVE = 0x7FFFFFFF
+PARTITION_CACHE = 65_536
+"""Keys whose partition is remembered (shards and incidents repeat; event keys do not)."""
 
 
+@functools.lru_cache(maxsize=PARTITION_CACHE)
 def partition_for(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner (murmur2, as the Java client) gives `key`:
-    the runtime's one partitioning rule, which workers check every input against."""
+    the runtime's one partitioning rule, which workers check every input against (cached:
+    kafka-python's murmur2 is pure Python, and shard keys repeat)."""
     return int(murmur2(key) & _POSITIVE) % partitions
 
 
