@@ -91,8 +91,12 @@ def demo(
     out.print(f"dead letters: {result.dead_letter_count}; escalations: {escalations}")
     for letter in result.dead_letters:
         out.print(f"  line {letter.origin.offset}: {letter.reason}")
-    _write_report(result, report, "Demo drill: all five shipped playbooks")
-    _write_report(result, report.with_suffix(".md"), "Demo drill: all five shipped playbooks")
+    title = "Demo drill: all five shipped playbooks"
+    written = [report, report.with_suffix(".md")]
+    for path in written:
+        _write_report(result, path, title)
+    html, markdown = (path.resolve() for path in written)
+    out.print(f"drill report: {html} (open it in a browser) and {markdown}", soft_wrap=True)
 
 
 def backtest(
