@@ -33,31 +33,51 @@ from orchestrator.playbook import load_playbook
 from orchestrator.settings import Settings
 from schemas import DeadLetter
 
-UntilOpt = Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")]
+UntilOpt = Annotated[
+    str | None, typer.Option(metavar="TIME", help="Advance the clock to this time at the end.")
+]
 
 
 def replay(
-    log: Annotated[Path, typer.Argument(help="JSON Lines event log (CloudEvents, one per line).")],
+    log: Annotated[
+        Path,
+        typer.Argument(metavar="LOG", help="JSON Lines event log (CloudEvents, one per line)."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the contract summary.")] = False,
     until: UntilOpt = None,
-    speed: Annotated[float | None, typer.Option(help="Pace at X times event time.")] = None,
+    speed: Annotated[
+        float | None, typer.Option(metavar="X", help="Pace at X times event time.")
+    ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Write a drill report (.md or .html).")
+        Path | None, typer.Option(metavar="FILE", help="Write a drill report (.md or .html).")
     ] = None,
     dead_letters: Annotated[
-        Path | None, typer.Option(help="Write rejected records (JSONL).")
+        Path | None, typer.Option(metavar="FILE", help="Write rejected records (JSONL).")
     ] = None,
     serve: Annotated[
-        bool, typer.Option(help="Live drill: serve the agent API while the log plays (--speed).")
+        bool,
+        typer.Option(
+            "--serve", help="Live drill: serve the agent API while the log plays (--speed)."
+        ),
     ] = False,
-    port: Annotated[int | None, typer.Option(help="Port of the live drill's API.")] = None,
-    namespace: Annotated[str | None, typer.Option(help="Live drill namespace name.")] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", help="Port of the live drill's API.")
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Live drill namespace name.")
+    ] = None,
     playbooks: PlaybooksOpt = None,
     kafka: Annotated[
-        bool, typer.Option(help="Produce into Kafka (topics <namespace>. or ORCH_TOPIC_PREFIX).")
+        bool,
+        typer.Option(
+            "--kafka", help="Produce into Kafka (topics <namespace>. or ORCH_TOPIC_PREFIX)."
+        ),
     ] = False,
 ) -> None:
-    """Replay a recorded event log as a drill, deterministically, on event time."""
+    """Replay an event log as a drill.
+
+    Deterministic, on event time: the same log and playbooks give the same output; --serve plays
+    it live with the agent API, --kafka produces it into Kafka workers."""
     settings = read_settings(port=port)
     if kafka:
         _replay_kafka(
@@ -74,11 +94,14 @@ def replay(
 
 
 def demo(
-    report: Annotated[Path, typer.Option(help="Where to write the drill report.")] = Path(
-        "drill-report.html"
-    ),
+    report: Annotated[
+        Path, typer.Option(metavar="FILE", help="Where to write the drill report.")
+    ] = Path("drill-report.html"),
 ) -> None:
-    """The main job on a fresh machine: replay the bundled drill over all five playbooks."""
+    """Replay the bundled drill: start here.
+
+    One business day of signals over all five shipped playbooks; prints the incidents and tasks
+    and writes a drill report (HTML and Markdown)."""
     from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
 
     settings = read_settings()
@@ -100,20 +123,28 @@ def demo(
 
 
 def backtest(
-    log: Annotated[Path, typer.Argument(help="JSON Lines event log to test against.")],
-    playbook: Annotated[Path, typer.Option(help="The changed playbook (YAML).")],
+    log: Annotated[
+        Path, typer.Argument(metavar="LOG", help="JSON Lines event log to test against.")
+    ],
+    playbook: Annotated[Path, typer.Option(metavar="FILE", help="The changed playbook (YAML).")],
     baseline: Annotated[
         Path | None,
         typer.Option(
-            help="The playbook to compare with (default: the one with the same id in --playbooks)."
+            metavar="FILE",
+            help="The playbook to compare with (default: the one with the same id in --playbooks).",
         ),
     ] = None,
     until: UntilOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
-    check: Annotated[bool, typer.Option(help="Exit 1 when the candidate differs.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when the candidate differs.")
+    ] = False,
     playbooks: PlaybooksOpt = None,
 ) -> None:
-    """What a changed playbook would have done on this history versus the baseline."""
+    """Compare a changed playbook with its baseline on history.
+
+    Replays LOG through both and lists the incidents that would no longer open, would newly
+    open, open at another time, or differ."""
     from orchestrator.drills import compare, render
 
     settings = read_settings()

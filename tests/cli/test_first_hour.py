@@ -8,6 +8,7 @@ whole (point 1 and every local command) tests/cli/test_readme_commands.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -38,7 +39,8 @@ def test_demo_names_the_absolute_paths_of_its_report(tmp_path: Path) -> None:
     result = cli("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     html, markdown = tmp_path / "drill-report.html", tmp_path / "drill-report.md"
-    assert html.is_file() and markdown.is_file()
+    assert html.is_file()
+    assert markdown.is_file()
     assert f"drill report: {html} (open it in a browser) and {markdown}" in result.stdout
 
 
@@ -56,3 +58,68 @@ def test_license_is_an_spdx_string_so_setuptools_prints_no_deprecation() -> None
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     assert project["project"]["license"] == "Apache-2.0"
     assert "setuptools>=77" in project["build-system"]["requires"]
+
+
+# -- 7: an error names the way the command takes what was wrong ---------------------------------
+
+
+def test_validate_of_a_missing_directory_names_its_argument_not_an_option() -> None:
+    """Point 7: `playbooks validate` has no --playbooks option; its error must not suggest one."""
+    result = cli("playbooks", "validate", "/nonexistent")
+    assert result.returncode == 2
+    assert "--playbooks" not in result.stderr
+    assert "/nonexistent is not a directory of playbooks" in result.stderr
+    assert "the DIR argument" in result.stderr
+    replayed = cli("replay", "/nonexistent.jsonl", "--playbooks", "/nonexistent")
+    assert "give an existing one as --playbooks DIR" in replayed.stderr
+
+
+# -- 14: help that reads cleanly --------------------------------------------------------------
+
+COMMANDS_IN_ORDER = ["demo", "replay", "backtest", "run", "agent", "worker", "export", "version"]
+
+
+def _help(*command: str) -> str:
+    result = cli(*command, "--help", env={**os.environ, "COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_help_lists_commands_in_the_order_a_newcomer_uses_them_with_whole_sentences() -> None:
+    """Point 14: demo first; every command's summary is one whole sentence, not cut off."""
+    listed = [
+        line.split()[0]
+        for line in _help().split("Commands:")[1].splitlines()
+        if line.startswith("  ") and line.split()
+    ]
+    assert [name for name in listed if name != "playbooks"] == COMMANDS_IN_ORDER
+    for line in _help().split("Commands:")[1].splitlines():
+        if line.strip():
+            assert line.rstrip().endswith("."), f"summary cut off: {line!r}"
+
+
+def test_help_shows_no_type_placeholders_for_flags_nor_braces_around_arguments() -> None:
+    """Point 14: no `<bool>` beside a flag, no `{log}` in a usage line, a metavar for values."""
+    for command in (
+        ("replay",),
+        ("backtest",),
+        ("run",),
+        ("agent",),
+        ("demo",),
+        ("playbooks", "validate"),
+        ("playbooks", "test"),
+    ):
+        text = _help(*command)
+        assert "<bool>" not in text, text
+        assert "{" not in text.splitlines()[0], text
+        options = text.split("Options:")[1]
+        for placeholder in ("<str>", "<int>", "<float>", "<path>"):
+            assert placeholder not in options, text
+    replay = _help("replay")
+    assert replay.startswith("Usage: orchestrator replay [OPTIONS] LOG")
+    assert "--until TIME" in replay
+    assert "-p, --playbooks DIR" in replay
+    assert "--serve " in replay
+    assert "--no-serve" not in replay
+    run = _help("run")
+    assert "Run the service (HTTP intake, agent API, timers)." in run
