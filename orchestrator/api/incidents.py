@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
 
 from orchestrator.api.commands import IdempotencyKeyHeader, build, issue
-from orchestrator.api.models import CommandReceipt, IncidentBody, problem_responses
+from orchestrator.api.models import CommandReceipt, NoteBody, problem_responses
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
@@ -46,13 +46,13 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         incident_id: str,
         who: Responder,
         key: str | None,
-        body: IncidentBody | None,
+        body: NoteBody | None,
     ) -> JSONResponse:
         if runtime.incident(incident_id) is None:
             raise ProblemError(404, "No such incident", f"no incident {incident_id}")
         if not who.commander:
             raise forbidden(who, f"{kind} incident {incident_id}", INCIDENT_COMMANDER)
-        note = body.reason if body else None
+        note = body.note if body else None
         return issue(runtime, build(runtime, who, kind, incident_id=incident_id, note=note), key)
 
     errors = problem_responses(400, 401, 403, 404, 409, 413, 422)
@@ -68,7 +68,7 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         incident_id: IncidentId,
         who: Actor,
         key: IdempotencyKeyHeader = None,
-        body: Annotated[IncidentBody | None, Body()] = None,
+        body: Annotated[NoteBody | None, Body()] = None,
     ) -> JSONResponse:
         return act("resolve", incident_id, who, key, body)
 
@@ -83,7 +83,7 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         incident_id: IncidentId,
         who: Actor,
         key: IdempotencyKeyHeader = None,
-        body: Annotated[IncidentBody | None, Body()] = None,
+        body: Annotated[NoteBody | None, Body()] = None,
     ) -> JSONResponse:
         return act("close", incident_id, who, key, body)
 
