@@ -160,7 +160,12 @@ def backtest(
     config = settings.engine_config()
     old = _run_replay(Engine(base, config), log, end, None)
     new = _run_replay(Engine([candidate], config), log, end, None)
-    diff = compare(old.state, new.state, candidate.id)
+    diff = compare(old.state, new.state, candidate.id, base[0].source if base else None)
+    if not base:
+        err.print(
+            f"[yellow]note:[/] no baseline playbook {candidate.id!r} found; comparing with "
+            "nothing (give --baseline FILE)"
+        )
     if as_json:
         print_json(diff.as_json())
     else:

@@ -109,7 +109,7 @@ def test_a_failing_fixture_exits_1(tmp_path: Path) -> None:
 
 
 def test_backtest_reports_a_changed_threshold_and_check_exits_1(tmp_path: Path) -> None:
-    """Lowering the error-rate sample count changes history; --check turns that into exit 1."""
+    """Lowering the error-rate sample count opens search a minute earlier; --check exits 1."""
     changed = (
         (shipped_playbooks() / "tech_outage.yaml")
         .read_text()
@@ -122,7 +122,10 @@ def test_backtest_reports_a_changed_threshold_and_check_exits_1(tmp_path: Path) 
     assert result.returncode == 1
     diff = json.loads(result.stdout)
     assert not diff["same"]
-    assert [i["key"] for i in diff["only_candidate"]] == ["search"]
+    assert diff["only_candidate"] == diff["only_baseline"] == []
+    [moved] = diff["changed"]
+    assert (moved["key"], moved["baseline_opened_at"]) == ("search", "2026-11-20T11:02:30Z")
+    assert moved["changes"][0].startswith("opens 1m earlier")
     same = cli(
         "backtest",
         str(DEMO_LOG),

@@ -8,11 +8,14 @@ whole (point 1 and every local command) tests/cli/test_readme_commands.py.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+from orchestrator.settings import shipped_playbooks
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -123,3 +126,80 @@ def test_help_shows_no_type_placeholders_for_flags_nor_braces_around_arguments()
     assert "--no-serve" not in replay
     run = _help("run")
     assert "Run the service (HTTP intake, agent API, timers)." in run
+
+
+# -- 9 and 10: a backtest pairs an incident whose opening moved, and says when it has no baseline
+
+
+def _error_rate_log(path: Path) -> Path:
+    """api's error rate above 5% at 10:00, 10:05 and 10:10: three samples within 10 minutes."""
+    lines = [
+        json.dumps(
+            {
+                "specversion": "1.0",
+                "id": f"m-{minute}",
+                "source": "monitoring/prometheus",
+                "type": "ops.metric",
+                "time": f"2026-11-20T10:{minute:02d}:00Z",
+                "data": {"service": "api", "metric": "error_rate", "value": 0.2},
+            }
+        )
+        for minute in (0, 5, 10)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _tech_outage(path: Path, at_least: int, within: str) -> Path:
+    shipped = (shipped_playbooks() / "tech_outage.yaml").read_text()
+    path.write_text(
+        shipped.replace("at_least: 3, within: 5m", f"at_least: {at_least}, within: {within}")
+    )
+    return path
+
+
+def test_backtest_pairs_an_incident_that_opens_earlier_instead_of_two_unrelated_ones(
+    tmp_path: Path,
+) -> None:
+    """Point 9: baseline opens at 10:10 (3 samples), candidate at 10:05 (2): one moved incident."""
+    log = _error_rate_log(tmp_path / "log.jsonl")
+    baseline = _tech_outage(tmp_path / "base.yaml", 3, "10m")
+    candidate = _tech_outage(tmp_path / "cand.yaml", 2, "10m")
+    args = ("backtest", str(log), "--playbook", str(candidate), "--baseline", str(baseline))
+    result = cli(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    diff = json.loads(result.stdout)
+    assert diff["only_baseline"] == []
+    assert diff["only_candidate"] == []
+    [moved] = diff["changed"]
+    assert (moved["key"], moved["opened_at"]) == ("api", "2026-11-20T10:05:00Z")
+    assert moved["baseline_opened_at"] == "2026-11-20T10:10:00Z"
+    assert moved["changes"][0] == (
+        "opens 5m earlier (2026-11-20T10:10:00Z -> 2026-11-20T10:05:00Z)"
+    )
+    text = cli(*args).stdout
+    assert "no longer opens" not in text
+    assert "would now open" not in text
+    assert "opens 5m earlier" in text
+
+
+def test_backtest_without_a_baseline_says_it_compares_with_nothing(tmp_path: Path) -> None:
+    """Point 10: a new playbook id and no --baseline: the output says there is no baseline."""
+    log = _error_rate_log(tmp_path / "log.jsonl")
+    new = tmp_path / "new.yaml"
+    new.write_text(
+        _tech_outage(tmp_path / "t.yaml", 2, "10m")
+        .read_text()
+        .replace("id: tech_outage", "id: api_errors", 1)
+    )
+    result = cli("backtest", str(log), "--playbook", str(new))
+    assert result.returncode == 0, result.stderr
+    assert "no baseline: no playbook 'api_errors' to compare with" in result.stdout
+    assert "no baseline playbook 'api_errors' found" in result.stderr
+    as_json = json.loads(cli("backtest", str(log), "--playbook", str(new), "--json").stdout)
+    assert as_json["baseline"] is None
+    assert [i["key"] for i in as_json["only_candidate"]] == ["api"]
+    shipped = json.loads(
+        cli("backtest", str(log), "--playbook", str(_tech_outage(new, 3, "5m")), "--json").stdout
+    )
+    assert shipped["baseline"].endswith("tech_outage.yaml")
