@@ -1,4 +1,5 @@
-"""Incidents: read them (state and timeline), and resolve or close them (incident commanders)."""
+"""Incidents: read them (state, or the timeline alone), and resolve or close them (incident
+commanders)."""
 
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
 from orchestrator.engine import INCIDENT_COMMANDER, incident_summary
 from orchestrator.runtime import Runtime
-from schemas import CommandKind, Incident
+from schemas import CommandKind, Incident, TimelineEntry
 
 IncidentId = Annotated[str, Path(min_length=1, max_length=200, description="An incident id.")]
 
@@ -40,6 +41,15 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         if found is None:
             raise ProblemError(404, "No such incident", f"no incident {incident_id}")
         return found
+
+    @router.get(
+        "/incidents/{incident_id}/timeline",
+        response_model=list[TimelineEntry],
+        summary="One incident's timeline, oldest first: every change with its actor",
+        responses=problem_responses(401, 404, 422),
+    )
+    def get_timeline(incident_id: IncidentId, who: Reader) -> list[TimelineEntry]:
+        return get_incident(incident_id, who).timeline
 
     def act(
         kind: CommandKind,

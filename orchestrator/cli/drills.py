@@ -243,7 +243,7 @@ def _live_drill(
     """Play `log` on drill time in its own namespace while responders act through the API."""
     import threading
 
-    from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, serve
+    from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, listen, serve
     from orchestrator.drills import prepare
     from orchestrator.logs import configure_logging
 
@@ -253,6 +253,7 @@ def _live_drill(
     configure_logging(settings.log_format, settings.log_level)
     config = replace(settings.engine_config(), drill=True)
     engine = Engine(load_playbooks(playbooks, settings), config)
+    sock = listen(settings)
     try:
         drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
     except ValueError as problem:
@@ -271,7 +272,7 @@ def _live_drill(
     )
     exit_cleanly_on_sigterm()
     try:
-        serve(server, stop)
+        serve(server, sock, stop)
     finally:
         stop.set()
         _write_report(DrillResult(drill.runtime.state), report, f"Live drill: {drill.name}")

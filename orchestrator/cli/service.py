@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks, read_settings
-from orchestrator.cli.serving import serve_api
+from orchestrator.cli.serving import listen, serve_api
 from orchestrator.engine import Engine
 from orchestrator.errors import AuthConfigError
 from orchestrator.settings import Settings
@@ -66,6 +66,7 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
 
     config = replace(settings.engine_config(), source_claims=_source_claims(settings))
     engine = Engine(load_playbooks(playbooks, settings), config)
+    sock = listen(settings)
     runtime = EmbeddedRuntime.open(
         engine,
         settings.data_dir,
@@ -83,7 +84,7 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
     try:
-        serve_api(runtime, settings)
+        serve_api(runtime, settings, sock)
     finally:
         stop.set()
         thread.join()
@@ -96,12 +97,13 @@ def _run_kafka_api(playbooks: Path | None, settings: Settings) -> None:
 
     claims = dict(_source_claims(settings))
     runtime = KafkaRuntime(settings, load_playbooks(playbooks, settings), source_claims=claims)
+    sock = listen(settings)
     try:
         runtime.start()
     except (ConnectionError, TimeoutError) as problem:
         raise fail(str(problem)) from None
     try:
-        serve_api(runtime, settings)
+        serve_api(runtime, settings, sock)
     finally:
         runtime.close()
 
