@@ -15,6 +15,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
 from orchestrator.settings import shipped_playbooks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -203,3 +204,34 @@ def test_backtest_without_a_baseline_says_it_compares_with_nothing(tmp_path: Pat
         cli("backtest", str(log), "--playbook", str(_tech_outage(new, 3, "5m")), "--json").stdout
     )
     assert shipped["baseline"].endswith("tech_outage.yaml")
+
+
+# -- 15: `overdue` is defined, and a task that escalated without being overdue reads right -----
+
+
+def test_overdue_is_defined_where_users_read_the_summary() -> None:
+    """Point 15: the summary's `overdue` and `escalations` are defined in the model and README."""
+    from schemas import Task
+
+    fields = Task.model_fields
+    assert "complete_within" in (fields["overdue"].description or "")
+    assert "escalates" in (fields["overdue"].description or "")
+    assert "acknowledgement deadline" in (fields["escalations"].description or "")
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert "`overdue` is true only when the completion deadline (`complete_within`)" in readme
+
+
+def test_a_task_past_its_ack_deadline_escalates_and_is_not_overdue() -> None:
+    """Point 15: the issue's task (2 escalations, `overdue: false`) is as defined: its ack
+    deadline passed twice; a task whose completion deadline passed is overdue."""
+    result = cli("replay", str(DEMO_LOG), "--json", "--until", DEMO_UNTIL)
+    incidents = json.loads(result.stdout)["incidents"]
+    tasks = {(i["playbook"], i["key"], t["name"]): t for i in incidents for t in i["tasks"]}
+    escalated = tasks[("customer_service", "late-delivery", "investigate_cause")]
+    assert (escalated["status"], escalated["escalations"], escalated["overdue"]) == (
+        "assigned",
+        2,
+        False,
+    )
+    assert escalated["due_at"] < DEMO_UNTIL
+    assert tasks[("tech_outage", "checkout", "verify_recovery")]["overdue"] is True
