@@ -48,6 +48,17 @@ def validation_problems(doc: Document, err: ValidationError, wording: Wording) -
     return [doc.problem(path, wording.describe(details)) for path, details in groups.values()]
 
 
+def refused_paths(doc: Document, err: ValidationError, wording: Wording) -> set[Path]:
+    """What `err` refuses in `doc`, as document paths: an unknown field or a malformed value;
+    for a missing field, the part that lacks it (a window, a list item, an entry)."""
+    found: set[Path] = set()
+    for detail in err.errors():
+        path = document_path(doc, detail, wording)
+        missing = detail["type"] == "missing" and path and path[-1] == detail["loc"][-1]
+        found.add(path[:-1] if missing else path)
+    return found
+
+
 def document_path(doc: Document, detail: ErrorDetails, wording: Wording) -> Path:
     """The path of the document along the error's location, passing over union member tags;
     it stops at the first part the document does not have."""
@@ -56,7 +67,7 @@ def document_path(doc: Document, detail: ErrorDetails, wording: Wording) -> Path
     for part in loc:
         if (*path, part) in doc.lines:
             path = (*path, part)
-        elif part in wording.tags(_node(doc, path)):
+        elif part in wording.tags(node_at(doc, path)):
             continue
         else:
             last = part == loc[-1] and detail["type"] in NAMED_FIELD_ERRORS
@@ -64,7 +75,7 @@ def document_path(doc: Document, detail: ErrorDetails, wording: Wording) -> Path
     return path
 
 
-def _node(doc: Document, path: Path) -> Any:
+def node_at(doc: Document, path: Path) -> Any:
     """The value at `path` in the document (None where there is none)."""
     node = doc.data
     for step in path:
