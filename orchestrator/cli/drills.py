@@ -102,7 +102,7 @@ def demo(
 
     One business day of signals over all five shipped playbooks; prints the incidents and tasks
     and writes a drill report (HTML and Markdown)."""
-    from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
+    from orchestrator.demo import DEMO_LOG, DEMO_RESPONDERS, DEMO_UNTIL
 
     settings = read_settings()
     engine = Engine(load_playbooks(None, settings), settings.engine_config())
@@ -120,6 +120,22 @@ def demo(
         _write_report(result, path, title)
     html, markdown = (path.resolve() for path in written)
     out.print(f"drill report: {html} (open it in a browser) and {markdown}", soft_wrap=True)
+    _demo_responders(DEMO_RESPONDERS, DEMO_LOG)
+
+
+def _demo_responders(path: Path, log: Path) -> None:
+    """Who acted in the demo (the example responders file), and how to play it live with them."""
+    from orchestrator.auth import load_identities_file
+
+    responders, _senders = load_identities_file(path)
+    people = ", ".join(f"{r.name} ({' '.join(sorted(r.roles)) or 'reads'})" for r in responders)
+    out.print(f"responders ({path}): {people}", soft_wrap=True)
+    out.print(
+        f"play it live with them: ORCH_RESPONDERS_FILE={path} orchestrator replay {log} "
+        "--serve --speed 600 --port 8081",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def backtest(

@@ -235,3 +235,49 @@ def test_a_task_past_its_ack_deadline_escalates_and_is_not_overdue() -> None:
     )
     assert escalated["due_at"] < DEMO_UNTIL
     assert tasks[("tech_outage", "checkout", "verify_recovery")]["overdue"] is True
+
+
+# -- 3: an example responders file ships, and the demo's responders are in it ------------------
+
+
+def test_the_example_responders_file_loads_and_names_everyone_who_acts_in_the_demo() -> None:
+    """Point 3: every recorded command of the demo log is by a responder of the example file
+    whose roles allow it to act on that task, and every role has someone."""
+    from orchestrator.auth import load_identities_file
+    from orchestrator.demo import DEMO_RESPONDERS
+
+    responders, senders = load_identities_file(DEMO_RESPONDERS)
+    by_name = {r.name: r for r in responders}
+    summary = json.loads(cli("replay", str(DEMO_LOG), "--json", "--until", DEMO_UNTIL).stdout)
+    roles = {
+        (i["playbook"], i["key"], t["name"]): t["role"]
+        for i in summary["incidents"]
+        for t in i["tasks"]
+    }
+    commands = [
+        record["data"]
+        for record in map(json.loads, _json_lines(DEMO_LOG))
+        if record.get("type") == "orchestrator.command"
+    ]
+    assert commands
+    for command in commands:
+        who = by_name[command["actor"]]
+        task = (command["playbook"], command["key"], command["task"])
+        assert who.may_act_on(roles[task]), command
+    everyone = {role for r in responders for role in r.roles}
+    assert {"ops", "pr", "legal", "logistics", "customer_service", "incident_commander"} <= everyone
+    assert senders
+
+
+def test_the_demo_names_the_responders_file_and_how_to_play_it_live(tmp_path: Path) -> None:
+    """Point 3: the demo uses the file: it lists its responders and the live-drill command."""
+    from orchestrator.demo import DEMO_RESPONDERS
+
+    result = cli("demo", cwd=tmp_path)
+    assert f"responders ({DEMO_RESPONDERS}): dana.ops (ops)" in result.stdout
+    assert f"ORCH_RESPONDERS_FILE={DEMO_RESPONDERS} orchestrator replay" in result.stdout
+
+
+def _json_lines(path: Path) -> list[str]:
+    lines = path.read_text().splitlines()
+    return [line for line in lines if line.strip().startswith("{") and line.strip().endswith("}")]
