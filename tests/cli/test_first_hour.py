@@ -1,15 +1,17 @@
-"""Issue 21, the first hour of a new user: one test (or more) for each numbered friction point.
+"""Issue 21, the first hour of a new user: a test (or more) for each numbered friction point.
 
-The points that live in other parts have their tests there, named here:
-5 and 6 tests/playbooks/test_validate_all.py, 8 tests/api/test_command_bodies.py,
-11 tests/unit/test_dead_letter_ids.py, 13 tests/api/test_first_hour_api.py; the README as a
-whole (point 1 and every local command) tests/cli/test_readme_commands.py.
+Here: 1 (the README activates the venv), 2 (the demo's report), 3 (the example responders
+file), 4 (the README's pointers; the reference itself: test_playbook_docs.py), 7, 9, 10, 14,
+15. Elsewhere: 5 and 6 tests/playbooks/test_validate_all.py; 8 tests/api/test_command_bodies.py;
+11 tests/unit/test_dead_letter_ids.py; 12 and 13 tests/api/test_first_hour_api.py. The README's
+commands as a whole, on a fresh copy with a fresh venv: tests/cli/test_readme_commands.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -281,3 +283,35 @@ def test_the_demo_names_the_responders_file_and_how_to_play_it_live(tmp_path: Pa
 def _json_lines(path: Path) -> list[str]:
     lines = path.read_text().splitlines()
     return [line for line in lines if line.strip().startswith("{") and line.strip().endswith("}")]
+
+
+# -- 1 and 4: the README's path (run as a whole by tests/cli/test_readme_commands.py) -----------
+
+
+def _readme_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.DOTALL)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_activates_the_venv_before_its_first_orchestrator_command() -> None:
+    """Point 1: after `make demo`, the next shell line puts `orchestrator` on PATH."""
+    commands = [line.split("#")[0].strip() for line in _readme_commands()]
+    activate = commands.index(". .venv/bin/activate")
+    first = next(i for i, line in enumerate(commands) if line.startswith("orchestrator "))
+    assert commands.index("make demo") < activate < first
+
+
+def test_the_readme_shows_playbooks_of_ones_own_with_p_and_points_at_the_reference() -> None:
+    """Point 4: -p/--playbooks in replay and backtest, event_types and roles, levels, fixtures:
+    the README names them and links docs/playbooks.md, which has them (test_playbook_docs)."""
+    commands = _readme_commands()
+    assert any(c.startswith("orchestrator replay") and " -p my-playbooks" in c for c in commands)
+    assert any(c.startswith("orchestrator backtest") and " -p my-playbooks" in c for c in commands)
+    readme = " ".join((REPO / "README.md").read_text().split())
+    for words in ("`event_types:`", "`roles:`", "level names", "fixture format"):
+        assert words in readme
+    assert "[docs/playbooks.md](docs/playbooks.md)" in readme
+    page = (REPO / "docs" / "playbooks.md").read_text()
+    for level in ("rare", "possible", "likely", "certain", "minor", "moderate", "major", "severe"):
+        assert f"`{level}`" in page
