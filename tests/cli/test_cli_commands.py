@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from clikit import REPO, cli
 
 from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
 from orchestrator.settings import shipped_playbooks
 from schemas.export import render, schema_documents
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_replay_json_is_byte_identical_and_accounts_for_every_line(tmp_path: Path) -> None:

@@ -13,29 +13,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
+from clikit import REPO, cli
+
 from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
 from orchestrator.settings import shipped_playbooks
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-
 
 # -- 2: the demo says where its report is; the report is ignored by git; no license warning ----
 

@@ -22,13 +22,11 @@ import os
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from orchestrator.testing.servers import free_port
+from orchestrator.testing.servers import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -108,18 +106,6 @@ def _serve(block: str, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVE_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == httpx.codes.OK:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} never answered: {log.read_text()}")
-
-
 def _stop(process: subprocess.Popen[bytes]) -> int:
     os.killpg(process.pid, signal.SIGTERM)
     return process.wait(timeout=SERVE_SECONDS)
@@ -143,7 +129,7 @@ def test_every_local_command_of_the_readme_runs_on_a_fresh_copy(tmp_path: Path) 
         log = tmp_path / f"service-{i}.log"
         process = _serve(PORT.sub(rf"\g<1>{port}", text), copy, log)
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", process, log)
+            wait_healthy(f"http://127.0.0.1:{port}", process, SERVE_SECONDS)
             following = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
             if following[0] == "service-client":
                 script = ". .venv/bin/activate\n" + PORT.sub(rf"\g<1>{port}", following[1])
