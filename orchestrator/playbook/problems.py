@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +19,9 @@ from pydantic_core import ErrorDetails
 
 from orchestrator.errors import Problem
 from orchestrator.playbook.fixtures import step_tag, task_tag
+from orchestrator.playbook.typos import did_you_mean
 from orchestrator.playbook.yamlsource import Document, Path, dotted
+from schemas import playbook as spec
 
 NAMED_FIELD_ERRORS = frozenset({"missing", "extra_forbidden"})
 """Error types whose location ends in the name of the field that is missing or unknown."""
@@ -113,7 +116,10 @@ def _is_bare_number_duration(detail: ErrorDetails) -> bool:
 def _playbook_message(details: Sequence[ErrorDetails]) -> str:
     by_type = {d["type"]: d for d in details}
     if "extra_forbidden" in by_type:
-        return "unknown field; check its spelling against the playbook format (schemas/json)"
+        name = str(by_type["extra_forbidden"]["loc"][-1])
+        guess = did_you_mean(name, format_fields())
+        format_ = "the playbook format (docs/playbooks.md, schemas/json)"
+        return f"unknown field{guess or ';'} check its spelling against {format_}"
     if "missing" in by_type:
         return "required field is missing"
     if "string_pattern_mismatch" in by_type:
@@ -127,6 +133,16 @@ def _playbook_message(details: Sequence[ErrorDetails]) -> str:
     if "union_tag_invalid" in by_type:
         return str(by_type["union_tag_invalid"]["msg"])
     return _with_input(str(details[0]["msg"]), details[0])
+
+
+@cache
+def format_fields() -> tuple[str, ...]:
+    """Every field name of the playbook format, for a "did you mean" on an unknown one."""
+    schema = spec.PlaybookSpec.model_json_schema()
+    names = set(schema["properties"])
+    for definition in schema.get("$defs", {}).values():
+        names |= set(definition.get("properties", {}))
+    return tuple(sorted(names))
 
 
 PLAYBOOK = Wording(_playbook_message, _window_kind, field_in_path=True, per_message=False)

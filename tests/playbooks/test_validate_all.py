@@ -108,6 +108,7 @@ def test_a_file_the_format_refuses_still_gets_its_compiler_checks(tmp_path: Path
         ("depends on unknown task 'blok_card'", "did you mean 'block_card'?"),
         ("incident.severity is never 'hihg'", "did you mean 'high'?"),
         ("incident.status is never 'opened'", "did you mean 'open'?"),
+        ("unknown field", "did you mean 'title'?"),
     ],
 )
 def test_typos_are_caught_with_a_did_you_mean(needle: str, advice: str) -> None:
