@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from orchestrator.drills.replay import replay_file
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.outputs import Output
@@ -97,6 +99,28 @@ def parse_only(args: argparse.Namespace) -> dict[str, Any]:
             if events % 1000 == 0:
                 progress(done)
     return {"events": events, "rejected": rejected, **clocks.read()}
+
+
+def read_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The ceiling: read every line and parse it with orjson, nothing else (no validation)."""
+    progress = _bytes_progress()
+    events = failed = done = 0
+    loads = orjson.loads
+    clocks = _Clocks()
+    with Path(args.log).open("rb") as handle:
+        for line in handle:
+            done += len(line)
+            raw = line.rstrip(b"\r\n")
+            if not raw.strip():
+                continue
+            events += 1
+            try:
+                loads(raw)
+            except orjson.JSONDecodeError:
+                failed += 1
+            if events % 1000 == 0:
+                progress(done)
+    return {"events": events, "failed": failed, **clocks.read()}
 
 
 def line_offsets(path: Path, marks: list[int]) -> dict[int, int]:
@@ -196,6 +220,7 @@ def pacing(args: argparse.Namespace) -> dict[str, Any]:
 
 HANDLERS: dict[str, Handler] = {
     "parse": parse_only,
+    "read": read_only,
     "replay": replay,
     "open": open_incidents,
     "pacing": pacing,
