@@ -27,8 +27,9 @@ from orchestrator.engine import (
     RawRecord,
     Role,
     Tick,
+    encode_snapshot,
+    ordered,
     restore,
-    snapshot,
     summary,
 )
 from orchestrator.errors import IdempotencyKeyReused
@@ -40,6 +41,7 @@ from orchestrator.runtime.base import (
     wall_clock,
 )
 from orchestrator.runtime.embedded.groupcommit import Batch, GroupCommit, Write
+from orchestrator.runtime.embedded.snapshots import SNAPSHOT_FILE, SnapshotWriter, newest
 from orchestrator.runtime.embedded.store import InputKind, Store, StoredInput, Synchronous
 from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 
@@ -68,6 +70,7 @@ class EmbeddedRuntime:
     ) -> None:
         self.engine = engine
         self.store = store
+        self.snapshots = SnapshotWriter(store.path.with_name(SNAPSHOT_FILE))
         self.snapshot_every = snapshot_every
         self.snapshot_seconds = snapshot_seconds
         self.freeze_gc = freeze_gc
@@ -103,13 +106,15 @@ class EmbeddedRuntime:
     def close(self) -> None:
         """Snapshot and close the database."""
         with self.lock:
+            self.snapshots.flush()
             self._snapshot()
+            self.snapshots.close()
             self.store.close()
 
     # -- recovery ------------------------------------------------------------------------------
 
     def _recover(self) -> EngineState:
-        found = self.store.latest_snapshot()
+        found = newest(self.snapshots.latest(), self.store.latest_snapshot())
         state = restore(found[1]) if found else self.engine.initial_state()
         replayed = 0
         for stored in self.store.inputs_after(found[0] if found else 0):
@@ -124,10 +129,13 @@ class EmbeddedRuntime:
         return state
 
     def _snapshot(self) -> None:
-        seq = self.store.last_input_seq()
-        self.store.begin()
-        self.store.save_snapshot(seq, snapshot(self.state))
-        self.store.commit()
+        """Encode the state now (under the lock); the writer thread stores it."""
+        if self.snapshots.busy:
+            return  # the one before is still being written: the next batch tries again
+        retention = self.engine.config.command_retention
+        if retention:  # the engine forgets their verdicts on the same schedule
+            self.store.forget_keys_before(self.clock() - retention)
+        self.snapshots.offer(self.store.last_input_seq(), encode_snapshot(self.state))
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
 
@@ -253,7 +261,7 @@ class EmbeddedRuntime:
             if first is not None:
                 return self._replayed(key, *first)
             verdict = self._command(command)
-            self.store.remember_key(key, command)
+            self.store.remember_key(key, command, self.clock())
             return CommandOutcome(command, verdict)
 
         return work
@@ -301,18 +309,23 @@ class EmbeddedRuntime:
     def summary(self) -> dict[str, Any]:
         """The contract summary of everything so far."""
         with self.lock:
-            return summary(self.state)
+            return summary(self.state, self.store.retired_incidents())
 
     def incidents(self) -> list[Incident]:
-        """Every incident, in the order they opened (copies: safe to hand out)."""
+        """Every incident, in the order they opened (copies: safe to hand out); those that
+        retention took out of memory come from the store."""
         with self.lock:
-            return [i.model_copy(deep=True) for i in self.state.incidents.values()]
+            live = [i.model_copy(deep=True) for i in self.state.incidents.values()]
+            retired = self.store.retired_incidents()
+            return ordered(retired + live) if retired else live
 
     def incident(self, incident_id: str) -> Incident | None:
-        """One incident (a copy), or None."""
+        """One incident (a copy), or None; a retired one from the store."""
         with self.lock:
             found = self.state.incidents.get(incident_id)
-            return found.model_copy(deep=True) if found else None
+            if found is None:
+                return self.store.retired_incident(incident_id)
+            return found.model_copy(deep=True)
 
     def task(self, task_id: str) -> Task | None:
         """One task (a copy), or None."""

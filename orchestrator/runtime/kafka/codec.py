@@ -26,7 +26,6 @@ from orchestrator.engine import (
     EventInput,
     Input,
     Millis,
-    Output,
     Tick,
     format_time,
     parse_time,
@@ -142,7 +141,11 @@ def decode_shard_message(value: bytes | None, shard: str) -> ShardMessage:
     raise WireError(f"unknown record kind {kind!r}; expected event, command or tick")
 
 
-def output_record(output: Output, names: TopicNames) -> Record:
+Published = TaskEvent | IncidentEvent | DeadLetter | CommandResult
+"""The engine outputs that go to topics (a `Retired` incident's last snapshot is there already)."""
+
+
+def output_record(output: Published, names: TopicNames) -> Record:
     """Where an engine output goes, keyed so that one incident's records stay in order."""
     if isinstance(output, TaskEvent):
         return Record(names.tasks(output.role), output.incident_id.encode(), _json(output))

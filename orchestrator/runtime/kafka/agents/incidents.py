@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import structlog
 
-from orchestrator.engine import Engine
+from orchestrator.engine import Engine, Retired
 from orchestrator.runtime.kafka.agents.publisher import Publisher
 from orchestrator.runtime.kafka.batches import Staged, in_batch
 from orchestrator.runtime.kafka.codec import (
@@ -88,7 +88,9 @@ class IncidentAgent:
         if applied is None:
             log.info("shard.skipped_redelivery", input=where, offset=offset)
             return
-        records = [output_record(o, self.names) for o in applied.outputs]
+        records = [
+            output_record(o, self.names) for o in applied.outputs if not isinstance(o, Retired)
+        ]
         await self.publisher.publish(records)
         self.shards.store(applied)
         self._snapshots.update(applied.changed)  # published once, at the end of the batch
