@@ -49,10 +49,8 @@ from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 log = structlog.get_logger("orchestrator.runtime.embedded")
 DB_FILE = "orchestrator.db"
 FULL_COLLECTION_EVERY = 100
-"""Young-generation collections between two full ones when `freeze_gc` is set (Python's
-default is 10): under load the state grows by every command until the next snapshot freezes
-it, and each full collection scans all of that growth again (30 ms median, 200 ms at worst,
-three a second at 2,000 acks/s)."""
+"""Young collections between two full ones with `freeze_gc` (Python's default is 10): each
+full one rescans the state grown since the last freeze (30 ms median, 200 ms at worst)."""
 
 
 class EmbeddedRuntime:
@@ -141,15 +139,11 @@ class EmbeddedRuntime:
         self._snapshot_at = time.monotonic()
 
     def _freeze_long_lived(self) -> None:
-        """Collect, then move every object alive now (mostly the engine state) to the garbage
-        collector's permanent generation, so its full collections scan only what is newer:
-        with 5,000 open incidents a full collection over the whole state paused the process
-        for 250 ms, and ran every few hundred requests. What is frozen is never collected as
-        part of a reference cycle, so requests in flight during a freeze leave a few dozen
-        objects behind for good: hence only after recovery and after a snapshot (at most
-        every `snapshot_seconds`), not more often. Full collections also run ten times less
-        often than by default (`FULL_COLLECTION_EVERY`): cyclic garbage is still collected,
-        only later, and most garbage is freed by reference counting anyway."""
+        """Collect, then freeze what is alive (mostly the engine state) so full collections
+        scan only what is newer (5,000 open incidents: 250 ms each, every few hundred
+        requests). Frozen objects are never collected in a cycle, so requests in flight leave
+        a few dozen behind: hence only after recovery and snapshots. Full collections also run
+        ten times less often (`FULL_COLLECTION_EVERY`); cyclic garbage is collected later."""
         if self.freeze_gc:
             gc.collect()
             gc.freeze()
