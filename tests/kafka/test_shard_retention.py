@@ -3,26 +3,16 @@ table (its last snapshot is on the incidents topic already) and nothing is publi
 
 from __future__ import annotations
 
-from kafka_harness import playbooks
+from kafka_harness import outage_alert, playbooks
 
 from orchestrator.engine import HOUR_MS, Engine, EngineConfig, Retired, parse_time, shard_of
 from orchestrator.engine.step import CommandInput, Tick
 from orchestrator.runtime.kafka.codec import ShardMessage, decode_shard_message, encode_event
 from orchestrator.runtime.kafka.shards import Applied, ShardStore, incident_key, is_shard_key
-from orchestrator.testing import event
 from schemas import Command, Event
 
 SHARD = shard_of("tech_outage", "checkout")
-ALERT = event(
-    "ops.alert",
-    "2026-11-20T09:00:00Z",
-    source="prom",
-    id="a1",
-    alertname="Down",
-    service="checkout",
-    status="firing",
-    severity="critical",
-)
+ALERT = outage_alert(1, "checkout", "2026-11-20T09:00:00Z", "firing", "critical")
 RESOLVE = Command.model_validate(
     {
         "id": "r1",

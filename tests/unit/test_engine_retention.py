@@ -4,7 +4,6 @@ they ended, emitted once more as `Retired`; a drill still reports every incident
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 from orchestrator.drills import replay_file
@@ -19,7 +18,7 @@ from orchestrator.engine import (
     summary,
 )
 from orchestrator.engine.clock import MINUTE_MS
-from orchestrator.playbook import load_directory, load_playbook_text
+from orchestrator.playbook import load_directory
 from orchestrator.settings import shipped_playbooks
 from orchestrator.testing import Drill, command, event
 from schemas import CommandResult, IncidentStatus
@@ -27,25 +26,7 @@ from schemas import CommandResult, IncidentStatus
 OPENED = "2026-11-20T10:00:00Z"
 RETENTION = HOUR_MS
 GOLDEN = Path(__file__).parents[1] / "golden"
-PLAYBOOK = load_playbook_text(
-    textwrap.dedent(
-        """\
-        id: drill
-        version: 1
-        title: Drill playbook
-        key: [data.service]
-        triggers:
-          - id: firing
-            on: ops.alert
-            when: data.status == "firing"
-        join:
-          - on: ops.alert
-        tasks:
-          - {name: triage, role: ops, title: Triage, ack_within: 5m}
-        """
-    ),
-    "drill.yaml",
-)
+PLAYBOOKS = [p for p in load_directory(shipped_playbooks()) if p.id == "tech_outage"]
 
 
 def at(minutes: float) -> str:
@@ -68,8 +49,10 @@ def alert(minutes: float, service: str = "checkout") -> dict[str, object]:
 
 def drill(retention: int = RETENTION) -> Drill:
     """A drill with one incident opened at 0 and resolved by a command at 10 minutes."""
-    run = Drill.of([PLAYBOOK], EngineConfig(incident_retention=retention)).feed(alert(0))
-    return run.feed(command("resolve", at(10), id="resolve", playbook="drill", key="checkout"))
+    run = Drill.of(PLAYBOOKS, EngineConfig(incident_retention=retention)).feed(alert(0))
+    return run.feed(
+        command("resolve", at(10), id="resolve", playbook="tech_outage", key="checkout")
+    )
 
 
 def retired(run: Drill) -> list[Retired]:
@@ -81,14 +64,14 @@ def test_a_resolved_incident_stays_until_the_retention_has_passed() -> None:
     """One minute before the retention ends the incident is still in memory, untouched."""
     run = drill().until(at(10 + 59))
     assert retired(run) == []
-    assert run.incident("drill", "checkout").status == IncidentStatus.RESOLVED
+    assert run.incident("tech_outage", "checkout").status == IncidentStatus.RESOLVED
 
 
 def test_a_resolved_incident_is_retired_with_its_tasks_once_the_retention_has_passed() -> None:
     """At resolve + retention it leaves the state and the task index, emitted as it last was;
     a command on its task is then refused as for an unknown task."""
     run = drill()
-    incident = run.incident("drill", "checkout")
+    incident = run.incident("tech_outage", "checkout")
     task_id = incident.tasks[0].id
     run.until(at(10 + 60))
     [gone] = retired(run)
@@ -107,10 +90,10 @@ def test_a_resolved_incident_is_retired_with_its_tasks_once_the_retention_has_pa
 def test_an_incident_closed_after_it_resolved_counts_from_the_close() -> None:
     """Closed 30 minutes after it resolved: still there an hour after the resolve, retired an
     hour after the close."""
-    run = drill().feed(command("close", at(40), playbook="drill", key="checkout"))
+    run = drill().feed(command("close", at(40), playbook="tech_outage", key="checkout"))
     run.until(at(10 + 60))
     assert retired(run) == []
-    assert run.incident("drill", "checkout").status == IncidentStatus.CLOSED
+    assert run.incident("tech_outage", "checkout").status == IncidentStatus.CLOSED
     run.until(at(40 + 60))
     assert [r.incident.status for r in retired(run)] == [IncidentStatus.CLOSED]
 
@@ -149,8 +132,8 @@ def test_a_command_verdict_is_forgotten_once_the_command_retention_has_passed() 
     """The verdict on a command id answers a repeat until `command_retention` after it was
     taken; then the id is forgotten (the memory it held is free)."""
     config = EngineConfig(command_retention=RETENTION)
-    run = Drill.of([PLAYBOOK], config).feed(alert(0))
-    task_id = run.incident("drill", "checkout").tasks[0].id
+    run = Drill.of(PLAYBOOKS, config).feed(alert(0))
+    task_id = run.incident("tech_outage", "checkout").tasks[0].id
     run.feed(command("ack", at(1), id="ack-1", task_id=task_id))
     run.until(at(1 + 59))
     assert run.state.commands["ack-1"].accepted
