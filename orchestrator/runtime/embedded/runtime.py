@@ -127,16 +127,15 @@ class EmbeddedRuntime:
         )
         return state
 
-    def _snapshot(self) -> None:
-        """Encode the state now (under the lock); the writer thread stores it."""
+    def _snapshot(self) -> bool:
+        """Encode the state now (under the lock); the writer thread stores it. False when the
+        one before is still being written."""
         if self.snapshots.busy:
-            return  # the one before is still being written: the next batch tries again
-        retention = self.engine.config.command_retention
-        if retention:  # the engine forgets their verdicts on the same schedule
-            self.store.forget_keys_before(self.clock() - retention)
+            return False  # the one before is still being written: the next batch tries again
         self.snapshots.offer(self.store.last_input_seq(), encode_snapshot(self.state))
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
+        return True
 
     def _freeze_long_lived(self) -> None:
         """Collect, then freeze what is alive (mostly the engine state) so full collections
@@ -185,9 +184,10 @@ class EmbeddedRuntime:
                 self.store.rollback()
                 self.state = self._recover()
                 raise
-            if self._snapshot_due():
-                self._snapshot()
-                self._freeze_long_lived()
+            if self._snapshot_due():  # keys expire as the engine forgets their verdicts
+                self.store.expire_keys(self.clock(), self.engine.config.command_retention)
+                if self._snapshot():
+                    self._freeze_long_lived()
             self.changed.notify_all()
 
     def _apply_write(self, write: Write[Any]) -> None:

@@ -71,6 +71,7 @@ class Store:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(idempotency_keys)")}
         if "at" not in columns:
             self.db.execute(_KEY_TIMES)
+        self.db.execute("CREATE INDEX IF NOT EXISTS idempotency_keys_at ON idempotency_keys (at)")
 
     def close(self) -> None:
         """Close the database."""
@@ -217,6 +218,11 @@ class Store:
     def forget_keys_before(self, cutoff: int) -> int:
         """Forget the idempotency keys taken before `cutoff`; how many there were."""
         return self.db.execute("DELETE FROM idempotency_keys WHERE at < ?", (cutoff,)).rowcount
+
+    def expire_keys(self, now: int, retention: int) -> None:
+        """Forget the idempotency keys taken `retention` or longer before `now` (0: keep)."""
+        if retention:
+            self.forget_keys_before(now - retention)
 
     def keyed_command(self, scope: str, key: str) -> tuple[str, Command] | None:
         """The fingerprint and command first sent with (`scope`, `key`), if any."""
