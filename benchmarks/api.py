@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import gcwatch
 from benchmarks.base import BenchContext, BenchError, CaseResult, Figure
 from benchmarks.http import Connection, Reply
 from orchestrator.engine.clock import format_time
@@ -30,7 +31,7 @@ from orchestrator.settings import shipped_playbooks
 from orchestrator.testing.servers import serve
 from schemas.deadletter import Origin
 
-TARGET_ACKS_PER_S = 2_000
+TARGET_ACKS_PER_S = 3_000
 TARGET_P99_MS = 25.0
 SEEDED_TASKS = 10_000
 """Assigned tasks in the database (5,000 open incidents): a busy day, not a pathological one.
@@ -45,6 +46,8 @@ BASELINE_SECONDS_SHARE = 0.3
 WARM_UP_S = 1.0
 TOKEN_BYTES = 24
 MS = 1000.0
+GC_LOG = "gc.log"
+"""The server's full collections (benchmarks.gcwatch), one duration a line."""
 
 
 @dataclass
@@ -109,7 +112,11 @@ def serving(work: Path, token: str) -> Iterator[str]:
     """`orchestrator run` (orchestrator.testing.servers.serve) on the database seeded in work/db,
     with one responder holding `token`; yields its base URL."""
     responders = [{"name": "bench", "token": token, "roles": ["incident_commander"]}]
-    env = {"ORCH_RESPONDERS": json.dumps(responders), "ORCH_LOG_LEVEL": "warning"}
+    env = {
+        "ORCH_RESPONDERS": json.dumps(responders),
+        "ORCH_LOG_LEVEL": "warning",
+        **gcwatch.env(work / GC_LOG),
+    }
     with ExitStack() as stack:
         try:
             server = stack.enter_context(serve(work, env))
@@ -215,7 +222,11 @@ class AgentApi:
             sent = {"first": 0, "repeat": 0}
             acks = load(url, token, config.api_clients, config.api_seconds, _acks(task_ids, sent))
             step(1)
-        return self._result(ctx, acks, health, len(task_ids), sent)
+        result = self._result(ctx, acks, health, len(task_ids), sent)
+        collections = gcwatch.read([work / GC_LOG])
+        result.figures.append(gcwatch.figure(collections, "server, whole run"))
+        result.details["gc"] = collections
+        return result
 
     def _result(
         self,

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from orchestrator.drills.replay import replay_file
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.outputs import Output
@@ -77,13 +79,14 @@ def _bytes_progress() -> Callable[[int], None]:
     return progress
 
 
-def parse_only(args: argparse.Namespace) -> dict[str, Any]:
-    """The baseline: read, parse and validate every line (EventValidator.parse), nothing else."""
-    validator = _engine().validator
+def _each_line(
+    path: Path, parse: Callable[[bytes], object], refused: type[Exception]
+) -> dict[str, Any]:
+    """Read every non-blank line of `path` and hand it to `parse`; count what it refuses."""
     progress = _bytes_progress()
     events = rejected = done = 0
     clocks = _Clocks()
-    with Path(args.log).open("rb") as handle:
+    with path.open("rb") as handle:
         for line in handle:
             done += len(line)
             raw = line.rstrip(b"\r\n")
@@ -91,12 +94,22 @@ def parse_only(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             events += 1
             try:
-                validator.parse(raw)
-            except EventRejected:
+                parse(raw)
+            except refused:
                 rejected += 1
             if events % 1000 == 0:
                 progress(done)
     return {"events": events, "rejected": rejected, **clocks.read()}
+
+
+def parse_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The baseline: read, parse and validate every line (EventValidator.parse), nothing else."""
+    return _each_line(Path(args.log), _engine().validator.parse, EventRejected)
+
+
+def read_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The ceiling: read every line and parse it with orjson, nothing else (no validation)."""
+    return _each_line(Path(args.log), orjson.loads, orjson.JSONDecodeError)
 
 
 def line_offsets(path: Path, marks: list[int]) -> dict[int, int]:
@@ -196,6 +209,7 @@ def pacing(args: argparse.Namespace) -> dict[str, Any]:
 
 HANDLERS: dict[str, Handler] = {
     "parse": parse_only,
+    "read": read_only,
     "replay": replay,
     "open": open_incidents,
     "pacing": pacing,

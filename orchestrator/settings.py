@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     late_policy: Literal["process", "dead_letter"] = "process"
     dedupe_horizon: str = "7d"
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
+    incident_retention: str = Field(
+        default="7d",
+        description="How long a resolved or closed incident stays in the engine's memory after "
+        "it resolved (or closed, if later); then it is kept only in the store (the embedded "
+        'runtime\'s database, the Kafka incidents topic), still readable. "0s" keeps all.',
+    )
+    idempotency_retention: str = Field(
+        default="24h",
+        description="How long a command's verdict and its Idempotency-Key are kept: a retry "
+        "within it is answered as the first request was, a later one is applied anew. "
+        '"0s" keeps all.',
+    )
     max_clock_skew: str = Field(
         default="5m",
         description="Live runtimes: how far an event's time may be ahead of this machine's "
@@ -228,6 +240,8 @@ class Settings(BaseSettings):
             dedupe_horizon=parse_duration(self.dedupe_horizon),
             max_event_bytes=self.max_event_bytes,
             max_clock_skew=parse_duration(self.max_clock_skew),
+            incident_retention=parse_duration(self.incident_retention),
+            command_retention=parse_duration(self.idempotency_retention),
         )
 
     def auth(self) -> AuthConfig:

@@ -291,7 +291,10 @@ def _live_drill(
         serve(server, sock, stop)
     finally:
         stop.set()
-        _write_report(DrillResult(drill.runtime.state), report, f"Live drill: {drill.name}")
+        retired = {i.id: i for i in drill.runtime.store.retired_incidents()}
+        result = DrillResult(drill.runtime.state, retired=retired)
+        result.with_retired()  # the report lists every incident, retired ones too
+        _write_report(result, report, f"Live drill: {drill.name}")
         data = drill.runtime.summary()
         drill.runtime.close()
     print_summary(data, as_json)

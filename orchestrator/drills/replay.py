@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,12 @@ from orchestrator.engine import (
     Millis,
     Output,
     RawRecord,
+    Retired,
     Tick,
     to_millis,
 )
 from orchestrator.errors import EventRejected
-from schemas import DeadLetter, Origin
+from schemas import DeadLetter, Incident, Origin
 
 Progress = Callable[[int], None]
 """Told how many bytes of the log have been read so far."""
@@ -38,12 +40,23 @@ def file_line(name: str, number: int) -> Origin:
 
 @dataclass
 class DrillResult:
-    """What a replay produced: the final state, output counts, and the first dead letters."""
+    """What a replay produced: the final state, output counts, and the first dead letters.
+
+    A drill reports every incident of its run: once the replay ends, the incidents retention
+    retired on the way (`Retired` outputs, counted in no output figure) are back in `state`.
+    """
 
     state: EngineState
     dead_letters: list[DeadLetter] = field(default_factory=list)
     dead_letter_count: int = 0
     outputs: int = 0
+    retired: dict[str, Incident] = field(default_factory=dict)
+
+    def with_retired(self) -> None:
+        """Put the retired incidents back into the final state (kept in `retired` too)."""
+        if self.retired:
+            incidents = {**self.retired, **self.state.incidents}
+            self.state = dataclasses.replace(self.state, incidents=incidents)
 
 
 def _lines(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
@@ -94,6 +107,7 @@ def replay_lines(
     if until is not None:
         result.state, outputs = engine.step(result.state, Tick(), until)
         _collect(result, outputs, sink)
+    result.with_retired()
     return result
 
 
@@ -113,8 +127,11 @@ def _event_time(engine: Engine, raw: bytes) -> Millis | None:
 def _collect(
     result: DrillResult, outputs: list[Output], sink: Callable[[Output], None] | None
 ) -> None:
-    result.outputs += len(outputs)
     for output in outputs:
+        if isinstance(output, Retired):
+            result.retired[output.incident_id] = output.incident
+            continue
+        result.outputs += 1
         if isinstance(output, DeadLetter):
             result.dead_letter_count += 1
             if len(result.dead_letters) < SHOWN_DEAD_LETTERS:

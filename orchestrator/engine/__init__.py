@@ -17,10 +17,11 @@ from orchestrator.engine.clock import (
     parse_time,
     to_millis,
 )
+from orchestrator.engine.config import EngineConfig
 from orchestrator.engine.construct import Constructor
 from orchestrator.engine.expr import Expression, compile_expression
 from orchestrator.engine.ids import SEP, shard_of, split_task_id
-from orchestrator.engine.outputs import Output
+from orchestrator.engine.outputs import Output, Retired
 from orchestrator.engine.playbook import (
     EVENT_ROOTS,
     INCIDENT_COMMANDER,
@@ -42,13 +43,13 @@ from orchestrator.engine.state import (
     EngineState,
     TimerEntry,
     dedupe_key_of,
+    encode_snapshot,
     restore,
     snapshot,
 )
 from orchestrator.engine.step import (
     CommandInput,
     Engine,
-    EngineConfig,
     EventInput,
     Input,
     RawRecord,
@@ -99,6 +100,7 @@ __all__ = [
     "Playbook",
     "RawRecord",
     "Resolution",
+    "Retired",
     "Role",
     "SamplesWindow",
     "Selector",
@@ -114,6 +116,7 @@ __all__ = [
     "compile_expression",
     "dead_letter",
     "dedupe_key_of",
+    "encode_snapshot",
     "format_duration",
     "format_time",
     "incident_summary",

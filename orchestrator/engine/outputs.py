@@ -18,8 +18,24 @@ from schemas import (
     TaskEventKind,
 )
 
-Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult
-"""Anything the engine emits: task events, incident events, dead letters, command verdicts."""
+
+@dataclass(frozen=True, slots=True)
+class Retired:
+    """An incident that left the engine's memory (`EngineConfig.incident_retention` after it
+    resolved or closed), as it last was: the runtime keeps it in its store, a drill keeps it
+    for its summary and report. Not a wire record: nothing publishes it."""
+
+    incident: Incident
+
+    @property
+    def incident_id(self) -> str:
+        """The retired incident's id."""
+        return self.incident.id
+
+
+Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult | Retired
+"""Anything the engine emits: task events, incident events, dead letters, command verdicts,
+and incidents retired from memory."""
 
 MONITOR = "monitor"
 INCIDENT_EVENT = Constructor(IncidentEvent)

@@ -10,7 +10,6 @@ became due meanwhile (a deadline already in the past when a task was assigned).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from orchestrator.engine.admit import (
     FILE_ORIGIN,
@@ -19,15 +18,13 @@ from orchestrator.engine.admit import (
     time_refusal,
 )
 from orchestrator.engine.clock import (
-    DAY_MS,
-    HOUR_MS,
-    MINUTE_MS,
     Millis,
     format_time,
     parse_time,
     to_millis,
 )
 from orchestrator.engine.commands import apply_command, command_target
+from orchestrator.engine.config import EngineConfig
 from orchestrator.engine.incidents import (
     apply_signals,
     check_resolution,
@@ -39,40 +36,15 @@ from orchestrator.engine.incidents import (
 from orchestrator.engine.match import Match, Matcher
 from orchestrator.engine.outputs import Outbox, Output, incident_event
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.retention import arm_forgetting, arm_retirement
 from orchestrator.engine.state import EngineState, dedupe_key_of
 from orchestrator.engine.tasks import (
     reconcile,
 )
 from orchestrator.engine.timers import arm_quiet, fire_due_timers
-from orchestrator.engine.validate import DEFAULT_MAX_EVENT_BYTES, EventValidator, dead_letter
+from orchestrator.engine.validate import EventValidator, dead_letter
 from orchestrator.errors import CommandRejected, EventRejected
 from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, Event, Origin
-
-LatePolicy = Literal["process", "dead_letter"]
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    """Tunables of the engine; every one has a safe default."""
-
-    allowed_lateness: Millis = 5 * MINUTE_MS
-    late_policy: LatePolicy = "process"
-    dedupe_horizon: Millis = 7 * DAY_MS
-    max_future_skew: Millis = 7 * DAY_MS
-    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
-    timeline_event_cap: int = 200
-    sweep_every: Millis = HOUR_MS
-    dedupe_max_entries: int = 500_000
-    drill: bool = False
-    max_clock_skew: Millis = 5 * MINUTE_MS
-    """How far a record from the network (HTTP, Kafka) may be ahead of the runtime's clock when
-    it arrived (the `now` of its step). A record from a file is measured against the newest
-    event instead (by `max_future_skew`): a replay keeps the log's own clock."""
-    network_commands: bool = False
-    """Take `orchestrator.command` events from the network too (the events topic of a drill
-    namespace the operator fills from a recorded log); from files they are always taken."""
-    source_claims: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """Named ingest senders and the event sources (patterns) each may claim."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +118,8 @@ class Engine:
             self._command(state, item.command, out)
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
+        if self.config.incident_retention:
+            arm_retirement(state, out.outputs, self.config.incident_retention)
         return state, out.outputs
 
     # -- events -------------------------------------------------------------------------------
@@ -365,6 +339,8 @@ class Engine:
                     reason=err.reason,
                 )
         state.commands[cmd.id] = result
+        if self.config.command_retention:
+            arm_forgetting(state, cmd.id, at, self.config.command_retention)
         out.outputs.append(result)
 
     # -- time ---------------------------------------------------------------------------------

@@ -52,9 +52,11 @@ def ordered(incidents: Iterable[Incident]) -> list[Incident]:
     return sorted(incidents, key=lambda i: (parse_time(i.opened_at), i.id))
 
 
-def summary(state: EngineState) -> dict[str, Any]:
-    """The run's summary: `events` counts and `incidents` in the order they opened."""
+def summary(state: EngineState, retired: Iterable[Incident] = ()) -> dict[str, Any]:
+    """The run's summary: `events` counts and `incidents` in the order they opened, those in
+    `state` and those retention `retired` from it (kept by a runtime's store)."""
     c = state.counters
+    incidents = {**{i.id: i for i in retired}, **state.incidents}
     return {
         "events": {
             "read": c.read,
@@ -64,5 +66,5 @@ def summary(state: EngineState) -> dict[str, Any]:
             "late": c.late,
         },
         "commands": {"applied": c.commands - c.commands_rejected, "rejected": c.commands_rejected},
-        "incidents": [incident_summary(i) for i in ordered(state.incidents.values())],
+        "incidents": [incident_summary(i) for i in ordered(incidents.values())],
     }

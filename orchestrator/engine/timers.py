@@ -14,6 +14,7 @@ from orchestrator.engine.clock import Millis, parse_time
 from orchestrator.engine.incidents import resolve
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.retention import COMMAND_TIMER, RETIRE_TIMER, fire_retire
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import ACK_TIMER, DUE_TIMER, fire_ack_timer, fire_due_timer
 from schemas import Incident, IncidentStatus
@@ -25,8 +26,16 @@ def fire_due_timers(state: EngineState, playbooks: Mapping[str, Playbook], out: 
     """Fire every timer due at or before the state's clock, earliest first."""
     while state.timers and state.timers[0][0] <= state.clock:
         due, _seq, kind, incident_id, name, level = heapq.heappop(state.timers)
+        if kind == COMMAND_TIMER:
+            state.commands.pop(incident_id, None)  # the command's id, for this kind
+            continue
         incident = state.incidents.get(incident_id)
-        if incident is None or incident.status == IncidentStatus.CLOSED:
+        if incident is None:
+            continue
+        if kind == RETIRE_TIMER:
+            fire_retire(state, incident, due, level, out)
+            continue
+        if incident.status == IncidentStatus.CLOSED:
             continue
         playbook = playbooks[incident.playbook]
         if kind == ACK_TIMER:

@@ -1,7 +1,8 @@
 """The embedded runtime: the engine in one process, its inputs and state in SQLite.
 
 runtime      EmbeddedRuntime: intake, commands, ticks and reads on one engine state
-store        the SQLite input log, snapshots and published outputs
+store        the SQLite input log, published outputs and retired incidents
+snapshots    the engine state written on a thread of its own, to a file of its own
 groupcommit  many requests' inputs written in one transaction
 """
 

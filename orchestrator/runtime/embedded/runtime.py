@@ -27,8 +27,9 @@ from orchestrator.engine import (
     RawRecord,
     Role,
     Tick,
+    encode_snapshot,
+    ordered,
     restore,
-    snapshot,
     summary,
 )
 from orchestrator.errors import IdempotencyKeyReused
@@ -41,16 +42,15 @@ from orchestrator.runtime.base import (
     wall_clock,
 )
 from orchestrator.runtime.embedded.groupcommit import Batch, GroupCommit, Write
+from orchestrator.runtime.embedded.snapshots import SNAPSHOT_FILE, SnapshotWriter, newest
 from orchestrator.runtime.embedded.store import InputKind, Store, StoredInput, Synchronous
 from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 log = structlog.get_logger("orchestrator.runtime.embedded")
 DB_FILE = "orchestrator.db"
 FULL_COLLECTION_EVERY = 100
-"""Young-generation collections between two full ones when `freeze_gc` is set (Python's
-default is 10): under load the state grows by every command until the next snapshot freezes
-it, and each full collection scans all of that growth again (30 ms median, 200 ms at worst,
-three a second at 2,000 acks/s)."""
+"""Young collections between two full ones with `freeze_gc` (Python's default is 10): each
+full one rescans the state grown since the last freeze (30 ms median, 200 ms at worst)."""
 
 
 class EmbeddedRuntime:
@@ -69,6 +69,7 @@ class EmbeddedRuntime:
     ) -> None:
         self.engine = engine
         self.store = store
+        self.snapshots = SnapshotWriter(store.path.with_name(SNAPSHOT_FILE))
         self.snapshot_every = snapshot_every
         self.snapshot_seconds = snapshot_seconds
         self.freeze_gc = freeze_gc
@@ -104,13 +105,15 @@ class EmbeddedRuntime:
     def close(self) -> None:
         """Snapshot and close the database."""
         with self.lock:
+            self.snapshots.flush()
             self._snapshot()
+            self.snapshots.close()
             self.store.close()
 
     # -- recovery ------------------------------------------------------------------------------
 
     def _recover(self) -> EngineState:
-        found = self.store.latest_snapshot()
+        found = newest(self.snapshots.latest(), self.store.latest_snapshot())
         state = restore(found[1]) if found else self.engine.initial_state()
         replayed = 0
         for stored in self.store.inputs_after(found[0] if found else 0):
@@ -124,24 +127,22 @@ class EmbeddedRuntime:
         )
         return state
 
-    def _snapshot(self) -> None:
-        seq = self.store.last_input_seq()
-        self.store.begin()
-        self.store.save_snapshot(seq, snapshot(self.state))
-        self.store.commit()
+    def _snapshot(self) -> bool:
+        """Encode the state now (under the lock); the writer thread stores it. False when the
+        one before is still being written."""
+        if self.snapshots.busy:
+            return False  # the one before is still being written: the next batch tries again
+        self.snapshots.offer(self.store.last_input_seq(), encode_snapshot(self.state))
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
+        return True
 
     def _freeze_long_lived(self) -> None:
-        """Collect, then move every object alive now (mostly the engine state) to the garbage
-        collector's permanent generation, so its full collections scan only what is newer:
-        with 5,000 open incidents a full collection over the whole state paused the process
-        for 250 ms, and ran every few hundred requests. What is frozen is never collected as
-        part of a reference cycle, so requests in flight during a freeze leave a few dozen
-        objects behind for good: hence only after recovery and after a snapshot (at most
-        every `snapshot_seconds`), not more often. Full collections also run ten times less
-        often than by default (`FULL_COLLECTION_EVERY`): cyclic garbage is still collected,
-        only later, and most garbage is freed by reference counting anyway."""
+        """Collect, then freeze what is alive (mostly the engine state) so full collections
+        scan only what is newer (5,000 open incidents: 250 ms each, every few hundred
+        requests). Frozen objects are never collected in a cycle, so requests in flight leave
+        a few dozen behind: hence only after recovery and snapshots. Full collections also run
+        ten times less often (`FULL_COLLECTION_EVERY`); cyclic garbage is collected later."""
         if self.freeze_gc:
             gc.collect()
             gc.freeze()
@@ -183,9 +184,10 @@ class EmbeddedRuntime:
                 self.store.rollback()
                 self.state = self._recover()
                 raise
-            if self._snapshot_due():
-                self._snapshot()
-                self._freeze_long_lived()
+            if self._snapshot_due():  # keys expire as the engine forgets their verdicts
+                self.store.expire_keys(self.clock(), self.engine.config.command_retention)
+                if self._snapshot():
+                    self._freeze_long_lived()
             self.changed.notify_all()
 
     def _apply_write(self, write: Write[Any]) -> None:
@@ -259,7 +261,7 @@ class EmbeddedRuntime:
             if first is not None:
                 return self._replayed(key, *first)
             verdict = self._command(command)
-            self.store.remember_key(key, command)
+            self.store.remember_key(key, command, self.clock())
             return CommandOutcome(command, verdict)
 
         return work
@@ -307,18 +309,23 @@ class EmbeddedRuntime:
     def summary(self) -> dict[str, Any]:
         """The contract summary of everything so far."""
         with self.lock:
-            return summary(self.state)
+            return summary(self.state, self.store.retired_incidents())
 
     def incidents(self) -> list[Incident]:
-        """Every incident, in the order they opened (copies: safe to hand out)."""
+        """Every incident, in the order they opened (copies: safe to hand out); those that
+        retention took out of memory come from the store."""
         with self.lock:
-            return [i.model_copy(deep=True) for i in self.state.incidents.values()]
+            live = [i.model_copy(deep=True) for i in self.state.incidents.values()]
+            retired = self.store.retired_incidents()
+            return ordered(retired + live) if retired else live
 
     def incident(self, incident_id: str) -> Incident | None:
-        """One incident (a copy), or None."""
+        """One incident (a copy), or None; a retired one from the store."""
         with self.lock:
             found = self.state.incidents.get(incident_id)
-            return found.model_copy(deep=True) if found else None
+            if found is None:
+                return self.store.retired_incident(incident_id)
+            return found.model_copy(deep=True)
 
     def task(self, task_id: str) -> Task | None:
         """One task (a copy), or None."""

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic_core import to_json
-
 from orchestrator.engine import Output
 from orchestrator.runtime.base import IdempotencyKey
 from orchestrator.runtime.base import OutboxRow as OutboxRow  # re-exported: it used to live here
-from schemas import Command, CommandResult, DeadLetter, IncidentEvent, TaskEvent
+from schemas import Command, CommandResult, DeadLetter, Incident, IncidentEvent, TaskEvent
 
 InputKind = Literal["raw", "command", "tick"]
 Synchronous = Literal["full", "normal"]
@@ -39,10 +37,14 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS command_results (
     command_id TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS retired_incidents (
+    id TEXT PRIMARY KEY, input_seq INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
-    command TEXT NOT NULL, PRIMARY KEY (scope, key));
+    command TEXT NOT NULL, at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (scope, key));
 """
+_KEY_TIMES = "ALTER TABLE idempotency_keys ADD COLUMN at INTEGER NOT NULL DEFAULT 0"
+"""Databases made before keys expired: their keys count as taken at time 0 (expire first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,10 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(idempotency_keys)")}
+        if "at" not in columns:
+            self.db.execute(_KEY_TIMES)
+        self.db.execute("CREATE INDEX IF NOT EXISTS idempotency_keys_at ON idempotency_keys (at)")
 
     def close(self) -> None:
         """Close the database."""
@@ -136,20 +142,28 @@ class Store:
                     " VALUES (?, ?, ?)",
                     (output.command_id, input_seq, output.model_dump_json()),
                 )
+            else:  # Retired: the incident's last state, kept here once it leaves memory
+                self.db.execute(
+                    "INSERT OR REPLACE INTO retired_incidents (id, input_seq, body)"
+                    " VALUES (?, ?, ?)",
+                    (output.incident_id, input_seq, output.incident.model_dump_json()),
+                )
 
-    def save_snapshot(self, seq: int, state: dict[str, Any]) -> None:
-        """Store the engine state as of input `seq`, keeping only the newest two."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)",
-            (seq, to_json(state)),
-        )
-        self.db.execute(
-            "DELETE FROM snapshots WHERE seq NOT IN "
-            "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)"
-        )
+    def retired_incident(self, incident_id: str) -> Incident | None:
+        """An incident retention took out of the engine's memory, as it last was."""
+        row = self.db.execute(
+            "SELECT body FROM retired_incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        return Incident.model_validate_json(row[0]) if row else None
+
+    def retired_incidents(self) -> list[Incident]:
+        """Every incident retention took out of the engine's memory, in the order retired."""
+        rows = self.db.execute("SELECT body FROM retired_incidents ORDER BY input_seq, id")
+        return [Incident.model_validate_json(r[0]) for r in rows.fetchall()]
 
     def latest_snapshot(self) -> tuple[int, dict[str, Any]] | None:
-        """The newest snapshot and the input it covers, if any."""
+        """The newest snapshot kept in this file (before snapshots had a file of their own,
+        snapshots.SnapshotWriter) and the input it covers, if any."""
         row = self.db.execute(
             "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1"
         ).fetchone()
@@ -193,12 +207,22 @@ class Store:
         ).fetchone()
         return CommandResult.model_validate_json(row[0]) if row else None
 
-    def remember_key(self, key: IdempotencyKey, command: Command) -> None:
-        """Record that `key` was answered by `command` (in the command's transaction)."""
+    def remember_key(self, key: IdempotencyKey, command: Command, at: int) -> None:
+        """Record that `key` was answered by `command` at `at` (in the command's transaction)."""
         self.db.execute(
-            "INSERT INTO idempotency_keys (scope, key, fingerprint, command) VALUES (?, ?, ?, ?)",
-            (key.scope, key.key, key.fingerprint, command.model_dump_json()),
+            "INSERT INTO idempotency_keys (scope, key, fingerprint, command, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (key.scope, key.key, key.fingerprint, command.model_dump_json(), at),
         )
+
+    def forget_keys_before(self, cutoff: int) -> int:
+        """Forget the idempotency keys taken before `cutoff`; how many there were."""
+        return self.db.execute("DELETE FROM idempotency_keys WHERE at < ?", (cutoff,)).rowcount
+
+    def expire_keys(self, now: int, retention: int) -> None:
+        """Forget the idempotency keys taken `retention` or longer before `now` (0: keep)."""
+        if retention:
+            self.forget_keys_before(now - retention)
 
     def keyed_command(self, scope: str, key: str) -> tuple[str, Command] | None:
         """The fingerprint and command first sent with (`scope`, `key`), if any."""

@@ -32,7 +32,6 @@ from orchestrator.engine import (
     EventInput,
     Input,
     Millis,
-    Output,
     Tick,
     format_time,
     parse_time,
@@ -166,7 +165,11 @@ def decode_shard_message(value: bytes | None, shard: str) -> ShardMessage:
     raise WireError(f"unknown record kind {kind!r}; expected event, command or tick")
 
 
-def output_record(output: Output, names: TopicNames, partitions: int = 1) -> Record:
+Published = TaskEvent | IncidentEvent | DeadLetter | CommandResult
+"""The engine outputs that go to topics (a `Retired` incident's last snapshot is there already)."""
+
+
+def output_record(output: Published, names: TopicNames, partitions: int = 1) -> Record:
     """Where an engine output goes, placed so that one incident's records stay in order: the
     incidents topic's records on their incident's partition (of `partitions`), under keys that
     compaction keeps apart (only snapshots share a key: the incident id)."""

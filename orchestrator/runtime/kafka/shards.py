@@ -33,6 +33,7 @@ from orchestrator.engine import (
     EngineState,
     Millis,
     Output,
+    Retired,
     TimerEntry,
     restore,
     snapshot,
@@ -186,6 +187,12 @@ class ShardStore:
         changed: list[tuple[str, bytes]] = []
         versions: list[tuple[bytes, bytes]] = []
         superseded: list[bytes] = []
+        for output in outputs:
+            if isinstance(output, Retired):  # its last version is on the incidents topic
+                entry.incidents.pop(output.incident_id, None)
+                old = entry.versions.pop(output.incident_id, None)
+                if old is not None:
+                    superseded.append(incident_key(output.incident_id, old))
         for incident_id in sorted(touched):
             incident = entry.state.incidents.get(incident_id)
             if incident is None:

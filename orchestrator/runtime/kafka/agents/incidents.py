@@ -8,7 +8,7 @@ incident the batch changed once, as the batch left it.
 
 from __future__ import annotations
 
-from orchestrator.engine import Engine
+from orchestrator.engine import Engine, Retired
 from orchestrator.runtime.kafka.agents.publisher import Publisher
 from orchestrator.runtime.kafka.batches import Staged, in_batch
 from orchestrator.runtime.kafka.codec import (
@@ -94,7 +94,11 @@ class IncidentAgent:
         if applied is None:
             return  # applied before this crash or rebalance: counted by take
         self.publisher.opened(applied.outputs)
-        records = [output_record(o, self.names, self.partitions) for o in applied.outputs]
+        records = [
+            output_record(o, self.names, self.partitions)
+            for o in applied.outputs
+            if not isinstance(o, Retired)
+        ]
         await self.publisher.publish(records)
         self.shards.store(applied)
         self._snapshots.update(applied.changed)  # published once, at the end of the batch

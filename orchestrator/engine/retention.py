@@ -1,0 +1,55 @@
+"""Retention: a resolved or closed incident leaves the engine's memory a while after it ended,
+and a command's verdict (what makes a repeated command id a no-op) after `command_retention`.
+
+When an incident resolves or closes, a retire timer is armed for `incident_retention` later
+(the timer's level holds the retention). When it fires, the incident is retired if it ended at
+least that long ago (an incident closed after it resolved waits for its later timer): it is
+dropped from the state with its tasks' index entries, and emitted once more as `Retired`, its
+final form, for the runtime's store and a drill's summary.
+"""
+
+from __future__ import annotations
+
+from orchestrator.engine.clock import Millis, parse_time
+from orchestrator.engine.outputs import Outbox, Output, Retired
+from orchestrator.engine.state import EngineState
+from schemas import Incident, IncidentEvent
+
+RETIRE_TIMER = "retire"
+COMMAND_TIMER = "command"
+"""Forgets a command's verdict; the timer's incident field holds the command id."""
+ENDED = frozenset({"incident.resolved", "incident.closed"})
+"""The incident events after which retention starts counting."""
+
+
+def arm_retirement(state: EngineState, outputs: list[Output], retention: Millis) -> None:
+    """Arm a retire timer for every incident that resolved or closed in these outputs."""
+    for output in outputs:
+        if isinstance(output, IncidentEvent) and output.kind in ENDED:
+            due = parse_time(output.time) + retention
+            state.push_timer(due, RETIRE_TIMER, output.incident_id, level=retention)
+
+
+def ended_at(incident: Incident) -> Millis:
+    """When the incident last ended: closed, else resolved."""
+    ended = incident.closed_at or incident.resolved_at
+    assert ended is not None, f"incident {incident.id} has not ended"
+    return parse_time(ended)
+
+
+def fire_retire(
+    state: EngineState, incident: Incident, due: Millis, retention: Millis, out: Outbox
+) -> None:
+    """Retire `incident` if it ended at least `retention` before `due`."""
+    if due < ended_at(incident) + retention:
+        return
+    del state.incidents[incident.id]
+    for task in incident.tasks:
+        state.task_index.pop(task.id, None)
+    state.quiet_due.pop(incident.id, None)
+    out.outputs.append(Retired(incident))
+
+
+def arm_forgetting(state: EngineState, command_id: str, at: Millis, retention: Millis) -> None:
+    """Forget the verdict on `command_id` (taken at `at`) `retention` later."""
+    state.push_timer(at + retention, COMMAND_TIMER, command_id)
