@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     incident_retention: str = Field(
         default="7d",
         description="How long a resolved or closed incident stays in the engine's memory after "
-        "it resolved (or closed, if later); then it is kept only in the store (the embedded "
+        "it resolved (or closed, if later; a resolved one also while a task of it is assigned "
+        "or acknowledged); then it is kept only in the store (the embedded "
         'runtime\'s database, the Kafka incidents topic), still readable. "0s" keeps all.',
     )
     idempotency_retention: str = Field(

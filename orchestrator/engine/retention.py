@@ -5,7 +5,10 @@ When an incident resolves or closes, a retire timer is armed for `incident_reten
 (the timer's level holds the retention). When it fires, the incident is retired if it ended at
 least that long ago (an incident closed after it resolved waits for its later timer): it is
 dropped from the state with its tasks' index entries, and emitted once more as `Retired`, its
-final form, for the runtime's store and a drill's summary.
+final form, for the runtime's store and a drill's summary. A resolved incident whose tasks are
+still in someone's hands (assigned or acknowledged, e.g. the post-incident review) is not
+retired while they are: its timer is armed again `incident_retention` later, so responders
+can still finish that work. A closed incident is retired whatever its tasks.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from __future__ import annotations
 from orchestrator.engine.clock import Millis, parse_time
 from orchestrator.engine.outputs import Outbox, Output, Retired
 from orchestrator.engine.state import EngineState
-from schemas import Incident, IncidentEvent
+from schemas import Incident, IncidentEvent, IncidentStatus, TaskStatus
 
 RETIRE_TIMER = "retire"
 COMMAND_TIMER = "command"
 """Forgets a command's verdict; the timer's incident field holds the command id."""
 ENDED = frozenset({"incident.resolved", "incident.closed"})
 """The incident events after which retention starts counting."""
+IN_HAND = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
+"""Task states that keep a resolved incident in memory: someone is to act on them."""
 
 
 def arm_retirement(state: EngineState, outputs: list[Output], retention: Millis) -> None:
@@ -40,8 +45,14 @@ def ended_at(incident: Incident) -> Millis:
 def fire_retire(
     state: EngineState, incident: Incident, due: Millis, retention: Millis, out: Outbox
 ) -> None:
-    """Retire `incident` if it ended at least `retention` before `due`."""
+    """Retire `incident` if it ended at least `retention` before `due` and no task of a
+    resolved one is in hand (then look again `retention` later)."""
     if due < ended_at(incident) + retention:
+        return
+    if incident.status is IncidentStatus.RESOLVED and any(
+        t.status in IN_HAND for t in incident.tasks
+    ):
+        state.push_timer(due + retention, RETIRE_TIMER, incident.id, level=retention)
         return
     del state.incidents[incident.id]
     for task in incident.tasks:

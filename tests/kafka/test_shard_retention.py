@@ -13,10 +13,10 @@ from schemas import Command, Event
 
 SHARD = shard_of("tech_outage", "checkout")
 ALERT = outage_alert(1, "checkout", "2026-11-20T09:00:00Z", "firing", "critical")
-RESOLVE = Command.model_validate(
+CLOSE = Command.model_validate(
     {
         "id": "r1",
-        "kind": "resolve",
+        "kind": "close",
         "actor": "ic",
         "time": "2026-11-20T09:01:00Z",
         "playbook": "tech_outage",
@@ -33,14 +33,14 @@ def applied(store: ShardStore, message: ShardMessage, offset: int) -> Applied:
 
 
 def test_a_retired_incident_leaves_the_shard_table() -> None:
-    """Opened, resolved, then a tick past the one-hour retention: the tick emits Retired and
+    """Opened, closed, then a tick past the one-hour retention: the tick emits Retired and
     publishes no incident; its version is superseded and deleted; the shard decodes empty."""
     table: dict[bytes, bytes] = {}
     store = ShardStore(Engine(playbooks(), EngineConfig(incident_retention=HOUR_MS)), table)
     message = decode_shard_message(encode_event(Event.model_validate(ALERT)), SHARD)
     applied(store, message, 0)
-    resolved = applied(store, ShardMessage(CommandInput(RESOLVE)), 1)
-    (incident_id,) = {i for i, _ in resolved.changed}
+    closed = applied(store, ShardMessage(CommandInput(CLOSE)), 1)
+    (incident_id,) = {i for i, _ in closed.changed}
     later = parse_time("2026-11-20T10:01:00Z")
     tick = applied(store, ShardMessage(Tick(), later), 2)
 
