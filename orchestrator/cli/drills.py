@@ -77,11 +77,16 @@ def demo(
     report: Annotated[Path, typer.Option(help="Where to write the drill report.")] = Path(
         "drill-report.html"
     ),
+    serve: Annotated[
+        bool,
+        typer.Option(help="Then serve the agent API and the responder console on its data."),
+    ] = False,
+    port: Annotated[int | None, typer.Option(help="Port of the served console.")] = None,
 ) -> None:
     """The main job on a fresh machine: replay the bundled drill over all five playbooks."""
     from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
 
-    settings = read_settings()
+    settings = read_settings(port=port)
     engine = Engine(load_playbooks(None, settings), settings.engine_config())
     result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
     print_tables(summary(result.state))
@@ -93,6 +98,15 @@ def demo(
         out.print(f"  line {letter.origin.offset}: {letter.reason}")
     _write_report(result, report, "Demo drill: all five shipped playbooks")
     _write_report(result, report.with_suffix(".md"), "Demo drill: all five shipped playbooks")
+    if serve:
+        from orchestrator.cli.serving import serve_demo
+
+        serve_demo(DEMO_LOG, parse_time(DEMO_UNTIL), settings)
+    else:
+        out.print(
+            "Open the responder console on this data: `orchestrator demo --serve`, then "
+            f"http://{settings.host}:{settings.port}/console"
+        )
 
 
 def backtest(

@@ -1,18 +1,29 @@
 """Serving the agent API from the command line: the one place uvicorn is built and run, for
-`run` (embedded runtime or --kafka) and for the live drill of `replay --serve`."""
+`run` (embedded runtime or --kafka), the live drill of `replay --serve` and `demo --serve`."""
 
 from __future__ import annotations
 
 import gc
+import json
+import secrets
 import signal
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import uvicorn
 
+    from orchestrator.engine import Millis
     from orchestrator.runtime import Runtime
     from orchestrator.settings import Settings
+
+DEMO_NAMESPACE = "demo"
+DEMO_TOKEN_BYTES = 18
 
 
 def exit_cleanly_on_sigterm() -> None:
@@ -56,3 +67,38 @@ def serve_api(runtime: Runtime, settings: Settings) -> None:
 def _exit_when_set(stop: threading.Event, server: uvicorn.Server) -> None:
     stop.wait()
     server.should_exit = True
+
+
+def serve_demo(log: Path, until: Millis, settings: Settings) -> None:
+    """`demo --serve`: the demo's outcome in a drill namespace (its clock at `until`, then
+    running at the wall clock's pace) with the agent API and the responder console in front.
+    With no responders configured, one demo responder per role, whose fresh tokens are printed
+    here (for this run only)."""
+    from orchestrator.cli.common import load_playbooks, out
+    from orchestrator.drills import settled
+    from orchestrator.engine import INCIDENT_COMMANDER, Engine
+    from orchestrator.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    engine = Engine(load_playbooks(None, settings), replace(settings.engine_config(), drill=True))
+    drill = settled(engine, log, settings.data_dir, DEMO_NAMESPACE, until)
+    if not settings.auth().enforced:
+        tokens = {role: secrets.token_urlsafe(DEMO_TOKEN_BYTES) for role in drill.runtime.roles()}
+        tokens.setdefault(INCIDENT_COMMANDER, secrets.token_urlsafe(DEMO_TOKEN_BYTES))
+        people = [{"name": f"demo-{r}", "token": t, "roles": [r]} for r, t in tokens.items()]
+        settings = settings.model_copy(update={"responders": SecretStr(json.dumps(people))})
+        out.print("Demo responders for this run (sign in with a role's token):")
+        for role, token in sorted(tokens.items()):
+            out.print(f"  {role:<20} {token}")
+    out.print(
+        f"Responder console on the demo's data (drill incidents): "
+        f"http://{settings.host}:{settings.port}/console ; Ctrl-C to stop"
+    )
+    stop = threading.Event()
+    threading.Thread(target=drill.tick, args=(stop,), name="timers", daemon=True).start()
+    exit_cleanly_on_sigterm()
+    try:
+        serve(api_server(drill.runtime, settings), stop)
+    finally:
+        stop.set()
+        drill.runtime.close()

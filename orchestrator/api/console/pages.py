@@ -154,6 +154,7 @@ def _router(runtime: Runtime, templates: Jinja2Templates) -> APIRouter:
             "incidents.html",
             filters=filters,
             incidents=views.incident_list(runtime, filters),
+            other_kind=len(views.incident_list(runtime, views.Filters(drill=not filters.drill))),
             playbooks=views.playbooks_of(runtime),
             statuses=list(IncidentStatus),
             severities=list(Severity),
