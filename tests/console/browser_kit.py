@@ -26,6 +26,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO = Path(__file__).resolve().parents[2]
@@ -176,6 +178,21 @@ class Console:
         path = ARTEFACTS / f"{name}.png"
         assert self.driver.save_screenshot(str(path)), f"no screenshot written to {path}"
         return path
+
+    def accessibility_violations(self) -> list[str]:
+        """What axe-core finds against WCAG 2.1 A and AA in the page as it is now: one line per
+        rule broken, with the elements that break it (axe is injected once per page load)."""
+        if not self.driver.execute_script("return typeof window.axe === 'object'"):
+            self.driver.execute_script(AXE.read_text(encoding="utf-8"))
+        found = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+            ".then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at '"
+            " + v.nodes.map(n => n.target.join(' ')).join(', '))))"
+            ".catch(e => done(['axe failed: ' + e]));",
+            AXE_RULES,
+        )
+        return [str(line) for line in found]
 
     def console_errors(self) -> list[str]:
         """Errors the page logged since the last call: script errors and CSP violations (a

@@ -216,6 +216,20 @@ def test_incident_list_filters_by_status(console: Console, outage: dict[str, str
     )
 
 
+def test_axe_finds_no_wcag_violation_in_any_view(console: Console, outage: dict[str, str]) -> None:
+    """axe-core checks the board, the incident list and an incident page (with tasks, actions
+    and the commander's forms) against WCAG 2.1 A and AA: contrast, labels, names, ARIA."""
+    incident_id = incident_of(console.url, TOKENS["ivy"], outage["service"])
+    views = {
+        "#/board": "My board",
+        "#/incidents": "Incidents",
+        f"#/incidents/{incident_id}": "tech_outage",
+    }
+    for route, heading in views.items():
+        console.go(route, heading)
+        assert console.accessibility_violations() == [], route
+
+
 def test_phone_width_every_field_labelled_and_no_csp_violation(console: Console) -> None:
     """At a phone's width the board fits (no sideways scrolling); every form field has a label;
     the page logged no error (a CSP violation would be one)."""
