@@ -166,6 +166,7 @@ async function follow(role, signal) {
         cache: "no-store",
       });
       if (response.status === 401) return signOut("Your token was refused; sign in again.");
+      if (!response.ok) setLive(false, `refused (${response.status})`);
       if (response.ok) {
         setLive(true);
         const parser = createParser({
@@ -184,14 +185,14 @@ async function follow(role, signal) {
     } catch (err) {
       if (signal.aborted) return;
     }
-    setLive(false);
+    if ($("live").textContent === "feed: live") setLive(false);
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }
 
-function setLive(on) {
+function setLive(on, why) {
   const live = $("live");
-  live.textContent = on ? "feed: live" : "feed: reconnecting";
+  live.textContent = on ? "feed: live" : `feed: ${why || "reconnecting"}`;
   live.className = `live ${on ? "on" : "off"}`;
 }
 
@@ -258,7 +259,11 @@ async function act(kind, target, body) {
   try {
     response = await fetch(url, init);
   } catch (err) {
-    response = await fetch(url, init); // one retry with the same Idempotency-Key
+    try {
+      response = await fetch(url, init); // one retry with the same Idempotency-Key
+    } catch (again) {
+      return say(`Not sent: the server cannot be reached (${kind}); try again.`, "refused");
+    }
   }
   const answer = await response.json().catch(() => ({}));
   if (response.status === 202) {
