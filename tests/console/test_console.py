@@ -53,7 +53,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "responders:\n"
         + "".join(f"  - {{name: {n}, token: {TOKENS[n]}, roles: [{ROLES[n]}]}}\n" for n in TOKENS)
     )
-    env = {"ORCH_RESPONDERS_FILE": str(responders), "ORCH_INGEST_TOKEN": INGEST}
+    env = {
+        "ORCH_RESPONDERS_FILE": str(responders),
+        "ORCH_INGEST_TOKEN": INGEST,
+        "ORCH_LOG_FORMAT": "json",
+        "ORCH_LOG_LEVEL": "debug",
+    }
     with serve(base, env) as running:
         yield running
 
@@ -257,3 +262,11 @@ def test_screenshots_are_kept(console: Console) -> None:
 
     for name in ("board", "incident", "board-phone"):
         assert Path(ARTEFACTS / f"{name}.png").stat().st_size > 0
+
+
+def test_no_token_reached_the_server_log(console: Console, server: Server) -> None:
+    """After the whole session (sign-ins, feeds, parts, actions), no token is in the log."""
+    log = server.log_text()
+    assert '"event": "command.answered"' in log, "the server's log was not captured"
+    for token in (*TOKENS.values(), INGEST):
+        assert token not in log

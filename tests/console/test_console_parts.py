@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 import orchestrator.api.console
 from orchestrator.api import create_app
 from orchestrator.runtime.embedded import EmbeddedRuntime
-from orchestrator.testing import ManualClock
+from orchestrator.testing import ManualClock, encode, event
+from schemas import Origin
 from tests.api.apikit import START, Api, auth_config, bearer, runtime_at
 
 XSS = "<script>alert(1)</script>"
@@ -71,8 +72,12 @@ def test_an_unknown_filter_is_a_clear_422(api: Api) -> None:
 
 
 def test_event_strings_are_escaped_in_every_part(api: Api) -> None:
-    """A key made of markup is escaped on the board, in the list and on the incident page."""
-    api.submit("ops.alert", alertname="Down", service=XSS, status="firing", severity="critical")
+    """A key, a source and an event id made of markup are escaped on the board, in the list and
+    on the incident page (opened by, joined events, timeline)."""
+    alert = {"alertname": "Down", "service": XSS, "status": "firing", "severity": "critical"}
+    record = encode(event("ops.alert", START, source=XSS, id=XSS, **alert))
+    (result,) = api.runtime.submit([record], Origin(kind="file"))
+    assert result.status == "accepted", result
     task = api.task("tech_outage", XSS, "triage")
     for path in (
         "/console/parts/board",
@@ -82,6 +87,9 @@ def test_event_strings_are_escaped_in_every_part(api: Api) -> None:
         html = api.client.get(path, headers=bearer("ops")).text
         assert XSS not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+    page = api.client.get(f"/console/parts/incidents/{task.incident_id}", headers=bearer("ops"))
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert f"{escaped}/{escaped}" in page.text, "opened by source/id, escaped"
 
 
 def test_session_says_which_feeds_to_follow(api: Api) -> None:
