@@ -73,7 +73,8 @@ def console(server: Server) -> Iterator[Console]:
 
 @pytest.fixture(scope="module")
 def outage(server: Server) -> dict[str, str]:
-    """What the tests share: the service whose alert opens an ops incident."""
+    """What the tests share: the service whose alert opens an ops incident (and, once posted,
+    the data breach's incident id)."""
     return {"service": f"checkout-{uuid.uuid4().hex[:6]}"}
 
 
@@ -138,7 +139,7 @@ def test_acknowledge_and_see_the_timeline(console: Console, outage: dict[str, st
     console.screenshot("incident")
 
 
-def test_acting_on_a_legal_task_is_refused(console: Console) -> None:
+def test_acting_on_a_legal_task_is_refused(console: Console, outage: dict[str, str]) -> None:
     """alice (ops) tries to acknowledge a data breach's legal task: the console shows the API's
     403 with its reason, and the task stays assigned."""
     asset = f"crm-{uuid.uuid4().hex[:6]}"
@@ -153,7 +154,7 @@ def test_acting_on_a_legal_task_is_refused(console: Console) -> None:
         pii=True,
     )
     post_event(console.url, INGEST, breach)
-    incident_id = incident_of(console.url, TOKENS["alice"], asset)
+    outage["breach"] = incident_id = incident_of(console.url, TOKENS["alice"], asset)
     console.go(f"#/incidents/{incident_id}", "data_breach")
     title = _legal_assessment_title(console)
     ack = By.CSS_SELECTOR, "button[data-act=ack]"
@@ -205,6 +206,20 @@ def test_commander_resolves_the_incident(console: Console, outage: dict[str, str
     entry = console.driver.find_element(By.CSS_SELECTOR, "li[data-kind='incident.resolved']")
     assert "by ivy" in entry.text
     assert "rolled back the deploy" in entry.text
+
+
+def test_commander_closes_an_incident(console: Console, outage: dict[str, str]) -> None:
+    """ivy closes the data breach from its page: accepted, closed, on the timeline as ivy's,
+    and the commander's forms are gone."""
+    console.go(f"#/incidents/{outage['breach']}", "data_breach")
+    close = By.CSS_SELECTOR, "form[data-act=close]"
+    reason = console.driver.find_element(*close).find_element(By.NAME, "reason")
+    reason.send_keys("handled by the privacy team" + Keys.ENTER)
+    assert "Accepted: close recorded for ivy" in console.answer("Accepted")
+    console.wait(lambda d: d.find_element(By.ID, "incident-status").text == "closed")
+    entry = console.driver.find_element(By.CSS_SELECTOR, "li[data-kind='incident.closed']")
+    assert "by ivy" in entry.text
+    assert console.driver.find_elements(*close) == []
 
 
 def test_incident_list_filters_by_status(console: Console, outage: dict[str, str]) -> None:
