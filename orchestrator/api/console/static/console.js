@@ -111,6 +111,7 @@ function route() {
   const hash = location.hash;
   if (hash && !hash.startsWith("#/")) return; // an in-page anchor (the skip link)
   state.view = partFor(hash || "#/board");
+  say(""); // an answer belongs to the view it was given on
   load(true);
 }
 
