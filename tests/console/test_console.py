@@ -139,6 +139,22 @@ def test_acknowledge_and_see_the_timeline(console: Console, outage: dict[str, st
     console.screenshot("incident")
 
 
+def test_comment_with_a_note_lands_on_the_timeline(console: Console) -> None:
+    """On the incident page, a comment (the command body's `note`) is accepted and its text
+    shows on the timeline as alice's."""
+    row = console.task_row("Triage the outage")
+    row.find_element(By.CSS_SELECTOR, "summary").click()
+    comment = console.task_row("Triage the outage").find_element(
+        By.CSS_SELECTOR, "form[data-act=comment]"
+    )
+    comment.find_element(By.NAME, "note").send_keys("error budget burning in eu-west" + Keys.ENTER)
+    assert "Accepted: comment recorded for alice" in console.answer("Accepted")
+    entry = By.CSS_SELECTOR, "li[data-kind='task.commented']"
+    text = console.text_of(lambda: console.driver.find_element(*entry))
+    assert "by alice" in text
+    assert "error budget burning in eu-west" in text
+
+
 def test_acting_on_a_legal_task_is_refused(console: Console, outage: dict[str, str]) -> None:
     """alice (ops) tries to acknowledge a data breach's legal task: the console shows the API's
     403 with its reason, and the task stays assigned."""
@@ -199,7 +215,7 @@ def test_commander_resolves_the_incident(console: Console, outage: dict[str, str
     incident_id = incident_of(console.url, TOKENS["ivy"], outage["service"])
     console.go(f"#/incidents/{incident_id}", "tech_outage")
     resolve = By.CSS_SELECTOR, "form[data-act=resolve]"
-    reason = console.driver.find_element(*resolve).find_element(By.NAME, "reason")
+    reason = console.driver.find_element(*resolve).find_element(By.NAME, "note")
     reason.send_keys("rolled back the deploy" + Keys.ENTER)
     assert "Accepted: resolve recorded for ivy" in console.answer("Accepted")
     console.wait(lambda d: d.find_element(By.ID, "incident-status").text == "resolved")
@@ -213,7 +229,7 @@ def test_commander_closes_an_incident(console: Console, outage: dict[str, str]) 
     and the commander's forms are gone."""
     console.go(f"#/incidents/{outage['breach']}", "data_breach")
     close = By.CSS_SELECTOR, "form[data-act=close]"
-    reason = console.driver.find_element(*close).find_element(By.NAME, "reason")
+    reason = console.driver.find_element(*close).find_element(By.NAME, "note")
     reason.send_keys("handled by the privacy team" + Keys.ENTER)
     assert "Accepted: close recorded for ivy" in console.answer("Accepted")
     console.wait(lambda d: d.find_element(By.ID, "incident-status").text == "closed")

@@ -4,7 +4,6 @@ prints; and `demo` alone ends by saying how to open the console."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,6 @@ from orchestrator.playbook import load_directory
 from orchestrator.testing.servers import free_port, stop, wait_healthy
 
 START_S = 60.0
-TOKEN_LINE = re.compile(r"^\s+(\w+)\s+([A-Za-z0-9_-]{20,})\s*$")
 
 
 def _outcome(data: dict[str, object]) -> list[tuple[object, ...]]:
@@ -50,9 +48,9 @@ def test_settled_namespace_holds_what_the_replay_ends_with(tmp_path: Path) -> No
         drill.runtime.close()
 
 
-def test_demo_serve_prints_tokens_and_serves_the_console(tmp_path: Path) -> None:
-    """`demo --serve` prints a token per role and serves /console; the ops token reads the
-    demo's incidents, and the console's session knows it as demo-ops."""
+def test_demo_serve_serves_the_console_to_the_demo_responders(tmp_path: Path) -> None:
+    """With no responders configured, `demo --serve` lets the demo's own responders in (their
+    public tokens from the example file) and serves /console on the demo's incidents."""
     port = free_port()
     env = {**os.environ, "ORCH_DATA_DIR": str(tmp_path / "data"), "ORCH_PORT": str(port)}
     env.pop("ORCH_RESPONDERS", None)
@@ -70,14 +68,12 @@ def test_demo_serve_prints_tokens_and_serves_the_console(tmp_path: Path) -> None
     try:
         wait_healthy(url, process, START_S)
         text = output.read_text()
-        tokens = dict(m.groups() for line in text.splitlines() if (m := TOKEN_LINE.match(line)))
-        assert {"ops", "incident_commander"} <= tokens.keys()
+        assert "dana-ops-demo-token (ops)" in text
         assert f"{url}/console" in text
-        ops = {"Authorization": f"Bearer {tokens['ops']}"}
+        ops = {"Authorization": "Bearer dana-ops-demo-token"}
         assert httpx.get(f"{url}/console", timeout=10).status_code == 200
-        assert httpx.get(f"{url}/console/session", headers=ops, timeout=10).json()["name"] == (
-            "demo-ops"
-        )
+        session = httpx.get(f"{url}/console/session", headers=ops, timeout=10).json()
+        assert session["name"] == "dana.ops"
         incidents = httpx.get(f"{url}/incidents", headers=ops, timeout=10).json()
         assert {i["playbook"] for i in incidents} >= {"tech_outage", "data_breach"}
     finally:
