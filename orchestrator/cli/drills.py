@@ -101,7 +101,9 @@ def demo(
         bool,
         typer.Option(help="Then serve the agent API and the responder console on its data."),
     ] = False,
-    port: Annotated[int | None, typer.Option(help="Port of the served console.")] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", help="Port of the served console.")
+    ] = None,
 ) -> None:
     """Replay the bundled drill: start here.
 
