@@ -208,34 +208,35 @@ def test_an_xss_payload_in_an_event_renders_as_text(console: Console) -> None:
         console.driver.switch_to.alert.accept()
 
 
+def _end_incident(console: Console, kind: str, status: str, note: str) -> str:
+    """On the open incident page, send `kind` (resolve or close) with `note` by its form; wait
+    for the status to read `status`; the text of the timeline entry it made."""
+    form = By.CSS_SELECTOR, f"form[data-act={kind}]"
+    console.driver.find_element(*form).find_element(By.NAME, "note").send_keys(note + Keys.ENTER)
+    assert f"Accepted: {kind} recorded for ivy" in console.answer("Accepted")
+    console.wait(lambda d: d.find_element(By.ID, "incident-status").text == status)
+    entry = By.CSS_SELECTOR, f"li[data-kind='incident.{status}']"
+    return console.text_of(lambda: console.driver.find_element(*entry))
+
+
 def test_commander_resolves_the_incident(console: Console, outage: dict[str, str]) -> None:
     """ivy (incident commander) signs in and resolves the outage with a reason: the answer is
     accepted, the status reads resolved and the timeline records it as ivy's."""
     console.sign_in(TOKENS["ivy"])
     incident_id = incident_of(console.url, TOKENS["ivy"], outage["service"])
     console.go(f"#/incidents/{incident_id}", "tech_outage")
-    resolve = By.CSS_SELECTOR, "form[data-act=resolve]"
-    reason = console.driver.find_element(*resolve).find_element(By.NAME, "note")
-    reason.send_keys("rolled back the deploy" + Keys.ENTER)
-    assert "Accepted: resolve recorded for ivy" in console.answer("Accepted")
-    console.wait(lambda d: d.find_element(By.ID, "incident-status").text == "resolved")
-    entry = console.driver.find_element(By.CSS_SELECTOR, "li[data-kind='incident.resolved']")
-    assert "by ivy" in entry.text
-    assert "rolled back the deploy" in entry.text
+    entry = _end_incident(console, "resolve", "resolved", "rolled back the deploy")
+    assert "by ivy" in entry
+    assert "rolled back the deploy" in entry
 
 
 def test_commander_closes_an_incident(console: Console, outage: dict[str, str]) -> None:
     """ivy closes the data breach from its page: accepted, closed, on the timeline as ivy's,
     and the commander's forms are gone."""
     console.go(f"#/incidents/{outage['breach']}", "data_breach")
-    close = By.CSS_SELECTOR, "form[data-act=close]"
-    reason = console.driver.find_element(*close).find_element(By.NAME, "note")
-    reason.send_keys("handled by the privacy team" + Keys.ENTER)
-    assert "Accepted: close recorded for ivy" in console.answer("Accepted")
-    console.wait(lambda d: d.find_element(By.ID, "incident-status").text == "closed")
-    entry = console.driver.find_element(By.CSS_SELECTOR, "li[data-kind='incident.closed']")
-    assert "by ivy" in entry.text
-    assert console.driver.find_elements(*close) == []
+    entry = _end_incident(console, "close", "closed", "handled by the privacy team")
+    assert "by ivy" in entry
+    assert console.driver.find_elements(By.CSS_SELECTOR, "#main .commander form") == []
 
 
 def test_incident_list_filters_by_status(console: Console, outage: dict[str, str]) -> None:
