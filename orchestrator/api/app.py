@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
+from orchestrator.api.console import install_console
 from orchestrator.api.feed import feed_router
 from orchestrator.api.handlers import install_handlers
 from orchestrator.api.incidents import incidents_router
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder))
     _health(app, runtime)
     _metrics(app, runtime)
+    install_console(app, runtime)
     app.add_middleware(
         BodyLimitMiddleware,
         default=max_write_bytes,

@@ -97,6 +97,13 @@ def demo(
     report: Annotated[
         Path, typer.Option(metavar="FILE", help="Where to write the drill report.")
     ] = Path("drill-report.html"),
+    serve: Annotated[
+        bool,
+        typer.Option(help="Then serve the agent API and the responder console on its data."),
+    ] = False,
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", help="Port of the served console.")
+    ] = None,
 ) -> None:
     """Replay the bundled drill: start here.
 
@@ -104,7 +111,7 @@ def demo(
     and writes a drill report (HTML and Markdown)."""
     from orchestrator.demo import DEMO_LOG, DEMO_RESPONDERS, DEMO_UNTIL
 
-    settings = read_settings()
+    settings = read_settings(port=port)
     engine = Engine(load_playbooks(None, settings), settings.engine_config())
     result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
     print_tables(summary(result.state))
@@ -121,6 +128,17 @@ def demo(
     html, markdown = (path.resolve() for path in written)
     out.print(f"drill report: {html} (open it in a browser) and {markdown}", soft_wrap=True)
     _demo_responders(DEMO_RESPONDERS, DEMO_LOG)
+    if serve:
+        from orchestrator.cli.serving import serve_demo
+
+        serve_demo(DEMO_LOG, parse_time(DEMO_UNTIL), settings, DEMO_RESPONDERS)
+        return
+    out.print(
+        "open the responder console on this data: orchestrator demo --serve, then "
+        f"http://{settings.host}:{settings.port}/console",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def _demo_responders(path: Path, log: Path) -> None:

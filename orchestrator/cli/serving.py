@@ -1,5 +1,5 @@
 """Serving the agent API from the command line: the one place uvicorn is built and run, for
-`run` (embedded runtime or --kafka) and for the live drill of `replay --serve`."""
+`run` (embedded runtime or --kafka), the live drill of `replay --serve` and `demo --serve`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import gc
 import signal
 import socket
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import structlog
@@ -14,10 +15,15 @@ import structlog
 from orchestrator.cli.common import fail
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import uvicorn
 
+    from orchestrator.engine import Millis
     from orchestrator.runtime import Runtime
     from orchestrator.settings import Settings
+
+DEMO_NAMESPACE = "demo"
 
 
 log = structlog.get_logger("orchestrator.cli")
@@ -93,3 +99,39 @@ def serve_api(runtime: Runtime, settings: Settings, sock: socket.socket) -> None
 def _exit_when_set(stop: threading.Event, server: uvicorn.Server) -> None:
     stop.wait()
     server.should_exit = True
+
+
+def serve_demo(log: Path, until: Millis, settings: Settings, responders: Path) -> None:
+    """`demo --serve`: the demo's outcome in a drill namespace (its clock at `until`, then
+    running at the wall clock's pace) with the agent API and the responder console in front.
+    With no responders configured, the demo's own (`responders`, public tokens) sign in."""
+    from orchestrator.cli.common import load_playbooks, out
+    from orchestrator.drills import settled
+    from orchestrator.engine import Engine
+    from orchestrator.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    if not settings.auth().enforced:
+        settings = settings.model_copy(update={"responders_file": responders})
+        out.print(
+            f"sign in with a token of {responders}, e.g. dana-ops-demo-token (ops) or "
+            "alex-ic-demo-token-0 (incident commander)",
+            soft_wrap=True,
+            markup=False,
+        )
+    sock = listen(settings)
+    engine = Engine(load_playbooks(None, settings), replace(settings.engine_config(), drill=True))
+    drill = settled(engine, log, settings.data_dir, DEMO_NAMESPACE, until)
+    out.print(
+        f"responder console on the demo's data (drill incidents): "
+        f"http://{settings.host}:{settings.port}/console ; Ctrl-C to stop",
+        soft_wrap=True,
+    )
+    stop = threading.Event()
+    threading.Thread(target=drill.tick, args=(stop,), name="timers", daemon=True).start()
+    exit_cleanly_on_sigterm()
+    try:
+        serve(api_server(drill.runtime, settings), sock, stop)
+    finally:
+        stop.set()
+        drill.runtime.close()

@@ -22,6 +22,8 @@ from orchestrator.runtime.embedded import EmbeddedRuntime
 from schemas import Origin
 
 log = structlog.get_logger("orchestrator.drills.live")
+HELD = 0.0
+"""A drill clock's speed while it stands still."""
 TICK_SECONDS = 0.2
 """How often (wall time) the drill fires due timers."""
 
@@ -80,8 +82,36 @@ def prepare(
     times = [at for _n, _raw, at in lines if at is not None]
     if not times:
         raise ValueError(f"{log_path} has no valid event to start the drill clock from")
+    return _namespace(engine, data_dir, name, DrillClock(min(times), speed), lines, log_path)
+
+
+def settled(engine: Engine, log_path: Path, data_dir: Path, name: str, until: Millis) -> LiveDrill:
+    """A drill namespace holding all of `log_path` at once, its clock run to `until` and going
+    on at the wall clock's pace from there: a recorded drill's outcome to open in the console
+    and act on (`orchestrator demo --serve`)."""
+    lines = _event_times(engine, log_path)
+    times = [at for _n, _raw, at in lines if at is not None]
+    clock = DrillClock(min(times, default=until), HELD)
+    drill = _namespace(engine, data_dir, name, clock, lines, log_path)
+    for number, raw, at in lines:
+        if at is not None:
+            clock.reset(max(at, clock.now()), HELD)  # each line arrives at its own time
+        drill.runtime.submit([raw], Origin(kind="file", name=drill.log_name, offset=number))
+    clock.reset(until, HELD)
+    drill.runtime.tick()
+    clock.reset(until, 1.0)
+    return drill
+
+
+def _namespace(
+    engine: Engine,
+    data_dir: Path,
+    name: str,
+    clock: DrillClock,
+    lines: list[tuple[int, bytes, Millis | None]],
+    log_path: Path,
+) -> LiveDrill:
     folder = data_dir / "drills" / name
     shutil.rmtree(folder, ignore_errors=True)
-    clock = DrillClock(min(times), speed)
     runtime = EmbeddedRuntime.open(engine, folder, clock=clock.now)
     return LiveDrill(name, runtime, clock, lines, str(log_path))

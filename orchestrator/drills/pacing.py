@@ -17,6 +17,10 @@ class DrillClock:
         self.speed = speed
         self.wall_start = time.monotonic()
 
+    def reset(self, moment: Millis, speed: float) -> None:
+        """From now on, drill time is `moment` and runs `speed` times the wall clock (0: held)."""
+        self.start, self.speed, self.wall_start = moment, speed, time.monotonic()
+
     def now(self) -> Millis:
         """The current drill time."""
         return self.start + round((time.monotonic() - self.wall_start) * 1000 * self.speed)
