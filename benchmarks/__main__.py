@@ -26,6 +26,12 @@ def bench(
     ] = 100_000,
     api_seconds: Annotated[float, typer.Option(min=1.0, help="Length of the API run.")] = 30.0,
     api_clients: Annotated[int, typer.Option(min=1, help="Concurrent API clients.")] = 50,
+    storm_seconds: Annotated[
+        float, typer.Option(min=1.0, help="Length of each alert-storm run.")
+    ] = 20.0,
+    storm_runs: Annotated[
+        int, typer.Option(min=1, help="Alert-storm runs per system and batch size.")
+    ] = 3,
     only: Annotated[
         list[str] | None, typer.Option(help="Run only this case (repeatable): engine, ...")
     ] = None,
@@ -35,7 +41,15 @@ def bench(
 ) -> None:
     """Run the benchmarks beside same-run baselines; write docs/benchmarks.md and .json."""
     config = BenchConfig(
-        events, keys, open_incidents, api_seconds, api_clients, tuple(only or ()), out_dir
+        events,
+        keys,
+        open_incidents,
+        api_seconds,
+        api_clients,
+        tuple(only or ()),
+        out_dir,
+        storm_seconds=storm_seconds,
+        storm_runs=storm_runs,
     )
     try:
         run = run_bench(config, err)

@@ -14,6 +14,8 @@ DEFAULT_KEYS = 10_000
 DEFAULT_OPEN_INCIDENTS = 100_000
 DEFAULT_API_SECONDS = 30.0
 DEFAULT_API_CLIENTS = 50
+DEFAULT_STORM_SECONDS = 20.0
+DEFAULT_STORM_RUNS = 3
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -99,6 +101,8 @@ class BenchConfig:
     api_clients: int = DEFAULT_API_CLIENTS
     only: tuple[str, ...] = ()
     out: Path = Path("docs")
+    storm_seconds: float = DEFAULT_STORM_SECONDS
+    storm_runs: int = DEFAULT_STORM_RUNS
 
 
 Step = Callable[[int], None]

@@ -58,6 +58,8 @@ def _config(config: BenchConfig) -> dict[str, Any]:
         "open_incidents": config.open_incidents,
         "api_seconds": config.api_seconds,
         "api_clients": config.api_clients,
+        "storm_seconds": config.storm_seconds,
+        "storm_runs": config.storm_runs,
         "only": list(config.only),
     }
 

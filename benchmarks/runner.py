@@ -28,6 +28,7 @@ from benchmarks.kafka import KafkaPath
 from benchmarks.machine import machine_facts
 from benchmarks.memory import FlatMemory, OpenIncidentsMemory
 from benchmarks.report import BenchRun, write_json, write_markdown
+from benchmarks.storm import AlertStorm
 from orchestrator.logs import configure_logging
 
 CASES: tuple[Case, ...] = (
@@ -37,6 +38,7 @@ CASES: tuple[Case, ...] = (
     KafkaPath(),
     AgentApi(),
     Drills(),
+    AlertStorm(),
 )
 """Every case, in report order."""
 JSON_FILE = "benchmarks.json"

@@ -27,6 +27,11 @@ from orchestrator.auth import (
 from orchestrator.engine import EngineConfig, parse_duration
 
 MAX_BATCH_RECORDS = 5000
+MAX_BATCH_BYTES = 10 * 1_048_576
+"""The largest intake request body read."""
+DEFAULT_INTAKE_RECORDS_PER_SECOND = 20_000
+DEFAULT_INTAKE_BYTES_PER_SECOND = 64 * 1_048_576
+DEFAULT_INTAKE_QUEUE_RECORDS = 10_000
 """The most records (events, or alerts of a webhook) one request may hold: each costs a log
 row, and a rejected one a dead letter."""
 DEFAULT_MAX_WRITE_BYTES = 64 * 1024
@@ -100,11 +105,25 @@ class Settings(BaseSettings):
     max_batch_records: int = Field(
         default=MAX_BATCH_RECORDS,
         ge=1,
-        description="Most records (events, or a webhook's alerts) one intake request may hold.",
+        description="Most records one /events request may hold (a webhook: its body size).",
     )
-    intake_rate_limit: str = Field(
-        default="1000/second",
-        description='Requests per sender (ingest token or address), e.g. "200/second"; "" = off.',
+    intake_records_per_second: int = Field(
+        default=DEFAULT_INTAKE_RECORDS_PER_SECOND,
+        ge=0,
+        description="Records (events, or a webhook's alerts) a second per sender (named sender, "
+        "or client address when intake is open); 0 = not limited.",
+    )
+    intake_bytes_per_second: int = Field(
+        default=DEFAULT_INTAKE_BYTES_PER_SECOND,
+        ge=0,
+        description="Request body bytes a second per sender, charged on Content-Length before "
+        "the body is read; 0 = not limited.",
+    )
+    intake_queue_records: int = Field(
+        default=DEFAULT_INTAKE_QUEUE_RECORDS,
+        ge=1,
+        description="Records that may wait for their commit (embedded runtime); intake refuses "
+        "more with Retry-After (429; 503 on the Alertmanager webhook) until the queue drains.",
     )
     trusted_proxies: str = Field(
         default="",

@@ -15,12 +15,12 @@ from starlette.responses import Response
 from orchestrator.api.feed import feed_router
 from orchestrator.api.handlers import install_handlers
 from orchestrator.api.incidents import incidents_router
-from orchestrator.api.intake import MAX_BATCH_BYTES, intake_router
+from orchestrator.api.intake import intake_router
 from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
 from orchestrator.api.openapi import install_openapi
-from orchestrator.api.ratelimit import IntakeLimiter
+from orchestrator.api.ratelimit import IntakeBudget
 from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
@@ -28,7 +28,9 @@ from orchestrator.runtime import Runtime
 from orchestrator.settings import (
     DEFAULT_FEED_MAX_BEHIND,
     DEFAULT_FEEDS_PER_RESPONDER,
+    DEFAULT_INTAKE_QUEUE_RECORDS,
     DEFAULT_MAX_WRITE_BYTES,
+    MAX_BATCH_BYTES,
     MAX_BATCH_RECORDS,
     Settings,
 )
@@ -53,25 +55,27 @@ def create_app(
     *,
     cors_origins: Sequence[str] = (),
     max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
-    intake_rate_limit: str | None = None,
+    intake_budget: IntakeBudget | None = None,
+    intake_queue_records: int = DEFAULT_INTAKE_QUEUE_RECORDS,
     feed_max_behind: int = DEFAULT_FEED_MAX_BEHIND,
     feeds_per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
     max_batch_records: int = MAX_BATCH_RECORDS,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
-    open and commands are refused (401). CORS stays off unless origins are given. Intake is
-    rate limited per sender when `intake_rate_limit` (e.g. "1000/second") is given. A feed holds
+    open and commands are refused (401). CORS stays off unless origins are given. Each sender's
+    intake spends `intake_budget` (records and bytes) when one is given, and intake refuses work
+    while more than `intake_queue_records` records wait for their commit. A feed holds
     at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.guard = Guard(auth or AuthConfig())
-    app.state.intake_limiter = IntakeLimiter(intake_rate_limit) if intake_rate_limit else None
+    app.state.intake_budget = intake_budget
     install_handlers(app)
     app.include_router(
-        intake_router(runtime, max_records=max_batch_records),
+        intake_router(runtime, max_records=max_batch_records, queue_records=intake_queue_records),
         dependencies=[Depends(require_ingest)],
         responses={
             200: {"description": "A duplicate, or a batch's results"},
-            **problem_responses(401, 413, 422, 429),
+            **problem_responses(401, 413, 422, 429, 503),
         },
     )
     app.include_router(incidents_router(runtime))
@@ -174,7 +178,10 @@ def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
         auth,
         cors_origins=settings.cors_origins,
         max_write_bytes=settings.max_write_bytes,
-        intake_rate_limit=settings.intake_rate_limit or None,
+        intake_budget=IntakeBudget.per_second(
+            settings.intake_records_per_second, settings.intake_bytes_per_second
+        ),
+        intake_queue_records=settings.intake_queue_records,
         feed_max_behind=settings.feed_max_behind,
         feeds_per_responder=settings.feeds_per_responder,
         max_batch_records=settings.max_batch_records,

@@ -12,14 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from orchestrator.adapters import alertmanager_events
 from orchestrator.api.problems import ProblemError, problem
-from orchestrator.api.security import IntakeSender
+from orchestrator.api.ratelimit import IntakeBudget, refusal
+from orchestrator.api.security import IntakeSender, announced_bytes
 from orchestrator.auth import Sender
 from orchestrator.runtime import AsyncWrites, IntakeResult, Runtime
-from orchestrator.settings import MAX_BATCH_RECORDS
+from orchestrator.settings import DEFAULT_INTAKE_QUEUE_RECORDS, MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 from schemas import Event, Origin
 
-MAX_BATCH_BYTES = 10 * 1_048_576
-"""The largest request body the intake reads."""
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 """Splits a JSON array into its elements' raw bytes without decoding them."""
 EVENTS_BODY: dict[str, Any] = {
@@ -124,6 +123,33 @@ def answer(results: list[IntakeResult], batch: bool) -> JSONResponse:
     )
 
 
+def check_budget(request: Request, sender: Sender | None, body: bytes, records: int) -> None:
+    """Charge a read body's records (and its bytes, when its size was not announced and so not
+    charged before it was read) to the sender's budgets, before any record is processed."""
+    budget: IntakeBudget | None = getattr(request.app.state, "intake_budget", None)
+    if budget is None:
+        return
+    if not announced_bytes(request):
+        budget.charge_bytes(request, sender, len(body))
+    budget.charge_records(request, sender, records)
+
+
+def check_backlog(request: Request, runtime: Runtime, records: int, limit: int) -> None:
+    """Refuse (429, 503 on the Alertmanager webhook, with Retry-After) records that would
+    queue behind more than `limit` records not yet committed; never drop what was taken."""
+    if not isinstance(runtime, AsyncWrites):
+        return
+    backlog = runtime.backlog()
+    if backlog.records and backlog.records + records > limit:
+        raise refusal(
+            request.url.path,
+            "Intake is behind",
+            f"{backlog.records} records wait for their commit (the queue holds {limit}, "
+            "ORCH_INTAKE_QUEUE_RECORDS)",
+            backlog.seconds,
+        )
+
+
 async def submitted(runtime: Runtime, records: list[bytes], origin: Origin) -> list[IntakeResult]:
     """`runtime.submit` without blocking the event loop for the commit's fsync: awaited when the
     runtime takes writes from a loop, else in the thread pool."""
@@ -138,9 +164,13 @@ def origin_of(endpoint: str, sender: Sender | None) -> Origin:
 
 
 def intake_router(
-    runtime: Runtime, max_body: int = MAX_BATCH_BYTES, max_records: int = MAX_BATCH_RECORDS
+    runtime: Runtime,
+    max_body: int = MAX_BATCH_BYTES,
+    max_records: int = MAX_BATCH_RECORDS,
+    queue_records: int = DEFAULT_INTAKE_QUEUE_RECORDS,
 ) -> APIRouter:
-    """Routes that take events in."""
+    """Routes that take events in: each request's records are counted against the request
+    limit, the sender's budgets and the durable queue's backlog before any is processed."""
     router = APIRouter(tags=["intake"])
 
     @router.post(
@@ -150,8 +180,11 @@ def intake_router(
         openapi_extra=EVENTS_BODY,
     )
     async def post_events(request: Request, sender: IntakeSender) -> JSONResponse:
-        records, batch = split_records(await read_limited(request, max_body))
+        body = await read_limited(request, max_body)
+        records, batch = split_records(body)
         check_count(len(records), max_records)
+        check_budget(request, sender, body, len(records))
+        check_backlog(request, runtime, len(records), queue_records)
         origin = origin_of("/events", sender)
         return answer(await submitted(runtime, records, origin), batch)
 
@@ -160,15 +193,17 @@ def intake_router(
         summary="Prometheus Alertmanager webhook (v4)",
         openapi_extra=ALERTMANAGER_BODY,
     )
-    async def post_alertmanager(request: Request) -> JSONResponse:
+    async def post_alertmanager(request: Request, sender: IntakeSender) -> JSONResponse:
         body = await read_limited(request, max_body)
         try:
             alerts = alertmanager_events(json.loads(body))
-            records = [json.dumps(a, separators=(",", ":")).encode() for a in alerts]
         except RecursionError:
             return problem(422, "Not an Alertmanager payload", "the body nests too deeply")
         except ValueError as err:  # not JSON, or an AlertmanagerPayloadError
             return problem(422, "Not an Alertmanager payload", str(err))
+        check_budget(request, sender, body, len(alerts))
+        check_backlog(request, runtime, len(alerts), queue_records)
+        records = [json.dumps(a, separators=(",", ":")).encode() for a in alerts]
         origin = Origin(kind="http", name="/webhooks/alertmanager")
         return answer(await submitted(runtime, records, origin), batch=True)
 

@@ -76,8 +76,9 @@ def write_gates(routes: Sequence[BaseRoute]) -> list[Gate]:
 class AuthBeforeBody:
     """Refuse a write whose bearer token its route would refuse, before its body is read.
 
-    The route's dependency checks the token again afterwards (and counts intake's rate limit,
-    which needs no body either); the answer here carries `Connection: close`."""
+    The route's dependency checks the token again afterwards (and charges intake's announced
+    bytes to the sender's budget, which needs no body either); the answer here carries
+    `Connection: close`."""
 
     def __init__(self, app: ASGIApp, guard: Guard, gates: list[Gate]) -> None:
         self.app = app

@@ -102,7 +102,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "The engine rejected the command (the detail says why)",
         413: "The request body is too large",
         422: "The request is invalid",
-        429: "Too many requests from this sender (see Retry-After)",
+        429: "Over the sender's budget, or the intake queue is behind (see Retry-After)",
+        503: "Alertmanager webhook only: over budget or behind, retry (see Retry-After)",
     }
     schema = {"$ref": "#/components/schemas/Problem"}
     return {

@@ -1,38 +1,106 @@
-"""Per-sender rate limiting of intake: a moving window per named sender (or client address)."""
+"""What intake lets each sender send: records/s and bytes/s, and the refusal when it is too much.
+
+A sender's budget is counted in what it costs the service: records (each alert or event is one
+input to the engine and one row in the log) and body bytes (what has to be read and parsed).
+Bytes are charged on the announced Content-Length before any body byte is read, records once the
+body is split into them and before any of them is processed. Budgets are sliding windows
+(`limits`), one per named sender, or per client address when intake is open.
+
+A refusal carries Retry-After. Its status is 429, except on the Alertmanager webhook: Alertmanager
+(0.25, measured) gives up on a notification answered with any 4xx, 429 included, and retries only
+5xx, so there the same refusal is a 503, which it retries after backing off: a refusal never
+drops alerts.
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from orchestrator.api.problems import ProblemError
 from orchestrator.auth import Sender
 
+ALERTMANAGER_WEBHOOK = "/webhooks/alertmanager"
+RETRY_STATUS = {ALERTMANAGER_WEBHOOK: 503}
+"""The refusal status a sender of this path retries (429 for every other path)."""
+TOO_MANY = 429
 
-class IntakeLimiter:
-    """Allows each sender `limit` requests (e.g. "1000/second"); more get 429 + Retry-After."""
 
-    def __init__(self, limit: str) -> None:
-        self.text = limit
-        self.item: RateLimitItem = parse(limit)
-        self.window = MovingWindowRateLimiter(MemoryStorage())
+def refusal(path: str, title: str, detail: str, retry_s: float) -> ProblemError:
+    """A refusal the sender of `path` retries: 429 (503 on the Alertmanager webhook) with
+    Retry-After in whole seconds (at least 1)."""
+    retry = max(1, math.ceil(retry_s))
+    error = ProblemError(RETRY_STATUS.get(path, TOO_MANY), title, f"{detail}; retry in {retry}s")
+    error.headers = {"Retry-After": str(retry)}
+    return error
 
-    def check(self, sender: str) -> None:
-        """Count one request from `sender`, refusing it when over the limit."""
-        if self.window.hit(self.item, sender):
-            return
-        reset = self.window.get_window_stats(self.item, sender).reset_time
-        retry = max(1, math.ceil(reset - time.time()))
-        error = ProblemError(
-            429, "Too many requests", f"intake allows {self.text} per sender; retry in {retry}s"
+
+@dataclass(frozen=True)
+class Budget:
+    """One kind of budget: how much of `unit` a sender may spend per window."""
+
+    item: RateLimitItem
+    unit: str
+
+    @classmethod
+    def of(cls, limit: str, unit: str) -> Budget:
+        """A budget from `limits` notation, e.g. "20000/second"."""
+        return cls(parse(limit), unit)
+
+    def describe(self) -> str:
+        """The budget in words, e.g. "20000 records per 1 second"."""
+        return (
+            f"{self.item.amount} {self.unit} per {self.item.multiples} {self.item.GRANULARITY.name}"
         )
-        error.headers = {"Retry-After": str(retry)}
-        raise error
+
+
+class IntakeBudget:
+    """Each sender's records and bytes budgets (either may be absent: not limited)."""
+
+    def __init__(self, records: Budget | None = None, bytes_: Budget | None = None) -> None:
+        self.records, self.bytes = records, bytes_
+        self.window = SlidingWindowCounterRateLimiter(MemoryStorage())
+
+    @classmethod
+    def per_second(cls, records: int, bytes_: int) -> IntakeBudget | None:
+        """Budgets of `records` and `bytes_` a second (0 = not limited); None when neither is."""
+        if not records and not bytes_:
+            return None
+        return cls(
+            Budget.of(f"{records}/second", "records") if records else None,
+            Budget.of(f"{bytes_}/second", "bytes") if bytes_ else None,
+        )
+
+    def charge_records(self, request: Request, sender: Sender | None, count: int) -> None:
+        """Spend `count` records of the sender's budget, or refuse the request."""
+        self._charge(self.records, request, sender, count)
+
+    def charge_bytes(self, request: Request, sender: Sender | None, count: int) -> None:
+        """Spend `count` body bytes of the sender's budget, or refuse the request."""
+        self._charge(self.bytes, request, sender, count)
+
+    def _charge(
+        self, budget: Budget | None, request: Request, sender: Sender | None, count: int
+    ) -> None:
+        if budget is None or count <= 0:
+            return
+        bucket = f"{budget.unit}:{bucket_of(request, sender)}"
+        cost = min(count, budget.item.amount)  # a request larger than a window takes a whole one
+        if self.window.hit(budget.item, bucket, cost=cost):
+            return
+        reset = self.window.get_window_stats(budget.item, bucket).reset_time
+        raise refusal(
+            request.url.path,
+            "Too many requests",
+            f"intake allows {budget.describe()} per sender; this request holds {count}",
+            reset - time.time(),
+        )
 
 
 def bucket_of(request: Request, sender: Sender | None) -> str:

@@ -8,7 +8,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orchestrator.api.problems import ProblemError
-from orchestrator.api.ratelimit import IntakeLimiter, bucket_of
+from orchestrator.api.ratelimit import IntakeBudget
 from orchestrator.auth import AuthConfig, Responder, Sender
 from orchestrator.engine import INCIDENT_COMMANDER
 
@@ -111,17 +111,23 @@ async def _actor(
 async def require_ingest(
     request: Request, credentials: Annotated[Credentials, Security(INGEST_SCHEME)]
 ) -> Sender | None:
-    """Dependency: the sender of an intake request (None when intake is open), counted against
-    its own rate limit: a named sender's bucket, or the client address's when intake is open
-    (a made-up token then buys no bucket of its own).
+    """Dependency: the sender of an intake request (None when intake is open), its announced
+    body size charged to its bytes budget before any body byte is read: a named sender's, or
+    the client address's when intake is open (a made-up token then buys no budget of its own).
 
     The dependencies here are `async def` although they never wait: FastAPI would otherwise
     run each in the thread pool, one more thread hop per request."""
     sender = _guard(request).ingest(credentials)
-    limiter: IntakeLimiter | None = getattr(request.app.state, "intake_limiter", None)
-    if limiter is not None:
-        limiter.check(bucket_of(request, sender))
+    budget: IntakeBudget | None = getattr(request.app.state, "intake_budget", None)
+    if budget is not None:
+        budget.charge_bytes(request, sender, announced_bytes(request))
     return sender
+
+
+def announced_bytes(request: Request) -> int:
+    """The body size a request announces (Content-Length), 0 when it announces none."""
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else 0
 
 
 IntakeSender = Annotated[Sender | None, Depends(require_ingest)]

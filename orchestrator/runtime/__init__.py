@@ -2,6 +2,7 @@
 
 from orchestrator.runtime.base import (
     AsyncWrites,
+    Backlog,
     CommandOutcome,
     IdempotencyKey,
     IntakeResult,
@@ -12,6 +13,7 @@ from orchestrator.runtime.embedded import EmbeddedRuntime
 
 __all__ = [
     "AsyncWrites",
+    "Backlog",
     "CommandOutcome",
     "EmbeddedRuntime",
     "IdempotencyKey",

@@ -29,6 +29,15 @@ class IntakeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Backlog:
+    """How far behind a runtime's durable queue is: records waiting for their commit, and the
+    seconds committing them should take at the recent rate."""
+
+    records: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxRow:
     """One published output (task or incident event), in publication order."""
 
@@ -133,4 +142,8 @@ class AsyncWrites(Protocol):
 
     async def command_once_async(self, command: Command, key: IdempotencyKey) -> CommandOutcome:
         """`Runtime.command_once`, awaited."""
+        ...
+
+    def backlog(self) -> Backlog:
+        """What waits for its commit now (intake refuses more when it is too much)."""
         ...

@@ -55,18 +55,21 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Return once `url`/healthz answers 200; AssertionError if the process dies or times out."""
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], timeout: float, path: str = "/healthz"
+) -> None:
+    """Return once `url` + `path` answers 200; AssertionError if the process dies or times
+    out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"the server exited with {process.returncode} before it was up")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == httpx.codes.OK:
+            if httpx.get(url + path, timeout=1).status_code == httpx.codes.OK:
                 return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise AssertionError(f"the server did not answer {url}/healthz within {timeout:.0f}s")
+    raise AssertionError(f"the server did not answer {url}{path} within {timeout:.0f}s")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

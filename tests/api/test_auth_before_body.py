@@ -11,6 +11,7 @@ from rawhttp import closed_by_server, connect, head, read_answer
 
 from orchestrator.api import create_app
 from orchestrator.api.limits import write_gates
+from orchestrator.api.ratelimit import Budget, IntakeBudget
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import encode, event
 from orchestrator.testing.servers import serve_app
@@ -60,9 +61,8 @@ def test_responder_token_is_no_ingest_token_before_the_body(runtime: EmbeddedRun
         assert _announce(url, "/events", token_of("ops")) == (401, True)
 
 
-def test_rate_limit_is_counted_before_the_body(runtime: EmbeddedRuntime) -> None:
-    """A sender over its intake limit gets 429 on the headers of its next batch."""
-    app = create_app(runtime, auth_config(), intake_rate_limit="1/minute")
+def test_bytes_budget_is_charged_before_the_body(runtime: EmbeddedRuntime) -> None:
+    """A sender whose bytes budget one batch spent gets 429 on the headers of its next one."""
     body = json.dumps(
         json.loads(
             encode(
@@ -77,6 +77,8 @@ def test_rate_limit_is_counted_before_the_body(runtime: EmbeddedRuntime) -> None
             )
         )
     )
+    budget = IntakeBudget(bytes_=Budget.of(f"{len(body)}/minute", "bytes"))
+    app = create_app(runtime, auth_config(), intake_budget=budget)
     with serve_app(app) as url, connect(url) as sock:
         headers = {
             "Authorization": f"Bearer {INGEST_TOKEN}",

@@ -1,5 +1,5 @@
 """Over a real socket: X-Forwarded-For is believed only from ORCH_TRUSTED_PROXIES, so a client
-cannot buy itself fresh intake rate-limit buckets by making up addresses."""
+cannot buy itself fresh intake budgets by making up addresses."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from apikit import START, responders
 
 from orchestrator.api import create_app
+from orchestrator.api.ratelimit import Budget, IntakeBudget
 from orchestrator.auth import AuthConfig
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.settings import Settings
@@ -41,7 +42,8 @@ def test_forwarded_for_counts_only_from_trusted_proxies(
 ) -> None:
     """By default (and from a proxy not listed) all three share the socket peer's bucket; from
     a listed proxy each forwarded address is a client of its own."""
-    app = create_app(runtime, AuthConfig(responders()), intake_rate_limit=LIMIT)
+    budget = IntakeBudget(Budget.of(LIMIT, "records"))
+    app = create_app(runtime, AuthConfig(responders()), intake_budget=budget)
     with serve_app(app, Settings(trusted_proxies=proxies)) as url:
         assert _statuses(url) == expected
 

@@ -1,6 +1,7 @@
 """`python -m benchmarks` (make bench) end to end on tiny sizes: both files written, every case
 reported with its baseline, and the hand-written part of benchmarks.md kept. No timing is
-asserted. The Kafka case uses $KAFKA_BOOTSTRAP_SERVERS (scripts/test sets it) or starts
+asserted. The alert-storm case needs wrk and prometheus-alertmanager (scripts/system-deps).
+The Kafka case uses $KAFKA_BOOTSTRAP_SERVERS (scripts/test sets it) or starts
 deploy/kafka-local.sh."""
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ TINY = [
     "1",
     "--api-clients",
     "4",
+    "--storm-seconds",
+    "1",
+    "--storm-runs",
+    "1",
 ]
-CASES = {"engine", "memory-open", "memory-flat", "kafka", "api", "drills"}
+CASES = {"engine", "memory-open", "memory-flat", "kafka", "api", "drills", "storm"}
 
 
 @pytest.mark.slow
@@ -59,6 +64,11 @@ def test_bench_runs_every_case_and_writes_both_files(tmp_path: Path) -> None:
     assert kafka["details"]["records"] == 2000  # the run's --events, on a real broker
     assert kafka["details"]["latency_ms"]["probes"] == 200  # every probe reached a task event
     assert kafka["details"]["passthrough_latency_ms"]["probes"] == 200
+    storm = next(c for c in data["cases"] if c["case"] == "storm")
+    runs = {(r["system"], r["batch"]): r for r in storm["details"]["runs"]}
+    assert set(runs) == {(s, b) for s in ("alertmanager", "webhook", "events") for b in (1, 50)}
+    assert all(r["alerts_per_s"] > 0 for r in runs.values())  # every server took alerts
+    assert all(r["non_2xx"] == 0 for (s, _), r in runs.items() if s != "alertmanager")
     text = notes.read_text(encoding="utf-8")
     assert text.startswith("# Benchmarks\n\nHand-written log.")
     assert START_MARK in text

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
+from structlog.testing import capture_logs
 from test_embedded_runtime import alert
 
 from orchestrator.engine.step import Engine
@@ -149,6 +151,27 @@ def test_a_failing_write_does_not_poison_its_batch(engine: Engine, tmp_path: Pat
     runtime.store.close()
     again = _open_again(engine, tmp_path)
     assert {t.id: t.acknowledged_by for t in again.tasks(role="ops")} == acked
+
+
+def test_a_write_is_applied_in_its_callers_log_context(engine: Engine, tmp_path: Path) -> None:
+    """A write queued from an event loop is applied on a thread of the loop's executor; what is
+    logged for it there (here: the failure of its input) carries the caller's bound context."""
+    runtime = _open(engine, tmp_path)
+
+    def fails() -> None:
+        raise Broken("after the input was applied")
+
+    async def request(path: str) -> None:
+        bound = structlog.contextvars.bound_contextvars(method="POST", path=path)
+        with bound, pytest.raises(Broken):
+            await runtime.writes.run_async(fails)
+
+    merge = structlog.contextvars.merge_contextvars
+    with capture_logs(processors=[merge]) as logs:
+        asyncio.run(request("/tasks/t1/ack"))
+    failed = [entry for entry in logs if entry["event"] == "input.failed"]
+    assert [(e["method"], e["path"]) for e in failed] == [("POST", "/tasks/t1/ack")]
+    runtime.store.close()
 
 
 def _recording(applied: list[list[int]], release: threading.Event) -> Callable[[Batch], None]:

@@ -33,6 +33,7 @@ from orchestrator.engine import (
 )
 from orchestrator.errors import IdempotencyKeyReused
 from orchestrator.runtime.base import (
+    Backlog,
     CommandOutcome,
     IdempotencyKey,
     IntakeResult,
@@ -176,7 +177,7 @@ class EmbeddedRuntime:
             self.store.begin()
             try:
                 for write in batch:
-                    self._apply_write(write)
+                    write.context.run(self._apply_write, write)
                 self.store.commit()
             except BaseException:
                 self.store.rollback()
@@ -203,11 +204,16 @@ class EmbeddedRuntime:
 
     def submit(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
         """Persist and process raw records in one transaction; results once they are durable."""
-        return self.writes.run(self._submitted(records, origin))
+        return self.writes.run(self._submitted(records, origin), len(records))
 
     async def submit_async(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:
         """`submit` from an event loop: awaits the results without blocking the loop."""
-        return await self.writes.run_async(self._submitted(records, origin))
+        return await self.writes.run_async(self._submitted(records, origin), len(records))
+
+    def backlog(self) -> Backlog:
+        """Records waiting for their commit, and how long committing them should take."""
+        writes = self.writes
+        return Backlog(writes.pending, writes.drain_seconds())
 
     def _submitted(self, records: list[bytes], origin: Origin) -> Callable[[], list[IntakeResult]]:
         def work() -> list[IntakeResult]:
