@@ -74,6 +74,9 @@ def _responders() -> list[dict[str, Any]]:
     return [{"name": n, "token": TOKENS[n], "roles": r} for n, r in ROLES.items()]
 
 
+# Setup counts: on a new machine the images fixture builds the base (debootstrap, ~2 min), the
+# orchestrator's image (~1.5 min) and the Kafka image before the stack runs (~1.5 min).
+@pytest.mark.timeout(1200)
 def test_compose_stack_alert_ack_worker_killed_and_taken_over_then_down(
     images: Images, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
