@@ -48,7 +48,7 @@ class ApiClient:
     def comment(self, task_id: str, text: str, key: str) -> dict[str, Any]:
         """Comment on a task (once per `key`, however often it is retried)."""
         response = self.http.post(
-            f"/tasks/{task_id}/comment", json={"text": text}, headers={"Idempotency-Key": key}
+            f"/tasks/{task_id}/comment", json={"note": text}, headers={"Idempotency-Key": key}
         )
         receipt: dict[str, Any] = self._checked(response)
         return receipt
@@ -57,7 +57,7 @@ class ApiClient:
         """Complete a task (once per `key`)."""
         response = self.http.post(
             f"/tasks/{task_id}/complete",
-            json={"outcome": outcome},
+            json={"note": outcome},
             headers={"Idempotency-Key": key},
         )
         receipt: dict[str, Any] = self._checked(response)

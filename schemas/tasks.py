@@ -52,8 +52,17 @@ class Task(BaseModel):
     finished_at: str | None = None
     finished_by: str | None = None
     outcome: str | None = Field(default=None, description="Completion notes or failure reason.")
-    escalations: int = 0
-    overdue: bool = False
+    escalations: int = Field(
+        default=0,
+        description="How often the task escalated: each one is an acknowledgement deadline "
+        "(ack_within, then the ladder's steps) that passed while the task was still assigned.",
+    )
+    overdue: bool = Field(
+        default=False,
+        description="The completion deadline (complete_within) passed before the task finished. "
+        "A missed acknowledgement deadline does not make a task overdue; it escalates "
+        "(see escalations). A task without complete_within is never overdue.",
+    )
 
     @property
     def due_at(self) -> str | None:

@@ -7,13 +7,14 @@ connection under the client's next request.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,13 +52,43 @@ async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def on_invalid(_request: Request, exc: Exception) -> JSONResponse:
-    """422 with every validation error, each with where it is and what is wrong."""
+async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """422 with every validation error, each with where it is and what is wrong (all of them in
+    the detail too); when the body
+    is wrong, the fields the body takes (`accepted`) are named too."""
     assert isinstance(exc, RequestValidationError)
     errors = [_error(e) for e in exc.errors()]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-    where = ".".join(str(part) for part in first["loc"])
-    return problem(422, "Invalid request", f"{where}: {first['msg']}", errors=errors)
+    listed = errors or [{"loc": [], "msg": "invalid request"}]
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in listed)
+    accepted = _body_fields(request) if any(_in_body(e) for e in errors) else None
+    if accepted is None:
+        return problem(422, "Invalid request", detail, errors=errors)
+    takes = ", ".join(accepted) if accepted else "no fields (send no body, or {})"
+    return problem(
+        422,
+        "Invalid request",
+        f"{detail}; this body takes: {takes}",
+        errors=errors,
+        accepted=accepted,
+    )
+
+
+def _in_body(error: dict[str, Any]) -> bool:
+    return bool(error["loc"]) and error["loc"][0] == "body"
+
+
+def _body_fields(request: Request) -> list[str] | None:
+    """The JSON fields the matched route's body model takes (None: it has no model body)."""
+    route = request.scope.get("route")
+    params = getattr(getattr(route, "dependant", None), "body_params", [])
+    if len(params) != 1:
+        return None
+    models = [
+        arg
+        for arg in (params[0].field_info.annotation, *get_args(params[0].field_info.annotation))
+        if isinstance(arg, type) and issubclass(arg, BaseModel)
+    ]
+    return [info.alias or name for name, info in models[0].model_fields.items()] if models else None
 
 
 def _error(error: dict[str, Any]) -> dict[str, Any]:

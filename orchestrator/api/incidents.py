@@ -1,4 +1,5 @@
-"""Incidents: read them (state and timeline), and resolve or close them (incident commanders)."""
+"""Incidents: read them (state, or the timeline alone), and resolve or close them (incident
+commanders)."""
 
 from typing import Annotated, Any
 
@@ -6,13 +7,13 @@ from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
 
 from orchestrator.api.commands import IdempotencyKeyHeader, build, issue
-from orchestrator.api.models import CommandReceipt, IncidentBody, problem_responses
+from orchestrator.api.models import CommandReceipt, NoteBody, problem_responses
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, forbidden
 from orchestrator.auth import Responder
 from orchestrator.engine import INCIDENT_COMMANDER, incident_summary
 from orchestrator.runtime import Runtime
-from schemas import CommandKind, Incident
+from schemas import CommandKind, Incident, TimelineEntry
 
 IncidentId = Annotated[str, Path(min_length=1, max_length=200, description="An incident id.")]
 
@@ -41,18 +42,27 @@ def incidents_router(runtime: Runtime) -> APIRouter:
             raise ProblemError(404, "No such incident", f"no incident {incident_id}")
         return found
 
+    @router.get(
+        "/incidents/{incident_id}/timeline",
+        response_model=list[TimelineEntry],
+        summary="One incident's timeline, oldest first: every change with its actor",
+        responses=problem_responses(401, 404, 422),
+    )
+    def get_timeline(incident_id: IncidentId, who: Reader) -> list[TimelineEntry]:
+        return get_incident(incident_id, who).timeline
+
     def act(
         kind: CommandKind,
         incident_id: str,
         who: Responder,
         key: str | None,
-        body: IncidentBody | None,
+        body: NoteBody | None,
     ) -> JSONResponse:
         if runtime.incident(incident_id) is None:
             raise ProblemError(404, "No such incident", f"no incident {incident_id}")
         if not who.commander:
             raise forbidden(who, f"{kind} incident {incident_id}", INCIDENT_COMMANDER)
-        note = body.reason if body else None
+        note = body.note if body else None
         return issue(runtime, build(runtime, who, kind, incident_id=incident_id, note=note), key)
 
     errors = problem_responses(400, 401, 403, 404, 409, 413, 422)
@@ -68,7 +78,7 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         incident_id: IncidentId,
         who: Actor,
         key: IdempotencyKeyHeader = None,
-        body: Annotated[IncidentBody | None, Body()] = None,
+        body: Annotated[NoteBody | None, Body()] = None,
     ) -> JSONResponse:
         return act("resolve", incident_id, who, key, body)
 
@@ -83,7 +93,7 @@ def incidents_router(runtime: Runtime) -> APIRouter:
         incident_id: IncidentId,
         who: Actor,
         key: IdempotencyKeyHeader = None,
-        body: Annotated[IncidentBody | None, Body()] = None,
+        body: Annotated[NoteBody | None, Body()] = None,
     ) -> JSONResponse:
         return act("close", incident_id, who, key, body)
 

@@ -9,42 +9,35 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas import CommandKind, IncidentStatus, Severity, Task, TimelineEntry
 
 MAX_NOTE_CHARS = 10_000
-"""The longest outcome note, failure reason, comment or resolution reason."""
+"""The longest note (an outcome, a failure reason, a comment or a resolution reason)."""
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_NOTE_CHARS, pattern=r"\S")]
 """Free text that is not blank."""
 
 
-class CompleteBody(BaseModel):
-    """Body of POST /tasks/{id}/complete."""
+class NoteBody(BaseModel):
+    """The one body of a command: `{"note": "..."}`. Complete (the outcome), resolve and close
+    (why) take it optionally; fail (the reason) and comment (the text) need it (RequiredNote)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Text | None = Field(default=None, description="What was done; kept as the outcome.")
+    note: Text | None = Field(
+        default=None, description="Free text kept with the command on the incident timeline."
+    )
 
 
-class FailBody(BaseModel):
-    """Body of POST /tasks/{id}/fail."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Text = Field(description="Why the task cannot be done.")
-
-
-class CommentBody(BaseModel):
-    """Body of POST /tasks/{id}/comment."""
+class RequiredNoteBody(BaseModel):
+    """The body of fail (why the task cannot be done) and comment (the comment): `note` needed."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: Text = Field(description="The comment, added to the incident timeline.")
+    note: Text = Field(description="Free text kept with the command on the incident timeline.")
 
 
-class IncidentBody(BaseModel):
-    """Body of POST /incidents/{id}/resolve and /close."""
+class EmptyBody(BaseModel):
+    """The body of ack and start, if any: no fields. Something to say goes in a comment."""
 
     model_config = ConfigDict(extra="forbid")
-
-    reason: Text | None = Field(default=None, description="Why; kept on the timeline.")
 
 
 class CommandReceipt(BaseModel):

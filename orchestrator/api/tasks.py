@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from orchestrator.api.commands import IdempotencyKeyHeader, build, issue, issue_async
 from orchestrator.api.models import (
     CommandReceipt,
-    CommentBody,
-    CompleteBody,
-    FailBody,
+    EmptyBody,
+    NoteBody,
+    RequiredNoteBody,
     RoleView,
     TaskView,
     problem_responses,
@@ -140,30 +140,40 @@ def _task_commands(router: APIRouter, runtime: Runtime) -> None:
         )
 
     @write("/tasks/{task_id}/ack", "Acknowledge a task: you own it now")
-    async def ack(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
+    async def ack(
+        task_id: TaskId,
+        who: Actor,
+        key: IdempotencyKeyHeader = None,
+        _body: Annotated[EmptyBody | None, Body()] = None,
+    ) -> JSONResponse:
         return await act_async("ack", task_id, who, key)
 
     @write("/tasks/{task_id}/start", "Start work on a task (acknowledges it if needed)")
-    async def start(task_id: TaskId, who: Actor, key: IdempotencyKeyHeader = None) -> JSONResponse:
+    async def start(
+        task_id: TaskId,
+        who: Actor,
+        key: IdempotencyKeyHeader = None,
+        _body: Annotated[EmptyBody | None, Body()] = None,
+    ) -> JSONResponse:
         return await act_async("start", task_id, who, key)
 
-    @write("/tasks/{task_id}/complete", "Complete a task, with outcome notes")
+    @write("/tasks/{task_id}/complete", "Complete a task; `note` is the outcome")
     async def complete(
         task_id: TaskId,
         who: Actor,
         key: IdempotencyKeyHeader = None,
-        body: Annotated[CompleteBody | None, Body()] = None,
+        body: Annotated[NoteBody | None, Body()] = None,
     ) -> JSONResponse:
-        return await act_async("complete", task_id, who, key, body.outcome if body else None)
+        return await act_async("complete", task_id, who, key, body.note if body else None)
 
-    @write("/tasks/{task_id}/fail", "Fail a task, with the reason")
+    @write("/tasks/{task_id}/fail", "Fail a task; `note` is the reason")
     async def fail(
-        task_id: TaskId, body: FailBody, who: Actor, key: IdempotencyKeyHeader = None
+        task_id: TaskId, body: RequiredNoteBody, who: Actor, key: IdempotencyKeyHeader = None
     ) -> JSONResponse:
-        return await act_async("fail", task_id, who, key, body.reason)
+        return await act_async("fail", task_id, who, key, body.note)
 
     @write("/tasks/{task_id}/comment", "Comment on a task (lands on the incident timeline)")
     async def comment(
-        task_id: TaskId, body: CommentBody, who: Actor, key: IdempotencyKeyHeader = None
+        task_id: TaskId, body: RequiredNoteBody, who: Actor, key: IdempotencyKeyHeader = None
     ) -> JSONResponse:
-        return await act_async("comment", task_id, who, key, body.text)
+        return await act_async("comment", task_id, who, key, body.note)

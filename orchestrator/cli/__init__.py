@@ -17,7 +17,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from orchestrator.cli.common import EXIT_USAGE, err, out
+from orchestrator.cli.common import EXIT_USAGE, Command, err, out
 from orchestrator.cli.drills import backtest, demo, replay
 from orchestrator.cli.export import export
 from orchestrator.cli.playbooks import playbooks_app
@@ -31,6 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 
@@ -41,15 +42,18 @@ def version() -> None:
     out.print(dist_version("incident-orchestrator"))
 
 
-for command in (replay, demo, backtest, run, agent, version, worker, export):
-    app.command()(command)
+# In the order a newcomer meets them: the demo, drills, playbooks, the service, the rest.
+for drill_command in (demo, replay, backtest):
+    app.command(cls=Command)(drill_command)
 app.add_typer(playbooks_app, name="playbooks")
+for other_command in (run, agent, worker, export, version):
+    app.command(cls=Command)(other_command)
 
 
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        app(prog_name="orchestrator")
     except OrchestratorError as problem:
         err.print(f"[bold red]error:[/] {escape(str(problem))}")
         sys.exit(EXIT_USAGE)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperArgument, TyperCommand
 
 from orchestrator.engine import Millis, Playbook, parse_time
 from orchestrator.errors import PlaybookError
@@ -27,8 +28,28 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PlaybooksOpt = Annotated[
     Path | None,
-    typer.Option("--playbooks", "-p", help="Directory of playbooks (default: the shipped ones)."),
+    typer.Option(
+        "--playbooks",
+        "-p",
+        metavar="DIR",
+        help="Directory of playbooks (default: the shipped ones).",
+    ),
 ]
+
+
+class Command(TyperCommand):
+    """A command whose usage line names its arguments as `LOG` and `[LOG]` (typer writes a
+    required one as `{LOG}`, which reads like a placeholder to fill in)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:  # typer's own (vendored) click Context
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.display_name_raw
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -44,11 +65,15 @@ def read_settings(**options: object) -> Settings:
     return Settings().model_copy(update=given)
 
 
-def load_playbooks(directory: Path | None, settings: Settings) -> list[Playbook]:
-    """The playbooks of `directory` (default: ORCH_PLAYBOOKS); a usage error if any is refused."""
+def load_playbooks(
+    directory: Path | None, settings: Settings, given_as: str = "--playbooks DIR"
+) -> list[Playbook]:
+    """The playbooks of `directory` (default: ORCH_PLAYBOOKS); a usage error if any is refused.
+
+    `given_as` is how the command takes the directory, which the error tells to correct."""
     folder = directory or settings.playbooks
     if not folder.is_dir():
-        raise fail(f"{folder} is not a directory of playbooks; pass --playbooks DIR")
+        raise fail(f"{folder} is not a directory of playbooks; give an existing one as {given_as}")
     try:
         return load_directory(folder)
     except PlaybookError as problem:

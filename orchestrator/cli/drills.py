@@ -33,31 +33,51 @@ from orchestrator.playbook import load_playbook
 from orchestrator.settings import Settings
 from schemas import DeadLetter
 
-UntilOpt = Annotated[str | None, typer.Option(help="Advance the clock to this time at the end.")]
+UntilOpt = Annotated[
+    str | None, typer.Option(metavar="TIME", help="Advance the clock to this time at the end.")
+]
 
 
 def replay(
-    log: Annotated[Path, typer.Argument(help="JSON Lines event log (CloudEvents, one per line).")],
+    log: Annotated[
+        Path,
+        typer.Argument(metavar="LOG", help="JSON Lines event log (CloudEvents, one per line)."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the contract summary.")] = False,
     until: UntilOpt = None,
-    speed: Annotated[float | None, typer.Option(help="Pace at X times event time.")] = None,
+    speed: Annotated[
+        float | None, typer.Option(metavar="X", help="Pace at X times event time.")
+    ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Write a drill report (.md or .html).")
+        Path | None, typer.Option(metavar="FILE", help="Write a drill report (.md or .html).")
     ] = None,
     dead_letters: Annotated[
-        Path | None, typer.Option(help="Write rejected records (JSONL).")
+        Path | None, typer.Option(metavar="FILE", help="Write rejected records (JSONL).")
     ] = None,
     serve: Annotated[
-        bool, typer.Option(help="Live drill: serve the agent API while the log plays (--speed).")
+        bool,
+        typer.Option(
+            "--serve", help="Live drill: serve the agent API while the log plays (--speed)."
+        ),
     ] = False,
-    port: Annotated[int | None, typer.Option(help="Port of the live drill's API.")] = None,
-    namespace: Annotated[str | None, typer.Option(help="Live drill namespace name.")] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", help="Port of the live drill's API.")
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Live drill namespace name.")
+    ] = None,
     playbooks: PlaybooksOpt = None,
     kafka: Annotated[
-        bool, typer.Option(help="Produce into Kafka (topics <namespace>. or ORCH_TOPIC_PREFIX).")
+        bool,
+        typer.Option(
+            "--kafka", help="Produce into Kafka (topics <namespace>. or ORCH_TOPIC_PREFIX)."
+        ),
     ] = False,
 ) -> None:
-    """Replay a recorded event log as a drill, deterministically, on event time."""
+    """Replay an event log as a drill.
+
+    Deterministic, on event time: the same log and playbooks give the same output; --serve plays
+    it live with the agent API, --kafka produces it into Kafka workers."""
     settings = read_settings(port=port)
     if kafka:
         _replay_kafka(
@@ -74,12 +94,15 @@ def replay(
 
 
 def demo(
-    report: Annotated[Path, typer.Option(help="Where to write the drill report.")] = Path(
-        "drill-report.html"
-    ),
+    report: Annotated[
+        Path, typer.Option(metavar="FILE", help="Where to write the drill report.")
+    ] = Path("drill-report.html"),
 ) -> None:
-    """The main job on a fresh machine: replay the bundled drill over all five playbooks."""
-    from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
+    """Replay the bundled drill: start here.
+
+    One business day of signals over all five shipped playbooks; prints the incidents and tasks
+    and writes a drill report (HTML and Markdown)."""
+    from orchestrator.demo import DEMO_LOG, DEMO_RESPONDERS, DEMO_UNTIL
 
     settings = read_settings()
     engine = Engine(load_playbooks(None, settings), settings.engine_config())
@@ -91,25 +114,53 @@ def demo(
     out.print(f"dead letters: {result.dead_letter_count}; escalations: {escalations}")
     for letter in result.dead_letters:
         out.print(f"  line {letter.origin.offset}: {letter.reason}")
-    _write_report(result, report, "Demo drill: all five shipped playbooks")
-    _write_report(result, report.with_suffix(".md"), "Demo drill: all five shipped playbooks")
+    title = "Demo drill: all five shipped playbooks"
+    written = [report, report.with_suffix(".md")]
+    for path in written:
+        _write_report(result, path, title)
+    html, markdown = (path.resolve() for path in written)
+    out.print(f"drill report: {html} (open it in a browser) and {markdown}", soft_wrap=True)
+    _demo_responders(DEMO_RESPONDERS, DEMO_LOG)
+
+
+def _demo_responders(path: Path, log: Path) -> None:
+    """Who acted in the demo (the example responders file), and how to play it live with them."""
+    from orchestrator.auth import load_identities_file
+
+    responders, _senders = load_identities_file(path)
+    people = ", ".join(f"{r.name} ({' '.join(sorted(r.roles)) or 'reads'})" for r in responders)
+    out.print(f"responders ({path}): {people}", soft_wrap=True)
+    out.print(
+        f"play it live with them: ORCH_RESPONDERS_FILE={path} orchestrator replay {log} "
+        "--serve --speed 600 --port 8081",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def backtest(
-    log: Annotated[Path, typer.Argument(help="JSON Lines event log to test against.")],
-    playbook: Annotated[Path, typer.Option(help="The changed playbook (YAML).")],
+    log: Annotated[
+        Path, typer.Argument(metavar="LOG", help="JSON Lines event log to test against.")
+    ],
+    playbook: Annotated[Path, typer.Option(metavar="FILE", help="The changed playbook (YAML).")],
     baseline: Annotated[
         Path | None,
         typer.Option(
-            help="The playbook to compare with (default: the one with the same id in --playbooks)."
+            metavar="FILE",
+            help="The playbook to compare with (default: the one with the same id in --playbooks).",
         ),
     ] = None,
     until: UntilOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
-    check: Annotated[bool, typer.Option(help="Exit 1 when the candidate differs.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when the candidate differs.")
+    ] = False,
     playbooks: PlaybooksOpt = None,
 ) -> None:
-    """What a changed playbook would have done on this history versus the baseline."""
+    """Compare a changed playbook with its baseline on history.
+
+    Replays LOG through both and lists the incidents that would no longer open, would newly
+    open, open at another time, or differ."""
     from orchestrator.drills import compare, render
 
     settings = read_settings()
@@ -125,7 +176,12 @@ def backtest(
     config = settings.engine_config()
     old = _run_replay(Engine(base, config), log, end, None)
     new = _run_replay(Engine([candidate], config), log, end, None)
-    diff = compare(old.state, new.state, candidate.id)
+    diff = compare(old.state, new.state, candidate.id, base[0].source if base else None)
+    if not base:
+        err.print(
+            f"[yellow]note:[/] no baseline playbook {candidate.id!r} found; comparing with "
+            "nothing (give --baseline FILE)"
+        )
     if as_json:
         print_json(diff.as_json())
     else:
@@ -203,7 +259,7 @@ def _live_drill(
     """Play `log` on drill time in its own namespace while responders act through the API."""
     import threading
 
-    from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, serve
+    from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, listen, serve
     from orchestrator.drills import prepare
     from orchestrator.logs import configure_logging
 
@@ -213,6 +269,7 @@ def _live_drill(
     configure_logging(settings.log_format, settings.log_level)
     config = replace(settings.engine_config(), drill=True)
     engine = Engine(load_playbooks(playbooks, settings), config)
+    sock = listen(settings)
     try:
         drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
     except ValueError as problem:
@@ -231,7 +288,7 @@ def _live_drill(
     )
     exit_cleanly_on_sigterm()
     try:
-        serve(server, stop)
+        serve(server, sock, stop)
     finally:
         stop.set()
         _write_report(DrillResult(drill.runtime.state), report, f"Live drill: {drill.name}")

@@ -11,12 +11,16 @@ from orchestrator.cli.common import err, fail, option_time, read_settings
 
 
 def export(
-    topic: Annotated[str, typer.Argument(help="Full topic name, e.g. orch.events.raw.")],
-    start: Annotated[str, typer.Option("--from", help="RFC 3339 time, inclusive.")],
-    end: Annotated[str, typer.Option("--to", help="RFC 3339 time, exclusive.")],
-    out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+    topic: Annotated[
+        str, typer.Argument(metavar="TOPIC", help="Full topic name, e.g. orch.events.raw.")
+    ],
+    start: Annotated[str, typer.Option("--from", metavar="TIME", help="RFC 3339 time, inclusive.")],
+    end: Annotated[str, typer.Option("--to", metavar="TIME", help="RFC 3339 time, exclusive.")],
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="JSON Lines file to write.")],
 ) -> None:
-    """Dump a topic's records (by Kafka timestamp) to JSON Lines: events.raw gives a drill."""
+    """Export a Kafka topic's records to JSON Lines.
+
+    Records between two Kafka timestamps; an events.raw topic exported gives a drill log."""
     from orchestrator.runtime.kafka import export_topic
 
     first, last = option_time("--from", start), option_time("--to", end)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks, read_settings
-from orchestrator.cli.serving import serve_api
+from orchestrator.cli.serving import listen, serve_api
 from orchestrator.engine import Engine
 from orchestrator.errors import AuthConfigError
 from orchestrator.settings import Settings
@@ -21,9 +21,11 @@ TICK_SECONDS = 1.0
 
 def run(
     playbooks: PlaybooksOpt = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Where the database lives.")] = None,
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(metavar="DIR", help="Where the database lives.")
+    ] = None,
+    host: Annotated[str | None, typer.Option(metavar="HOST", help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="Port to listen on.")] = None,
     kafka: Annotated[
         bool,
         typer.Option(
@@ -33,8 +35,10 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run the embedded orchestrator as a service: HTTP intake, agent API, timers; with --kafka,
-    only the API, over Kafka workers started with `orchestrator worker`."""
+    """Run the service (HTTP intake, agent API, timers).
+
+    The embedded runtime on SQLite; with --kafka only the API, over Kafka workers started with
+    `orchestrator worker`."""
     from orchestrator.logs import configure_logging
 
     settings = read_settings(data_dir=data_dir, host=host, port=port)
@@ -62,6 +66,7 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
 
     config = replace(settings.engine_config(), source_claims=_source_claims(settings))
     engine = Engine(load_playbooks(playbooks, settings), config)
+    sock = listen(settings)
     runtime = EmbeddedRuntime.open(
         engine,
         settings.data_dir,
@@ -79,7 +84,7 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
     try:
-        serve_api(runtime, settings)
+        serve_api(runtime, settings, sock)
     finally:
         stop.set()
         thread.join()
@@ -92,21 +97,26 @@ def _run_kafka_api(playbooks: Path | None, settings: Settings) -> None:
 
     claims = dict(_source_claims(settings))
     runtime = KafkaRuntime(settings, load_playbooks(playbooks, settings), source_claims=claims)
+    sock = listen(settings)
     try:
         runtime.start()
     except (ConnectionError, TimeoutError) as problem:
         raise fail(str(problem)) from None
     try:
-        serve_api(runtime, settings)
+        serve_api(runtime, settings, sock)
     finally:
         runtime.close()
 
 
 def worker(
     playbooks: PlaybooksOpt = None,
-    faust_log_level: Annotated[str, typer.Option(help="faust's own log level.")] = "warning",
+    faust_log_level: Annotated[
+        str, typer.Option(metavar="LEVEL", help="faust's own log level.")
+    ] = "warning",
 ) -> None:
-    """Run a Kafka worker (ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX, ORCH_KAFKA_*)."""
+    """Run one Kafka worker.
+
+    Configured by ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX and ORCH_KAFKA_*."""
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.kafka import run_worker
 
@@ -117,17 +127,26 @@ def worker(
 
 
 def agent(
-    role: Annotated[str, typer.Argument(help="ops, pr, legal or logistics.")],
-    api: Annotated[str, typer.Option(help="The orchestrator's API URL.")] = "http://127.0.0.1:8080",
+    role: Annotated[str, typer.Argument(metavar="ROLE", help="ops, pr, legal or logistics.")],
+    api: Annotated[
+        str, typer.Option(metavar="URL", help="The orchestrator's API URL.")
+    ] = "http://127.0.0.1:8080",
     token: Annotated[
         str,
         typer.Option(
-            envvar="ORCH_AGENT_TOKEN", show_default=False, help="The agent's responder token."
+            envvar="ORCH_AGENT_TOKEN",
+            metavar="TOKEN",
+            show_default=False,
+            help="The agent's responder token.",
         ),
     ] = "",
-    table: Annotated[Path | None, typer.Option(help="Own table, not the shipped one.")] = None,
+    table: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Own table, not the shipped one.")
+    ] = None,
 ) -> None:
-    """Run a role agent: follow ROLE's feed and add role-specific help to its new tasks."""
+    """Run a role agent against the API.
+
+    Follows ROLE's feed and adds role-specific help to its new tasks as comments."""
     from agents import run_agent
 
     raise typer.Exit(run_agent(role, api, token, table, err))

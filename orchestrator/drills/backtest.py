@@ -1,11 +1,17 @@
-"""Backtest: what a changed playbook would have done on recorded history, against a baseline."""
+"""Backtest: what a changed playbook would have done on recorded history, against a baseline.
+
+Incidents are matched by correlation key and opening time. Those left over on both sides with
+the same key are then paired in opening order: an incident that opens 10 minutes earlier under
+the candidate is one incident that moved ("opens 10m earlier"), not one that no longer opens
+plus one that would now open. A baseline with no such playbook (a new one) is said so.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.engine import EngineState, incident_summary, ordered
+from orchestrator.engine import EngineState, format_duration, incident_summary, ordered, parse_time
 
 IncidentKey = tuple[str, str]
 """An incident matched across runs by (correlation key, opening time)."""
@@ -20,6 +26,8 @@ class Diff:
     only_candidate: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    baseline: str | None = None
+    """Where the baseline playbook came from; None when there was none to compare with."""
 
     @property
     def empty(self) -> bool:
@@ -30,6 +38,7 @@ class Diff:
         """The diff as JSON-compatible data."""
         return {
             "playbook": self.playbook,
+            "baseline": self.baseline,
             "same": self.empty,
             "totals": self.totals,
             "only_baseline": self.only_baseline,
@@ -64,28 +73,68 @@ def _task_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return changes
 
 
-def compare(baseline: EngineState, candidate: EngineState, playbook: str) -> Diff:
-    """Incidents and tasks of `playbook` in both runs, matched by key and opening time."""
+def compare(
+    baseline: EngineState, candidate: EngineState, playbook: str, source: str | None = None
+) -> Diff:
+    """Incidents and tasks of `playbook` in both runs, matched by key and opening time, then
+    the rest paired by key in opening order (moved). `source`: where the baseline came from,
+    None when no baseline playbook was found."""
     old, new = _incidents(baseline, playbook), _incidents(candidate, playbook)
-    diff = Diff(playbook, totals={"baseline": _totals(old), "candidate": _totals(new)})
-    diff.only_baseline = [old[k] for k in old if k not in new]
-    diff.only_candidate = [new[k] for k in new if k not in old]
-    for key in (k for k in old if k in new):
-        changes = [
-            f"{attr}: {old[key][attr]} -> {new[key][attr]}"
+    diff = Diff(
+        playbook, totals={"baseline": _totals(old), "candidate": _totals(new)}, baseline=source
+    )
+    pairs = [(k, k) for k in old if k in new]
+    pairs += _moved([k for k in old if k not in new], [k for k in new if k not in old])
+    paired_old, paired_new = {a for a, _ in pairs}, {b for _, b in pairs}
+    diff.only_baseline = [old[k] for k in old if k not in paired_old]
+    diff.only_candidate = [new[k] for k in new if k not in paired_new]
+    for before, after in pairs:
+        changes = _moved_by(before, after) + [
+            f"{attr}: {old[before][attr]} -> {new[after][attr]}"
             for attr in ("severity", "status", "trigger")
-            if old[key][attr] != new[key][attr]
+            if old[before][attr] != new[after][attr]
         ]
-        changes += _task_changes(old[key], new[key])
+        changes += _task_changes(old[before], new[after])
         if changes:
-            diff.changed.append({"key": key[0], "opened_at": key[1], "changes": changes})
+            entry = {"key": after[0], "opened_at": after[1], "changes": changes}
+            if before != after:
+                entry["baseline_opened_at"] = before[1]
+            diff.changed.append(entry)
     return diff
+
+
+def _moved(
+    gone: list[IncidentKey], new: list[IncidentKey]
+) -> list[tuple[IncidentKey, IncidentKey]]:
+    """Unmatched incidents of one key on both sides, paired in opening order."""
+    pairs = []
+    for key in sorted({k for k, _ in gone} & {k for k, _ in new}):
+        before = sorted(g for g in gone if g[0] == key)
+        after = sorted(n for n in new if n[0] == key)
+        pairs += list(zip(before, after, strict=False))
+    return pairs
+
+
+def _moved_by(before: IncidentKey, after: IncidentKey) -> list[str]:
+    """`opens 10m earlier` (or later) when the pair opened at different times."""
+    if before == after:
+        return []
+    shift = parse_time(after[1]) - parse_time(before[1])
+    way = "earlier" if shift < 0 else "later"
+    return [f"opens {format_duration(abs(shift))} {way} ({before[1]} -> {after[1]})"]
 
 
 def render(diff: Diff) -> str:
     """The diff as readable text."""
     base, cand = diff.totals["baseline"], diff.totals["candidate"]
     lines = [f"playbook {diff.playbook}: baseline vs candidate"]
+    if diff.baseline is None:
+        lines.append(
+            f"  no baseline: no playbook {diff.playbook!r} to compare with (give --baseline FILE,"
+            " or --playbooks DIR holding it); every incident below is new"
+        )
+    else:
+        lines.append(f"  baseline: {diff.baseline}")
     for name in ("incidents", "tasks", "escalations"):
         lines.append(f"  {name:<12} {base[name]:>6} -> {cand[name]:<6}")
     for inc in diff.only_baseline:

@@ -224,12 +224,40 @@ def dead_letter(raw: bytes, reason: str, origin: Origin, event: Event | None = N
     """A dead-letter record for `raw`; its id is derived from the bytes and the origin."""
     where = origin.model_dump_json(exclude={"sender"} if origin.sender is None else None)
     digest = hashlib.sha256(raw + where.encode()).hexdigest()[:16]
+    event_id, source = (event.id, event.source) if event else _identity(raw)
     return DeadLetter(
         id=f"dl-{digest}",
         reason=reason,
         raw=raw.decode("utf-8", errors="backslashreplace"),
         raw_b64=base64.b64encode(raw).decode("ascii"),
         origin=origin,
-        event_id=event.id if event else None,
-        source=event.source if event else None,
+        event_id=event_id,
+        source=source,
     )
+
+
+def _identity(raw: bytes) -> tuple[str | None, str | None]:
+    """The `id` and `source` of a refused record that still parsed as a JSON object, so a
+    sender can tell which event it was; None for each it lacks, or when it did not parse."""
+    if len(raw) > DEFAULT_MAX_EVENT_BYTES:
+        return None, None
+    try:
+        obj = json.loads(
+            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
+        )
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None, None
+    if not isinstance(obj, dict):
+        return None, None
+    return _text(obj.get("id")), _text(obj.get("source"))
+
+
+def _text(value: object) -> str | None:
+    """`value` if it is non-empty text that UTF-8 can carry (no lone surrogate), else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value

@@ -32,6 +32,7 @@ from orchestrator.engine import (
     parse_duration_at_most,
 )
 from orchestrator.errors import ExpressionError, Problem
+from orchestrator.playbook.typos import Vocabulary, mistakes
 from orchestrator.playbook.yamlsource import Document
 from orchestrator.playbook.yamlsource import Path as DocPath
 
@@ -58,22 +59,32 @@ class Checker:
         self.doc = doc
         self.options = options
         self.problems: list[Problem] = []
+        self.vocabularies: dict[str, Vocabulary] = {}
+        """What conditions on each event type may name (set by the compiler)."""
 
     def add(self, path: DocPath, message: str) -> None:
         """Note a problem at `path` of the file."""
         self.problems.append(self.doc.problem(path, message))
 
     def expression(
-        self, text: str | None, path: DocPath, roots: frozenset[str]
+        self,
+        text: str | None,
+        path: DocPath,
+        roots: frozenset[str],
+        words: Vocabulary | None = None,
     ) -> Expression | None:
-        """The compiled condition `text` (None if absent), or a problem when it is invalid."""
+        """The compiled condition `text` (None if absent), or a problem when it is invalid; with
+        `words`, also one for each literal or field it names that cannot be (typos.py)."""
         if text is None:
             return None
         try:
-            return compile_expression(text, roots)
+            compiled = compile_expression(text, roots)
         except ExpressionError as err:
             self.add(path, f"bad expression {text!r}: {err}")
             return None
+        for mistake in mistakes(text, compiled.paths, words) if words else ():
+            self.add(path, mistake)
+        return compiled
 
     def duration(self, text: str, path: DocPath) -> Millis:
         """A deadline, escalation step or quiet period: at most MAX_DEADLINE, not a window."""

@@ -11,6 +11,7 @@ from orchestrator.playbook.checker import Checker, LoadOptions
 from orchestrator.playbook.severity import severity
 from orchestrator.playbook.tasks import DEFAULT_REVIEW, check_graph, compile_task
 from orchestrator.playbook.triggers import selector, window
+from orchestrator.playbook.typos import event_vocabularies
 from orchestrator.playbook.yamlsource import Document
 from orchestrator.playbook.yamlsource import Path as DocPath
 from schemas import CATALOGUE
@@ -34,6 +35,7 @@ DEFAULT_ROLES: Mapping[str, Role] = {
 def compile_playbook(doc: Document, raw: spec.PlaybookSpec, options: LoadOptions) -> Playbook:
     """The Playbook `raw` (validated from `doc`) describes; PlaybookError listing every problem."""
     c = Checker(doc, options)
+    c.vocabularies = event_vocabularies(raw.event_types)
     known_types = set(CATALOGUE) | set(raw.event_types)
     roles = _roles(c, raw)
     triggers = _triggers(c, raw, known_types)
@@ -101,8 +103,9 @@ def _resolution(c: Checker, raw: spec.ResolutionSpec, known_types: set[str]) -> 
         path: DocPath = ("resolution", "signals", i)
         if s.on not in known_types:
             c.add((*path, "on"), f"unknown event type {s.on!r}")
-        open_when = c.expression(s.open_when, (*path, "open_when"), EVENT_ROOTS)
-        close_when = c.expression(s.close_when, (*path, "close_when"), EVENT_ROOTS)
+        words = c.vocabularies.get(s.on)
+        open_when = c.expression(s.open_when, (*path, "open_when"), EVENT_ROOTS, words)
+        close_when = c.expression(s.close_when, (*path, "close_when"), EVENT_ROOTS, words)
         if open_when and close_when:
             signals.append(Signals(s.on, tuple(s.id.split(".")), open_when, close_when))
     quiet = c.duration(raw.quiet_for, ("resolution", "quiet_for")) if raw.quiet_for else None

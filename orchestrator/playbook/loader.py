@@ -1,11 +1,14 @@
 """Load playbooks: read files safely, validate them against the format, compile them.
 
 Every mistake becomes one Problem with file, line and field path; all of a file's problems are
-reported together in one PlaybookError (the limits a playbook is held to: checker.py).
+reported together in one PlaybookError, in the order of their lines: the format's and the
+compiler's in one run (prune.py), misspelt literals and fields among them (typos.py). The limits
+a playbook is held to: checker.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -14,8 +17,8 @@ from orchestrator.engine import Playbook
 from orchestrator.errors import PlaybookError, Problem
 from orchestrator.playbook.checker import LoadOptions
 from orchestrator.playbook.compiler import compile_playbook
-from orchestrator.playbook.problems import PLAYBOOK, validation_problems
-from orchestrator.playbook.yamlsource import read_source, read_yaml, source_files
+from orchestrator.playbook.prune import validate_all
+from orchestrator.playbook.yamlsource import Document, read_source, read_yaml, source_files
 from schemas import playbook as spec
 
 PLAYBOOK_SUFFIXES = frozenset({".yaml", ".yml"})
@@ -33,11 +36,33 @@ def load_playbook_text(
         raise PlaybookError(
             [Problem(file, 1, "", "a playbook is a YAML mapping (id, title, triggers, tasks, ...)")]
         )
+    limits = options or LoadOptions()
     try:
         raw = spec.PlaybookSpec.model_validate(doc.data)
-    except ValidationError as err:
-        raise PlaybookError(validation_problems(doc, err, PLAYBOOK)) from None
-    return compile_playbook(doc, raw, options or LoadOptions())
+    except ValidationError:
+        raise PlaybookError(by_line(validate_all(doc, _compiling(limits)))) from None
+    try:
+        return compile_playbook(doc, raw, limits)
+    except PlaybookError as err:
+        raise PlaybookError(by_line(err.problems)) from None
+
+
+def by_line(problems: list[Problem]) -> list[Problem]:
+    """`problems` in the order of the files and lines they point at."""
+    return sorted(problems, key=lambda p: (p.file, p.line or 0))
+
+
+def _compiling(options: LoadOptions) -> Callable[[Document, spec.PlaybookSpec], list[Problem]]:
+    """The compiler as `validate_all` runs it on what the format accepted: its problems."""
+
+    def problems_of(doc: Document, raw: spec.PlaybookSpec) -> list[Problem]:
+        try:
+            compile_playbook(doc, raw, options)
+        except PlaybookError as err:
+            return err.problems
+        return []
+
+    return problems_of
 
 
 def load_playbook(path: str | Path, options: LoadOptions | None = None) -> Playbook:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +19,9 @@ from pydantic_core import ErrorDetails
 
 from orchestrator.errors import Problem
 from orchestrator.playbook.fixtures import step_tag, task_tag
+from orchestrator.playbook.typos import did_you_mean
 from orchestrator.playbook.yamlsource import Document, Path, dotted
+from schemas import playbook as spec
 
 NAMED_FIELD_ERRORS = frozenset({"missing", "extra_forbidden"})
 """Error types whose location ends in the name of the field that is missing or unknown."""
@@ -48,6 +51,17 @@ def validation_problems(doc: Document, err: ValidationError, wording: Wording) -
     return [doc.problem(path, wording.describe(details)) for path, details in groups.values()]
 
 
+def refused_paths(doc: Document, err: ValidationError, wording: Wording) -> set[Path]:
+    """What `err` refuses in `doc`, as document paths: an unknown field or a malformed value;
+    for a missing field, the part that lacks it (a window, a list item, an entry)."""
+    found: set[Path] = set()
+    for detail in err.errors():
+        path = document_path(doc, detail, wording)
+        missing = detail["type"] == "missing" and path and path[-1] == detail["loc"][-1]
+        found.add(path[:-1] if missing else path)
+    return found
+
+
 def document_path(doc: Document, detail: ErrorDetails, wording: Wording) -> Path:
     """The path of the document along the error's location, passing over union member tags;
     it stops at the first part the document does not have."""
@@ -56,7 +70,7 @@ def document_path(doc: Document, detail: ErrorDetails, wording: Wording) -> Path
     for part in loc:
         if (*path, part) in doc.lines:
             path = (*path, part)
-        elif part in wording.tags(_node(doc, path)):
+        elif part in wording.tags(node_at(doc, path)):
             continue
         else:
             last = part == loc[-1] and detail["type"] in NAMED_FIELD_ERRORS
@@ -64,7 +78,7 @@ def document_path(doc: Document, detail: ErrorDetails, wording: Wording) -> Path
     return path
 
 
-def _node(doc: Document, path: Path) -> Any:
+def node_at(doc: Document, path: Path) -> Any:
     """The value at `path` in the document (None where there is none)."""
     node = doc.data
     for step in path:
@@ -102,7 +116,10 @@ def _is_bare_number_duration(detail: ErrorDetails) -> bool:
 def _playbook_message(details: Sequence[ErrorDetails]) -> str:
     by_type = {d["type"]: d for d in details}
     if "extra_forbidden" in by_type:
-        return "unknown field; check its spelling against the playbook format (schemas/json)"
+        name = str(by_type["extra_forbidden"]["loc"][-1])
+        guess = did_you_mean(name, format_fields())
+        format_ = "the playbook format (docs/playbooks.md, schemas/json)"
+        return f"unknown field{guess or ';'} check its spelling against {format_}"
     if "missing" in by_type:
         return "required field is missing"
     if "string_pattern_mismatch" in by_type:
@@ -116,6 +133,16 @@ def _playbook_message(details: Sequence[ErrorDetails]) -> str:
     if "union_tag_invalid" in by_type:
         return str(by_type["union_tag_invalid"]["msg"])
     return _with_input(str(details[0]["msg"]), details[0])
+
+
+@cache
+def format_fields() -> tuple[str, ...]:
+    """Every field name of the playbook format, for a "did you mean" on an unknown one."""
+    schema = spec.PlaybookSpec.model_json_schema()
+    names = set(schema["properties"])
+    for definition in schema.get("$defs", {}).values():
+        names |= set(definition.get("properties", {}))
+    return tuple(sorted(names))
 
 
 PLAYBOOK = Wording(_playbook_message, _window_kind, field_in_path=True, per_message=False)

@@ -7,6 +7,7 @@ from graphlib import CycleError, TopologicalSorter
 
 from orchestrator.engine import INCIDENT_ROOTS, Deadline, Millis, Role, TaskDef
 from orchestrator.playbook.checker import MAX_ESCALATIONS, Checker
+from orchestrator.playbook.typos import INCIDENT, did_you_mean
 from orchestrator.playbook.yamlsource import Path as DocPath
 from schemas import playbook as spec
 
@@ -40,8 +41,8 @@ def compile_task(
     if raw.role not in roles:
         checker.add(
             (*path, "role"),
-            f"unknown role {raw.role!r}; known roles: {', '.join(sorted(roles))} "
-            "(declare new ones under roles)",
+            f"unknown role {raw.role!r}{did_you_mean(raw.role, roles) or ';'} known roles: "
+            f"{', '.join(sorted(roles))} (declare new ones under roles)",
         )
     ack = _deadline(checker, raw.ack_within, (*path, "ack_within"))
     complete = _deadline(checker, raw.complete_within, (*path, "complete_within"))
@@ -60,7 +61,7 @@ def compile_task(
         title=raw.title,
         instructions=raw.instructions,
         phase=raw.phase,
-        when=checker.expression(raw.when, (*path, "when"), INCIDENT_ROOTS),
+        when=checker.expression(raw.when, (*path, "when"), INCIDENT_ROOTS, INCIDENT),
         depends_on=depends,
         join=join,
         ack=ack,
@@ -88,7 +89,10 @@ def _ladder(
     steps: list[tuple[Millis, str]] = []
     for i, step in enumerate(raw.escalation):
         if step.to not in roles:
-            checker.add((*path, "escalation", i, "to"), f"unknown role {step.to!r} to escalate to")
+            checker.add(
+                (*path, "escalation", i, "to"),
+                f"unknown role {step.to!r} to escalate to{did_you_mean(step.to, roles)}",
+            )
         after = checker.duration(step.after, (*path, "escalation", i, "after"))
         steps.extend([(after, step.to)] * step.repeat)
     if len(steps) > MAX_ESCALATIONS:
@@ -114,7 +118,8 @@ def check_graph(checker: Checker, tasks: list[TaskDef], review: TaskDef | None) 
     for i, task in enumerate(tasks):
         for dep in task.depends_on:
             if dep not in known:
-                checker.add(("tasks", i, "depends_on"), f"depends on unknown task {dep!r}")
+                guess = did_you_mean(dep, names)
+                checker.add(("tasks", i, "depends_on"), f"depends on unknown task {dep!r}{guess}")
     cycle = _find_cycle(known)
     if cycle:
         index = [t.name for t in tasks].index(cycle[0])

@@ -19,6 +19,7 @@ from orchestrator.engine import (
     Window,
 )
 from orchestrator.playbook.checker import Checker
+from orchestrator.playbook.typos import did_you_mean, mistakes
 from orchestrator.playbook.yamlsource import Path as DocPath
 from schemas import playbook as spec
 
@@ -92,7 +93,13 @@ def selector(
     if raw.on not in known_types:
         checker.add(
             (*path, "on"),
-            f"unknown event type {raw.on!r}; use a catalogue type or declare it under event_types",
+            f"unknown event type {raw.on!r}{did_you_mean(raw.on, known_types) or ';'} use a "
+            "catalogue type or declare it under event_types",
         )
-    when = checker.expression(raw.when, (*path, "when"), EVENT_ROOTS)
-    return Selector(raw.on, when, _key(checker, raw.key, fallback, path))
+    words = checker.vocabularies.get(raw.on)
+    when = checker.expression(raw.when, (*path, "when"), EVENT_ROOTS, words)
+    key = _key(checker, raw.key, fallback, path)
+    named = [".".join(part) for part, _default in key.parts] if raw.key is not None else []
+    for mistake in mistakes("", named, words) if words else ():
+        checker.add((*path, "key"), mistake)
+    return Selector(raw.on, when, key)

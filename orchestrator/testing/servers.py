@@ -151,7 +151,7 @@ def complete_at_once(
             answers[name] = client.post(
                 f"{url}/tasks/{task_id}/complete",
                 headers={"Authorization": f"Bearer {tokens[name]}"},
-                json={"outcome": f"by {name}"},
+                json={"note": f"by {name}"},
             )
 
     threads = [threading.Thread(target=complete, args=(name,)) for name in tokens]

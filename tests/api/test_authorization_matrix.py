@@ -8,9 +8,9 @@ from apikit import ROLES, Api, bearer
 ACTIONS = {
     "ack": None,
     "start": None,
-    "complete": {"outcome": "done"},
-    "fail": {"reason": "cannot"},
-    "comment": {"text": "noted"},
+    "complete": {"note": "done"},
+    "fail": {"note": "cannot"},
+    "comment": {"note": "noted"},
 }
 
 

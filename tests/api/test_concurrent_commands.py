@@ -20,7 +20,7 @@ def _race(api: Api, task_id: str, action: str, names: tuple[str, str]) -> list[h
         answers[name] = api.client.post(
             f"/tasks/{task_id}/{action}",
             headers=bearer(name),
-            json={"outcome": f"by {name}"} if action == "complete" else None,
+            json={"note": f"by {name}"} if action == "complete" else None,
         )
 
     threads = [threading.Thread(target=send, args=(name,)) for name in names]

@@ -23,9 +23,9 @@ def test_retry_with_the_same_key_returns_the_first_answer(api: Api, tmp_path: Pa
     task = api.fresh_task("ops")
     headers = {**bearer("ops"), "Idempotency-Key": "retry-1"}
     before = _commands_logged(tmp_path)
-    first = api.client.post(f"/tasks/{task.id}/complete", headers=headers, json={"outcome": "ok"})
+    first = api.client.post(f"/tasks/{task.id}/complete", headers=headers, json={"note": "ok"})
     api.clock.advance(5_000)
-    again = api.client.post(f"/tasks/{task.id}/complete", headers=headers, json={"outcome": "ok"})
+    again = api.client.post(f"/tasks/{task.id}/complete", headers=headers, json={"note": "ok"})
     assert (first.status_code, again.status_code) == (202, 202)
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
@@ -49,7 +49,7 @@ def test_same_key_for_a_different_request_is_422(api: Api) -> None:
     task = api.fresh_task("ops")
     headers = {**bearer("ops"), "Idempotency-Key": "k"}
     assert api.client.post(f"/tasks/{task.id}/ack", headers=headers).status_code == 202
-    reused = api.client.post(f"/tasks/{task.id}/fail", headers=headers, json={"reason": "x"})
+    reused = api.client.post(f"/tasks/{task.id}/fail", headers=headers, json={"note": "x"})
     assert reused.status_code == 422
     assert reused.json()["title"] == "Idempotency-Key reused"
     assert api.runtime.task(task.id).status == "acknowledged"  # type: ignore[union-attr]
@@ -61,7 +61,7 @@ def test_keys_are_scoped_per_responder(api: Api) -> None:
     for name in ("pr", "incident_commander"):
         response = api.client.post(
             f"/tasks/{task.id}/comment",
-            json={"text": f"from {name}"},
+            json={"note": f"from {name}"},
             headers={**bearer(name), "Idempotency-Key": "note-1"},
         )
         assert response.status_code == 202

@@ -23,7 +23,7 @@ def test_commander_resolves_then_closes_with_reasons_on_the_timeline(api: Api) -
     resolved = api.client.post(
         f"/incidents/{incident_id}/resolve",
         headers=bearer("incident_commander"),
-        json={"reason": "rolled back"},
+        json={"note": "rolled back"},
     )
     assert resolved.status_code == 202
     assert resolved.json()["incident_id"] == incident_id

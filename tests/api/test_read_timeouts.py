@@ -67,7 +67,7 @@ def test_trickled_headers_do_not_reset_the_deadline(url: str) -> None:
 def test_stalled_body_is_408_and_closed(url: str) -> None:
     """A body that stops halfway is answered 408 and closed after the body timeout."""
     start = head("POST", "/tasks/inc-x.triage/comment", {**BODY, **_as("ops")})
-    assert _408_and_closed(url, start + b'{"text": "') < WITHIN
+    assert _408_and_closed(url, start + b'{"note": "') < WITHIN
 
 
 def test_trickled_body_is_cut_at_the_total(url: str) -> None:

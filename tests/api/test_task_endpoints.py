@@ -72,7 +72,7 @@ def test_ack_start_complete_record_who_and_when(api: Api) -> None:
     done = api.client.post(
         f"/tasks/{task.id}/complete",
         headers=bearer("ops"),
-        json={"outcome": "rolled back release 42"},
+        json={"note": "rolled back release 42"},
     )
     assert done.status_code == 202
     view = api.client.get(f"/tasks/{task.id}", headers=bearer("ops")).json()
@@ -94,7 +94,7 @@ def test_fail_records_the_reason(api: Api) -> None:
     """fail answers 202 and keeps the reason as the task's outcome."""
     task = api.fresh_task("legal")
     response = api.client.post(
-        f"/tasks/{task.id}/fail", headers=bearer("legal"), json={"reason": "counsel unreachable"}
+        f"/tasks/{task.id}/fail", headers=bearer("legal"), json={"note": "counsel unreachable"}
     )
     assert response.status_code == 202
     failed = api.runtime.task(task.id)
@@ -110,7 +110,7 @@ def test_comment_lands_on_the_incident_timeline(api: Api) -> None:
     """comment answers 202 and the incident timeline carries the text and the author."""
     task = api.fresh_task("pr")
     response = api.client.post(
-        f"/tasks/{task.id}/comment", headers=bearer("pr"), json={"text": "statement drafted"}
+        f"/tasks/{task.id}/comment", headers=bearer("pr"), json={"note": "statement drafted"}
     )
     assert response.status_code == 202
     incident = api.client.get(f"/incidents/{task.incident_id}", headers=bearer("pr")).json()
@@ -122,11 +122,11 @@ def test_comment_lands_on_the_incident_timeline(api: Api) -> None:
     ("action", "body"),
     [
         ("fail", {}),
-        ("fail", {"reason": "   "}),
-        ("comment", {"text": ""}),
-        ("comment", {"text": "x" * (MAX_NOTE_CHARS + 1)}),
-        ("comment", {"text": "ok", "extra": 1}),
-        ("complete", {"outcome": 7}),
+        ("fail", {"note": "   "}),
+        ("comment", {"note": ""}),
+        ("comment", {"note": "x" * (MAX_NOTE_CHARS + 1)}),
+        ("comment", {"note": "ok", "extra": 1}),
+        ("complete", {"note": 7}),
     ],
 )
 def test_invalid_bodies_are_422_problems(api: Api, action: str, body: dict[str, object]) -> None:
@@ -228,7 +228,7 @@ def test_oversized_write_is_413(api: Api) -> None:
     response = api.client.post(
         f"/tasks/{task.id}/comment",
         headers=bearer("ops"),
-        content=b'{"text": "' + b"x" * 70_000 + b'"}',
+        content=b'{"note": "' + b"x" * 70_000 + b'"}',
     )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from clikit import REPO, cli
 
 from orchestrator.demo import DEMO_LOG, DEMO_UNTIL
 from orchestrator.settings import shipped_playbooks
 from schemas.export import render, schema_documents
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_replay_json_is_byte_identical_and_accounts_for_every_line(tmp_path: Path) -> None:
@@ -109,7 +96,7 @@ def test_a_failing_fixture_exits_1(tmp_path: Path) -> None:
 
 
 def test_backtest_reports_a_changed_threshold_and_check_exits_1(tmp_path: Path) -> None:
-    """Lowering the error-rate sample count changes history; --check turns that into exit 1."""
+    """Lowering the error-rate sample count opens search a minute earlier; --check exits 1."""
     changed = (
         (shipped_playbooks() / "tech_outage.yaml")
         .read_text()
@@ -122,7 +109,10 @@ def test_backtest_reports_a_changed_threshold_and_check_exits_1(tmp_path: Path) 
     assert result.returncode == 1
     diff = json.loads(result.stdout)
     assert not diff["same"]
-    assert [i["key"] for i in diff["only_candidate"]] == ["search"]
+    assert diff["only_candidate"] == diff["only_baseline"] == []
+    [moved] = diff["changed"]
+    assert (moved["key"], moved["baseline_opened_at"]) == ("search", "2026-11-20T11:02:30Z")
+    assert moved["changes"][0].startswith("opens 1m earlier")
     same = cli(
         "backtest",
         str(DEMO_LOG),
