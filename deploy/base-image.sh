@@ -3,7 +3,7 @@
 # `docker build --build-arg BASE=<it>` of deploy/Dockerfile and of deploy/kafka-ci/Dockerfile.
 #
 # Usage (as root, with a Docker engine): deploy/base-image.sh [IMAGE]   [orchestrator-base:bookworm]
-#   Does nothing if IMAGE exists. Otherwise: debootstrap (minbase, python3, python3-venv,
+#   Does nothing if IMAGE exists (waits for a build of it already running). Otherwise: debootstrap (minbase, python3, python3-venv,
 #   ca-certificates) from the Debian mirror apt is configured with, the host's CA bundle added
 #   to the image's trust store (pip and apt inside then verify TLS as the host does), then
 #   `docker import`. Prints the image name on stdout.
@@ -19,6 +19,10 @@ CA_BUNDLE=${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
 say() { echo "base-image: $*" >&2; }
 
+# One build at a time: a second caller (tests/deploy while .ci/run's early build runs) waits
+# for the first, then finds the image.
+exec 9>"${TMPDIR:-/tmp}/orchestrator-base-image.lock"
+flock 9
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
     echo "$IMAGE"
     exit 0
