@@ -26,8 +26,8 @@ demo: $(STAMP) ## Run the main job: the bundled drill on the embedded runtime
 test: $(STAMP) ## Run the whole test suite (starts a local Kafka broker if none is given)
 	PATH="$(abspath $(BIN)):$$PATH" scripts/test
 
-test-fast: $(STAMP) ## Run the tests that need no Kafka broker
-	$(BIN)/pytest -m "not kafka" -q
+test-fast: $(STAMP) ## Run the tests that need no Kafka broker and no Docker engine
+	$(BIN)/pytest -m "not kafka and not docker" -q
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check orchestrator schemas agents benchmarks tests

@@ -4,11 +4,12 @@
 # One KRaft node (broker + controller) on 127.0.0.1. The broker's jars are resolved once with
 # Maven (deploy/kafka-local/pom.xml) and reused; its state lives in KAFKA_LOCAL_HOME.
 #
-# Usage: deploy/kafka-local.sh start|stop|status|env
+# Usage: deploy/kafka-local.sh start|stop|status|env|jars
 #   start   start the broker unless it runs; print KAFKA_BOOTSTRAP_SERVERS=... on stdout
 #   stop    stop the broker this state directory records (SIGTERM, SIGKILL after 30 s)
 #   status  exit 0 if the broker runs, 1 if not
 #   env     print KAFKA_BOOTSTRAP_SERVERS=... if the broker runs (exit 1 if not)
+#   jars    resolve the broker's jars (once) and print their folder (deploy/kafka-ci builds on it)
 #
 # Environment (defaults in brackets):
 #   KAFKA_LOCAL_HOME             state: jars, data, logs, pid file  [<repo>/.cache/kafka-local]
@@ -214,7 +215,8 @@ main() {
         stop) locked stop_broker ;;
         status) running_pid >/dev/null ;;
         env) print_env ;;
-        *) sed -n '2,17s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        jars) mkdir -p "$LOGS" && locked resolve_jars && echo "$LIBS" ;;
+        *) sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 }
 

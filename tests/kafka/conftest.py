@@ -2,9 +2,10 @@
 
 `kafka_bootstrap` (session) takes the first broker it can have:
   1. KAFKA_BOOTSTRAP_SERVERS, if set (scripts/test and `deploy/kafka-local.sh start` print it);
-  2. a testcontainers Kafka in KRaft mode, if a Docker engine answers;
-  3. the local broker of deploy/kafka-local.sh, started here and stopped at session end.
+  2. the local broker of deploy/kafka-local.sh, started here and stopped at session end.
 If none can be had, the tests fail and say how to get a broker: they are never skipped.
+A Docker engine is not used here even where one runs (no image registry may be reachable): the
+containers of tests/deploy run their own broker image, built from the same jars.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +33,12 @@ from kafka.errors import KafkaError
 
 KAFKA_TESTS = Path(__file__).resolve().parent
 LOCAL_BROKER = KAFKA_TESTS.parents[1] / "deploy" / "kafka-local.sh"
-KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.1"  # Apache Kafka 3.6, KRaft
-CONTAINER_START_TIMEOUT_S = 120  # after the image is pulled
 LOCAL_START_TIMEOUT_S = 600  # the first start resolves the broker's jars with Maven
 LOCAL_STOP_TIMEOUT_S = 60
-DOCKER_PING_TIMEOUT_S = 5
 HOW_TO_GET_A_BROKER = (
     "These tests need a real Kafka broker. Start one with `deploy/kafka-local.sh start` "
     "(needs Java 17 and Maven) and export the KAFKA_BOOTSTRAP_SERVERS line it prints, "
-    "or set KAFKA_BOOTSTRAP_SERVERS to a running cluster, or run them with a Docker engine."
+    "or set KAFKA_BOOTSTRAP_SERVERS to a running cluster."
 )
 
 
@@ -51,47 +48,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(KAFKA_TESTS):
             item.add_marker(pytest.mark.kafka)
-
-
-def _docker_answers() -> bool:
-    """True if a Docker engine answers a ping through the SDK testcontainers uses.
-
-    Asked in a child process: docker-py leaks a socket when no engine answers, and the
-    ResourceWarning would surface in some later test under filterwarnings=error.
-    """
-    probe = f"import docker; docker.from_env(timeout={DOCKER_PING_TIMEOUT_S}).ping()"
-    try:
-        answer = subprocess.run(
-            [sys.executable, "-c", probe],
-            capture_output=True,
-            timeout=DOCKER_PING_TIMEOUT_S * 4,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return False
-    return answer.returncode == 0
-
-
-@contextmanager
-def _container_broker() -> Iterator[str]:
-    """A throwaway Kafka container (KRaft) for the session."""
-    try:
-        from testcontainers.community.kafka import KafkaContainer
-    except ImportError:  # testcontainers before the `community` namespace
-        from testcontainers.kafka import KafkaContainer
-
-    try:
-        container = KafkaContainer(KAFKA_IMAGE).with_kraft()
-        container.start(timeout=CONTAINER_START_TIMEOUT_S)
-    except Exception as exc:  # whatever Docker or testcontainers raise, there is no broker
-        pytest.fail(
-            f"could not start a {KAFKA_IMAGE} container: {exc!r}\n{HOW_TO_GET_A_BROKER}",
-            pytrace=False,
-        )
-    try:
-        yield container.get_bootstrap_server()
-    finally:
-        container.stop()
 
 
 def _run_local_broker(command: str, timeout_s: int) -> subprocess.CompletedProcess[str]:
@@ -123,12 +79,6 @@ def _local_broker() -> Iterator[str]:
             _run_local_broker("stop", LOCAL_STOP_TIMEOUT_S)
 
 
-def _broker_source() -> tuple[str, AbstractContextManager[str]]:
-    if _docker_answers():
-        return f"a testcontainers {KAFKA_IMAGE}", _container_broker()
-    return f"the local broker of {LOCAL_BROKER}", _local_broker()
-
-
 def _check_answers(bootstrap: str, source: str) -> None:
     """Fail the session at once, with what to do, if no broker answers at `bootstrap`."""
     try:
@@ -149,9 +99,9 @@ def kafka_bootstrap() -> Iterator[str]:
         _check_answers(given, "KAFKA_BOOTSTRAP_SERVERS")
         yield given
         return
-    source, broker = _broker_source()
+    source = f"the local broker of {LOCAL_BROKER}"
     try:
-        with broker as bootstrap:
+        with _local_broker() as bootstrap:
             _check_answers(bootstrap, source)
             yield bootstrap
     except (OSError, subprocess.SubprocessError) as exc:

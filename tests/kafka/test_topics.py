@@ -7,13 +7,16 @@ from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import ConfigResource, ConfigResourceType
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from orchestrator.runtime.kafka import TopicNames, describe_topics, ensure_topics
 from orchestrator.runtime.kafka.topics import topic_drift
 
 ROLES = ("analyst", "comms")
 ROUND_TRIP_TIMEOUT_S = 30
+RACE_ATTEMPTS = 8
+RACE_ROLES = ("ops", "pr", "legal", "logistics")  # the shipped playbooks' roles: 9 topics
+RACE_PARTITIONS = 6  # as deploy/docker-compose.yml: the window widens with the partitions
 # Kafka's Java client hashes this key to -985981536 (murmur2, Kafka's UtilsTest vectors), so a
 # producer that places keys as Java does puts it on partition (hash & 0x7fffffff) % partitions.
 KEY = b"a-little-bit-long-string"
@@ -114,6 +117,31 @@ def test_drift_names_each_topic_whose_configuration_was_changed_by_hand(
     assert len(drift) == 1
     assert drift[0].startswith(f"{names.incidents}: cleanup.policy=delete, expected compact")
     assert "--add-config cleanup.policy=compact" in drift[0]
+
+
+def test_ensure_topics_returns_when_topics_another_process_just_created_are_readable(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """Right after another process created the topics (a worker and the API starting together),
+    ensure_topics returns only once a consumer sees every partition of every topic: the API's
+    read model lists them next and never follows a topic it did not see."""
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="tests-other-process")
+    try:
+        for attempt in range(RACE_ATTEMPTS):  # the window is short: a few tries catch it
+            names = TopicNames(f"{topic_prefix}r{attempt}.", RACE_ROLES)
+            admin.create_topics([NewTopic(name, RACE_PARTITIONS, 1) for name in names.all()])
+
+            assert ensure_topics(kafka_bootstrap, names, partitions=RACE_PARTITIONS) == []
+            consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap)
+            try:
+                seen = {t: consumer.partitions_for_topic(t) for t in names.all()}
+            finally:
+                consumer.close()
+            every = set(range(RACE_PARTITIONS))
+            unseen = {topic: found for topic, found in seen.items() if found != every}
+            assert unseen == {}, f"attempt {attempt}"
+    finally:
+        admin.close()
 
 
 def test_describe_topics_omits_topics_that_do_not_exist(

@@ -251,8 +251,9 @@ def ensure_topics(
     `overrides` gives some topics (by full name) another partition count than `partitions`.
     Idempotent: existing topics, including ones another process creates meanwhile, are left
     as they are (check their partition counts with `describe_topics`, their configurations
-    with `topic_drift`). Returns once the new topics have a leader for every partition, so
-    they can be written to at once.
+    with `topic_drift`). Returns once every topic of `names` has a leader for every partition,
+    also those another process created a moment before (a worker and the API starting
+    together): a reader that lists their partitions next finds them all.
     """
     counts = {name: (overrides or {}).get(name, partitions) for name in names.all()}
     if min(counts.values()) < 1 or replication < 1:
@@ -270,7 +271,7 @@ def ensure_topics(
             except TopicAlreadyExistsError:
                 continue
             created.append(name)
-        _wait_until_ready(admin, created)
+        _wait_until_ready(admin, list(counts))
     return created
 
 
