@@ -10,7 +10,7 @@ would carry, so validation, dedupe and dead letters are the same for every mode.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 import msgspec
@@ -26,17 +26,18 @@ _JSON_VALUE = msgspec.json.Decoder(msgspec.Raw)
 """Checks a body is exactly one JSON value, without building it."""
 
 
-def binary_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str] | None:
-    """The CloudEvents headers (`ce-*` and Content-Type, as sent, names in lower case) of a
-    binary-mode request; None for any other request (structured, batched, or plain JSON with
-    no `ce-` header, which intake has always read as structured)."""
+def binary_headers(raw_headers: Sequence[tuple[bytes, bytes]]) -> dict[str, str] | None:
+    """The CloudEvents headers (`ce-*` and Content-Type, as sent) of a binary-mode request;
+    None for any other request (structured, batched, or plain JSON with no `ce-` header, which
+    intake has always read as structured). Names come in lower case, as ASGI gives them."""
+    if not any(name[:3] == b"ce-" for name, _ in raw_headers):
+        return None
     found = {
-        name.decode("latin-1").lower(): value.decode("latin-1")
+        name.decode("latin-1"): value.decode("latin-1")
         for name, value in raw_headers
-        if name[:3].lower() == b"ce-" or name.lower() == b"content-type"
+        if name[:3] == b"ce-" or name == b"content-type"
     }
-    attributes = len(found) - (CONTENT_TYPE in found)
-    if not attributes or found.get(CONTENT_TYPE, "").lower().startswith(CLOUDEVENTS_MEDIA_TYPE):
+    if found.get(CONTENT_TYPE, "").lower().startswith(CLOUDEVENTS_MEDIA_TYPE):
         return None
     return found
 
