@@ -3,10 +3,15 @@ binary, how header values decode (quoted strings, percent-encoding) and where th
 
 from __future__ import annotations
 
+import contextlib
 import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.adapters import binary_headers, binary_record
 from orchestrator.engine.validate import EventValidator
+from orchestrator.errors import EventRejected
 
 ATTRIBUTES = {
     "ce-specversion": "1.0",
@@ -15,6 +20,7 @@ ATTRIBUTES = {
     "ce-type": "ops.alert",
     "ce-time": "2026-11-20T10:00:00Z",
 }
+VALIDATOR = EventValidator()
 DATA = b'{"alertname":"Down","service":"pay","status":"firing","severity":"critical"}'
 
 
@@ -63,10 +69,9 @@ def test_header_names_are_case_insensitive_and_values_percent_and_quote_decoded(
 
 def test_a_binary_event_parses_to_the_event_its_structured_form_does() -> None:
     """The validator sees the same Event for the binary record as for the structured body."""
-    validator = EventValidator()
     structured = json.dumps({**{k[3:]: v for k, v in ATTRIBUTES.items()}, "data": json.loads(DATA)})
     binary = binary_record(ATTRIBUTES, b"  " + DATA + b"\n")
-    assert validator.parse(binary) == validator.parse(structured.encode())
+    assert VALIDATOR.parse(binary) == VALIDATOR.parse(structured.encode())
 
 
 def test_a_body_that_is_not_one_json_value_is_kept_as_sent() -> None:
@@ -87,3 +92,25 @@ def test_bytes_that_are_not_utf8_never_fail_the_conversion() -> None:
     """A percent-encoded byte sequence that is not UTF-8 decodes to U+FFFD."""
     record = json.loads(binary_record({**ATTRIBUTES, "ce-subject": "a%C0%A0b"}, DATA))
     assert record["subject"] == "a\ufffd\ufffdb"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(["ce-id", "ce-source", "ce-type", "ce-time", "ce-subject", "ce-x1"]),
+        st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=30),
+    ),
+    content_type=st.sampled_from([None, "application/json", "text/plain", "x/y+json; a=b"]),
+    body=st.one_of(st.binary(max_size=60), st.just(DATA), st.just(b"[" * 100 + b"]" * 100)),
+)
+def test_any_binary_request_becomes_an_event_or_a_reason(
+    values: dict[str, str], content_type: str | None, body: bytes
+) -> None:
+    """Whatever the headers and body, the record converts and the validator either takes it
+    or names a reason (EventRejected): nothing else escapes, so intake never answers 500."""
+    headers = {**ATTRIBUTES, **values}
+    if content_type is not None:
+        headers["content-type"] = content_type
+    record = binary_record(headers, body)
+    with contextlib.suppress(EventRejected):
+        VALIDATOR.parse(record)
