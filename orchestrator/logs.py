@@ -17,13 +17,16 @@ LEVELS = {
 }
 
 
+def _renderer(fmt: str) -> structlog.typing.Processor:
+    """JSON lines, or readable ones (coloured only on a terminal)."""
+    if fmt == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+
+
 def configure_logging(fmt: str = "console", level: str = "info") -> None:
     """Set structlog up once for a process: `json` or `console` lines on stderr."""
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
+    renderer = _renderer(fmt)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -37,3 +40,29 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def capture_library_logging(fmt: str, level: str) -> None:
+    """Send the standard library's log records (faust, mode, aiokafka, kafka-python) through
+    structlog's renderer, so that they come out as the orchestrator's own lines: JSON with
+    `ORCH_LOG_FORMAT=json`, no terminal colours when stderr is not a terminal. Each record
+    keeps its logger's name (`logger`) and level; `level` is theirs (the root logger's), the
+    orchestrator's own structlog lines keep theirs."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            _renderer(fmt),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(LEVELS[level])

@@ -174,12 +174,32 @@ class Settings(BaseSettings):
         description="Seconds between wall-clock timer scans; 0 turns wall-clock timers off "
         "(drill namespaces: timers then fire on event time only).",
     )
-    kafka_session_timeout: float = Field(default=30.0, gt=0)
-    kafka_heartbeat_interval: float = Field(default=3.0, gt=0)
+    kafka_session_timeout: float = Field(
+        default=6.0,
+        gt=0,
+        description="Seconds before a silent (killed) worker's partitions move: the broker's "
+        "smallest allowed (group.min.session.timeout.ms, 6 s), for fast failover.",
+    )
+    kafka_heartbeat_interval: float = Field(default=1.0, gt=0)
     kafka_rebalance_timeout: float = Field(default=60.0, gt=0)
     kafka_commit_interval: float = Field(default=2.8, gt=0)
     kafka_group_instance_id: str | None = Field(
         default=None, description="Static group membership (e.g. the StatefulSet pod name)."
+    )
+    kafka_retention: str = Field(
+        default="7d",
+        description="How long the stream topics keep records (events.raw, incidents.keyed, "
+        "commands, tasks.<role>, deadletter); incidents and the changelogs are compacted.",
+    )
+    worker_host: str = Field(
+        default="0.0.0.0",
+        description="Address a worker's /healthz, /readyz and /metrics listen on.",
+    )
+    worker_port: int = Field(
+        default=8081,
+        ge=0,
+        le=65535,
+        description="Port of a worker's /healthz, /readyz and /metrics; 0 turns them off.",
     )
 
     @field_validator("trusted_proxies")
@@ -194,6 +214,11 @@ class Settings(BaseSettings):
                     "(e.g. 10.0.0.7,10.1.0.0/16)"
                 ) from None
         return value
+
+    @property
+    def kafka_retention_ms(self) -> int:
+        """ORCH_KAFKA_RETENTION in milliseconds (Kafka's retention.ms)."""
+        return parse_duration(self.kafka_retention)
 
     def engine_config(self) -> EngineConfig:
         """The engine's tunables."""

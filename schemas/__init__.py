@@ -1,4 +1,5 @@
-"""Wire and file contracts: events, playbooks, incidents, tasks, commands, dead letters.
+"""Wire and file contracts: events, playbooks, incidents, tasks, commands, dead letters, and
+the Kafka runtime's own record formats (records).
 
 The playbook format's many models are offered as the namespace `playbook` (schemas.playbook).
 """
@@ -25,6 +26,7 @@ from schemas.incidents import (
     TimelineEntry,
 )
 from schemas.playbook import EventTypeSpec, FieldTypeSpec, PlaybookSpec
+from schemas.records import CommandRecord, ControlTick, EventRecord, ShardRecord, TickRecord
 from schemas.tasks import TERMINAL_STATUSES, Task, TaskEvent, TaskEventKind, TaskStatus
 
 __all__ = [
@@ -37,10 +39,13 @@ __all__ = [
     "Command",
     "CommandData",
     "CommandKind",
+    "CommandRecord",
     "CommandResult",
+    "ControlTick",
     "DeadLetter",
     "Event",
     "EventData",
+    "EventRecord",
     "EventTypeSpec",
     "FieldTypeSpec",
     "Incident",
@@ -50,10 +55,12 @@ __all__ = [
     "Phase",
     "PlaybookSpec",
     "Severity",
+    "ShardRecord",
     "Task",
     "TaskEvent",
     "TaskEventKind",
     "TaskStatus",
+    "TickRecord",
     "TimelineEntry",
     "export_schemas",
     "playbook",

@@ -1,4 +1,5 @@
-"""Export JSON Schema files so editors can validate events, commands and playbook YAML."""
+"""Export JSON Schema files so editors and consumers can validate events, commands, playbook
+YAML and the records of every Kafka topic (the contracts' models and schemas.records)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,35 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
-from schemas.commands import Command
+from schemas.commands import Command, CommandResult
+from schemas.deadletter import DeadLetter
 from schemas.events import CATALOGUE, Event
+from schemas.incidents import Incident, IncidentEvent
 from schemas.playbook import PlaybookSpec
+from schemas.records import ControlTick, ShardRecord
+from schemas.tasks import TaskEvent
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def _document(model: type[BaseModel], schema_id: str) -> dict[str, Any]:
-    schema = model.model_json_schema()
+def _document(model: type[BaseModel] | TypeAdapter[Any], schema_id: str) -> dict[str, Any]:
+    is_adapter = isinstance(model, TypeAdapter)
+    schema = model.json_schema() if is_adapter else model.model_json_schema()  # type: ignore[union-attr]
     return {"$schema": SCHEMA_DRAFT, "$id": schema_id, **schema}
+
+
+WIRE_MODELS: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
+    "task_event": TaskEvent,
+    "incident": Incident,
+    "incident_event": IncidentEvent,
+    "command_result": CommandResult,
+    "dead_letter": DeadLetter,
+    "shard_record": TypeAdapter(ShardRecord),
+    "control_tick": ControlTick,
+}
+"""The record values of the Kafka topics (deploy/README.md, "Topics"), by schema name."""
 
 
 def schema_documents() -> dict[str, dict[str, Any]]:
@@ -27,6 +45,8 @@ def schema_documents() -> dict[str, dict[str, Any]]:
         "command.schema.json": _document(Command, "command.schema.json"),
         "playbook.schema.json": _document(PlaybookSpec, "playbook.schema.json"),
     }
+    for name, wire in WIRE_MODELS.items():
+        documents[f"{name}.schema.json"] = _document(wire, f"{name}.schema.json")
     for event_type, model in CATALOGUE.items():
         name = f"data.{event_type}.schema.json"
         documents[name] = _document(model, name)

@@ -116,14 +116,18 @@ def worker(
 ) -> None:
     """Run one Kafka worker.
 
-    Configured by ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX and ORCH_KAFKA_*."""
+    Configured by ORCH_KAFKA_BOOTSTRAP_SERVERS, ORCH_TOPIC_PREFIX and ORCH_KAFKA_*; it serves
+    /healthz, /readyz and /metrics on ORCH_WORKER_PORT (8081)."""
     from orchestrator.logs import configure_logging
     from orchestrator.runtime.kafka import run_worker
 
     settings = read_settings()
     configure_logging(settings.log_format, settings.log_level)
     config = replace(settings.engine_config(), network_commands=settings.network_commands)
-    run_worker(settings, load_playbooks(playbooks, settings), config, faust_log_level)
+    try:
+        run_worker(settings, load_playbooks(playbooks, settings), config, faust_log_level)
+    except (ConnectionError, TimeoutError) as problem:
+        raise fail(str(problem)) from None
 
 
 def agent(

@@ -73,6 +73,8 @@ class WorkerProcess:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    port: int
+    """The worker's ORCH_WORKER_PORT (/healthz, /readyz, /metrics)."""
 
     @property
     def pid(self) -> int:
@@ -142,6 +144,7 @@ class Workers:
             "ORCH_KAFKA_TIMER_INTERVAL": "0",
             "ORCH_LOG_FORMAT": "json",
             "ORCH_NETWORK_COMMANDS": "true" if drill else "false",
+            "ORCH_WORKER_PORT": str(free_port()),
             **FAST_GROUP,
             **env,
         }
@@ -154,7 +157,7 @@ class Workers:
                 stdout=log,
                 stderr=log,
             )
-        worker = WorkerProcess(name, process, log_path)
+        worker = WorkerProcess(name, process, log_path, int(environment["ORCH_WORKER_PORT"]))
         self.started.append(worker)
         return worker
 

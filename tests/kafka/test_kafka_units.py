@@ -7,8 +7,10 @@ import json
 
 import pytest
 from kafka_harness import lines, mixed_stream, playbooks
+from pydantic import TypeAdapter
 
 import orchestrator.runtime.kafka
+from orchestrator.engine.clock import format_time
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.step import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
@@ -18,9 +20,12 @@ from orchestrator.runtime.kafka.codec import (
     WireError,
     decode_shard_message,
     encode_command,
+    encode_control_tick,
     encode_event,
     encode_tick,
+    incident_record,
     output_record,
+    partition_for,
 )
 from orchestrator.runtime.kafka.intake import Intake, Seen, SeenExpiry
 from orchestrator.runtime.kafka.shards import (
@@ -29,11 +34,11 @@ from orchestrator.runtime.kafka.shards import (
     ShardStore,
     incident_key,
     is_shard_key,
-    partition_for,
 )
 from orchestrator.runtime.kafka.topics import TopicNames, roles_of
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
+from schemas import ControlTick, DeadLetter, IncidentEvent, ShardRecord, TaskEvent
 from schemas.commands import Command
 from schemas.deadletter import Origin
 from schemas.events import Event
@@ -394,3 +399,82 @@ def test_dedupe_entries_expire_oldest_first_without_visiting_the_others() -> Non
     assert expiry.expired(0, 250) == []
     assert expiry.expired(0, 301) == [b"a"]
     assert expiry.expired(1, 10**12) == []
+
+
+def test_intake_judges_an_event_only_on_the_raw_partition_its_key_hashes_to() -> None:
+    """On three events.raw partitions, an event is judged only on murmur2(source + id)'s
+    partition; on the two others it is sent there unjudged (no dedupe entry, no forward to a
+    shard), whatever partitioner put it where it is."""
+    engine = _engine()
+    intake = Intake(engine, TopicNames.of(Settings(topic_prefix="t."), playbooks()), 4, None, 3)
+    (raw,) = lines([ALERT])
+    key = f"{ALERT['source']}\x1f{ALERT['id']}".encode()
+    home = partition_for(key, 3)
+
+    verdicts = {
+        p: intake.judge(
+            raw, Origin(kind="kafka", name="t.events.raw", partition=p, offset=1), lambda _key: None
+        )
+        for p in range(3)
+    }
+
+    assert verdicts[home].status == "accepted"
+    assert verdicts[home].home is None
+    for partition in set(range(3)) - {home}:
+        assert verdicts[partition].status is None
+        assert verdicts[partition].home == (home, key)
+        assert (verdicts[partition].forwards, verdicts[partition].seen) == ([], None)
+
+
+def test_incident_topic_records_sit_on_their_incident_partition_under_keys_compaction_keeps() -> (
+    None
+):
+    """Snapshots are keyed by incident id (compaction keeps the newest); incident events and
+    command verdicts by incident id + their own id (compaction keeps each); all of an
+    incident's records go to the partition its id hashes to."""
+    engine = _engine()
+    names = TopicNames.of(Settings(topic_prefix="t."), playbooks())
+    applied = ShardStore(engine, {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
+    assert applied is not None
+    (incident_id,) = applied.entry.state.incidents
+    home = partition_for(incident_id.encode(), 5)
+
+    history = [output_record(o, names, 5) for o in applied.outputs if not hasattr(o, "task")]
+    snapshot = incident_record(incident_id, b"{}", names, 5)
+
+    assert history
+    assert {(r.topic, r.partition) for r in [*history, snapshot]} == {(names.incidents, home)}
+    assert snapshot.key == incident_id.encode()
+    own_ids = [json.loads(r.value)["id"] for r in history]
+    assert [r.key for r in history] == [f"{incident_id}\x1f{i}".encode() for i in own_ids]
+
+
+def test_every_record_the_codec_writes_is_what_its_exported_schema_describes() -> None:
+    """incidents.keyed and commands values (event, command, tick, broadcast tick) validate as
+    schemas.ShardRecord and a control record as schemas.ControlTick, the models whose JSON
+    Schemas schemas/json holds (shard_record, control_tick; kept current by
+    tests/cli's committed-schema test); each output record's value validates as the model its
+    topic's schema is exported from."""
+    engine = _engine()
+    names = TopicNames.of(Settings(topic_prefix="t."), playbooks())
+    event_ = engine.validator.parse(lines([ALERT])[0])
+    order = Command(
+        id="c1", kind="ack", actor="sam", time=ALERT["time"], task_id="i.triage", note=None
+    )
+    shard_values = [
+        encode_event(event_),
+        encode_command(order),
+        encode_tick(5),
+        encode_tick(5, True),
+    ]
+    kinds = [TypeAdapter(ShardRecord).validate_json(v).kind for v in shard_values]
+    assert kinds == ["event", "command", "tick", "tick"]
+    assert ControlTick.model_validate_json(encode_control_tick(5)).now == format_time(5)
+
+    applied = ShardStore(engine, {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
+    assert applied is not None
+    models = {"t.deadletter": DeadLetter, "t.incidents": IncidentEvent}
+    for output in applied.outputs:
+        record = output_record(output, names, 3)
+        model = models.get(record.topic, TaskEvent)
+        assert model.model_validate_json(record.value).model_dump() == output.model_dump()

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType
 
 from orchestrator.runtime.kafka import TopicNames, describe_topics, ensure_topics
+from orchestrator.runtime.kafka.topics import topic_drift
 
 ROLES = ("analyst", "comms")
 ROUND_TRIP_TIMEOUT_S = 30
@@ -59,6 +61,59 @@ def test_ensure_topics_tolerates_topics_created_by_someone_else_meanwhile(
     monkeypatch.setattr(KafkaAdminClient, "list_topics", lambda self: [])
 
     assert ensure_topics(kafka_bootstrap, names, partitions=2) == []
+
+
+def _broker_configs(bootstrap: str, topics: list[str]) -> dict[str, dict[str, str]]:
+    """The cleanup policy and retention the broker reports for `topics` (read with the admin
+    client here, not through the module under test)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests-configs")
+    try:
+        keys = {"cleanup.policy": None, "retention.ms": None}
+        asked = [ConfigResource(ConfigResourceType.TOPIC, t, configs=dict(keys)) for t in topics]
+        found = admin.describe_configs(asked, config_filter="all")["topic"]
+    finally:
+        admin.close()
+    return {t: {k: str(c["value"]) for k, c in found[t].items()} for t in topics}
+
+
+def test_ensure_topics_compacts_the_state_topic_and_gives_streams_their_retention(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """Read back from the broker: incidents is compacted; events.raw, incidents.keyed,
+    commands, deadletter and each tasks.<role> delete after the retention asked for."""
+    names = TopicNames(topic_prefix, ROLES)
+    day_ms = 86_400_000
+    ensure_topics(kafka_bootstrap, names, partitions=2, retention_ms=3 * day_ms)
+
+    configs = _broker_configs(kafka_bootstrap, list(names.all()))
+
+    assert configs.pop(names.incidents)["cleanup.policy"] == "compact"
+    stream = {"cleanup.policy": "delete", "retention.ms": str(3 * day_ms)}
+    assert sorted(configs) == sorted(set(names.all()) - {names.incidents})
+    assert all(config == stream for config in configs.values()), configs
+
+
+def test_drift_names_each_topic_whose_configuration_was_changed_by_hand(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """After someone turns compaction off on incidents, topic_drift reports exactly that topic
+    and key with the command that fixes it; before, it reports nothing."""
+    names = TopicNames(topic_prefix, ROLES)
+    ensure_topics(kafka_bootstrap, names, partitions=1)
+    wanted = {names.incidents: {"cleanup.policy": "compact"}, names.commands: {}}
+    assert topic_drift(kafka_bootstrap, wanted) == []
+
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="tests-configs")
+    try:
+        changed = {"cleanup.policy": "delete"}
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, names.incidents, changed)])
+    finally:
+        admin.close()
+
+    drift = topic_drift(kafka_bootstrap, wanted)
+    assert len(drift) == 1
+    assert drift[0].startswith(f"{names.incidents}: cleanup.policy=delete, expected compact")
+    assert "--add-config cleanup.policy=compact" in drift[0]
 
 
 def test_describe_topics_omits_topics_that_do_not_exist(

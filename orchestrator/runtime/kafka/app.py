@@ -32,7 +32,9 @@ from orchestrator.runtime.kafka.agents import (
 )
 from orchestrator.runtime.kafka.batches import BATCH_MAX, BATCH_WITHIN_S, SourceTable, Staged
 from orchestrator.runtime.kafka.gaps import GapReader, from_faust
+from orchestrator.runtime.kafka.health import HealthServer
 from orchestrator.runtime.kafka.index import IncidentIndex
+from orchestrator.runtime.kafka.metrics import WorkerMetrics
 from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.settings import Settings
 
@@ -71,8 +73,10 @@ def build_app(
     names: TopicNames,
     engine_config: EngineConfig | None = None,
     on_error: ErrorPolicy = dead_letter_on_error,
+    metrics: WorkerMetrics | None = None,
 ) -> Any:
-    """A faust app running the core over the topics of `names`; start it with a faust Worker."""
+    """A faust app running the core over the topics of `names`; start it with a faust Worker.
+    It counts into `metrics` and serves them on ORCH_WORKER_PORT (unless 0)."""
     app = faust.App(
         settings.app_id,
         broker=_brokers(settings.kafka_bootstrap_servers),
@@ -96,7 +100,9 @@ def build_app(
         Table=SourceTable,
     )
     engine = Engine(playbooks, shard_config(engine_config))
-    _wire(app, _Agents.build(app, engine, names, settings, on_error), settings)
+    agents = _Agents.build(app, engine, names, settings, on_error, metrics or WorkerMetrics())
+    _wire(app, agents, settings)
+    _watch(app, agents, settings)
     return app
 
 
@@ -118,16 +124,17 @@ class _Agents:
         names: TopicNames,
         settings: Settings,
         on_error: ErrorPolicy,
+        metrics: WorkerMetrics,
     ) -> _Agents:
         """The agents, their tables (raw bytes) and the publisher they share."""
         bootstrap = settings.kafka_bootstrap_servers
-        partitions = settings.kafka_partitions
+        partitions, raw_partitions = settings.kafka_partitions, settings.kafka_raw_partitions
         index = IncidentIndex(bootstrap, names.incidents)
-        intake_table = Staged(app.Table("intake", partitions=settings.kafka_raw_partitions, **_RAW))
+        intake_table = Staged(app.Table("intake", partitions=raw_partitions, **_RAW))
         shard_table = Staged(app.Table("shards", partitions=partitions, **_RAW))
-        publisher = Publisher(app, names, GapReader(bootstrap), on_error)
+        publisher = Publisher(app, names, GapReader(bootstrap), on_error, metrics)
         return cls(
-            IntakeAgent(publisher, engine, intake_table, index, partitions),
+            IntakeAgent(publisher, engine, intake_table, index, partitions, raw_partitions),
             IncidentAgent(publisher, engine, shard_table, partitions),
             EscalationTimer(app, publisher, shard_table, partitions),
         )
@@ -166,10 +173,42 @@ def _wire(app: Any, agents: _Agents, settings: Settings) -> None:
         timer = agents.timer.tick_due_shards
         app.timer(settings.kafka_timer_interval, name="escalation_timer")(timer)
 
+
+def _watch(app: Any, agents: _Agents, settings: Settings) -> None:
+    """Rebalances (logged once each, with the recovery time) and the worker's port."""
+    metrics = agents.intake.publisher.metrics
+
+    async def revoked(sender: Any, *_args: Any, **_kwargs: Any) -> None:
+        metrics.rebalance_started()
+
     async def rebalanced(sender: Any, **_kwargs: Any) -> None:
         actives = sorted(f"{tp.topic}:{tp.partition}" for tp in app.assignor.assigned_actives())
         agents.incidents.shards.forget()
         agents.intake.expiry.forget()
-        log.info("worker.rebalanced", app_id=app.conf.id, actives=actives)
+        took = metrics.rebalance_completed()
+        log.info(
+            "worker.rebalanced", app_id=app.conf.id, actives=actives, recovery_s=round(took, 2)
+        )
 
+    app.on_partitions_revoked.connect(revoked)
     app.on_rebalance_complete.connect(rebalanced)
+    metrics.watch_lag(lambda: _lag(app, agents))  # measured when /metrics is scraped
+    if settings.worker_port:
+        app.task(HealthServer(metrics, settings.worker_host, settings.worker_port).serve)
+
+
+async def _lag(app: Any, agents: _Agents) -> list[tuple[str, int, int]]:
+    """Records behind on each input partition this worker owns: the partition's end offset,
+    asked of the broker now, past the last offset the agent applied."""
+    names = agents.intake.names
+    inputs = (names.events_raw, names.incidents_keyed, names.commands)
+    owned = [tp for tp in app.assignor.assigned_actives() if tp.topic in inputs]
+    ends = await app.consumer.highwaters(*owned) if owned else {}
+    rows = []
+    for tp, end in sorted(ends.items()):
+        if tp.topic == names.events_raw:
+            applied = agents.intake.applied(tp.partition)
+        else:
+            applied = agents.incidents.applied(f"{tp.topic}:{tp.partition}")
+        rows.append((tp.topic, tp.partition, max(0, int(end) - applied - 1)))
+    return rows

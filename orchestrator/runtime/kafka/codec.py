@@ -4,8 +4,11 @@
                               or a control record (header orch-control: tick; drills' --until)
     <prefix>incidents.keyed   a ShardMessage (event, command or tick), key: the shard
     <prefix>commands          a ShardMessage (command or tick), key: the shard
-    <prefix>incidents         Incident snapshots, IncidentEvents and CommandResults, key: the
-                              incident id; the header orch-kind says which
+    <prefix>incidents         Incident snapshots (key: the incident id), IncidentEvents (key:
+                              incident id + event id) and CommandResults (key: incident id +
+                              command id), all on the incident id's partition; the header
+                              orch-kind says which. Compacted: the newest snapshot of each
+                              incident and every event and verdict stay
     <prefix>tasks.<role>      TaskEvents, key: the incident id
     <prefix>deadletter        DeadLetters, key: the dead letter's id
 
@@ -15,13 +18,16 @@ the agents turn into a dead letter.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
 from orchestrator.engine import (
+    SEP,
     CommandInput,
     EventInput,
     Input,
@@ -73,6 +79,24 @@ class ShardMessage:
     item: Input
     now: Millis | None = None
     broadcast: bool = False
+
+
+_POSITIVE = 0x7FFFFFFF
+PARTITION_CACHE = 65_536
+"""Keys whose partition is remembered (shards and incidents repeat; event keys do not)."""
+
+
+@functools.lru_cache(maxsize=PARTITION_CACHE)
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2, as the Java client) gives `key`:
+    the runtime's one partitioning rule, which workers check every input against (cached:
+    kafka-python's murmur2 is pure Python, and shard keys repeat)."""
+    return int(murmur2(key) & _POSITIVE) % partitions
+
+
+def event_key(source: str, event_id: str) -> bytes:
+    """An event's key on events.raw: source + id (intake dedupes and places it by this key)."""
+    return f"{source}{SEP}{event_id}".encode()
 
 
 def _dumps(obj: Any) -> bytes:
@@ -142,22 +166,34 @@ def decode_shard_message(value: bytes | None, shard: str) -> ShardMessage:
     raise WireError(f"unknown record kind {kind!r}; expected event, command or tick")
 
 
-def output_record(output: Output, names: TopicNames) -> Record:
-    """Where an engine output goes, keyed so that one incident's records stay in order."""
+def output_record(output: Output, names: TopicNames, partitions: int = 1) -> Record:
+    """Where an engine output goes, placed so that one incident's records stay in order: the
+    incidents topic's records on their incident's partition (of `partitions`), under keys that
+    compaction keeps apart (only snapshots share a key: the incident id)."""
     if isinstance(output, TaskEvent):
         return Record(names.tasks(output.role), output.incident_id.encode(), _json(output))
-    if isinstance(output, IncidentEvent):
-        key = output.incident_id.encode()
-        return Record(names.incidents, key, _json(output), _kind(INCIDENT_EVENT))
     if isinstance(output, DeadLetter):
         return Record(names.deadletter, output.id.encode(), _json(output))
-    key = (output.incident_id or output.command_id).encode()
-    return Record(names.incidents, key, _json(output), _kind(COMMAND_RESULT))
+    if isinstance(output, IncidentEvent):
+        incident, own, kind = output.incident_id, output.id, INCIDENT_EVENT
+    else:
+        incident, own, kind = (
+            output.incident_id or output.command_id,
+            output.command_id,
+            COMMAND_RESULT,
+        )
+    key = f"{incident}{SEP}{own}".encode()
+    home = partition_for(incident.encode(), partitions)
+    return Record(names.incidents, key, _json(output), _kind(kind), home)
 
 
-def incident_record(incident_id: str, incident: bytes, names: TopicNames) -> Record:
+def incident_record(
+    incident_id: str, incident: bytes, names: TopicNames, partitions: int = 1
+) -> Record:
     """A full incident snapshot (the Incident model's JSON) for read models and summaries."""
-    return Record(names.incidents, incident_id.encode(), incident, _kind(INCIDENT))
+    key = incident_id.encode()
+    home = partition_for(key, partitions)
+    return Record(names.incidents, key, incident, _kind(INCIDENT), home)
 
 
 def _json(model: TaskEvent | IncidentEvent | DeadLetter | CommandResult) -> bytes:

@@ -13,16 +13,17 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from orchestrator.engine import SEP, Millis, parse_time, shard_of, split_task_id
+from orchestrator.engine import Millis, parse_time, shard_of, split_task_id
 from orchestrator.runtime.kafka.codec import (
     CONTROL_HEADER,
     CONTROL_TICK,
     encode_command,
     encode_control_tick,
+    event_key,
     header,
+    partition_for,
 )
 from orchestrator.runtime.kafka.readmodel import incident_shards
-from orchestrator.runtime.kafka.shards import partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
 from schemas import Command
 
@@ -67,7 +68,7 @@ def record_key(line: bytes) -> bytes | None:
     try:
         obj = json.loads(line)
         if isinstance(obj, dict) and isinstance(obj.get("source"), str) and "id" in obj:
-            return f"{obj['source']}{SEP}{obj['id']}".encode()
+            return event_key(obj["source"], str(obj["id"]))
     except (ValueError, RecursionError):  # UnicodeError is a ValueError
         return None
     return None

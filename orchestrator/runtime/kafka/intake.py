@@ -29,8 +29,8 @@ from orchestrator.engine import (
 )
 from orchestrator.errors import EventRejected
 from orchestrator.runtime.base import IntakeStatus
-from orchestrator.runtime.kafka.codec import Record, encode_event
-from orchestrator.runtime.kafka.shards import UNROUTED, partition_for
+from orchestrator.runtime.kafka.codec import Record, encode_event, event_key, partition_for
+from orchestrator.runtime.kafka.shards import UNROUTED
 from orchestrator.runtime.kafka.topics import TopicNames
 from schemas import COMMAND_EVENT_TYPE, DeadLetter, Event, Origin
 
@@ -138,13 +138,17 @@ def time_bound(
 class Verdict:
     """What intake does with one raw record."""
 
-    status: IntakeStatus
+    status: IntakeStatus | None
+    """None: the record is on another partition than its own (`home`); not judged here."""
     forwards: list[Record] = field(default_factory=list)
     dead_letter: DeadLetter | None = None
     seen: tuple[bytes, Seen] | None = None
     event_time: Millis | None = None
     awaiting: str | None = None
     """A command's incident that intake could not place (yet): it went to UNROUTED."""
+    home: tuple[int, bytes] | None = None
+    """The partition of events.raw the record belongs on and its key, when it is not on it: it
+    is forwarded there unjudged, so that one partition's dedupe entries see every copy."""
 
 
 class Intake:
@@ -156,10 +160,12 @@ class Intake:
         names: TopicNames,
         partitions: int,
         incident_shard: IncidentShard | None = None,
+        raw_partitions: int = 1,
     ) -> None:
         self.engine = engine
         self.names = names
         self.partitions = partitions
+        self.raw_partitions = raw_partitions
         self.incident_shard = incident_shard or (lambda _incident: None)
 
     def judge(
@@ -177,12 +183,16 @@ class Intake:
             event = self.engine.validator.parse(raw)
         except EventRejected as err:
             return Verdict("rejected", dead_letter=dead_letter(raw, err.reason, origin))
+        assert origin.partition is not None
+        assert origin.offset is not None
+        key = event_key(event.source, event.id)
+        home = partition_for(key, self.raw_partitions)
+        if home != origin.partition:
+            return Verdict(None, home=(home, key))
         if event.type == COMMAND_EVENT_TYPE:
             refused = command_refusal(origin.kind, self.engine.config.network_commands)
             if refused is not None:
                 return Verdict("rejected", dead_letter=dead_letter(raw, refused, origin, event))
-        assert origin.partition is not None
-        assert origin.offset is not None
         key = seen_key(origin.partition, event)
         stored = lookup(key)
         if stored is not None and Seen.load(stored).offset != origin.offset:

@@ -58,11 +58,10 @@ from orchestrator.runtime.base import (
     OutboxRow,
     wall_clock,
 )
-from orchestrator.runtime.kafka.codec import encode_command, output_record
+from orchestrator.runtime.kafka.codec import encode_command, output_record, partition_for
 from orchestrator.runtime.kafka.drills import record_key
 from orchestrator.runtime.kafka.follow import Where
 from orchestrator.runtime.kafka.readmodel import intake_counters
-from orchestrator.runtime.kafka.shards import partition_for
 from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.runtime.kafka.view import FINGERPRINT_HEADER, Reader, View
 from orchestrator.runtime.kafka.worker import prepare_topics

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pydantic_core
-from kafka.partitioner.default import murmur2
 
 from orchestrator.engine import (
     SEP,
@@ -43,17 +42,11 @@ from schemas import Incident
 
 UNROUTED = SEP
 """The shard of commands whose incident intake cannot place: the engine rejects them there."""
-_POSITIVE = 0x7FFFFFFF
 _PROGRESS = b"\x00progress\x1f"
 _INCIDENT = b"\x00incident\x1f"
 _INTERNAL = b"\x00"
 _INCIDENT_JSON = Incident.__pydantic_serializer__
 """Serialises an incident straight to JSON bytes (pydantic-core; what model_dump_json does)."""
-
-
-def partition_for(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2, as the Java client) gives `key`."""
-    return int(murmur2(key) & _POSITIVE) % partitions
 
 
 def position(topic: str, partition: int) -> str:

@@ -10,6 +10,14 @@ Every name starts with a prefix, so that deployments and drills can share one cl
     <prefix>tasks.<role>        one task topic per role
     <prefix>deadletter          records refused on the way, with the reason
 
+Each topic is created with the configuration its role needs (`topic_configs`): the incidents
+topic is state, compacted (its snapshots are keyed by incident id, so the newest one of each
+incident stays; its incident events and command verdicts have keys of their own, so compaction
+keeps every one: the history stays readable); the others are streams, deleted after the
+retention (ORCH_KAFKA_RETENTION). The tables' changelog topics, which faust creates, are
+compacted too. `topic_drift` lists where existing topics differ, for the worker's start-up
+warning.
+
 Administration uses kafka-python's blocking admin client (tested with 2.3.3 and 3.0.12).
 """
 
@@ -23,18 +31,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from orchestrator.engine import Playbook
 from orchestrator.settings import Settings
 
-__all__ = ["TopicNames", "describe_topics", "ensure_topics", "roles_of"]
+__all__ = [
+    "TopicNames",
+    "changelog_topics",
+    "describe_topics",
+    "ensure_topics",
+    "roles_of",
+    "topic_configs",
+    "topic_drift",
+]
 
 MAX_TOPIC_NAME_LENGTH = 249  # Kafka's own limit
 ADMIN_REQUEST_TIMEOUT_MS = 30_000
 TOPIC_READY_TIMEOUT_S = 15.0
 TOPIC_READY_POLL_S = 0.1
+
+DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
+"""How long the streams keep their records unless told (ORCH_KAFKA_RETENTION): Kafka's own
+default, now written down."""
+COMPACT = {"cleanup.policy": "compact"}
+"""The configuration of a state topic: the newest record of each key stays, forever."""
+TABLES = ("intake", "shards")
+"""The workers' faust tables, whose changelog topics faust creates (compacted)."""
 
 _LEGAL_CHARS = re.compile(r"[A-Za-z0-9._-]*")
 _FIXED_SUFFIXES = ("events.raw", "incidents.keyed", "commands", "incidents", "deadletter")
@@ -134,6 +158,27 @@ class TopicNames:
         return fixed + tuple(self.tasks(role) for role in self.roles)
 
 
+def stream_config(retention_ms: int) -> dict[str, str]:
+    """The configuration of a stream topic: records are deleted after `retention_ms`."""
+    return {"cleanup.policy": "delete", "retention.ms": str(retention_ms)}
+
+
+def topic_configs(
+    names: TopicNames, retention_ms: int = DEFAULT_RETENTION_MS
+) -> dict[str, dict[str, str]]:
+    """Topic -> the configuration ensure_topics gives it: incidents compacted (state), the
+    streams (events.raw, incidents.keyed, commands, tasks.<role>, deadletter) on retention."""
+    return {
+        name: dict(COMPACT) if name == names.incidents else stream_config(retention_ms)
+        for name in names.all()
+    }
+
+
+def changelog_topics(app_id: str) -> dict[str, dict[str, str]]:
+    """The tables' changelog topics of a worker group (faust creates them), compacted."""
+    return {f"{app_id}-{table}-changelog": dict(COMPACT) for table in TABLES}
+
+
 @contextmanager
 def _admin(bootstrap: str) -> Iterator[Any]:
     """A connected kafka-python admin client, closed on exit."""
@@ -147,7 +192,7 @@ def _admin(bootstrap: str) -> Iterator[Any]:
         raise ConnectionError(
             f"no Kafka broker answers at {bootstrap} ({exc}); "
             "start one with `deploy/kafka-local.sh start` "
-            "or point KAFKA_BOOTSTRAP_SERVERS at a running cluster"
+            "or point ORCH_KAFKA_BOOTSTRAP_SERVERS at a running cluster"
         ) from exc
     try:
         yield admin
@@ -198,17 +243,21 @@ def ensure_topics(
     partitions: int = 3,
     replication: int = 1,
     overrides: Mapping[str, int] | None = None,
+    retention_ms: int = DEFAULT_RETENTION_MS,
 ) -> list[str]:
-    """Create the topics of `names` that do not exist yet; return the names it created.
+    """Create the topics of `names` that do not exist yet, each with its configuration
+    (`topic_configs`); return the names it created.
 
     `overrides` gives some topics (by full name) another partition count than `partitions`.
     Idempotent: existing topics, including ones another process creates meanwhile, are left
-    as they are (check their partition counts with `describe_topics`). Returns once the new
-    topics have a leader for every partition, so they can be written to at once.
+    as they are (check their partition counts with `describe_topics`, their configurations
+    with `topic_drift`). Returns once the new topics have a leader for every partition, so
+    they can be written to at once.
     """
     counts = {name: (overrides or {}).get(name, partitions) for name in names.all()}
     if min(counts.values()) < 1 or replication < 1:
         raise ValueError(f"partitions and replication must be >= 1, got {counts}, {replication}")
+    configs = topic_configs(names, retention_ms)
     with _admin(bootstrap) as admin:
         existing = set(admin.list_topics())
         created: list[str] = []
@@ -216,7 +265,8 @@ def ensure_topics(
             if name in existing:
                 continue
             try:
-                admin.create_topics([NewTopic(name, counts[name], replication)])
+                topic = NewTopic(name, counts[name], replication, topic_configs=configs[name])
+                admin.create_topics([topic])
             except TopicAlreadyExistsError:
                 continue
             created.append(name)
@@ -228,3 +278,52 @@ def describe_topics(bootstrap: str, names: TopicNames) -> dict[str, int]:
     """Topic -> partition count, for those topics of `names` that exist on the cluster."""
     with _admin(bootstrap) as admin:
         return _partition_counts(admin, list(names.all()), with_leaders=False)
+
+
+def read_configs(
+    bootstrap: str, topics: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Topic -> the values the cluster has for the configuration keys asked (topics that do
+    not exist are left out)."""
+    with _admin(bootstrap) as admin:
+        present = set(admin.list_topics())
+        asked = [
+            ConfigResource(ConfigResourceType.TOPIC, name, configs=dict.fromkeys(keys))
+            for name, keys in topics.items()
+            if name in present
+        ]
+        if not asked:
+            return {}
+        try:
+            found = admin.describe_configs(asked, config_filter="all")
+        except TypeError:  # kafka-python 2.x: no filter, a list of responses
+            found = admin.describe_configs(asked)
+    return _config_values(found)
+
+
+def _config_values(found: Any) -> dict[str, dict[str, str]]:
+    if isinstance(found, dict):  # kafka-python 3.x
+        return {
+            name: {key: str(entry["value"]) for key, entry in entries.items()}
+            for name, entries in found.get("topic", {}).items()
+        }
+    values: dict[str, dict[str, str]] = {}
+    for response in found:  # kafka-python 2.x: (error, message, type, name, entries)
+        for resource in response.resources:
+            values[resource[3]] = {entry[0]: str(entry[1]) for entry in resource[4]}
+    return values
+
+
+def topic_drift(bootstrap: str, wanted: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Where existing topics' configurations differ from `wanted` (topic -> key -> value), one
+    line each with the command that fixes it; topics that do not exist are not drift."""
+    drift = []
+    for name, values in read_configs(bootstrap, wanted).items():
+        for key, want in wanted[name].items():
+            have = values.get(key)
+            if have != want:
+                drift.append(
+                    f"{name}: {key}={have}, expected {want} (kafka-configs.sh --alter "
+                    f"--entity-type topics --entity-name {name} --add-config {key}={want})"
+                )
+    return drift

@@ -2,25 +2,53 @@
 
 Several workers with the same app id (one consumer group) share the partitions; a worker that
 joins or restarts recovers the state of its partitions from the tables' changelog topics.
+
+A worker logs one line when it starts (bootstrap, group, topics, partitions, its port) and one
+when it stops (its counters); in between, one per rebalance and what needs an operator. faust's
+and the Kafka clients' own lines go through the same renderer (orchestrator.logs). Its port
+(ORCH_WORKER_PORT) serves /healthz, /readyz and /metrics (orchestrator.runtime.kafka.health).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import faust
 import mode.loop
 import structlog
 
 from orchestrator.engine import EngineConfig, Playbook
+from orchestrator.logs import capture_library_logging
 from orchestrator.runtime.kafka.app import build_app
-from orchestrator.runtime.kafka.topics import TopicNames, ensure_topics
+from orchestrator.runtime.kafka.metrics import WorkerMetrics
+from orchestrator.runtime.kafka.topics import (
+    TopicNames,
+    changelog_topics,
+    ensure_topics,
+    topic_configs,
+    topic_drift,
+)
 from orchestrator.settings import Settings
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 CLIENT_LOGGERS = ("faust", "mode", "aiokafka", "kafka")
 """faust's and the Kafka clients' loggers, held at faust's level (they log every record sent
 at debug level, which costs a log record each even when no handler keeps it)."""
+COORDINATOR_LOGGER = "aiokafka.consumer.group_coordinator"
+
+
+class RetriedCoordinatorLookup(logging.Filter):
+    """aiokafka logs a failed group-coordinator lookup as an ERROR even when it retries it: a
+    fresh broker answers "coordinator not available" until its offsets topic exists. A
+    retriable failure is logged at INFO instead (kept when that level is on)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        if record.levelno >= logging.ERROR and getattr(error, "retriable", False):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
 
 
 def prepare_topics(settings: Settings, names: TopicNames) -> list[str]:
@@ -31,7 +59,28 @@ def prepare_topics(settings: Settings, names: TopicNames) -> list[str]:
         partitions=settings.kafka_partitions,
         replication=settings.kafka_replication,
         overrides={names.events_raw: settings.kafka_raw_partitions},
+        retention_ms=settings.kafka_retention_ms,
     )
+
+
+def warn_on_drift(settings: Settings, names: TopicNames) -> list[str]:
+    """Log a warning for each topic whose configuration differs from what it should have
+    (topics made by hand or by an older version); the differences."""
+    wanted = {
+        **topic_configs(names, settings.kafka_retention_ms),
+        **changelog_topics(settings.app_id),
+    }
+    drift = topic_drift(settings.kafka_bootstrap_servers, wanted)
+    for line in drift:
+        log.warning("topic.drifted", drift=line)
+    return drift
+
+
+def _client_logging(settings: Settings, loglevel: str) -> None:
+    capture_library_logging(settings.log_format, loglevel)
+    for client in CLIENT_LOGGERS:
+        logging.getLogger(client).setLevel(loglevel.upper())
+    logging.getLogger(COORDINATOR_LOGGER).addFilter(RetriedCoordinatorLookup())
 
 
 def run_worker(
@@ -40,22 +89,40 @@ def run_worker(
     engine_config: EngineConfig | None = None,
     loglevel: str = "warning",
 ) -> None:
-    """Start a worker and block until it stops (SIGTERM or SIGINT stop it cleanly)."""
+    """Start a worker and block until it stops (SIGTERM or SIGINT stop it cleanly).
+
+    Raises ConnectionError (naming ORCH_KAFKA_BOOTSTRAP_SERVERS) when no broker answers."""
     mode.loop.use("uvloop")  # before faust makes its loop: a faster loop and socket transport
     names = TopicNames.of(settings, playbooks)
     created = prepare_topics(settings, names)
+    _client_logging(settings, loglevel)
     settings.kafka_data_dir.mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, playbooks, names, engine_config)
+    metrics = WorkerMetrics()
+    app = build_app(settings, playbooks, names, engine_config, metrics=metrics)
+    drift = warn_on_drift(settings, names)
     log.info(
-        "worker.starting",
-        app_id=settings.app_id,
-        prefix=settings.topic_prefix,
+        "worker.started",
+        bootstrap=settings.kafka_bootstrap_servers,
+        group=settings.app_id,
+        topics=list(names.all()),
         created_topics=created,
-        store=settings.kafka_store,
         partitions=settings.kafka_partitions,
-        roles=list(names.roles),
+        raw_partitions=settings.kafka_raw_partitions,
+        store=settings.kafka_store,
+        port=settings.worker_port or None,
+        drifted_topics=len(drift),
     )
-    for client in CLIENT_LOGGERS:
-        logging.getLogger(client).setLevel(loglevel.upper())
-    worker = faust.Worker(app, loglevel=loglevel, redirect_stdouts=False, quiet=True)
-    worker.execute_from_commandline()
+    started = time.monotonic()
+    worker = faust.Worker(
+        app, loglevel=loglevel, redirect_stdouts=False, quiet=True, override_logging=False
+    )
+    worker.spinner = None  # faust's progress spinner writes terminal codes even into files
+    try:
+        worker.execute_from_commandline()
+    finally:
+        log.info(
+            "worker.stopped",
+            group=settings.app_id,
+            uptime_s=round(time.monotonic() - started, 1),
+            **metrics.totals(),
+        )

@@ -8,8 +8,6 @@ incident the batch changed once, as the batch left it.
 
 from __future__ import annotations
 
-import structlog
-
 from orchestrator.engine import Engine
 from orchestrator.runtime.kafka.agents.publisher import Publisher
 from orchestrator.runtime.kafka.batches import Staged, in_batch
@@ -18,11 +16,10 @@ from orchestrator.runtime.kafka.codec import (
     decode_shard_message,
     incident_record,
     output_record,
+    partition_for,
 )
 from orchestrator.runtime.kafka.gaps import Incoming
-from orchestrator.runtime.kafka.shards import ShardStore, is_shard_key, partition_for, progress_key
-
-log = structlog.get_logger("orchestrator.runtime.kafka")
+from orchestrator.runtime.kafka.shards import ShardStore, is_shard_key, progress_key
 
 
 class IncidentAgent:
@@ -49,7 +46,10 @@ class IncidentAgent:
                 await self.take(record)
             snapshots, self._snapshots = self._snapshots, {}
             await self.publisher.publish(
-                [incident_record(i, data, self.names) for i, data in snapshots.items()]
+                [
+                    incident_record(i, data, self.names, self.partitions)
+                    for i, data in snapshots.items()
+                ]
             )
 
         try:
@@ -62,15 +62,17 @@ class IncidentAgent:
     async def take(self, record: Incoming) -> None:
         """A record of incidents.keyed or commands from the stream: skip it if applied, fill a
         gap before it."""
-        last = self._progress(record.where)
+        last = self.applied(record.where)
         if record.offset <= last:
-            log.info("shard.skipped_redelivery", input=record.where, offset=record.offset)
+            self.publisher.skipped(record)
             return
         for item in [*await self.publisher.missed(record, last), record]:
             await self.publisher.guarded(self.on_input, item)
             self.table[progress_key(item.where)] = str(item.offset).encode()
+            self.publisher.applied(item)
 
-    def _progress(self, where: str) -> int:
+    def applied(self, where: str) -> int:
+        """The last offset of input `where` ("topic:partition") applied (-1: none)."""
         stored = self.table.get(progress_key(where))
         return int(stored) if stored is not None else -1
 
@@ -79,6 +81,10 @@ class IncidentAgent:
         broadcast tick) and publish what the engine emits."""
         shard = (record.key or b"").decode("utf-8")
         decoded = decode_shard_message(record.value, shard)
+        home = partition_for(shard.encode(), self.partitions)
+        if not decoded.broadcast and home != record.partition:
+            await self.publisher.forward(record, home)  # applied there, by the shard's owner
+            return
         keys = self._local_shards(record.partition) if decoded.broadcast else [shard.encode()]
         for key in keys:
             await self._apply(key, decoded, record.where, record.offset)
@@ -86,9 +92,9 @@ class IncidentAgent:
     async def _apply(self, key: bytes, decoded: ShardMessage, where: str, offset: int) -> None:
         applied = self.shards.apply(key, decoded, where, offset)
         if applied is None:
-            log.info("shard.skipped_redelivery", input=where, offset=offset)
-            return
-        records = [output_record(o, self.names) for o in applied.outputs]
+            return  # applied before this crash or rebalance: counted by take
+        self.publisher.opened(applied.outputs)
+        records = [output_record(o, self.names, self.partitions) for o in applied.outputs]
         await self.publisher.publish(records)
         self.shards.store(applied)
         self._snapshots.update(applied.changed)  # published once, at the end of the batch

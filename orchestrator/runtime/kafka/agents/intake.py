@@ -9,8 +9,6 @@ partition of incidents.keyed.
 
 from __future__ import annotations
 
-import structlog
-
 from orchestrator.engine import Engine
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.kafka.agents.publisher import Publisher, origin_of
@@ -34,9 +32,6 @@ from orchestrator.runtime.kafka.intake import (
     counters_key,
     seen_prefix,
 )
-from schemas import Origin
-
-log = structlog.get_logger("orchestrator.runtime.kafka")
 
 ROUTE_WAIT_S = 10.0
 """How long intake waits for an unknown incident (of a command by task id) to be published."""
@@ -52,6 +47,7 @@ class IntakeAgent:
         table: Staged,
         index: IncidentIndex,
         partitions: int,
+        raw_partitions: int = 1,
     ) -> None:
         self.publisher = publisher
         self.engine = engine
@@ -59,7 +55,7 @@ class IntakeAgent:
         self.table = table
         self.index = index
         self.partitions = partitions
-        self.intake = Intake(engine, self.names, partitions, index.get)
+        self.intake = Intake(engine, self.names, partitions, index.get, raw_partitions)
         self.expiry = SeenExpiry()
 
     async def batch(self, records: list[Incoming]) -> None:
@@ -76,14 +72,19 @@ class IntakeAgent:
         """A record of events.raw from the stream: skip it if applied, fill a gap before it."""
         last = self._counters(record.partition).offset
         if record.offset <= last:
-            log.info("intake.skipped_redelivery", input=record.where, offset=record.offset)
+            self.publisher.skipped(record)
             return
         for item in [*await self.publisher.missed(record, last), record]:
             await self.publisher.guarded(self.on_raw, item)
+            self.publisher.applied(item)
             counters = self._counters(item.partition)
             if counters.offset < item.offset:  # failed and dead-lettered: applied all the same
                 counters.offset = item.offset
                 self.table[counters_key(item.partition)] = counters.dump()
+
+    def applied(self, partition: int) -> int:
+        """The last offset of events.raw's `partition` applied (-1: none)."""
+        return self._counters(partition).offset
 
     def _counters(self, partition: int) -> IntakeCounters:
         return IntakeCounters.load(self.table.get(counters_key(partition)))
@@ -94,14 +95,17 @@ class IntakeAgent:
         if header(record.headers, CONTROL_HEADER) == CONTROL_TICK:
             await self._broadcast_tick(record.value or b"")
         else:
-            await self._admit(record.value or b"", origin_of(record), counters)
+            await self._admit(record, counters)
         counters.offset = record.offset
         self.table[counters_key(record.partition)] = counters.dump()
 
-    async def _admit(self, raw: bytes, origin: Origin, counters: IntakeCounters) -> None:
-        received = wall_clock()
+    async def _admit(self, record: Incoming, counters: IntakeCounters) -> None:
+        raw, origin, received = record.value or b"", origin_of(record), wall_clock()
         table = self.table.get
         verdict = self.intake.judge(raw, origin, table, counters.watermark, received)
+        if verdict.home is not None:  # on another partition than its own: judged there
+            await self.publisher.forward(record, *verdict.home)
+            return
         if verdict.awaiting and await self.index.wait_for(verdict.awaiting, ROUTE_WAIT_S):
             verdict = self.intake.judge(raw, origin, table, counters.watermark, received)
         records = list(verdict.forwards)
@@ -113,6 +117,7 @@ class IntakeAgent:
             self.table[key] = seen.dump()
             assert origin.partition is not None
             self.expiry.add(origin.partition, key, seen.time)
+        assert verdict.status is not None  # judged: only a misplaced record has none
         counters.count(verdict.status)
         if verdict.event_time is not None:
             counters.watermark = max(counters.watermark, verdict.event_time)

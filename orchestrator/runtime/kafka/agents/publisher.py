@@ -10,7 +10,7 @@ applied (orchestrator.runtime.kafka.gaps).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
@@ -21,8 +21,9 @@ from orchestrator.engine import dead_letter
 from orchestrator.runtime.kafka.batches import pending
 from orchestrator.runtime.kafka.codec import Record, output_record
 from orchestrator.runtime.kafka.gaps import GapReader, Incoming
+from orchestrator.runtime.kafka.metrics import WorkerMetrics
 from orchestrator.runtime.kafka.topics import TopicNames
-from schemas import DeadLetter, Origin
+from schemas import DeadLetter, IncidentEvent, Origin
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 
@@ -44,11 +45,19 @@ def origin_of(record: Incoming) -> Origin:
 class Publisher:
     """Produces records through one faust app's producer, for the agents of one topic set."""
 
-    def __init__(self, app: Any, names: TopicNames, gaps: GapReader, on_error: ErrorPolicy) -> None:
+    def __init__(
+        self,
+        app: Any,
+        names: TopicNames,
+        gaps: GapReader,
+        on_error: ErrorPolicy,
+        metrics: WorkerMetrics | None = None,
+    ) -> None:
         self.app = app
         self.names = names
         self.gaps = gaps
         self.on_error = on_error
+        self.metrics = metrics or WorkerMetrics()
 
     async def publish(self, records: list[Record]) -> None:
         """Produce `records`; wait until the broker has acknowledged every one (in a batch:
@@ -59,12 +68,37 @@ class Publisher:
             )
             for r in records
         ]
+        self.metrics.dead_letters.inc(sum(r.topic == self.names.deadletter for r in records))
         waiting = pending()
         if waiting is not None:
             waiting.extend(sent)
             return
         for future in sent:
             await future
+
+    async def forward(self, record: Incoming, home: int, key: bytes | None = None) -> None:
+        """Send a record found on another partition than the runtime's rule gives it to that
+        partition (`home`) of its topic, as it is (with `key` when given), instead of applying
+        it here: one shard's state, one partition's dedupe entries, always in one place."""
+        moved = Record(
+            record.topic, key or record.key or b"", record.value or b"", record.headers, home
+        )
+        await self.publish([moved])
+        self.metrics.forwarded.labels(record.topic).inc()
+        log.debug("record.forwarded", input=record.where, offset=record.offset, to=home)
+
+    def skipped(self, record: Incoming) -> None:
+        """Count a redelivered record (one already applied): counted, not logged one by one."""
+        self.metrics.redeliveries.labels(record.topic).inc()
+
+    def applied(self, record: Incoming) -> None:
+        """Count an applied record."""
+        self.metrics.records.labels(record.topic).inc()
+
+    def opened(self, outputs: Sequence[object]) -> None:
+        """Count the incidents a step's outputs opened."""
+        opened = sum(isinstance(o, IncidentEvent) and o.kind == "incident.opened" for o in outputs)
+        self.metrics.incidents_opened.inc(opened)
 
     async def guarded(self, work: Callable[[Incoming], Awaitable[None]], record: Incoming) -> None:
         """Run `work` on a record; an error dead-letters the record (per policy) unless it is

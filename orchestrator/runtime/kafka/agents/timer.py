@@ -13,8 +13,8 @@ from orchestrator.engine import Millis
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.kafka.agents.publisher import Publisher
 from orchestrator.runtime.kafka.batches import Staged
-from orchestrator.runtime.kafka.codec import Record, encode_tick
-from orchestrator.runtime.kafka.shards import is_shard_key, partition_for, stored_next_due
+from orchestrator.runtime.kafka.codec import Record, encode_tick, partition_for
+from orchestrator.runtime.kafka.shards import is_shard_key, stored_next_due
 
 RETICK_AFTER_S = 10.0
 """A due shard is ticked again if its timer is still due this long after the last tick."""
