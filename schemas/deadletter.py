@@ -17,6 +17,14 @@ class Origin(BaseModel):
     sender: str | None = Field(
         default=None, description="The named ingest sender that sent it over HTTP (audit)."
     )
+    headers: dict[str, str] | None = Field(
+        default=None,
+        description="The CloudEvents headers (ce-* and Content-Type, as sent) of a binary-mode "
+        "HTTP event; its record is the structured event made from them and the body, or the "
+        "body as sent when that is not JSON under a JSON content type. Left out when absent, "
+        "so other origins (and dead-letter ids hashed from them) read as before.",
+        exclude_if=lambda headers: headers is None,
+    )
 
 
 class DeadLetter(BaseModel):

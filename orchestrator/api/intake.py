@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from orchestrator.adapters import alertmanager_events
+from orchestrator.adapters import alertmanager_events, binary_headers, binary_record
 from orchestrator.api.problems import ProblemError, problem
 from orchestrator.api.ratelimit import IntakeBudget, refusal
 from orchestrator.api.security import IntakeSender, announced_bytes
@@ -21,25 +21,27 @@ from schemas import Event, Origin
 
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 """Splits a JSON array into its elements' raw bytes without decoding them."""
+_BATCH: dict[str, Any] = {
+    "type": "array",
+    "description": "A batch of events: each record is validated on its own; invalid ones "
+    "are dead-lettered and reported in the results, not refused.",
+}
+_ONE_OR_BATCH: dict[str, Any] = {"oneOf": [Event.model_json_schema(), _BATCH]}
 EVENTS_BODY: dict[str, Any] = {
+    "description": "CloudEvents in the HTTP binding's three content modes. Structured "
+    "(`application/cloudevents+json`, or `application/json`): one event, or a JSON array "
+    "of them. Batched (`application/cloudevents-batch+json`): a JSON array of events, "
+    "answered per record. Binary (any `ce-` header, e.g. `ce-specversion`): the attributes "
+    "in `ce-<name>` headers (percent-encoded), Content-Type as `datacontenttype`, the body "
+    "as `data`; its dead letter keeps the headers.",
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        Event.model_json_schema(),
-                        {
-                            "type": "array",
-                            "description": "A batch: each record is validated on its own; "
-                            "invalid ones are dead-lettered and reported in the results, "
-                            "not refused.",
-                        },
-                    ]
-                }
-            }
+            "application/json": {"schema": _ONE_OR_BATCH},
+            "application/cloudevents+json": {"schema": _ONE_OR_BATCH},
+            "application/cloudevents-batch+json": {"schema": _BATCH},
         },
-    }
+    },
 }
 """OpenAPI: /events takes one CloudEvent or a batch (the handler reads the raw bytes)."""
 ALERTMANAGER_BODY: dict[str, Any] = {
@@ -158,9 +160,13 @@ async def submitted(runtime: Runtime, records: list[bytes], origin: Origin) -> l
     return await run_in_threadpool(runtime.submit, records, origin)
 
 
-def origin_of(endpoint: str, sender: Sender | None) -> Origin:
-    """Where records of an intake request come from: the endpoint and the sender's name."""
-    return Origin(kind="http", name=endpoint, sender=sender.name if sender else None)
+def origin_of(
+    endpoint: str, sender: Sender | None, headers: dict[str, str] | None = None
+) -> Origin:
+    """Where records of an intake request come from: the endpoint, the sender's name and a
+    binary-mode event's CloudEvents headers."""
+    name = sender.name if sender else None
+    return Origin(kind="http", name=endpoint, sender=name, headers=headers)
 
 
 def intake_router(
@@ -181,11 +187,15 @@ def intake_router(
     )
     async def post_events(request: Request, sender: IntakeSender) -> JSONResponse:
         body = await read_limited(request, max_body)
-        records, batch = split_records(body)
+        headers = binary_headers(request.headers.raw)
+        if headers is None:
+            records, batch = split_records(body)
+        else:
+            records, batch = [binary_record(headers, body)], False
         check_count(len(records), max_records)
         check_budget(request, sender, body, len(records))
         check_backlog(request, runtime, len(records), queue_records)
-        origin = origin_of("/events", sender)
+        origin = origin_of("/events", sender, headers)
         return answer(await submitted(runtime, records, origin), batch)
 
     @router.post(

@@ -224,7 +224,7 @@ def dead_letter(raw: bytes, reason: str, origin: Origin, event: Event | None = N
     """A dead-letter record for `raw`; its id is derived from the bytes and the origin."""
     where = origin.model_dump_json(exclude={"sender"} if origin.sender is None else None)
     digest = hashlib.sha256(raw + where.encode()).hexdigest()[:16]
-    event_id, source = (event.id, event.source) if event else _identity(raw)
+    event_id, source = (event.id, event.source) if event else _identity(raw, origin.headers)
     return DeadLetter(
         id=f"dl-{digest}",
         reason=reason,
@@ -236,9 +236,13 @@ def dead_letter(raw: bytes, reason: str, origin: Origin, event: Event | None = N
     )
 
 
-def _identity(raw: bytes) -> tuple[str | None, str | None]:
+def _identity(raw: bytes, headers: dict[str, str] | None) -> tuple[str | None, str | None]:
     """The `id` and `source` of a refused record that still parsed as a JSON object, so a
-    sender can tell which event it was; None for each it lacks, or when it did not parse."""
+    sender can tell which event it was; None for each it lacks, or when it did not parse. A
+    binary-mode event is known by its `ce-id` and `ce-source` headers (as sent, so still
+    percent-encoded where they needed it): its body may not be JSON."""
+    if headers is not None:
+        return _text(headers.get("ce-id")), _text(headers.get("ce-source"))
     if len(raw) > DEFAULT_MAX_EVENT_BYTES:
         return None, None
     try:

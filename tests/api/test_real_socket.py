@@ -9,6 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cloudevents.core.bindings.http import to_binary
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 
 from orchestrator.auth import hash_token
 from orchestrator.testing import event
@@ -149,3 +152,21 @@ def test_lines_logged_during_a_request_name_that_request(server: Server) -> None
     answered = [line for line in lines if line.get("event") == "command.answered"]
     mine = [line for line in answered if line.get("task_id") == f"{incident_id}.triage"]
     assert [(line["method"], line["path"]) for line in mine] == [("POST", path)]
+
+
+def test_binary_cloudevent_from_the_sdk_over_a_socket(server: Server) -> None:
+    """The SDK's binary mode over a real connection: accepted, the incident opens; the same
+    event with its body cut short is 422 with a dead letter."""
+    data = {"alertname": "Down", "service": "socket-ce", "status": "firing", "severity": "critical"}
+    attributes = {"source": "monitoring/sdk", "type": "ops.alert", "time": datetime.now(UTC)}
+    message = to_binary(CloudEvent(attributes=attributes, data=data), JSONFormat())
+    auth = {"Authorization": f"Bearer {INGEST}"}
+    url = f"{server.url}/events"
+    response = httpx.post(url, content=message.body, headers={**message.headers, **auth})
+    assert response.status_code == 202, response.text
+    incidents = httpx.get(f"{server.url}/incidents", headers=_as("alice"), timeout=10).json()
+    assert [i["status"] for i in incidents if i["key"] == "socket-ce"] == ["open"]
+    cut = httpx.post(url, content=message.body[:-1], headers={**message.headers, **auth})
+    assert cut.status_code == 422, cut.text
+    assert cut.json()["detail"].startswith("not valid JSON")
+    assert cut.json()["dead_letter_id"].startswith("dl-")
