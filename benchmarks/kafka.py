@@ -172,6 +172,7 @@ class Namespace:
             "ORCH_KAFKA_TIMER_INTERVAL": "0",
             "ORCH_LOG_FORMAT": "json",
             "ORCH_LOG_LEVEL": "info",
+            "ORCH_WORKER_PORT": "0",  # no health port: two workers of one run share a host
             **FAST_GROUP,
             **gcwatch.env(self.dir / f"{name}{GC_SUFFIX}"),
         }
