@@ -146,7 +146,7 @@ def compose_stack(folder: Path, responders: list[dict[str, Any]], ingest: str) -
         context=REPO / "deploy",
         compose_file_name=COMPOSE_FILES,
         env_file=str(env_file),
-        wait=False,  # --wait refuses the workers, which have no healthcheck yet (issue #16)
+        wait=False,  # --wait refuses the workers, which have no healthcheck in CI (host network)
     )
     project = env_file.read_text().splitlines()[0].split("=", 1)[1].strip("'")
     client = docker.from_env()
