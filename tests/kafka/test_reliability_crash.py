@@ -40,8 +40,8 @@ from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.settings import default_app_id
 
-EVENTS = 50_000
-RATE = 400  # records/s the producer sends (event time runs STEP_S * RATE times the wall clock)
+EVENTS = 30_000
+RATE = 300  # records/s the producer sends (event time runs STEP_S * RATE times the wall clock)
 KILLS = 5
 SEED = 7
 PARTITIONS = 3
@@ -51,7 +51,7 @@ START = parse_time("2026-10-01T00:00:00Z")
 KILL_RANGE = (0.05, 0.9)  # kill points lie in this fraction of the log
 MIN_GAP = 0.1  # and this fraction apart
 RECOVERY_TIMEOUT_S = 90.0
-IDLE_TIMEOUT_S = 240.0
+IDLE_TIMEOUT_S = 420.0  # a bounded wait, not a speed target: a slow machine catches up later
 PRODUCE_TIMEOUT_S = 180.0
 
 
