@@ -27,11 +27,19 @@ from schemas.incidents import (
 )
 from schemas.playbook import EventTypeSpec, FieldTypeSpec, PlaybookSpec
 from schemas.records import CommandRecord, ControlTick, EventRecord, ShardRecord, TickRecord
-from schemas.tasks import TERMINAL_STATUSES, Task, TaskEvent, TaskEventKind, TaskStatus
+from schemas.tasks import (
+    IN_HAND_STATUSES,
+    TERMINAL_STATUSES,
+    Task,
+    TaskEvent,
+    TaskEventKind,
+    TaskStatus,
+)
 
 __all__ = [
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
+    "IN_HAND_STATUSES",
     "RFC3339_START",
     "SEVERITY_ORDER",
     "TASK_COMMANDS",

@@ -20,6 +20,8 @@ class TaskStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset({TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED})
+IN_HAND_STATUSES = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
+"""A task someone is to act on: waiting for an ack, or owned and in progress."""
 
 
 TaskPhase = Literal["assess", "respond", "recover", "review"]

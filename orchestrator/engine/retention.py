@@ -16,15 +16,13 @@ from __future__ import annotations
 from orchestrator.engine.clock import Millis, parse_time
 from orchestrator.engine.outputs import Outbox, Output, Retired
 from orchestrator.engine.state import EngineState
-from schemas import Incident, IncidentEvent, IncidentStatus, TaskStatus
+from schemas import IN_HAND_STATUSES, Incident, IncidentEvent, IncidentStatus
 
 RETIRE_TIMER = "retire"
 COMMAND_TIMER = "command"
 """Forgets a command's verdict; the timer's incident field holds the command id."""
 ENDED = frozenset({"incident.resolved", "incident.closed"})
 """The incident events after which retention starts counting."""
-IN_HAND = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
-"""Task states that keep a resolved incident in memory: someone is to act on them."""
 
 
 def arm_retirement(state: EngineState, outputs: list[Output], retention: Millis) -> None:
@@ -50,7 +48,7 @@ def fire_retire(
     if due < ended_at(incident) + retention:
         return
     if incident.status is IncidentStatus.RESOLVED and any(
-        t.status in IN_HAND for t in incident.tasks
+        t.status in IN_HAND_STATUSES for t in incident.tasks
     ):
         state.push_timer(due + retention, RETIRE_TIMER, incident.id, level=retention)
         return

@@ -72,6 +72,7 @@ EXPECTED_SCHEMAS = {
     "Severity",
     "ShardRecord",
     "TASK_COMMANDS",
+    "IN_HAND_STATUSES",
     "TERMINAL_STATUSES",
     "Task",
     "TaskEvent",

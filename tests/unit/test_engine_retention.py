@@ -19,11 +19,10 @@ from orchestrator.engine import (
     summary,
 )
 from orchestrator.engine.clock import MINUTE_MS
-from orchestrator.engine.retention import IN_HAND
 from orchestrator.playbook import load_directory
 from orchestrator.settings import shipped_playbooks
 from orchestrator.testing import Drill, command, event
-from schemas import CommandResult, Incident, IncidentStatus
+from schemas import IN_HAND_STATUSES, CommandResult, Incident, IncidentStatus
 
 OPENED = "2026-11-20T10:00:00Z"
 RETENTION = HOUR_MS
@@ -71,7 +70,7 @@ def drill(retention: int = RETENTION, finished: bool = False) -> Drill:
 
 def in_hand(incident: Incident) -> bool:
     """Whether a task of the incident is assigned or acknowledged."""
-    return any(t.status in IN_HAND for t in incident.tasks)
+    return any(t.status in IN_HAND_STATUSES for t in incident.tasks)
 
 
 def retired(run: Drill) -> list[Retired]:

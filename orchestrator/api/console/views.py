@@ -9,11 +9,18 @@ from dataclasses import dataclass, field
 from orchestrator.auth import Responder
 from orchestrator.engine import INCIDENT_COMMANDER, format_time
 from orchestrator.runtime import Runtime
-from schemas import Incident, IncidentStatus, Severity, Task, TaskStatus, TimelineEntry
+from schemas import (
+    IN_HAND_STATUSES,
+    Incident,
+    IncidentStatus,
+    Severity,
+    Task,
+    TaskStatus,
+    TimelineEntry,
+)
 
-OPEN_TASK = (TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED)
+ACTIONABLE = IN_HAND_STATUSES
 """The tasks a board shows: waiting for an ack, or owned and in progress."""
-ACTIONABLE = frozenset(OPEN_TASK)
 SEVERITY_KINDS = frozenset({"incident.opened", "incident.severity_changed"})
 """Timeline entries that set the severity (opening, then each rise)."""
 JOINED_EVENT = "event"
