@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -12,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from orchestrator.adapters import alertmanager_events, binary_headers, binary_record
 from orchestrator.api.problems import ProblemError, problem
-from orchestrator.api.ratelimit import IntakeBudget, refusal
-from orchestrator.api.security import IntakeSender, announced_bytes
+from orchestrator.api.ratelimit import IntakeBudget, announced_bytes, refusal
+from orchestrator.api.security import IntakeSender
 from orchestrator.auth import Sender
-from orchestrator.runtime import AsyncWrites, IntakeResult, Runtime
+from orchestrator.runtime import AsyncWrites, Backlog, IntakeResult, Runtime
 from orchestrator.settings import DEFAULT_INTAKE_QUEUE_RECORDS, MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 from schemas import Event, Origin
 
@@ -63,8 +64,7 @@ ALERTMANAGER_BODY: dict[str, Any] = {
 
 async def read_limited(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) anything over `limit` bytes, announced or not."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if announced_bytes(request.scope) > limit:
         raise ProblemError(413, "Request too large", f"the body is over {limit} bytes; split it")
     body = bytearray()
     async for chunk in request.stream():
@@ -131,17 +131,20 @@ def check_budget(request: Request, sender: Sender | None, body: bytes, records: 
     budget: IntakeBudget | None = getattr(request.app.state, "intake_budget", None)
     if budget is None:
         return
-    if not announced_bytes(request):
+    if not announced_bytes(request.scope):
         budget.charge_bytes(request, sender, len(body))
     budget.charge_records(request, sender, records)
 
 
-def check_backlog(request: Request, runtime: Runtime, records: int, limit: int) -> None:
+def check_backlog(
+    request: Request, backlog_of: Callable[[], Backlog] | None, records: int, limit: int
+) -> None:
     """Refuse (429, 503 on the Alertmanager webhook, with Retry-After) records that would
-    queue behind more than `limit` records not yet committed; never drop what was taken."""
-    if not isinstance(runtime, AsyncWrites):
+    queue behind more than `limit` records not yet committed; never drop what was taken.
+    `backlog_of` is the runtime's, when its writes queue (None: nothing to check)."""
+    if backlog_of is None:
         return
-    backlog = runtime.backlog()
+    backlog = backlog_of()
     if backlog.records and backlog.records + records > limit:
         raise refusal(
             request.url.path,
@@ -178,6 +181,7 @@ def intake_router(
     """Routes that take events in: each request's records are counted against the request
     limit, the sender's budgets and the durable queue's backlog before any is processed."""
     router = APIRouter(tags=["intake"])
+    backlog_of = runtime.backlog if isinstance(runtime, AsyncWrites) else None
 
     @router.post(
         "/events",
@@ -194,7 +198,7 @@ def intake_router(
             records, batch = [binary_record(headers, body)], False
         check_count(len(records), max_records)
         check_budget(request, sender, body, len(records))
-        check_backlog(request, runtime, len(records), queue_records)
+        check_backlog(request, backlog_of, len(records), queue_records)
         origin = origin_of("/events", sender, headers)
         return answer(await submitted(runtime, records, origin), batch)
 
@@ -212,7 +216,7 @@ def intake_router(
         except ValueError as err:  # not JSON, or an AlertmanagerPayloadError
             return problem(422, "Not an Alertmanager payload", str(err))
         check_budget(request, sender, body, len(alerts))
-        check_backlog(request, runtime, len(alerts), queue_records)
+        check_backlog(request, backlog_of, len(alerts), queue_records)
         records = [json.dumps(a, separators=(",", ":")).encode() for a in alerts]
         origin = Origin(kind="http", name="/webhooks/alertmanager")
         return answer(await submitted(runtime, records, origin), batch=True)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.api.handlers import on_problem
 from orchestrator.api.problems import PROBLEM_TYPE, ProblemError
+from orchestrator.api.ratelimit import announced_bytes
 from orchestrator.api.security import (
     RESPONDER_SCHEME,
     Actor,
@@ -133,7 +134,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limits.get(scope["path"], self.default)
-        if _declared(scope) > limit:
+        if announced_bytes(scope) > limit:
             await _too_large(send, limit)
             return
         counted = _Counted(receive, send, limit)
@@ -168,13 +169,6 @@ class _Counted:
             if self.cut:
                 message = {**message, "headers": [*message.get("headers", []), CLOSE]}
         await self._send(message)
-
-
-def _declared(scope: Scope) -> int:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -22,6 +22,7 @@ from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
+from starlette.types import Scope
 
 from orchestrator.api.problems import ProblemError
 from orchestrator.auth import Sender
@@ -108,3 +109,11 @@ def bucket_of(request: Request, sender: Sender | None) -> str:
     if sender is not None:
         return "sender:" + sender.name
     return "addr:" + (request.client.host if request.client else "unknown")
+
+
+def announced_bytes(scope: Scope) -> int:
+    """The body size a request announces (Content-Length), 0 when it announces none."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0

@@ -8,7 +8,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orchestrator.api.problems import ProblemError
-from orchestrator.api.ratelimit import IntakeBudget
+from orchestrator.api.ratelimit import IntakeBudget, announced_bytes
 from orchestrator.auth import AuthConfig, Responder, Sender
 from orchestrator.engine import INCIDENT_COMMANDER
 
@@ -120,14 +120,8 @@ async def require_ingest(
     sender = _guard(request).ingest(credentials)
     budget: IntakeBudget | None = getattr(request.app.state, "intake_budget", None)
     if budget is not None:
-        budget.charge_bytes(request, sender, announced_bytes(request))
+        budget.charge_bytes(request, sender, announced_bytes(request.scope))
     return sender
-
-
-def announced_bytes(request: Request) -> int:
-    """The body size a request announces (Content-Length), 0 when it announces none."""
-    declared = request.headers.get("content-length", "")
-    return int(declared) if declared.isdigit() else 0
 
 
 IntakeSender = Annotated[Sender | None, Depends(require_ingest)]
