@@ -34,7 +34,14 @@ _FILE_LINE_FIELDS = frozenset({"kind", "name", "offset"})
 
 def file_line(name: str, number: int) -> Origin:
     """Origin(kind="file", name=name, offset=number), built without validating trusted values."""
-    values = {"kind": "file", "name": name, "partition": None, "offset": number, "sender": None}
+    values = {
+        "kind": "file",
+        "name": name,
+        "partition": None,
+        "offset": number,
+        "sender": None,
+        "headers": None,
+    }
     return build(Origin, values, _FILE_LINE_FIELDS)
 
 

@@ -53,11 +53,14 @@ _ALL_SET: dict[type[BaseModel], set[str]] = {}
 
 
 def build(model: type[M], values: dict[str, Any], fields_set: frozenset[str] | None = None) -> M:
-    """`model` with `values` (every field, trusted, in declaration order), as
-    `model_construct(fields_set, **values)` would make it; `fields_set` (default: every
-    field) says which count as set."""
+    """`model` with `values` (trusted), as `model_construct(fields_set, **values)` would make
+    it; `fields_set` (default: every field) says which count as set. Fields missing from
+    `values` take their defaults (a field added to the contract alone)."""
     if len(values) != len(model.model_fields):
-        return model.model_construct(set(fields_set) if fields_set else None, **values)
+        completed = _completed(model, values)
+        if completed is None:  # a required field is missing: pydantic's own way
+            return model.model_construct(set(fields_set) if fields_set else None, **values)
+        values = completed
     made = model.__new__(model)
     _set(made, "__dict__", values)
     if fields_set is None:
@@ -70,6 +73,20 @@ def build(model: type[M], values: dict[str, Any], fields_set: frozenset[str] | N
     _set(made, "__pydantic_extra__", None)
     _set(made, "__pydantic_private__", None)
     return made
+
+
+def _completed(model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any] | None:
+    """`values` with the defaults of the fields it lacks, in declaration order; None when a
+    lacking field has no default."""
+    completed: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in values:
+            completed[name] = values[name]
+        elif info.is_required():
+            return None
+        else:
+            completed[name] = info.get_default(call_default_factory=True)
+    return completed
 
 
 def _time(value: int | None) -> str | None:
@@ -175,9 +192,7 @@ def contract(record: Record) -> BaseModel:
         name: getattr(record, name) if convert is None else convert(getattr(record, name))
         for name, convert in plan
     }
-    if len(values) == len(model.model_fields):
-        return build(model, values)
-    return model.model_validate(values)  # the contract has fields the record has not
+    return build(model, values)
 
 
 @overload

@@ -10,7 +10,7 @@ from typing import Any
 
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import incident_id, shard_of
-from orchestrator.engine.outputs import Outbox
+from orchestrator.engine.outputs import Outbox, timeline_entry
 from orchestrator.engine.playbook import Playbook, SeverityRule
 from orchestrator.engine.records import IncidentRecord, counted, replace
 from orchestrator.engine.severity import higher_level, max_severity
@@ -61,18 +61,30 @@ def open_incident(
 def note_event(
     out: Outbox, incident: IncidentRecord, at: Millis, ref: str, event_type: str
 ) -> IncidentRecord:
-    """Count an event that joins `incident`, and list it on the timeline up to the cap."""
+    """Count an event that joins `incident`, list it on the timeline up to the cap, and move
+    its last event time up to `at`: one new record."""
     total = incident.events_total + 1
     by_type = counted(incident.events_by_type, event_type)
-    if total - incident.timeline_events_dropped <= out.timeline_event_cap:
-        incident = replace(incident, events_total=total, events_by_type=by_type)
-        return out.note(incident, at, "event", ref=ref, type=event_type)
-    dropped = incident.timeline_events_dropped + 1
-    return out.state.put(
-        replace(
-            incident, events_total=total, events_by_type=by_type, timeline_events_dropped=dropped
+    last = max(at, incident.last_event_at)
+    dropped = incident.timeline_events_dropped
+    if total - dropped <= out.timeline_event_cap:
+        entry = timeline_entry(at, "event", None, ref, {"type": event_type})
+        changed = replace(
+            incident,
+            last_event_at=last,
+            events_total=total,
+            events_by_type=by_type,
+            timeline=(*incident.timeline, entry),
         )
-    )
+    else:
+        changed = replace(
+            incident,
+            last_event_at=last,
+            events_total=total,
+            events_by_type=by_type,
+            timeline_events_dropped=dropped + 1,
+        )
+    return out.state.put(changed)
 
 
 def raise_severity(

@@ -68,6 +68,15 @@ def incident_event(
     )
 
 
+def timeline_entry(
+    at: Millis, kind: str, actor: str | None, ref: str | None, detail: dict[str, Any]
+) -> EntryRecord:
+    """A timeline entry; equal details are one tuple (records.shared_pairs)."""
+    return EntryRecord(
+        at=at, kind=kind, actor=actor, ref=ref, detail=_shared(tuple(detail.items()))
+    )
+
+
 @dataclass
 class Outbox:
     """Collects one step's outputs; in monitor mode task events are recorded, never emitted.
@@ -87,9 +96,7 @@ class Outbox:
         **detail: Any,
     ) -> IncidentRecord:
         """Add an entry to the incident's timeline; returns the incident with it."""
-        entry = EntryRecord(
-            at=at, kind=kind, actor=actor, ref=ref, detail=_shared(tuple(detail.items()))
-        )
+        entry = timeline_entry(at, kind, actor, ref, detail)
         return self.state.put(replace(incident, timeline=(*incident.timeline, entry)))
 
     def task(

@@ -31,8 +31,19 @@ def arm_retirement(state: EngineState, outputs: list[Output], retention: Millis)
     """Arm a retire timer for every incident that resolved or closed in these outputs."""
     for output in outputs:
         if isinstance(output, IncidentEvent) and output.kind in ENDED:
-            due = parse_time(output.time) + retention
+            due = _ended(state, output) + retention
             state.push_timer(due, RETIRE_TIMER, output.incident_id, level=retention)
+
+
+def _ended(state: EngineState, output: IncidentEvent) -> Millis:
+    """When the incident event's incident resolved or closed (read from the record, not
+    parsed back from the event's text)."""
+    incident = state.incidents.get(output.incident_id)
+    ended = None
+    if incident is not None:
+        closing = output.kind == "incident.closed"
+        ended = incident.closed_at if closing else incident.resolved_at
+    return ended if ended is not None else parse_time(output.time)
 
 
 def ended_at(incident: IncidentRecord) -> Millis:

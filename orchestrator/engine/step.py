@@ -36,7 +36,7 @@ from orchestrator.engine.incidents import (
 from orchestrator.engine.match import Match, Matcher
 from orchestrator.engine.outputs import Outbox, Output, incident_event
 from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.records import VerdictRecord, replace
+from orchestrator.engine.records import VerdictRecord
 from orchestrator.engine.retention import arm_forgetting, arm_retirement
 from orchestrator.engine.state import EngineState, dedupe_key_of
 from orchestrator.engine.tasks import (
@@ -263,6 +263,7 @@ class Engine:
                 remember_signals(state, playbook, key, event.type, ctx)
             return
         ref = f"{event.source}/{event.id}"
+        opened = incident is None
         if incident is None:
             assert trigger is not None
             incident = open_incident(state, playbook, key, trigger, event, at, self.config.drill)
@@ -296,14 +297,14 @@ class Engine:
                     before=before.value,
                     after=incident.severity.value,
                 )
-        if at > incident.last_event_at:  # an equal or earlier time changes nothing
-            incident = state.put(replace(incident, last_event_at=at))
         touched = False
         if consumer.signals:
             incident, touched = apply_signals(playbook, incident, event.type, ctx)
             if touched:
                 incident = state.put(incident)
-        incident = reconcile(state, playbook, incident, at, out)
+        if opened or not playbook.task_names <= {t.name for t in incident.tasks}:
+            # a join changes no task: with every task attached, reconciling changes nothing
+            incident = reconcile(state, playbook, incident, at, out)
         incident = check_resolution(state, playbook, incident, at, out, signals_touched=touched)
         arm_quiet(state, playbook, incident, at)
 
