@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 import orchestrator.runtime.kafka
 from orchestrator.engine.clock import format_time
+from orchestrator.engine.contract import contract
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.step import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
@@ -246,13 +247,15 @@ def test_every_incident_a_step_changes_is_stored_and_decoding_restores_the_same_
             assert applied is not None
             kept.store(applied)
             incidents = applied.entry.state.incidents
-            assert applied.entry.incidents == {
-                i: incident.model_dump_json().encode() for i, incident in incidents.items()
+            stored = {i: table[incident_key(i, v)] for i, v in applied.entry.versions.items()}
+            assert stored == {
+                i: contract(incident).model_dump_json().encode()
+                for i, incident in incidents.items()
             }
             if offset % 50 == 0:  # a cold copy of the same table steps the same way
                 fresh.table = dict(table)
                 fresh.forget()
-                assert fresh.load(record.key).incidents == applied.entry.incidents
+                assert fresh.load(record.key).state.incidents == incidents
 
 
 def test_task_events_go_to_their_role_topic_keyed_by_incident() -> None:
