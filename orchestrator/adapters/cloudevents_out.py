@@ -100,6 +100,20 @@ def task_cloudevent(event: TaskEvent, source: str) -> bytes:
     )
 
 
+def task_body_cloudevent(body: Mapping[str, Any], source: str) -> bytes:
+    """`task_cloudevent` of a task event already dumped to JSON (an outbox row's body), without
+    validating it again."""
+    return structured_event(
+        body,
+        type_=TYPE_PREFIX + str(body["kind"]),
+        source=source,
+        id_=str(body["id"]),
+        time=str(body["time"]),
+        subject=str(body["task"]["id"]),
+        extensions={"role": str(body["role"])},
+    )
+
+
 def incident_cloudevent(event: IncidentEvent, source: str) -> bytes:
     """An incident event as emitted: type orchestrator.<kind>, subject the incident id."""
     return structured_event(
