@@ -89,28 +89,27 @@ def _encoded(payload: Payload) -> bytes:
 
 def task_cloudevent(event: TaskEvent, source: str) -> bytes:
     """A task event as emitted: type orchestrator.<kind>, subject the task id, extension role."""
-    return structured_event(
-        event,
-        type_=TYPE_PREFIX + event.kind,
-        source=source,
-        id_=event.id,
-        time=event.time,
-        subject=event.task.id,
-        extensions={"role": event.role},
-    )
+    return _task(event, source, event.kind, event.id, event.time, event.task.id, event.role)
 
 
 def task_body_cloudevent(body: Mapping[str, Any], source: str) -> bytes:
     """`task_cloudevent` of a task event already dumped to JSON (an outbox row's body), without
     validating it again."""
+    kind, id_, time, role = (str(body[name]) for name in ("kind", "id", "time", "role"))
+    return _task(body, source, kind, id_, time, str(body["task"]["id"]), role)
+
+
+def _task(
+    payload: Payload, source: str, kind: str, id_: str, time: str, task_id: str, role: str
+) -> bytes:
     return structured_event(
-        body,
-        type_=TYPE_PREFIX + str(body["kind"]),
+        payload,
+        type_=TYPE_PREFIX + kind,
         source=source,
-        id_=str(body["id"]),
-        time=str(body["time"]),
-        subject=str(body["task"]["id"]),
-        extensions={"role": str(body["role"])},
+        id_=id_,
+        time=time,
+        subject=task_id,
+        extensions={"role": role},
     )
 
 

@@ -5,14 +5,13 @@ a bad binary event is 422 with a dead letter that keeps its headers, never a 500
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from apikit import INGEST_TOKEN, START, Api, auth_config, bearer, runtime_at
+from apikit import sdk_alert as alert
 from cloudevents.core.bindings.http import HTTPMessage, to_binary, to_structured
 from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 from fastapi.testclient import TestClient
 
 from orchestrator.api import create_app
@@ -20,21 +19,6 @@ from orchestrator.testing import ManualClock
 
 INGEST = {"Authorization": f"Bearer {INGEST_TOKEN}"}
 BATCH_TYPE = "application/cloudevents-batch+json"
-
-
-def alert(id_: str, service: str, **attributes: Any) -> CloudEvent:
-    """A critical firing alert for `service` as an SDK CloudEvent (opens tech_outage)."""
-    data = {"alertname": "Down", "service": service, "status": "firing", "severity": "critical"}
-    return CloudEvent(
-        attributes={
-            "id": id_,
-            "source": "monitoring/sdk",
-            "type": "ops.alert",
-            "time": datetime.fromisoformat(START),
-            **attributes,
-        },
-        data=data,
-    )
 
 
 def post(api: Api, message: HTTPMessage) -> Any:

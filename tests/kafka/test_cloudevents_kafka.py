@@ -26,25 +26,10 @@ from kafka_harness import Workers, core_run, names_for, records, values
 from orchestrator.runtime.kafka.codec import INCIDENT_EVENT, KIND_HEADER, header
 from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
 from orchestrator.runtime.kafka.topics import TopicNames
+from tests.api.apikit import sdk_alert as alert
 
 IDLE_TIMEOUT_S = 60.0
-START = "2026-11-20T10:00:00Z"
 FORMAT = JSONFormat()
-
-
-def alert(id_: str, service: str, **attributes: Any) -> CloudEvent:
-    """A critical firing alert for `service` as an SDK CloudEvent (opens tech_outage)."""
-    data = {"alertname": "Down", "service": service, "status": "firing", "severity": "critical"}
-    return CloudEvent(
-        attributes={
-            "id": id_,
-            "source": "monitoring/sdk",
-            "type": "ops.alert",
-            "time": datetime.fromisoformat(START),
-            **attributes,
-        },
-        data=data,
-    )
 
 
 def produce(bootstrap: str, names: TopicNames, messages: list[KafkaMessage]) -> None:
