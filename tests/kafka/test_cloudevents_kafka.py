@@ -29,17 +29,28 @@ from orchestrator.runtime.kafka.topics import TopicNames
 from tests.api.apikit import sdk_alert as alert
 
 IDLE_TIMEOUT_S = 60.0
+RAW_PARTITIONS = 3
 FORMAT = JSONFormat()
 
 
-def produce(bootstrap: str, names: TopicNames, messages: list[KafkaMessage]) -> None:
-    """Send the SDK's messages to events.raw as they are: headers, key (None) and value."""
+def produce(
+    bootstrap: str, names: TopicNames, messages: list[KafkaMessage], partitions: int = 1
+) -> None:
+    """Send the SDK's messages to events.raw as they are (headers, key: None, value), the n-th
+    to partition n modulo `partitions`, whatever partition its (source, id) belongs on."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
-        for message in messages:
+        for n, message in enumerate(messages):
             key = message.key.encode() if isinstance(message.key, str) else message.key
             headers = list(message.headers.items())
-            producer.send(names.events_raw, key=key, value=message.value, headers=headers).get(30)
+            sent = producer.send(
+                names.events_raw,
+                value=message.value,
+                key=key,
+                headers=headers,
+                partition=n % partitions,
+            )
+            sent.get(30)
     finally:
         producer.close()
 
@@ -53,25 +64,33 @@ def test_sdk_structured_and_binary_records_open_incidents_and_dedupe_across_mode
     kafka_bootstrap: str, topic_prefix: str, workers: Workers
 ) -> None:
     """A structured and a binary record each open their incident; the binary resend of the
-    structured one's (source, id) is a duplicate: the same event whatever the mode."""
+    structured one's (source, id) is a duplicate: the same event whatever the mode. With three
+    raw partitions, records sent round robin without a key (as the SDK makes them) are moved by
+    intake to their own partition with their headers, and judged there."""
     names = names_for(topic_prefix)
-    workers.start("w1").wait_rebalanced()
+    workers.start("w1", ORCH_KAFKA_RAW_PARTITIONS=str(RAW_PARTITIONS)).wait_rebalanced()
     events = [alert("s-1", "pay-s"), alert("b-1", "pay-b"), alert("s-1", "pay-other")]
+    events += [alert(f"m-{n}", f"pay-{n}") for n in range(6)]
     messages = [
         to_structured(events[0], FORMAT),
         to_binary(events[1], FORMAT),
         to_binary(events[2], FORMAT),
+        *(to_binary(e, FORMAT) for e in events[3:]),
     ]
     assert "ce_id" in messages[1].headers
     assert "ce_id" not in messages[0].headers
 
-    produce(kafka_bootstrap, names, messages)
+    produce(kafka_bootstrap, names, messages, RAW_PARTITIONS)
     wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
 
     summary = collect_summary(kafka_bootstrap, names)
-    assert summary["events"] == {"read": 3, "accepted": 2, "rejected": 0, "duplicates": 1}
+    assert summary["events"] == {"read": 9, "accepted": 8, "rejected": 0, "duplicates": 1}
     keys = sorted((i["playbook"], i["key"], i["severity"]) for i in summary["incidents"])
-    assert keys == [("tech_outage", "pay-b", "high"), ("tech_outage", "pay-s", "high")]
+    services = ["pay-0", "pay-1", "pay-2", "pay-3", "pay-4", "pay-5", "pay-b", "pay-s"]
+    assert keys == [("tech_outage", s, "high") for s in services]
+    moved = [r for r in records(kafka_bootstrap, names.events_raw) if r.key]
+    assert moved, "no record landed off its partition: the forwarding was not exercised"
+    assert all(header(r.headers, "ce_id") for r in moved if b"b-1" in r.key or b"m-" in r.key)
     assert values(kafka_bootstrap, names.deadletter) == []
 
 
