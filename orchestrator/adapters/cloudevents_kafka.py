@@ -11,7 +11,7 @@ for every mode and both bindings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from orchestrator.adapters.cloudevents import (
     CLOUDEVENTS_MEDIA_TYPE,
@@ -21,7 +21,7 @@ from orchestrator.adapters.cloudevents import (
 )
 
 KAFKA_CE_PREFIX = "ce_"
-KafkaHeaders = Iterable[tuple[str, bytes]]
+KafkaHeaders = Sequence[tuple[str, bytes]]
 """A record's headers as the clients give them: (name, value) pairs."""
 
 
@@ -29,14 +29,16 @@ def kafka_binary_headers(headers: KafkaHeaders) -> dict[str, str] | None:
     """The CloudEvents headers (`ce_*` and content-type, names in lower case, values decoded
     as UTF-8) of a binary-mode record; None for any other record (structured, or plain JSON
     with no `ce_` header, which the raw-events topic has always read as structured)."""
-    found: dict[str, str] | None = None
-    for name, value in headers:
-        lowered = name.lower()
-        if lowered.startswith(KAFKA_CE_PREFIX) or lowered == CONTENT_TYPE:
-            found = {} if found is None else found
-            found[lowered] = value.decode("utf-8", errors="replace") if value else ""
-    if found is None or not any(name.startswith(KAFKA_CE_PREFIX) for name in found):
+    for name, _ in headers:  # a loop, not any(): most records have no header at all
+        if name[:3].lower() == KAFKA_CE_PREFIX:
+            break
+    else:
         return None
+    found = {
+        lowered: value.decode("utf-8", errors="replace") if value else ""
+        for lowered, value in ((name.lower(), value) for name, value in headers)
+        if lowered.startswith(KAFKA_CE_PREFIX) or lowered == CONTENT_TYPE
+    }
     if found.get(CONTENT_TYPE, "").lower().startswith(CLOUDEVENTS_MEDIA_TYPE):
         return None
     return found
