@@ -5,6 +5,7 @@ The playbook format's many models are offered as the namespace `playbook` (schem
 """
 
 from schemas import playbook
+from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -57,6 +58,7 @@ __all__ = [
     "EventTypeSpec",
     "FieldTypeSpec",
     "Incident",
+    "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
     "Origin",
@@ -65,6 +67,7 @@ __all__ = [
     "Severity",
     "ShardRecord",
     "Task",
+    "TaskCloudEvent",
     "TaskEvent",
     "TaskEventKind",
     "TaskStatus",
