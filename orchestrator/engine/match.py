@@ -11,12 +11,20 @@ matters to, for a partitioned runtime.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import SEP, shard_of, split_shard
-from orchestrator.engine.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
+from orchestrator.engine.playbook import (
+    KeyFn,
+    Playbook,
+    Selector,
+    SeverityRule,
+    Trigger,
+    event_context,
+)
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.windows import Window
 from schemas import Event
@@ -34,6 +42,9 @@ class Consumer:
     rules: tuple[SeverityRule, ...] = ()
     signals: bool = False
     """The type is one of the playbook's resolution signals."""
+    key: KeyFn | None = None
+    """The one key function every selector here uses, when they share one (the common case:
+    the key is computed once per event, not per selector)."""
 
     def selectors(self) -> tuple[Selector, ...]:
         """Every selector that can take an event of this type, triggers first."""
@@ -97,6 +108,9 @@ class Matcher:
                 tuple(r for r in pb.rules if r.selector.on == event_type),
                 any(s.on == event_type for s in pb.resolution.signals),
             )
+            keys = {s.key for s in consumer.selectors()}
+            if len(keys) == 1:
+                consumer = dataclasses.replace(consumer, key=keys.pop())
             self._by_type.setdefault(event_type, []).append(consumer)
         for trigger in pb.triggers:
             if trigger.window is not None:
@@ -138,9 +152,56 @@ class Matcher:
         for consumer in self._by_type.get(event.type, ()):
             if only_playbook is not None and consumer.playbook.id != only_playbook:
                 continue
+            if consumer.key is not None:
+                match = self._one_key(state, consumer, consumer.key, at, ctx, only_key)
+                if match is not None:
+                    yield match
+                continue
             found = self._keys(state, consumer, at, ctx, only_key)
             for key in sorted(found.keys):
                 yield Match(consumer, key, found.fired.get(key), tuple(found.hits.get(key, ())))
+
+    def _one_key(
+        self,
+        state: EngineState,
+        consumer: Consumer,
+        key_of: KeyFn,
+        at: Millis,
+        ctx: Context,
+        only_key: str | None,
+    ) -> Match | None:
+        """`_keys` for a consumer whose selectors share one key function: the key once, then
+        the conditions in the same order (triggers, joins, rules), the same windows observed."""
+        key = key_of(ctx)
+        if key is None or (only_key is not None and key != only_key):
+            return None
+        playbook = consumer.playbook.id
+        taken = False
+        fired: str | None = None
+        for trigger in consumer.triggers:
+            when = trigger.selector.when
+            if when is not None and not when.test(ctx):
+                continue
+            taken = True
+            window = trigger.window
+            holds = window is None or self._observe(
+                state, playbook, trigger.id, window, key, at, ctx
+            )
+            if holds and fired is None:
+                fired = trigger.id
+        for join in consumer.joins:
+            if join.when is None or join.when.test(ctx):
+                taken = True
+        hits: list[SeverityRule] = []
+        for rule in consumer.rules:
+            when = rule.selector.when
+            if when is not None and not when.test(ctx):
+                continue
+            taken = True
+            window = rule.window
+            if window is None or self._observe(state, playbook, rule.id, window, key, at, ctx):
+                hits.append(rule)
+        return Match(consumer, key, fired, tuple(hits)) if taken else None
 
     def _keys(
         self,
