@@ -56,12 +56,19 @@ def parse_time(text: str) -> Millis:
 
 
 @lru_cache(maxsize=65536)
+def _second_text(seconds: int) -> str:
+    """Epoch seconds as RFC 3339 UTC without the zone: 2026-11-20T10:00:00."""
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def format_time(ms: Millis) -> str:
-    """Epoch milliseconds as RFC 3339 UTC: 2026-11-20T10:00:00Z (milliseconds only if any)."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    if ms % 1000:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Epoch milliseconds as RFC 3339 UTC: 2026-11-20T10:00:00Z (milliseconds only if any).
+    The second's text is cached (event times rarely repeat to the millisecond, but their
+    seconds do), the milliseconds added to it."""
+    seconds, rest = divmod(ms, 1000)
+    if rest:
+        return f"{_second_text(seconds)}.{rest:03d}Z"
+    return _second_text(seconds) + "Z"
 
 
 def format_duration(ms: Millis) -> str:
