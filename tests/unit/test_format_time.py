@@ -1,4 +1,4 @@
-"""format_time builds the text from a cached second and the milliseconds (issue 18): the same
+"""format_time builds the text from a cached date and the time of day (issue 18): the same
 text as formatting the whole timestamp, for every millisecond value."""
 
 from __future__ import annotations
