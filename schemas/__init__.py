@@ -1,10 +1,11 @@
 """Wire and file contracts: events, playbooks, incidents, tasks, commands, dead letters, and
 the Kafka runtime's own record formats (records).
 
-The playbook format's many models are offered as the namespace `playbook` (schemas.playbook).
+The playbook format's many models are offered as the namespace `playbook` (schemas.playbook),
+the rosters format's as `rosters` (schemas.rosters).
 """
 
-from schemas import playbook
+from schemas import playbook, rosters
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -27,6 +28,7 @@ from schemas.incidents import (
 )
 from schemas.playbook import EventTypeSpec, FieldTypeSpec, PlaybookSpec
 from schemas.records import CommandRecord, ControlTick, EventRecord, ShardRecord, TickRecord
+from schemas.rosters import Notified
 from schemas.tasks import (
     IN_HAND_STATUSES,
     TERMINAL_STATUSES,
@@ -59,6 +61,7 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "IncidentStatus",
+    "Notified",
     "Origin",
     "Phase",
     "PlaybookSpec",
@@ -72,4 +75,5 @@ __all__ = [
     "TimelineEntry",
     "export_schemas",
     "playbook",
+    "rosters",
 ]

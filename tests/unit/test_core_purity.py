@@ -82,6 +82,8 @@ EXPECTED_SCHEMAS = {
     "TimelineEntry",
     "export_schemas",
     "playbook",
+    "rosters",
+    "Notified",
 }
 EXPECTED_CORE = {
     "AggregateWindow",
@@ -127,6 +129,12 @@ EXPECTED_CORE = {
     "TimerEntry",
     "Trigger",
     "Window",
+    "Hours",
+    "Layer",
+    "OnCall",
+    "Override",
+    "Roster",
+    "Rosters",
     "claim_refusal",
     "command_refusal",
     "compile_expression",
