@@ -109,6 +109,10 @@ class Settings(BaseSettings):
 
     # The agent API: responders and tokens, CORS, request limits, read timeouts, feeds.
     responders_file: Path | None = None
+    rosters_file: Path | None = Field(
+        default=None,
+        description="Who is on call for each role, when, and how to reach them (docs/oncall.md).",
+    )
     responders: SecretStr | None = Field(default=None, description="Responders as JSON.")
     ingest_token: SecretStr | None = None
     cors_origins: list[str] = Field(

@@ -28,10 +28,10 @@ from schemas.incidents import (
 )
 from schemas.playbook import EventTypeSpec, FieldTypeSpec, PlaybookSpec
 from schemas.records import CommandRecord, ControlTick, EventRecord, ShardRecord, TickRecord
-from schemas.rosters import Notified
 from schemas.tasks import (
     IN_HAND_STATUSES,
     TERMINAL_STATUSES,
+    Notified,
     Task,
     TaskEvent,
     TaskEventKind,

@@ -1,5 +1,5 @@
 """The rosters format: who is on call for each role, when, and how to reach them (a YAML file
-beside the responders file). Unknown fields are refused. Also the record of who was notified."""
+beside the responders file). Unknown fields are refused."""
 
 from __future__ import annotations
 
@@ -36,8 +36,6 @@ Instant = Annotated[
         examples=["2026-11-20T10:00:00Z"],
     ),
 ]
-Via = Literal["override", "layer", "fallback", "nobody"]
-"""Why a responder is on call: an override, a rotation layer, the fallback, or nobody is."""
 
 
 class Spec(BaseModel):
@@ -111,13 +109,3 @@ class RostersSpec(Spec):
         default_factory=list, description="For a role with nobody on call and no fallback."
     )
     contacts: dict[str, Contact] = Field(default_factory=dict)
-
-
-class Notified(BaseModel):
-    """Who a task event was addressed to, and why (on the task event and the timeline)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    responders: list[str] = Field(description="The on-call responders at the event's time.")
-    via: Via
-    source: str = Field(description="The layer's name, the override's place, or the fallback.")

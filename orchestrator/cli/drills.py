@@ -15,6 +15,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from orchestrator.cli.common import (
     EXIT_FINDINGS,
     PlaybooksOpt,
+    RostersOpt,
+    engine_config,
     err,
     fail,
     load_playbooks,
@@ -67,6 +69,7 @@ def replay(
         str | None, typer.Option(metavar="NAME", help="Live drill namespace name.")
     ] = None,
     playbooks: PlaybooksOpt = None,
+    rosters: RostersOpt = None,
     kafka: Annotated[
         bool,
         typer.Option(
@@ -78,7 +81,7 @@ def replay(
 
     Deterministic, on event time: the same log and playbooks give the same output; --serve plays
     it live with the agent API, --kafka produces it into Kafka workers."""
-    settings = read_settings(port=port)
+    settings = read_settings(port=port, rosters_file=rosters)
     if kafka:
         _replay_kafka(
             log, speed, until_time(until), settings.in_namespace(namespace), playbooks, as_json
@@ -87,10 +90,15 @@ def replay(
     if serve:
         _live_drill(log, speed, until_time(until), report, settings, namespace, playbooks, as_json)
         return
-    engine = Engine(load_playbooks(playbooks, settings), settings.engine_config())
+    engine = Engine(load_playbooks(playbooks, settings), engine_config(settings))
     result = _run_replay(engine, log, until_time(until), speed, dead_letters)
     _write_report(result, report, f"Drill: {log.name}")
-    print_summary(summary(result.state), as_json)
+    data = summary(result.state)
+    if engine.config.rosters is not None:
+        from orchestrator.drills.report import with_pages
+
+        data = with_pages(data, result.state)
+    print_summary(data, as_json)
 
 
 def demo(
@@ -109,10 +117,10 @@ def demo(
 
     One business day of signals over all five shipped playbooks; prints the incidents and tasks
     and writes a drill report (HTML and Markdown)."""
-    from orchestrator.demo import DEMO_LOG, DEMO_RESPONDERS, DEMO_UNTIL
+    from orchestrator.demo import DEMO_LOG, DEMO_RESPONDERS, DEMO_ROSTERS, DEMO_UNTIL
 
-    settings = read_settings(port=port)
-    engine = Engine(load_playbooks(None, settings), settings.engine_config())
+    settings = read_settings(port=port, rosters_file=DEMO_ROSTERS)
+    engine = Engine(load_playbooks(None, settings), engine_config(settings))
     result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
     print_tables(summary(result.state))
     escalations = sum(
@@ -191,7 +199,7 @@ def backtest(
     except PlaybookError as problem:
         raise fail(str(problem)) from None
     end = until_time(until)
-    config = settings.engine_config()
+    config = engine_config(settings)
     old = _run_replay(Engine(base, config), log, end, None)
     new = _run_replay(Engine([candidate], config), log, end, None)
     diff = compare(old.state, new.state, candidate.id, base[0].source if base else None)
@@ -285,7 +293,7 @@ def _live_drill(
         raise fail("a live drill needs --speed X (e.g. 60: one minute of event time a second)")
     require_log(log)
     configure_logging(settings.log_format, settings.log_level)
-    config = replace(settings.engine_config(), drill=True)
+    config = replace(engine_config(settings), drill=True)
     engine = Engine(load_playbooks(playbooks, settings), config)
     sock = listen(settings)
     try:

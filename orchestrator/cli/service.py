@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks, read_settings
+from orchestrator.cli.common import (
+    PlaybooksOpt,
+    engine_config,
+    err,
+    fail,
+    load_playbooks,
+    read_settings,
+)
 from orchestrator.cli.serving import listen, serve_api
 from orchestrator.engine import Engine
 from orchestrator.errors import AuthConfigError
@@ -64,7 +71,7 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
 
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
-    config = replace(settings.engine_config(), source_claims=_source_claims(settings))
+    config = replace(engine_config(settings), source_claims=_source_claims(settings))
     engine = Engine(load_playbooks(playbooks, settings), config)
     sock = listen(settings)
     runtime = EmbeddedRuntime.open(
@@ -123,7 +130,7 @@ def worker(
 
     settings = read_settings()
     configure_logging(settings.log_format, settings.log_level)
-    config = replace(settings.engine_config(), network_commands=settings.network_commands)
+    config = replace(engine_config(settings), network_commands=settings.network_commands)
     try:
         run_worker(settings, load_playbooks(playbooks, settings), config, faust_log_level)
     except (ConnectionError, TimeoutError) as problem:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from orchestrator.cli.common import fail
+from orchestrator.cli.common import engine_config, fail
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -120,7 +120,7 @@ def serve_demo(log: Path, until: Millis, settings: Settings, responders: Path) -
             markup=False,
         )
     sock = listen(settings)
-    engine = Engine(load_playbooks(None, settings), replace(settings.engine_config(), drill=True))
+    engine = Engine(load_playbooks(None, settings), replace(engine_config(settings), drill=True))
     drill = settled(engine, log, settings.data_dir, DEMO_NAMESPACE, until)
     out.print(
         f"responder console on the demo's data (drill incidents): "

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from heapq import heappop, heappush
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from orchestrator.engine.clock import DAY_MS, Millis
+from schemas import Notified
 
 MINUTES_A_DAY = 1440
 
@@ -100,7 +102,7 @@ class OnCall:
     nobody; `source` names the layer, the override (`overrides[i]`) or the fallback."""
 
     responders: tuple[str, ...]
-    via: str
+    via: Literal["override", "layer", "fallback", "nobody"]
     source: str
 
 
@@ -172,6 +174,23 @@ class Rosters:
 
 
 EMPTY = Roster()
+PAGED_KINDS = frozenset({"task.assigned", "task.escalated"})
+"""The task events that are addressed to people: an assignment and each escalation step."""
+
+
+def addressed(rosters: Rosters | None, kind: str, role: str, at: Millis) -> Notified | None:
+    """Who a task event of `kind` for `role` at `at` is addressed to, and why; None without
+    rosters or for a kind nobody is paged for."""
+    if rosters is None or kind not in PAGED_KINDS:
+        return None
+    on_call = rosters.on_call(role, at)
+    return Notified(responders=list(on_call.responders), via=on_call.via, source=on_call.source)
+
+
+def timeline_detail(notified: Notified) -> dict[str, str]:
+    """How the timeline records who was notified and why, in plain words."""
+    why = f"{notified.via} {notified.source}".strip()
+    return {"notified": ", ".join(notified.responders) or "nobody", "notified_via": why}
 
 
 @lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ from typing import Any
 
 from orchestrator.engine.clock import Millis, format_time
 from orchestrator.engine.construct import Constructor, shallow_copy
+from orchestrator.engine.oncall import Rosters, addressed, timeline_detail
 from orchestrator.engine.state import TIMELINE_DETAIL, TIMELINE_ENTRY
 from schemas import (
     CommandResult,
@@ -68,6 +69,9 @@ class Outbox:
     """Collects one step's outputs; in monitor mode task events are recorded, never emitted."""
 
     timeline_event_cap: int
+    rosters: Rosters | None = None
+    """Who is on call: task.assigned and task.escalated are addressed to the target role's
+    on-call responders at that event time (none given: addressed to the role only)."""
     outputs: list[Output] = field(default_factory=list)
 
     def note(
@@ -106,6 +110,9 @@ class Outbox:
             detail["escalation"] = escalation
         if note:
             detail["note"] = note
+        notified = addressed(self.rosters, kind, target, at)
+        if notified is not None:
+            detail.update(timeline_detail(notified))
         self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
         if incident.mode == MONITOR:
             return
@@ -123,6 +130,7 @@ class Outbox:
                     "escalation": escalation,
                     "drill": incident.drill,
                     "note": note,
+                    "notified": notified,
                 }
             )
         )

@@ -105,7 +105,7 @@ class Engine:
         self, state: EngineState, item: Input, now: Millis
     ) -> tuple[EngineState, list[Output]]:
         """Apply one input at time `now` (event time; the clock never goes back)."""
-        out = Outbox(self.config.timeline_event_cap)
+        out = Outbox(self.config.timeline_event_cap, self.config.rosters)
         state.clock = max(state.clock, now)
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
