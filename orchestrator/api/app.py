@@ -20,11 +20,14 @@ from orchestrator.api.intake import intake_router
 from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
+from orchestrator.api.oncall import oncall_router
 from orchestrator.api.openapi import install_openapi
 from orchestrator.api.ratelimit import IntakeBudget
 from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
+from orchestrator.engine import Rosters
+from orchestrator.playbook import load_rosters
 from orchestrator.runtime import Runtime
 from orchestrator.settings import (
     DEFAULT_FEED_MAX_BEHIND,
@@ -61,6 +64,7 @@ def create_app(
     feed_max_behind: int = DEFAULT_FEED_MAX_BEHIND,
     feeds_per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
     max_batch_records: int = MAX_BATCH_RECORDS,
+    rosters: Rosters | None = None,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
     open and commands are refused (401). CORS stays off unless origins are given. Each sender's
@@ -82,6 +86,7 @@ def create_app(
     app.include_router(incidents_router(runtime))
     app.include_router(_reads_router(runtime))
     app.include_router(tasks_router(runtime))
+    app.include_router(oncall_router(rosters, runtime.now))
     app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder))
     _health(app, runtime)
     _metrics(app, runtime)
@@ -187,4 +192,5 @@ def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
         feed_max_behind=settings.feed_max_behind,
         feeds_per_responder=settings.feeds_per_responder,
         max_batch_records=settings.max_batch_records,
+        rosters=load_rosters(settings.rosters_file).rosters if settings.rosters_file else None,
     )

@@ -172,6 +172,39 @@ class Rosters:
         """Who is on call for `role` at `at` (a role without a roster: the fallback)."""
         return self.roles.get(role, EMPTY).on_call(at, self.fallback)
 
+    def spans(self, role: str, start: Millis, end: Millis) -> list[tuple[Millis, Millis, OnCall]]:
+        """Who is on call for `role` from `start` to `end`, as consecutive spans (start, end,
+        who): the answer is evaluated at every instant it may change (a handoff, an override's
+        edge, a working-hours edge) and equal neighbours are merged."""
+        roster = self.roles.get(role, EMPTY)
+        edges = sorted({start, *(t for t in _changes(roster, start, end) if start < t < end)})
+        found: list[tuple[Millis, Millis, OnCall]] = []
+        for begin, finish in zip(edges, [*edges[1:], end], strict=True):
+            who = roster.on_call(begin, self.fallback)
+            if found and found[-1][2] == who:
+                found[-1] = (found[-1][0], finish, who)
+            else:
+                found.append((begin, finish, who))
+        return found
+
+
+def _changes(roster: Roster, start: Millis, end: Millis) -> list[Millis]:
+    """Every instant in [start, end] where who is on call may change."""
+    points = [t for o in roster.overrides for t in (o.start, o.end)]
+    for layer in roster.layers:
+        first = layer.turn(start)
+        last = layer.turn(end)
+        if last is not None:
+            points += [layer.handoff(n) for n in range(first or 0, last + 2)]
+        day = local_time(start, layer.zone).date() - timedelta(days=1)
+        while layer.hours and day <= local_time(end, layer.zone).date():
+            midnight = datetime(day.year, day.month, day.day)
+            for hours in layer.hours:
+                for minute in (hours.start, hours.end):
+                    points.append(local_instant(midnight + timedelta(minutes=minute), layer.zone))
+            day += timedelta(days=1)
+    return points
+
 
 EMPTY = Roster()
 PAGED_KINDS = frozenset({"task.assigned", "task.escalated"})

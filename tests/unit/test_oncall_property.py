@@ -4,6 +4,7 @@ overrides, and fallbacks when nobody is on call."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -185,3 +186,22 @@ def test_empty_roster_falls_back_to_role_then_file_then_nobody() -> None:
     assert rosters.on_call("legal", at).responders == ("ic",)
     nobody = Rosters({}).on_call("ops", at)
     assert (nobody.responders, nobody.via) == ((), "nobody")
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenarios())
+def test_spans_agree_with_the_minute_by_minute_answer(
+    scenario: tuple[Roster, tuple[str, ...], int],
+) -> None:
+    """The calendar spans (what `oncall export` writes) cover the range without gaps, and each
+    minute inside a span has that span's responders."""
+    roster, default, begin = scenario
+    end = begin + SPAN_MINUTES * MINUTE_MS
+    spans = Rosters({"r": roster}, default).spans("r", begin, end)
+    assert spans[0][0] == begin
+    assert spans[-1][1] == end
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    expected = _reference(roster, default, begin)
+    for start, finish, who in spans:
+        first, last = (start - begin) // MINUTE_MS, -(-(finish - begin) // MINUTE_MS)
+        assert {expected[m] for m in range(first, last)} == {who.responders}
