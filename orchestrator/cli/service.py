@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,12 +15,17 @@ from orchestrator.cli.common import (
     err,
     fail,
     load_playbooks,
+    load_rosters_file,
     read_settings,
 )
 from orchestrator.cli.serving import listen, serve_api
 from orchestrator.engine import Engine
 from orchestrator.errors import AuthConfigError
 from orchestrator.settings import Settings
+
+if TYPE_CHECKING:
+    from orchestrator.notify import Notifications
+    from orchestrator.runtime.embedded import EmbeddedRuntime
 
 TICK_SECONDS = 1.0
 """How often (wall time) the embedded service fires due timers."""
@@ -90,12 +95,23 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
 
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
+    notifications = _notifications(runtime, settings)
     try:
-        serve_api(runtime, settings, sock)
+        serve_api(runtime, settings, sock, notifications.links if notifications else None)
     finally:
         stop.set()
         thread.join()
+        if notifications is not None:
+            notifications.close()
         runtime.close()
+
+
+def _notifications(runtime: EmbeddedRuntime, settings: Settings) -> Notifications | None:
+    """Delivery after the outbox, when a rosters file says who is on call (and how reached)."""
+    from orchestrator.notify import start_notifications
+
+    rosters = load_rosters_file(settings)
+    return None if rosters is None else start_notifications(runtime, settings, rosters, runtime.now)
 
 
 def _run_kafka_api(playbooks: Path | None, settings: Settings) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from orchestrator.engine import Millis
+    from orchestrator.notify import AckLinks
     from orchestrator.runtime import Runtime
     from orchestrator.settings import Settings
 
@@ -60,11 +61,13 @@ def exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def api_server(runtime: Runtime, settings: Settings) -> uvicorn.Server:
+def api_server(
+    runtime: Runtime, settings: Settings, links: AckLinks | None = None
+) -> uvicorn.Server:
     """The uvicorn server of the agent API over `runtime`, on ORCH_HOST:ORCH_PORT."""
     from orchestrator.api import api_server as build
 
-    return build(runtime, settings)
+    return build(runtime, settings, links)
 
 
 def serve(
@@ -90,10 +93,12 @@ def serve(
     server.run(sockets=[sock])
 
 
-def serve_api(runtime: Runtime, settings: Settings, sock: socket.socket) -> None:
+def serve_api(
+    runtime: Runtime, settings: Settings, sock: socket.socket, links: AckLinks | None = None
+) -> None:
     """Serve the agent API over `runtime` on `sock` as a service, until SIGTERM or Ctrl-C."""
     exit_cleanly_on_sigterm()
-    serve(api_server(runtime, settings), sock, freeze_gc=True)
+    serve(api_server(runtime, settings, links), sock, freeze_gc=True)
 
 
 def _exit_when_set(stop: threading.Event, server: uvicorn.Server) -> None:
