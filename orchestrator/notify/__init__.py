@@ -19,7 +19,7 @@ from orchestrator.notify.channels import (
     Chat,
     DeliveryFailed,
     Email,
-    SmtpSettings,
+    SmtpServer,
     Webhook,
     signature,
 )
@@ -45,7 +45,7 @@ __all__ = [
     "LinkSigner",
     "Notifications",
     "Policy",
-    "SmtpSettings",
+    "SmtpServer",
     "Webhook",
     "ack_url",
     "console_url",

@@ -87,7 +87,7 @@ class Chat:
 
 
 @dataclass(frozen=True)
-class SmtpSettings:
+class SmtpServer:
     """Where and how to send email."""
 
     host: str
@@ -105,7 +105,7 @@ class SmtpSettings:
 class Email:
     """Email over SMTP (smtplib): STARTTLS when asked (with certificate checks), then login."""
 
-    settings: SmtpSettings
+    settings: SmtpServer
 
     def send(self, delivery: Delivery, links: Links, now_seconds: int) -> None:
         """Hand the message to the SMTP server."""

@@ -11,7 +11,7 @@ import httpx
 import structlog
 
 from orchestrator.engine import parse_duration
-from orchestrator.notify.channels import Channel, Chat, Email, SmtpSettings, Webhook
+from orchestrator.notify.channels import Channel, Chat, Email, SmtpServer, Webhook
 from orchestrator.notify.dispatcher import Dispatcher, Policy
 from orchestrator.notify.links import LinkSigner
 from orchestrator.notify.store import DeliveryStore
@@ -62,7 +62,7 @@ def channels(settings: Settings, client: httpx.Client) -> dict[str, Channel]:
         found["webhook"] = Webhook(client, settings.webhook_secret.get_secret_value())
     if settings.smtp_host:
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        smtp = SmtpSettings(
+        smtp = SmtpServer(
             settings.smtp_host,
             settings.smtp_port,
             settings.smtp_from,

@@ -17,7 +17,7 @@ from orchestrator.notify import (
     Email,
     LinkSigner,
     Policy,
-    SmtpSettings,
+    SmtpServer,
     Webhook,
 )
 from orchestrator.playbook import load_rosters_text
@@ -36,7 +36,7 @@ def build(tmp_path: Path, clock: ManualClock) -> Iterator[Build]:
     opened: list[Callable[[], None]] = []
 
     def make(
-        text: str, policy: Policy | None = None, smtp: SmtpSettings | None = None
+        text: str, policy: Policy | None = None, smtp: SmtpServer | None = None
     ) -> tuple[EmbeddedRuntime, Dispatcher]:
         rosters = load_rosters_text(text, "rosters.yaml")
         runtime = open_runtime(tmp_path / "db", clock, rosters)

@@ -19,7 +19,7 @@ from notifykit import (
 )
 from receivers import http_receiver, smtp_server
 
-from orchestrator.notify import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, SmtpSettings
+from orchestrator.notify import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, SmtpServer
 
 
 def _verified(secret: str, timestamp: str, body: bytes, sent: str) -> bool:
@@ -32,7 +32,7 @@ def test_email_of_an_assigned_task_arrives_over_smtp(build: Build) -> None:
     """The triage task's email reaches dana's address: subject, both links, the key."""
     ca = trustme.CA()
     with ca.cert_pem.tempfile() as ca_file, smtp_server(SMTP_USER, SMTP_PASSWORD, ca) as box:
-        smtp = SmtpSettings(
+        smtp = SmtpServer(
             "127.0.0.1", box.port, "pager@example.com", True, SMTP_USER, SMTP_PASSWORD, ca_file
         )
         runtime, dispatcher = build(rosters_text(email="dana@example.com"), smtp=smtp)
