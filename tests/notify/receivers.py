@@ -35,6 +35,8 @@ class HttpReceiver:
     url: str
     posted: list[Posted] = field(default_factory=list)
     status: int = 200
+    tries: int = 0
+    """Every POST, refused ones included."""
 
 
 @contextmanager
@@ -46,6 +48,7 @@ def http_receiver(port: int = 0) -> Iterator[HttpReceiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             receiver: HttpReceiver = state["receiver"]
+            receiver.tries += 1
             if receiver.status < 300:
                 receiver.posted.append(Posted(self.path, dict(self.headers.items()), body))
             self.send_response(receiver.status)
