@@ -70,6 +70,9 @@ def replay(
     ] = None,
     playbooks: PlaybooksOpt = None,
     rosters: RostersOpt = None,
+    notify: Annotated[
+        bool, typer.Option("--notify", help="Live drill: page people for real (a game day).")
+    ] = False,
     kafka: Annotated[
         bool,
         typer.Option(
@@ -88,7 +91,8 @@ def replay(
         )
         return
     if serve:
-        _live_drill(log, speed, until_time(until), report, settings, namespace, playbooks, as_json)
+        live = (report, namespace, notify)
+        _live_drill(log, speed, until_time(until), live, settings, playbooks, as_json)
         return
     engine = Engine(load_playbooks(playbooks, settings), engine_config(settings))
     result = _run_replay(engine, log, until_time(until), speed, dead_letters)
@@ -276,21 +280,23 @@ def _live_drill(
     log: Path,
     speed: float | None,
     until: Millis | None,
-    report: Path | None,
+    live: tuple[Path | None, str | None, bool],
     settings: Settings,
-    namespace: str | None,
     playbooks: Path | None,
     as_json: bool,
 ) -> None:
-    """Play `log` on drill time in its own namespace while responders act through the API."""
+    """Play `log` on drill time in its own namespace while responders act through the API;
+    `live` is the report file, the namespace and whether to page for real (--notify)."""
     import threading
 
+    from orchestrator.cli.oncall import drill_notifications, print_recorded
     from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, listen, serve
     from orchestrator.drills import prepare
     from orchestrator.logs import configure_logging
 
     if speed is None or speed <= 0:
         raise fail("a live drill needs --speed X (e.g. 60: one minute of event time a second)")
+    report, namespace, notify = live
     require_log(log)
     configure_logging(settings.log_format, settings.log_level)
     config = replace(engine_config(settings), drill=True)
@@ -300,7 +306,9 @@ def _live_drill(
         drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
     except ValueError as problem:
         raise fail(str(problem)) from None
-    server = api_server(drill.runtime, settings)
+    folder = settings.data_dir / "drills" / drill.name
+    notifications = drill_notifications(drill.runtime, settings, folder, notify)
+    server = api_server(drill.runtime, settings, notifications.links if notifications else None)
     stop = threading.Event()
     workers = [
         threading.Thread(target=drill.feed, args=(stop, until), daemon=True),
@@ -322,6 +330,9 @@ def _live_drill(
         result.with_retired()  # the report lists every incident, retired ones too
         _write_report(result, report, f"Live drill: {drill.name}")
         data = drill.runtime.summary()
+        print_recorded(notifications)
+        if notifications is not None:
+            notifications.close()
         drill.runtime.close()
     print_summary(data, as_json)
 

@@ -6,13 +6,14 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orchestrator.cli.common import (
     Command,
     RostersOpt,
+    err,
     fail,
     load_rosters_file,
     option_time,
@@ -21,6 +22,11 @@ from orchestrator.cli.common import (
 )
 from orchestrator.engine import DAY_MS, Millis, Rosters, format_time
 from orchestrator.notify import on_call_calendar
+from orchestrator.settings import Settings
+
+if TYPE_CHECKING:
+    from orchestrator.notify import Notifications
+    from orchestrator.runtime.embedded import EmbeddedRuntime
 
 oncall_app = typer.Typer(help="Who is on call for a role, and when.", no_args_is_help=True)
 RoleArg = Annotated[str, typer.Argument(metavar="ROLE", help="A role, e.g. ops.")]
@@ -83,3 +89,33 @@ def export(
         sys.stdout.buffer.write(feed)
     else:
         output.write_bytes(feed)
+
+
+def drill_notifications(
+    runtime: EmbeddedRuntime, settings: Settings, folder: Path, notify: bool
+) -> Notifications | None:
+    """A live drill's notifications (with rosters): recorded in the drill's namespace, never
+    sent, unless the operator opts in with --notify (a game day)."""
+    from orchestrator.notify import start_notifications
+
+    rosters = load_rosters_file(settings)
+    if rosters is None:
+        return None
+    scoped = settings.model_copy(update={"data_dir": folder})
+    return start_notifications(runtime, scoped, rosters, runtime.now, record_only=not notify)
+
+
+def print_recorded(notifications: Notifications | None) -> None:
+    """The pages a drill recorded instead of sending: who, when, on what."""
+    if notifications is None:
+        return
+    notifications.dispatcher.step()  # what the last moments of the drill queued
+    recorded = notifications.dispatcher.store.all("recorded")
+    err.print(f"pages recorded, not sent (drill): {len(recorded)}")
+    for page in recorded:
+        event = page.event
+        err.print(
+            f"  {event['time']} {page.responder} ({page.address}): {event['kind']} "
+            f"{page.task_id} for {event['role']}",
+            markup=False,
+        )
