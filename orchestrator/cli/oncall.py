@@ -107,7 +107,7 @@ def drill_notifications(
 
 def print_recorded(notifications: Notifications | None) -> None:
     """The pages a drill recorded instead of sending: who, when, on what."""
-    if notifications is None:
+    if notifications is None or not notifications.dispatcher.policy.record_only:
         return
     notifications.dispatcher.step()  # what the last moments of the drill queued
     recorded = notifications.dispatcher.store.all("recorded")
