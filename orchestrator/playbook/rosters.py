@@ -3,7 +3,7 @@ mistake with file:line and field (the playbooks' reader and translator, reused).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,11 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from orchestrator.engine import Hours, Layer, Override, Roster, Rosters, parse_duration, parse_time
 from orchestrator.errors import Problem, RostersError
-from orchestrator.playbook.problems import Wording, validation_problems
+from orchestrator.playbook.problems import Wording, plain_message, validation_problems
 from orchestrator.playbook.yamlsource import Document, read_source, read_yaml
 from schemas import rosters as spec
 
@@ -29,22 +28,18 @@ class RostersFile:
     contacts: dict[str, spec.Contact]
 
 
-def _message(details: Sequence[ErrorDetails]) -> str:
-    detail = details[0]
-    if detail["type"] == "missing":
-        return f"required field {detail['loc'][-1]!r} is missing"
-    if detail["type"] == "extra_forbidden":
-        return "unknown field; the format is in docs/oncall.md (schemas/json/rosters.schema.json)"
-    got = detail.get("input")
-    message = str(detail["msg"]).removeprefix("Value error, ")
-    return message if isinstance(got, dict | list) else f"{message}; got {got!r}"
-
-
 def _no_tags(node: Any) -> Collection[object]:
     return ()
 
 
-ROSTERS = Wording(_message, _no_tags, field_in_path=True, per_message=True)
+ROSTERS = Wording(
+    plain_message(
+        "unknown field; the format is in docs/oncall.md (schemas/json/rosters.schema.json)"
+    ),
+    _no_tags,
+    field_in_path=True,
+    per_message=True,
+)
 """Rosters files: one problem a distinct message; a missing field is named in the path."""
 
 
