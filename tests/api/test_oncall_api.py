@@ -31,12 +31,12 @@ def test_who_needs_a_token(client: TestClient) -> None:
 
 
 def test_who_answers_with_the_reason(client: TestClient) -> None:
-    """At 14:10 the override of the override has dana.ops on call; at the runtime's now
+    """At 12:10 the override of the override has dana.ops on call; at the runtime's now
     (10:00 on the test clock) the weekly layer does."""
-    at = client.get("/oncall/ops", params={"at": "2026-11-20T14:10:00Z"}, headers=bearer("ops"))
+    at = client.get("/oncall/ops", params={"at": "2026-11-20T12:10:00Z"}, headers=bearer("ops"))
     assert at.json() == {
         "role": "ops",
-        "at": "2026-11-20T14:10:00Z",
+        "at": "2026-11-20T12:10:00Z",
         "responders": ["dana.ops"],
         "via": "override",
         "source": "overrides[1]",

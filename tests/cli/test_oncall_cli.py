@@ -56,3 +56,23 @@ def test_a_broken_rosters_file_is_a_usage_error_with_its_line(tmp_path: Path) ->
     done = _cli("who", "ops", "--rosters", str(broken))
     assert done.returncode == 2
     assert f"{broken}:3: roles.ops.layer: unknown field" in done.stderr.decode()
+
+
+def test_the_demo_uses_the_example_rosters(tmp_path: Path) -> None:
+    """`orchestrator demo` pages by the shipped rosters: its report lists who was paged, the
+    ops override and the override of it among them, with the time to acknowledge per responder."""
+    report = tmp_path / "demo.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "demo", "--report", str(report)],
+        capture_output=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    markdown = report.with_suffix(".md").read_text(encoding="utf-8")
+    assert "## Pages" in markdown
+    assert "| dana.ops | layer weekly |" in markdown
+    assert "| alex.ic | override overrides\\[0\\] |" in markdown
+    assert "| dana.ops | override overrides\\[1\\] |" in markdown
+    assert "### Time to acknowledge from the page, by responder" in markdown

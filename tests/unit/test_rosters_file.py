@@ -94,7 +94,7 @@ def test_yaml_tricks_are_refused_as_in_playbooks() -> None:
 def test_the_shipped_example_loads_and_answers() -> None:
     """The example beside the responders file loads; the ops override of an override holds."""
     loaded = load_rosters(EXAMPLE)
-    on_call = loaded.rosters.on_call("ops", parse_time("2026-11-20T14:10:00Z"))
+    on_call = loaded.rosters.on_call("ops", parse_time("2026-11-20T12:10:00Z"))
     assert (on_call.responders, on_call.via, on_call.source) == (
         ("dana.ops",),
         "override",
