@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,6 +67,8 @@ class DeliveryStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        """One connection shared by the dispatcher's thread and the API's: one user at a time."""
 
     def close(self) -> None:
         """Close the file."""
@@ -73,8 +76,11 @@ class DeliveryStore:
 
     def cursor(self) -> int:
         """The last outbox sequence number whose deliveries are queued."""
-        row = self.db.execute("SELECT seq FROM cursor WHERE name = ?", (OUTBOX_CURSOR,)).fetchone()
-        return int(row[0]) if row else 0
+        with self._lock:
+            row = self.db.execute(
+                "SELECT seq FROM cursor WHERE name = ?", (OUTBOX_CURSOR,)
+            ).fetchone()
+            return int(row[0]) if row else 0
 
     def queue(self, deliveries: Iterable[Delivery], seq: int, now: int) -> None:
         """Queue the deliveries of the outbox up to `seq` and move the cursor, atomically."""
@@ -106,64 +112,71 @@ class DeliveryStore:
 
     def due(self, now: int, limit: int = 100) -> list[Delivery]:
         """Pending deliveries due at or before `now`, oldest first."""
-        rows = self.db.execute(
-            "SELECT key, task_id, incident_id, responder, channel, address, event, status,"
-            " attempts, due_at, reason FROM deliveries WHERE status = 'pending' AND due_at <= ?"
-            " ORDER BY due_at, key LIMIT ?",
-            (now, limit),
-        ).fetchall()
-        return [_delivery(row) for row in rows]
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT key, task_id, incident_id, responder, channel, address, event, status,"
+                " attempts, due_at, reason FROM deliveries WHERE status = 'pending' AND due_at <= ?"
+                " ORDER BY due_at, key LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            return [_delivery(row) for row in rows]
 
     def all(self, status: Status | None = None) -> list[Delivery]:
         """Every delivery (of one status), in the order they were queued."""
-        query = (
-            "SELECT key, task_id, incident_id, responder, channel, address, event, status,"
-            " attempts, due_at, reason FROM deliveries"
-        )
-        args: tuple[Any, ...] = ()
-        if status is not None:
-            query, args = query + " WHERE status = ?", (status,)
-        return [_delivery(row) for row in self.db.execute(query + " ORDER BY rowid", args)]
+        with self._lock:
+            query = (
+                "SELECT key, task_id, incident_id, responder, channel, address, event, status,"
+                " attempts, due_at, reason FROM deliveries"
+            )
+            args: tuple[Any, ...] = ()
+            if status is not None:
+                query, args = query + " WHERE status = ?", (status,)
+            return [_delivery(row) for row in self.db.execute(query + " ORDER BY rowid", args)]
 
     def finish(self, key: str, status: Status, now: int, reason: str | None = None) -> None:
         """Mark a delivery sent, dead (with the reason) or dropped (with the reason)."""
-        self.db.execute(
-            "UPDATE deliveries SET status = ?, reason = ?, done_at = ? WHERE key = ?",
-            (status, reason, now, key),
-        )
+        with self._lock:
+            self.db.execute(
+                "UPDATE deliveries SET status = ?, reason = ?, done_at = ? WHERE key = ?",
+                (status, reason, now, key),
+            )
 
     def retry(self, key: str, attempts: int, due_at: int, reason: str) -> None:
         """Count a failed try and set the next one."""
-        self.db.execute(
-            "UPDATE deliveries SET attempts = ?, due_at = ?, reason = ? WHERE key = ?",
-            (attempts, due_at, reason, key),
-        )
+        with self._lock:
+            self.db.execute(
+                "UPDATE deliveries SET attempts = ?, due_at = ?, reason = ? WHERE key = ?",
+                (attempts, due_at, reason, key),
+            )
 
     def drop_pending(self, task_id: str, now: int, reason: str) -> int:
         """Drop every pending delivery of a task (the ack stops the noise); how many."""
-        done = self.db.execute(
-            "UPDATE deliveries SET status = 'dropped', reason = ?, done_at = ?"
-            " WHERE task_id = ? AND status = 'pending'",
-            (reason, now, task_id),
-        )
-        return done.rowcount
+        with self._lock:
+            done = self.db.execute(
+                "UPDATE deliveries SET status = 'dropped', reason = ?, done_at = ?"
+                " WHERE task_id = ? AND status = 'pending'",
+                (reason, now, task_id),
+            )
+            return done.rowcount
 
     def use_link(self, nonce: str, now: int) -> bool:
         """Spend a link: True the first time, False ever after."""
-        done = self.db.execute(
-            "INSERT OR IGNORE INTO used_links (nonce, used_at) VALUES (?, ?)", (nonce, now)
-        )
-        return done.rowcount == 1
+        with self._lock:
+            done = self.db.execute(
+                "INSERT OR IGNORE INTO used_links (nonce, used_at) VALUES (?, ?)", (nonce, now)
+            )
+            return done.rowcount == 1
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
