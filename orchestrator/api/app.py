@@ -89,7 +89,7 @@ def create_app(
     app.include_router(incidents_router(runtime))
     app.include_router(_reads_router(runtime))
     app.include_router(tasks_router(runtime))
-    app.include_router(oncall_router(rosters, runtime.now))
+    app.include_router(oncall_router(rosters, lambda: runtime.now()))
     if links is not None:
         app.include_router(links_router(runtime, links))
     app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder))

@@ -70,6 +70,7 @@ SAMPLES: list[tuple[type[BaseModel], dict[str, Any]]] = [
             "escalation": 0,
             "drill": False,
             "note": None,
+            "notified": None,
         },
     ),
 ]
