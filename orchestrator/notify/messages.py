@@ -20,11 +20,12 @@ class Links:
 
 
 def headline(delivery: Delivery) -> str:
-    """One line: what happened to which task, for which role."""
+    """One line: what happened to which task, for which role (marked when it is a drill's)."""
     event = delivery.event
     task = event["task"]
     what = "escalated to you" if event["kind"] == "task.escalated" else "assigned to you"
-    return f"[{event['severity']}] {task['title']} ({event['role']}): {what}"
+    drill = "DRILL " if event.get("drill") else ""
+    return f"{drill}[{event['severity']}] {task['title']} ({event['role']}): {what}"
 
 
 def webhook_body(delivery: Delivery, links: Links) -> dict[str, Any]:
