@@ -239,6 +239,7 @@ def local_time(at: Millis, zone: str) -> datetime:
     return moment.astimezone(zone_of(zone))
 
 
+@lru_cache(maxsize=4096)
 def local_instant(local: datetime, zone: str) -> Millis:
     """The instant of a naive local time in `zone`: a skipped time (a DST gap) counts with the
     offset before the change, an ambiguous one is its first occurrence (RFC 5545, 3.3.5)."""
