@@ -37,6 +37,8 @@ class HttpReceiver:
     status: int = 200
     tries: int = 0
     """Every POST, refused ones included."""
+    hold: threading.Event | None = None
+    """If given, each POST is recorded and then answered only once this is set."""
 
 
 @contextmanager
@@ -51,6 +53,8 @@ def http_receiver(port: int = 0) -> Iterator[HttpReceiver]:
             receiver.tries += 1
             if receiver.status < 300:
                 receiver.posted.append(Posted(self.path, dict(self.headers.items()), body))
+            if receiver.hold is not None:
+                receiver.hold.wait(30)
             self.send_response(receiver.status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -1,9 +1,11 @@
 """SIGKILL of `orchestrator run` between a task's assignment and its delivery: after the
-restart the page is delivered exactly once (durable queue, idempotency key)."""
+restart the page is delivered exactly once (durable queue, idempotency key); killed while the
+receiver has the page but has not answered: delivered again with the same key (at least once)."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,12 +54,8 @@ def _tried(db: Path) -> bool:
     return bool(row and row[0])
 
 
-def test_sigkill_between_assignment_and_delivery_gives_one_delivery(tmp_path: Path) -> None:
-    """The alert is taken and triage assigned; the page cannot go out (the receiver is down);
-    the service is SIGKILLed; the receiver comes up and the service restarts: one POST, with
-    the key of that page, and no second one in the passes that follow."""
-    port = free_port()
-    env = {
+def _env(tmp_path: Path, port: int) -> dict[str, str]:
+    return {
         "ORCH_ROSTERS_FILE": str(_rosters(tmp_path / "rosters.yaml", port)),
         "ORCH_WEBHOOK_SECRET": "crash-test-webhook-secret",
         "ORCH_LINK_SECRET": "crash-test-link-secret",
@@ -67,6 +65,9 @@ def test_sigkill_between_assignment_and_delivery_gives_one_delivery(tmp_path: Pa
         "ORCH_NOTIFY_ATTEMPTS": "1000",
         "ORCH_NOTIFY_POLL_SECONDS": "0.2",
     }
+
+
+def _alert(url: str) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     alert = {
         "id": "crash-1",
@@ -80,11 +81,41 @@ def test_sigkill_between_assignment_and_delivery_gives_one_delivery(tmp_path: Pa
             "severity": "critical",
         },
     }
+    answer = httpx.post(url + "/events", json=alert, headers={"Authorization": f"Bearer {INGEST}"})
+    assert answer.status_code in (200, 202), answer.text
+
+
+def test_sigkill_while_the_receiver_answers_sends_again_with_the_same_key(
+    tmp_path: Path,
+) -> None:
+    """The receiver has the page but the service dies before the answer: after the restart
+    the page comes again with the same idempotency key (the receiver's to drop), then no more."""
+    port = free_port()
+    hold = threading.Event()
+    with http_receiver(port) as receiver:
+        receiver.hold = hold
+        with serve(tmp_path, _env(tmp_path, port)) as server:
+            _alert(server.url)
+            _until(lambda: receiver.posted, "the first delivery to arrive")
+            server.process.kill()
+            server.process.wait()
+        hold.set()
+        with serve(tmp_path, _env(tmp_path, port)):
+            _until(lambda: len(receiver.posted) == 2, "the delivery again after the restart")
+            time.sleep(2.0)  # ten more dispatcher passes: it is marked sent now
+    keys = [p.headers["Idempotency-Key"] for p in receiver.posted]
+    assert len(keys) == 2
+    assert keys[0] == keys[1]
+
+
+def test_sigkill_between_assignment_and_delivery_gives_one_delivery(tmp_path: Path) -> None:
+    """The alert is taken and triage assigned; the page cannot go out (the receiver is down);
+    the service is SIGKILLed; the receiver comes up and the service restarts: one POST, with
+    the key of that page, and no second one in the passes that follow."""
+    port = free_port()
+    env = _env(tmp_path, port)
     with serve(tmp_path, env) as server:
-        answer = httpx.post(
-            server.url + "/events", json=alert, headers={"Authorization": f"Bearer {INGEST}"}
-        )
-        assert answer.status_code in (200, 202), answer.text
+        _alert(server.url)
         _until(lambda: _tried(tmp_path / "db" / "notify.db"), "the first failed try")
         server.process.kill()
         server.process.wait()
