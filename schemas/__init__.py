@@ -6,6 +6,7 @@ the rosters format's as `rosters` (schemas.rosters).
 """
 
 from schemas import playbook, rosters
+from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -59,6 +60,7 @@ __all__ = [
     "EventTypeSpec",
     "FieldTypeSpec",
     "Incident",
+    "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
     "Notified",
@@ -68,6 +70,7 @@ __all__ = [
     "Severity",
     "ShardRecord",
     "Task",
+    "TaskCloudEvent",
     "TaskEvent",
     "TaskEventKind",
     "TaskStatus",

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
+from orchestrator.adapters import SOURCE_ROOT, source_of
 from orchestrator.api.console import install_console
 from orchestrator.api.feed import feed_router
 from orchestrator.api.handlers import install_handlers
@@ -68,12 +69,14 @@ def create_app(
     max_batch_records: int = MAX_BATCH_RECORDS,
     rosters: Rosters | None = None,
     links: AckLinks | None = None,
+    event_source: str = SOURCE_ROOT,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
     open and commands are refused (401). CORS stays off unless origins are given. Each sender's
     intake spends `intake_budget` (records and bytes) when one is given, and intake refuses work
     while more than `intake_queue_records` records wait for their commit. A feed holds
-    at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open."""
+    at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open; its
+    task events are CloudEvents from `event_source`."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.guard = Guard(auth or AuthConfig())
     app.state.intake_budget = intake_budget
@@ -92,7 +95,7 @@ def create_app(
     app.include_router(oncall_router(rosters, lambda: runtime.now()))
     if links is not None:
         app.include_router(links_router(runtime, links))
-    app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder))
+    app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder, event_source))
     _health(app, runtime)
     _metrics(app, runtime)
     install_console(app, runtime)
@@ -201,4 +204,5 @@ def app_from_settings(
         max_batch_records=settings.max_batch_records,
         rosters=load_rosters(settings.rosters_file).rosters if settings.rosters_file else None,
         links=links,
+        event_source=source_of(settings.topic_prefix),
     )

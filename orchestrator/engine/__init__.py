@@ -18,7 +18,7 @@ from orchestrator.engine.clock import (
     to_millis,
 )
 from orchestrator.engine.config import EngineConfig
-from orchestrator.engine.construct import Constructor
+from orchestrator.engine.contract import build, contract, record_of
 from orchestrator.engine.expr import Expression, compile_expression
 from orchestrator.engine.ids import SEP, shard_of, split_task_id
 from orchestrator.engine.oncall import Hours, Layer, OnCall, Override, Roster, Rosters
@@ -38,6 +38,7 @@ from orchestrator.engine.playbook import (
     TaskDef,
     Trigger,
 )
+from orchestrator.engine.records import EntryRecord, IncidentRecord, TaskRecord, VerdictRecord
 from orchestrator.engine.severity import DEFAULT_INITIAL, Matrix
 from orchestrator.engine.state import (
     Counters,
@@ -83,17 +84,18 @@ __all__ = [
     "Clock",
     "CommandInput",
     "ConsecutiveWindow",
-    "Constructor",
     "CountWindow",
     "Counters",
     "Deadline",
     "Engine",
     "EngineConfig",
     "EngineState",
+    "EntryRecord",
     "EventInput",
     "EventValidator",
     "Expression",
     "Hours",
+    "IncidentRecord",
     "Input",
     "KeyFn",
     "Layer",
@@ -114,13 +116,17 @@ __all__ = [
     "SeverityRule",
     "Signals",
     "TaskDef",
+    "TaskRecord",
     "Tick",
     "TimerEntry",
     "Trigger",
+    "VerdictRecord",
     "Window",
+    "build",
     "claim_refusal",
     "command_refusal",
     "compile_expression",
+    "contract",
     "dead_letter",
     "dedupe_key_of",
     "encode_snapshot",
@@ -131,6 +137,7 @@ __all__ = [
     "parse_duration",
     "parse_duration_at_most",
     "parse_time",
+    "record_of",
     "restore",
     "shard_of",
     "snapshot",

@@ -23,7 +23,7 @@ from orchestrator.drills.report.shape import (
     Totals,
 )
 from orchestrator.drills.report.timeline import describe
-from orchestrator.engine import EngineState, Millis, format_time, ordered, parse_time
+from orchestrator.engine import EngineState, Millis, contract, format_time, ordered, parse_time
 from schemas import (
     SEVERITY_ORDER,
     TERMINAL_STATUSES,
@@ -264,8 +264,9 @@ def totals(state: EngineState) -> Totals:
 
 def build_report(state: EngineState, title: str, generated_for: str | None = None) -> Report:
     """The review report of everything the engine state holds, as of the engine clock."""
-    incidents = [incident_report(i, state.clock) for i in ordered(state.incidents.values())]
-    pages = pages_of(ordered(state.incidents.values()))
+    everyone = ordered(contract(i) for i in state.incidents.values())
+    incidents = [incident_report(i, state.clock) for i in everyone]
+    pages = pages_of(everyone)
     by_responder, by_role = ack_figures(pages)
     return Report(
         title=title,

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator.drills.report.shape import AckFigure, Duration, Page
-from orchestrator.engine import EngineState, ordered, parse_time
+from orchestrator.engine import EngineState, contract, ordered, parse_time
 from schemas import Incident, Task
 
 PAGED = frozenset({"task.assigned", "task.escalated"})
@@ -75,5 +75,5 @@ def _figures(groups: dict[str, list[Page]]) -> list[AckFigure]:
 
 def with_pages(summary: dict[str, Any], state: EngineState) -> dict[str, Any]:
     """The run's summary with `pages`: who was paged, when, why, and the time to ack."""
-    listed = pages_of(ordered(state.incidents.values()))
+    listed = pages_of(ordered(contract(i) for i in state.incidents.values()))
     return {**summary, "pages": [page.model_dump(mode="json") for page in listed]}
