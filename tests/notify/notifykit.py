@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+
+import httpx
 
 from orchestrator.engine import Engine, EngineConfig
 from orchestrator.notify import (
@@ -69,3 +72,18 @@ def page_ops(runtime: EmbeddedRuntime, service: str = "checkout") -> str:
 
 Build = Callable[..., tuple[EmbeddedRuntime, Dispatcher]]
 """build(rosters_text, policy=..., smtp=...) -> (runtime, dispatcher)."""
+
+
+def post_alert(url: str, ingest: str) -> None:
+    """A critical alert for checkout, now, into a running service's intake."""
+    alert = event(
+        "ops.alert",
+        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        source="monitoring/test",
+        alertname="Down",
+        service="checkout",
+        status="firing",
+        severity="critical",
+    )
+    answer = httpx.post(url + "/events", json=alert, headers={"Authorization": f"Bearer {ingest}"})
+    assert answer.status_code in (200, 202), answer.text

@@ -7,10 +7,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from notifykit import post_alert
 from receivers import http_receiver
 
 from orchestrator.testing.servers import free_port, serve
@@ -67,24 +67,6 @@ def _env(tmp_path: Path, port: int) -> dict[str, str]:
     }
 
 
-def _alert(url: str) -> None:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    alert = {
-        "id": "crash-1",
-        "source": "monitoring/test",
-        "type": "ops.alert",
-        "time": now,
-        "data": {
-            "alertname": "Down",
-            "service": "checkout",
-            "status": "firing",
-            "severity": "critical",
-        },
-    }
-    answer = httpx.post(url + "/events", json=alert, headers={"Authorization": f"Bearer {INGEST}"})
-    assert answer.status_code in (200, 202), answer.text
-
-
 def test_sigkill_while_the_receiver_answers_sends_again_with_the_same_key(
     tmp_path: Path,
 ) -> None:
@@ -95,7 +77,7 @@ def test_sigkill_while_the_receiver_answers_sends_again_with_the_same_key(
     with http_receiver(port) as receiver:
         receiver.hold = hold
         with serve(tmp_path, _env(tmp_path, port)) as server:
-            _alert(server.url)
+            post_alert(server.url, INGEST)
             _until(lambda: receiver.posted, "the first delivery to arrive")
             server.process.kill()
             server.process.wait()
@@ -115,7 +97,7 @@ def test_sigkill_between_assignment_and_delivery_gives_one_delivery(tmp_path: Pa
     port = free_port()
     env = _env(tmp_path, port)
     with serve(tmp_path, env) as server:
-        _alert(server.url)
+        post_alert(server.url, INGEST)
         _until(lambda: _tried(tmp_path / "db" / "notify.db"), "the first failed try")
         server.process.kill()
         server.process.wait()

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import trustme
+from notifykit import post_alert
 from receivers import smtp_server
 
 from orchestrator.testing.servers import serve
@@ -50,23 +50,7 @@ def test_run_emails_the_page_and_its_link_acknowledges_once(tmp_path: Path) -> N
             "ORCH_NOTIFY_POLL_SECONDS": "0.2",
         }
         with serve(tmp_path, env) as server:
-            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            alert = {
-                "id": "svc-1",
-                "source": "monitoring/test",
-                "type": "ops.alert",
-                "time": now,
-                "data": {
-                    "alertname": "Down",
-                    "service": "checkout",
-                    "status": "firing",
-                    "severity": "critical",
-                },
-            }
-            posted = httpx.post(
-                server.url + "/events", json=alert, headers={"Authorization": f"Bearer {INGEST}"}
-            )
-            assert posted.status_code in (200, 202), posted.text
+            post_alert(server.url, INGEST)
             deadline = time.monotonic() + 60
             while not box.messages and time.monotonic() < deadline:
                 time.sleep(0.1)
