@@ -109,6 +109,38 @@ class Settings(BaseSettings):
 
     # The agent API: responders and tokens, CORS, request limits, read timeouts, feeds.
     responders_file: Path | None = None
+    rosters_file: Path | None = Field(
+        default=None,
+        description="Who is on call for each role, when, and how to reach them (docs/oncall.md).",
+    )
+
+    # Notifications (docs/oncall.md): links, the webhook signature, SMTP, retries.
+    public_url: str | None = Field(
+        default=None,
+        description="The API's address as responders reach it, for the links in notifications "
+        "(default http://ORCH_HOST:ORCH_PORT).",
+    )
+    link_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs acknowledgement links; unset: a new one each start (links die then).",
+    )
+    link_ttl: str = Field(default="24h", description="How long an acknowledgement link works.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the webhook channel's signature."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust for STARTTLS (a private relay)."
+    )
+    smtp_from: str = "orchestrator@localhost"
+    notify_attempts: int = Field(default=6, ge=1, description="Tries before a dead letter.")
+    notify_backoff: str = Field(default="5s", description="Wait after the first failed try.")
+    notify_backoff_max: str = Field(default="10m", description="Longest wait between tries.")
+    notify_poll_seconds: float = Field(default=1.0, gt=0)
     responders: SecretStr | None = Field(default=None, description="Responders as JSON.")
     ingest_token: SecretStr | None = None
     cors_origins: list[str] = Field(

@@ -1,10 +1,11 @@
 """Wire and file contracts: events, playbooks, incidents, tasks, commands, dead letters, and
 the Kafka runtime's own record formats (records).
 
-The playbook format's many models are offered as the namespace `playbook` (schemas.playbook).
+The playbook format's many models are offered as the namespace `playbook` (schemas.playbook),
+the rosters format's as `rosters` (schemas.rosters).
 """
 
-from schemas import playbook
+from schemas import playbook, rosters
 from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
@@ -31,6 +32,7 @@ from schemas.records import CommandRecord, ControlTick, EventRecord, ShardRecord
 from schemas.tasks import (
     IN_HAND_STATUSES,
     TERMINAL_STATUSES,
+    Notified,
     Task,
     TaskEvent,
     TaskEventKind,
@@ -61,6 +63,7 @@ __all__ = [
     "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
+    "Notified",
     "Origin",
     "Phase",
     "PlaybookSpec",
@@ -75,4 +78,5 @@ __all__ = [
     "TimelineEntry",
     "export_schemas",
     "playbook",
+    "rosters",
 ]

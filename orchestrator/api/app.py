@@ -19,13 +19,18 @@ from orchestrator.api.handlers import install_handlers
 from orchestrator.api.incidents import incidents_router
 from orchestrator.api.intake import intake_router
 from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
+from orchestrator.api.links import links_router
 from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
 from orchestrator.api.models import problem_responses
+from orchestrator.api.oncall import oncall_router
 from orchestrator.api.openapi import install_openapi
 from orchestrator.api.ratelimit import IntakeBudget
 from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
+from orchestrator.engine import Rosters
+from orchestrator.notify import AckLinks
+from orchestrator.playbook import load_rosters
 from orchestrator.runtime import Runtime
 from orchestrator.settings import (
     DEFAULT_FEED_MAX_BEHIND,
@@ -62,6 +67,8 @@ def create_app(
     feed_max_behind: int = DEFAULT_FEED_MAX_BEHIND,
     feeds_per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
     max_batch_records: int = MAX_BATCH_RECORDS,
+    rosters: Rosters | None = None,
+    links: AckLinks | None = None,
     event_source: str = SOURCE_ROOT,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
@@ -85,6 +92,9 @@ def create_app(
     app.include_router(incidents_router(runtime))
     app.include_router(_reads_router(runtime))
     app.include_router(tasks_router(runtime))
+    app.include_router(oncall_router(rosters, lambda: runtime.now()))
+    if links is not None:
+        app.include_router(links_router(runtime, links))
     app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder, event_source))
     _health(app, runtime)
     _metrics(app, runtime)
@@ -163,7 +173,9 @@ def _metrics(app: FastAPI, runtime: Runtime) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
+def app_from_settings(
+    runtime: Runtime, settings: Settings, links: AckLinks | None = None
+) -> FastAPI:
     """The app as `orchestrator run` serves it: auth, CORS and limits from ORCH_* settings."""
     auth = settings.auth()
     if not auth.enforced:
@@ -190,5 +202,7 @@ def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
         feed_max_behind=settings.feed_max_behind,
         feeds_per_responder=settings.feeds_per_responder,
         max_batch_records=settings.max_batch_records,
+        rosters=load_rosters(settings.rosters_file).rosters if settings.rosters_file else None,
+        links=links,
         event_source=source_of(settings.topic_prefix),
     )

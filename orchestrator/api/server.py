@@ -21,6 +21,7 @@ from uvicorn.server import ServerState
 
 from orchestrator.api.app import app_from_settings
 from orchestrator.api.problems import PROBLEM_TYPE
+from orchestrator.notify import AckLinks
 from orchestrator.runtime import Runtime
 from orchestrator.settings import (
     DEFAULT_BODY_TIMEOUT,
@@ -184,8 +185,10 @@ def server_config(
     )
 
 
-def api_server(runtime: Runtime, settings: Settings) -> uvicorn.Server:
+def api_server(
+    runtime: Runtime, settings: Settings, links: AckLinks | None = None
+) -> uvicorn.Server:
     """The server of the API over `runtime` on ORCH_HOST:ORCH_PORT, everything else from the
     settings too."""
-    app = app_from_settings(runtime, settings)
+    app = app_from_settings(runtime, settings, links)
     return uvicorn.Server(server_config(app, settings.host, settings.port, settings))

@@ -7,6 +7,7 @@ from typing import Any
 
 from orchestrator.engine.clock import Millis, format_time
 from orchestrator.engine.contract import build, contract
+from orchestrator.engine.oncall import Rosters, addressed, timeline_detail
 from orchestrator.engine.records import EntryRecord, IncidentRecord, TaskRecord, replace
 from orchestrator.engine.records import shared_pairs as _shared
 from orchestrator.engine.state import EngineState
@@ -84,6 +85,9 @@ class Outbox:
 
     timeline_event_cap: int
     state: EngineState
+    rosters: Rosters | None = None
+    """Who is on call: task.assigned and task.escalated are addressed to the target role's
+    on-call responders at that event time (none given: addressed to the role only)."""
     outputs: list[Output] = field(default_factory=list)
 
     def note(
@@ -118,6 +122,9 @@ class Outbox:
             detail["escalation"] = escalation
         if note:
             detail["note"] = note
+        notified = addressed(self.rosters, kind, target, at)
+        if notified is not None:
+            detail.update(timeline_detail(notified))
         incident = self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
         if incident.mode == MONITOR:
             return incident
@@ -133,6 +140,7 @@ class Outbox:
             "escalation": escalation,
             "drill": incident.drill,
             "note": note,
+            "notified": notified,
         }
         self.outputs.append(build(TaskEvent, event))
         return incident

@@ -108,7 +108,7 @@ class Engine:
         """Apply one input at time `now` (event time; the clock never goes back). Afterwards
         `state.changed_incidents()` names the incidents this step added, changed or dropped."""
         state.changed = {}
-        out = Outbox(self.config.timeline_event_cap, state)
+        out = Outbox(self.config.timeline_event_cap, state, self.config.rosters)
         state.clock = max(state.clock, now)
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)

@@ -84,6 +84,8 @@ EXPECTED_SCHEMAS = {
     "TimelineEntry",
     "export_schemas",
     "playbook",
+    "rosters",
+    "Notified",
 }
 EXPECTED_CORE = {
     "AggregateWindow",
@@ -132,6 +134,12 @@ EXPECTED_CORE = {
     "Trigger",
     "VerdictRecord",
     "Window",
+    "Hours",
+    "Layer",
+    "OnCall",
+    "Override",
+    "Roster",
+    "Rosters",
     "build",
     "claim_refusal",
     "command_refusal",

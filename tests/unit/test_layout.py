@@ -30,7 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"orchestrator.playbook"}),
-    frozenset({"orchestrator.runtime"}),
+    frozenset({"orchestrator.runtime", "orchestrator.notify"}),
     frozenset({"orchestrator.api", "orchestrator.drills"}),
     frozenset({"orchestrator.testing.servers", "orchestrator.demo", "agents"}),
     frozenset({"orchestrator.cli", "orchestrator.__main__"}),
