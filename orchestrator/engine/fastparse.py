@@ -2,10 +2,10 @@
 
 Each event type whose `data` model has a one-pass form (datadicts.DataShape) gets an envelope
 `Struct` tagged with its type name, its `data` a `Struct` with the model's fields and
-constraints; one decoder takes the union. Unknown keys are refused (envelope extensions and
-extra `data` keys take the slower paths, which keep them), so a decoded event holds only
-typed fields, and `to_builtins` gives `data` as pydantic would dump it: the model's fields in
-declaration order, those not sent left out.
+constraints; one decoder takes the union. Unknown keys are refused (envelope extensions other
+than `datacontenttype`, and extra `data` keys, take the slower paths, which keep them), so a
+decoded event holds only typed fields, and `to_builtins` gives `data` as pydantic would dump
+it: the model's fields in declaration order, those not sent left out.
 
 Whatever this path refuses, or is not sure to decide as pydantic would, it hands back (None)
 for the exact path to decide and, when it refuses, to name the reason: the dead letters do not
@@ -39,6 +39,9 @@ _TIME_PATTERN = (
     r"(Z|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 _Time = Annotated[str, Meta(pattern=_TIME_PATTERN)]
+CONTENT_TYPE = "datacontenttype"
+"""The one extension attribute this path takes (as text): every binary-mode request that has
+a Content-Type carries it (adapters/cloudevents.py); any other extension takes the slow path."""
 _LEAVES = (str, int, float, bool)
 _BOUNDS: dict[type, str] = {
     annotated_types.MinLen: "min_length",
@@ -150,6 +153,7 @@ def _envelope(name: str, data: type[Struct]) -> type[Struct]:
             fields.append((field_name, typed))
         else:
             fields.append((field_name, typed | UnsetType, UNSET))
+    fields.append((CONTENT_TYPE, str | UnsetType, UNSET))
     return msgspec.defstruct(
         f"Envelope_{name}",
         fields,
@@ -237,7 +241,7 @@ _FIELDS_SETS = _fields_sets()
 
 def _event(found: Any, kind: str, at: datetime) -> Event:
     """The Event pydantic validates from these checked values: the same `__dict__` (in field
-    order), fields-set and (empty) extras; built without validating a second time."""
+    order), fields-set and extras; built without validating a second time."""
     specversion, subject = found.specversion, found.subject
     fields_set = _FIELDS_SETS[specversion is not UNSET, subject is not UNSET]
     event = _new(Event)
@@ -254,7 +258,12 @@ def _event(found: Any, kind: str, at: datetime) -> Event:
             "data": to_builtins(found.data),
         },
     )
+    content_type = found.datacontenttype
+    if content_type is UNSET:
+        _set(event, "__pydantic_extra__", {})
+    else:  # an extension: in the extras and the fields-set, as pydantic keeps it
+        _set(event, "__pydantic_extra__", {CONTENT_TYPE: content_type})
+        fields_set = {*fields_set, CONTENT_TYPE}
     _set(event, "__pydantic_fields_set__", fields_set)
-    _set(event, "__pydantic_extra__", {})
     _set(event, "__pydantic_private__", None)
     return event

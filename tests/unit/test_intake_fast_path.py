@@ -194,6 +194,8 @@ def lines(draw: st.DrawFn) -> bytes:
     envelope["data"] = draw(data_dicts(event_type)) if event_type in TYPES else draw(json_value)
     if not draw(KEEP):
         envelope["subject"] = draw(json_leaf)
+    if draw(st.booleans()):
+        envelope["datacontenttype"] = draw(st.sampled_from(["application/json", "", 5, None]))
     kept = draw(st.permutations([k for k in envelope if draw(KEEP)]))
     text = json.dumps({k: envelope[k] for k in kept}, separators=(",", ":"))
     numbers = [] if draw(KEEP) else draw(st.lists(st.sampled_from(RAW_NUMBERS), max_size=2))
@@ -264,6 +266,9 @@ ODD_LINES = [
     _odd(METRIC.replace(":1", ":NaN")),
     _odd(METRIC.replace(":1", ":true"), head='"subject":null,"specversion":"1.0",'),
     _odd(METRIC, head='"ext":"x",'),
+    _odd(METRIC, head='"datacontenttype":"application/json","ext":"x",'),
+    _odd(METRIC, head='"datacontenttype":"text/json","subject":"s",'),
+    _odd(METRIC, head='"datacontenttype":{"a":[1e400]},'),
     b"\xef\xbb\xbf" + _odd(METRIC),
     _odd(ALERT + ',"labels":{"k":"1","k":2}', "ops.alert"),
     _odd(ALERT + ',"summary":null,"value":3', "ops.alert"),
@@ -296,6 +301,16 @@ def test_golden_log_lines_parse_as_the_exact_path_does(log: Path) -> None:
     for raw in log.read_bytes().splitlines():
         if raw.strip():
             assert _outcome(shipped.parse, raw) == _outcome(shipped.parse_exact, raw), raw
+
+
+def test_binary_mode_records_take_the_msgspec_path() -> None:
+    """A binary-mode request's record (its Content-Type as `datacontenttype`) is decoded by
+    msgspec, with the attribute kept as pydantic keeps an extension."""
+    raw = _odd(METRIC, head='"datacontenttype":"application/json",')
+    fast = VALIDATOR._fast.parse(raw)
+    assert fast is not None
+    assert fast.__pydantic_extra__ == {"datacontenttype": "application/json"}
+    assert _outcome(lambda _raw: fast, raw) == _outcome(VALIDATOR.parse_exact, raw)
 
 
 def test_events_sharing_a_fields_set_stay_apart() -> None:
