@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
     command TEXT NOT NULL, at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (scope, key));
 """
+_APPEND = "INSERT INTO inputs (seq, kind, now, origin, body) VALUES (?, ?, ?, ?, ?)"
+"""One row of the input log; a NULL `seq` lets SQLite number it."""
 _KEY_TIMES = "ALTER TABLE idempotency_keys ADD COLUMN at INTEGER NOT NULL DEFAULT 0"
 """Databases made before keys expired: their keys count as taken at time 0 (expire first)."""
 
@@ -105,8 +107,10 @@ class Store:
         self.db.execute("RELEASE write")
 
     def append_input(self, kind: InputKind, now: int, body: bytes, origin: str | None) -> int:
-        """Append to the input log; returns its sequence number."""
-        return self.append_inputs(kind, now, [body], origin)
+        """Append to the input log; returns its sequence number (the one SQLite gave it)."""
+        cursor = self.db.execute(_APPEND, (None, kind, now, origin, body))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def append_inputs(
         self, kind: InputKind, now: int, bodies: Sequence[bytes], origin: str | None
@@ -116,10 +120,8 @@ class Store:
         SQLite would number them (the largest so far plus one: no row of the log is ever
         deleted), so that the engine can see a record's number before the statement runs."""
         first = self.last_input_seq() + 1
-        self.db.executemany(
-            "INSERT INTO inputs (seq, kind, now, origin, body) VALUES (?, ?, ?, ?, ?)",
-            [(seq, kind, now, origin, body) for seq, body in enumerate(bodies, first)],
-        )
+        rows = [(seq, kind, now, origin, body) for seq, body in enumerate(bodies, first)]
+        self.db.executemany(_APPEND, rows)
         return first
 
     def write_outputs(self, input_seq: int, outputs: list[Output]) -> None:
