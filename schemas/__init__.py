@@ -5,6 +5,7 @@ The playbook format's many models are offered as the namespace `playbook` (schem
 """
 
 from schemas import playbook
+from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -59,6 +60,7 @@ __all__ = [
     "EventTypeSpec",
     "FieldTypeSpec",
     "Incident",
+    "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
     "Origin",
@@ -67,6 +69,7 @@ __all__ = [
     "Severity",
     "ShardRecord",
     "Task",
+    "TaskCloudEvent",
     "TaskEvent",
     "TaskEventKind",
     "TaskStatus",

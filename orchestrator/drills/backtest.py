@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.engine import EngineState, format_duration, incident_summary, ordered, parse_time
+from orchestrator.engine import (
+    EngineState,
+    contract,
+    format_duration,
+    incident_summary,
+    ordered,
+    parse_time,
+)
 
 IncidentKey = tuple[str, str]
 """An incident matched across runs by (correlation key, opening time)."""
@@ -48,7 +55,8 @@ class Diff:
 
 
 def _incidents(state: EngineState, playbook: str) -> dict[IncidentKey, dict[str, Any]]:
-    found = [i for i in ordered(state.incidents.values()) if i.playbook == playbook]
+    everyone = ordered(contract(i) for i in state.incidents.values())
+    found = [i for i in everyone if i.playbook == playbook]
     return {(i.key, i.opened_at): incident_summary(i) for i in found}
 
 

@@ -155,6 +155,11 @@ class Playbook:
     resolution: Resolution
     roles: Mapping[str, Role]
     event_types: Mapping[str, EventTypeSpec] = field(default_factory=dict)
+    task_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The names of `tasks` (the review task aside)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task_names", frozenset(t.name for t in self.tasks))
 
     def task(self, name: str) -> TaskDef:
         """The task template named `name` (the review task included)."""

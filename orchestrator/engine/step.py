@@ -20,11 +20,11 @@ from orchestrator.engine.admit import (
 from orchestrator.engine.clock import (
     Millis,
     format_time,
-    parse_time,
     to_millis,
 )
 from orchestrator.engine.commands import apply_command, command_target
 from orchestrator.engine.config import EngineConfig
+from orchestrator.engine.contract import contract
 from orchestrator.engine.incidents import (
     apply_signals,
     check_resolution,
@@ -36,6 +36,7 @@ from orchestrator.engine.incidents import (
 from orchestrator.engine.match import Match, Matcher
 from orchestrator.engine.outputs import Outbox, Output, incident_event
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.records import VerdictRecord
 from orchestrator.engine.retention import arm_forgetting, arm_retirement
 from orchestrator.engine.state import EngineState, dedupe_key_of
 from orchestrator.engine.tasks import (
@@ -44,7 +45,7 @@ from orchestrator.engine.tasks import (
 from orchestrator.engine.timers import arm_quiet, fire_due_timers
 from orchestrator.engine.validate import EventValidator, dead_letter
 from orchestrator.errors import CommandRejected, EventRejected
-from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, Event, Origin
+from schemas import COMMAND_EVENT_TYPE, Command, Event, Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,10 @@ class Engine:
     def step(
         self, state: EngineState, item: Input, now: Millis
     ) -> tuple[EngineState, list[Output]]:
-        """Apply one input at time `now` (event time; the clock never goes back)."""
-        out = Outbox(self.config.timeline_event_cap)
+        """Apply one input at time `now` (event time; the clock never goes back). Afterwards
+        `state.changed_incidents()` names the incidents this step added, changed or dropped."""
+        state.changed = {}
+        out = Outbox(self.config.timeline_event_cap, state)
         state.clock = max(state.clock, now)
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
@@ -260,12 +263,12 @@ class Engine:
                 remember_signals(state, playbook, key, event.type, ctx)
             return
         ref = f"{event.source}/{event.id}"
+        opened = incident is None
         if incident is None:
             assert trigger is not None
-            incident = open_incident(state, playbook, key, trigger, event, at)
-            incident.drill = self.config.drill
-            raise_severity(playbook, incident, hits)
-            out.incident(
+            incident = open_incident(state, playbook, key, trigger, event, at, self.config.drill)
+            incident = state.put(raise_severity(playbook, incident, hits))
+            incident = out.incident(
                 "incident.opened",
                 incident,
                 at,
@@ -273,16 +276,19 @@ class Engine:
                 trigger=trigger,
                 severity=incident.severity.value,
             )
-            note_event(out, incident, at, ref, event.type)
+            incident = note_event(out, incident, at, ref, event.type)
         else:
-            note_event(out, incident, at, ref, event.type)
+            incident = note_event(out, incident, at, ref, event.type)
             joined = incident_event(
                 "incident.joined", incident, at, ref, f":{ref}", {"type": event.type}
             )
             out.outputs.append(joined)
             before = incident.severity
-            if raise_severity(playbook, incident, hits):
-                out.incident(
+            raised = raise_severity(playbook, incident, hits)
+            if raised is not incident:
+                incident = state.put(raised)
+            if raised.severity != before:
+                incident = out.incident(
                     "incident.severity_changed",
                     incident,
                     at,
@@ -291,12 +297,15 @@ class Engine:
                     before=before.value,
                     after=incident.severity.value,
                 )
-        last = format_time(max(at, _ms(incident.last_event_at)))
-        if last != incident.last_event_at:  # an equal value changes nothing
-            incident.last_event_at = last
-        touched = consumer.signals and apply_signals(playbook, incident, event.type, ctx)
-        reconcile(state, playbook, incident, at, out)
-        check_resolution(state, playbook, incident, at, out, signals_touched=touched)
+        touched = False
+        if consumer.signals:
+            incident, touched = apply_signals(playbook, incident, event.type, ctx)
+            if touched:
+                incident = state.put(incident)
+        if opened or not playbook.task_names <= {t.name for t in incident.tasks}:
+            # a join changes no task: with every task attached, reconciling changes nothing
+            incident = reconcile(state, playbook, incident, at, out)
+        incident = check_resolution(state, playbook, incident, at, out, signals_touched=touched)
         arm_quiet(state, playbook, incident, at)
 
     # -- commands -----------------------------------------------------------------------------
@@ -304,7 +313,7 @@ class Engine:
     def _command(self, state: EngineState, cmd: Command, out: Outbox) -> None:
         previous = state.commands.get(cmd.id)
         if previous is not None:
-            out.outputs.append(previous)
+            out.outputs.append(contract(previous))
             return
         state.counters.commands += 1
         at = to_millis(cmd.time)
@@ -313,12 +322,12 @@ class Engine:
             incident, task = command_target(state, cmd)
             playbook = self.matcher.playbooks[incident.playbook]
             apply_command(state, playbook, incident, task, cmd, at, out)
-            result = CommandResult(
+            result = VerdictRecord(
                 command_id=cmd.id, accepted=True, task_id=cmd.task_id, incident_id=incident.id
             )
         except CommandRejected as err:
             state.counters.commands_rejected += 1
-            result = CommandResult(
+            result = VerdictRecord(
                 command_id=cmd.id,
                 accepted=False,
                 reason=err.reason,
@@ -341,7 +350,7 @@ class Engine:
         state.commands[cmd.id] = result
         if self.config.command_retention:
             arm_forgetting(state, cmd.id, at, self.config.command_retention)
-        out.outputs.append(result)
+        out.outputs.append(contract(result))
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -367,7 +376,3 @@ class Engine:
                 schedule.dropped(name)
             else:
                 schedule.kept(name, quiet)
-
-
-def _ms(text: str) -> Millis:
-    return parse_time(text)
