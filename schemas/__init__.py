@@ -16,7 +16,7 @@ from schemas.commands import (
     CommandResult,
 )
 from schemas.deadletter import DeadLetter, Origin
-from schemas.events import CATALOGUE, RFC3339_START, Event, EventData
+from schemas.events import CATALOGUE, EARLIEST_TIME, LATEST_TIME, RFC3339_START, Event, EventData
 from schemas.export import export_schemas
 from schemas.incidents import (
     SEVERITY_ORDER,
@@ -42,7 +42,9 @@ from schemas.tasks import (
 __all__ = [
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
+    "EARLIEST_TIME",
     "IN_HAND_STATUSES",
+    "LATEST_TIME",
     "RFC3339_START",
     "SEVERITY_ORDER",
     "TASK_COMMANDS",

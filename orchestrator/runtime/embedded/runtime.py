@@ -42,6 +42,7 @@ from orchestrator.runtime.base import (
     wall_clock,
 )
 from orchestrator.runtime.embedded.groupcommit import Batch, GroupCommit, Write
+from orchestrator.runtime.embedded.intake import apply_records
 from orchestrator.runtime.embedded.snapshots import SNAPSHOT_FILE, SnapshotWriter, newest
 from orchestrator.runtime.embedded.store import InputKind, Store, StoredInput, Synchronous
 from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
@@ -199,15 +200,10 @@ class EmbeddedRuntime:
 
     def _submitted(self, records: list[bytes], origin: Origin) -> Callable[[], list[IntakeResult]]:
         def work() -> list[IntakeResult]:
-            results: list[IntakeResult] = []
-            for raw in records:
-                before = self.state.counters.accepted, self.state.counters.duplicates
-
-                def item(seq: int, raw: bytes = raw) -> Input:
-                    return RawRecord(raw, origin.model_copy(update={"offset": seq}))
-
-                outputs = self._apply("raw", raw, origin, item, self.clock())
-                results.append(_result(before, self.state, outputs))
+            self.state, results = apply_records(
+                self.engine, self.state, self.store, records, origin, self.clock()
+            )
+            self._since_snapshot += len(records)
             return results
 
         return work
@@ -367,14 +363,3 @@ def _raise_reused(outcome: CommandOutcome | IdempotencyKeyReused) -> CommandOutc
     if isinstance(outcome, IdempotencyKeyReused):
         raise outcome
     return outcome
-
-
-def _result(before: tuple[int, int], state: EngineState, outputs: list[Output]) -> IntakeResult:
-    if state.counters.duplicates > before[1]:
-        return IntakeResult("duplicate")
-    if state.counters.accepted > before[0]:
-        return IntakeResult("accepted")
-    letter = next((o for o in outputs if isinstance(o, DeadLetter)), None)
-    return IntakeResult(
-        "rejected", letter.reason if letter else None, letter.id if letter else None
-    )
