@@ -6,7 +6,7 @@ the rosters format's as `rosters` (schemas.rosters).
 """
 
 from schemas import playbook, rosters
-from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
+from schemas.cloudevents import IncidentCloudEvent, NotificationCloudEvent, TaskCloudEvent
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -65,6 +65,7 @@ __all__ = [
     "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
+    "NotificationCloudEvent",
     "Notified",
     "Origin",
     "Phase",

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
+from schemas.cloudevents import IncidentCloudEvent, NotificationCloudEvent, TaskCloudEvent
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter
 from schemas.events import CATALOGUE, Event
@@ -51,6 +51,9 @@ def schema_documents() -> dict[str, dict[str, Any]]:
         "command.schema.json": _document(Command, "command.schema.json"),
         "playbook.schema.json": _document(PlaybookSpec, "playbook.schema.json"),
         "rosters.schema.json": _document(RostersSpec, "rosters.schema.json"),
+        "notification_cloudevent.schema.json": _document(
+            NotificationCloudEvent, "notification_cloudevent.schema.json"
+        ),
     }
     for name, wire in WIRE_MODELS.items():
         documents[f"{name}.schema.json"] = _document(wire, f"{name}.schema.json")

@@ -1,6 +1,6 @@
-"""The channels a notification goes out on: a generic webhook (JSON, signed with HMAC-SHA256
-over the timestamp and the body), email over SMTP (STARTTLS, login), and the Slack/Mattermost
-incoming webhook; and the drill's recording sink, which sends nothing.
+"""The channels a notification goes out on: a generic webhook (a structured CloudEvent, signed
+with HMAC-SHA256 over the timestamp and the body), email over SMTP (STARTTLS, login), and the
+Slack/Mattermost incoming webhook; and the drill's recording sink, which sends nothing.
 
 A channel raises DeliveryFailed with a reason a person can act on; the dispatcher retries.
 """
@@ -17,7 +17,8 @@ from typing import Protocol
 
 import httpx
 
-from orchestrator.notify.messages import Links, chat_body, email_message, webhook_body
+from orchestrator.adapters import SOURCE_ROOT, STRUCTURED_MEDIA_TYPE
+from orchestrator.notify.messages import Links, chat_body, email_message, webhook_cloudevent
 from orchestrator.notify.store import Delivery
 
 SIGNATURE_HEADER = "X-Orchestrator-Signature"
@@ -57,16 +58,18 @@ def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) 
 
 @dataclass
 class Webhook:
-    """The generic webhook: JSON body, signature and timestamp headers, idempotency key."""
+    """The generic webhook: a structured CloudEvent, signature and timestamp headers,
+    idempotency key; `source` is the CloudEvents source (the deployment's topic prefix)."""
 
     client: httpx.Client
     secret: str
+    source: str = SOURCE_ROOT
 
     def send(self, delivery: Delivery, links: Links, now_seconds: int) -> None:
         """POST the body to the responder's webhook URL."""
-        body = json.dumps(webhook_body(delivery, links), sort_keys=True).encode()
+        body = webhook_cloudevent(delivery, links, self.source)
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": STRUCTURED_MEDIA_TYPE,
             KEY_HEADER: delivery.key,
             TIMESTAMP_HEADER: str(now_seconds),
             SIGNATURE_HEADER: signature(self.secret, now_seconds, body),

@@ -1,5 +1,5 @@
-"""What a notification says, per channel: the webhook's JSON body (one function, to become a
-CloudEvent later), the email and the chat message. Each carries the acknowledgement link and
+"""What a notification says, per channel: the webhook's body (a structured CloudEvent whose data
+is `webhook_body`), the email and the chat message. Each carries the acknowledgement link and
 the console link."""
 
 from __future__ import annotations
@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from orchestrator.adapters import TYPE_PREFIX, structured_event
 from orchestrator.notify.store import Delivery
+
+NOTIFICATION_TYPE = TYPE_PREFIX + "notification"
+"""The CloudEvents type of a webhook notification (one type; the data's `kind` says which task
+event it tells about)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,21 @@ def webhook_body(delivery: Delivery, links: Links) -> dict[str, Any]:
         "notified": event.get("notified"),
         "links": {"acknowledge": links.ack, "console": links.console},
     }
+
+
+def webhook_cloudevent(delivery: Delivery, links: Links, source: str) -> bytes:
+    """The generic webhook's body: `webhook_body` as the data of a structured CloudEvent; its id
+    is the delivery's idempotency key (the same on every retry), its subject the task id."""
+    event = delivery.event
+    return structured_event(
+        webhook_body(delivery, links),
+        type_=NOTIFICATION_TYPE,
+        source=source,
+        id_=delivery.key,
+        time=event["time"],
+        subject=event["task"]["id"],
+        extensions={"role": event["role"]},
+    )
 
 
 def _text(delivery: Delivery, links: Links) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
+from orchestrator.adapters import source_of
 from orchestrator.engine import parse_duration
 from orchestrator.notify.channels import Channel, Chat, Email, SmtpServer, Webhook
 from orchestrator.notify.dispatcher import Dispatcher, Policy
@@ -59,7 +60,8 @@ def channels(settings: Settings, client: httpx.Client) -> dict[str, Channel]:
     email with ORCH_SMTP_HOST."""
     found: dict[str, Channel] = {"chat": Chat(client)}
     if settings.webhook_secret is not None:
-        found["webhook"] = Webhook(client, settings.webhook_secret.get_secret_value())
+        secret = settings.webhook_secret.get_secret_value()
+        found["webhook"] = Webhook(client, secret, source_of(settings.topic_prefix))
     if settings.smtp_host:
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         smtp = SmtpServer(

@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import datetime
 
 import trustme
+from cloudevents.core.formats.json import JSONFormat
 from notifykit import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -20,6 +22,7 @@ from notifykit import (
 from receivers import http_receiver, smtp_server
 
 from orchestrator.notify import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, SmtpServer
+from schemas import NotificationCloudEvent
 
 
 def _verified(secret: str, timestamp: str, body: bytes, sent: str) -> bool:
@@ -60,14 +63,20 @@ def test_webhook_signature_verifies_at_the_receiver(build: Build) -> None:
     stamp, sent = posted.headers[TIMESTAMP_HEADER], posted.headers[SIGNATURE_HEADER]
     assert _verified(WEBHOOK_SECRET, stamp, posted.body, sent)
     assert not _verified(WEBHOOK_SECRET, stamp, posted.body + b" ", sent)
-    body = json.loads(posted.body)
+    assert posted.headers["Content-Type"] == "application/cloudevents+json"
+    NotificationCloudEvent.model_validate_json(posted.body)  # schemas/json holds what is sent
+    event = JSONFormat().read(None, posted.body)
+    body = event.get_data()
     assert (body["responder"], body["task"]["id"], body["kind"]) == (
         "dana",
         task_id,
         "task.assigned",
     )
     assert body["notified"] == {"responders": ["dana"], "via": "layer", "source": "days"}
-    assert posted.headers[KEY_HEADER] == body["id"]
+    assert posted.headers[KEY_HEADER] == body["id"] == event.get_id()
+    assert (event.get_type(), event.get_subject()) == ("orchestrator.notification", task_id)
+    assert (event.get_source(), event.get_extension("role")) == ("/orchestrator", "ops")
+    assert event.get_time() == datetime.fromisoformat(body["time"])
 
 
 def test_chat_incoming_webhook_gets_text_with_links(build: Build) -> None:

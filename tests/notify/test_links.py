@@ -40,7 +40,7 @@ def _paged(
         dispatcher.step()
     links = {}
     for posted in receiver.posted:
-        body = json.loads(posted.body)
+        body = json.loads(posted.body)["data"]
         links[body["task"]["id"]] = body["links"]["acknowledge"]
     return runtime, AckLinks(dispatcher.signer, dispatcher.store), links
 

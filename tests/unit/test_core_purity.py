@@ -67,6 +67,7 @@ EXPECTED_SCHEMAS = {
     "IncidentEvent",
     "IncidentStatus",
     "LATEST_TIME",
+    "NotificationCloudEvent",
     "Origin",
     "Phase",
     "PlaybookSpec",
