@@ -82,6 +82,9 @@ class Incident(BaseModel):
     events_total: int = 0
     events_by_type: dict[str, int] = Field(default_factory=dict)
     open_signals: list[str] = Field(default_factory=list)
+    flap_count: int = Field(
+        default=0, description="Times it fired again within the reopen window after resolving."
+    )
     tasks: list[Task] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     timeline_events_dropped: int = Field(

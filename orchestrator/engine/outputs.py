@@ -42,13 +42,20 @@ INCIDENT_EVENT = Constructor(IncidentEvent)
 TASK_EVENT = Constructor(TaskEvent)
 
 
+def flap_suffix(incident: Incident) -> str:
+    """ "" until the incident is reopened (flaps.py), then "@<flap count>": the ids of what
+    happens again after a flap (assigned, cancelled, resolved) stay unique."""
+    return f"@{incident.flap_count}" if incident.flap_count else ""
+
+
 def incident_event(
     kind: str, incident: Incident, at: Millis, ref: str | None, suffix: str, detail: dict[str, Any]
 ) -> IncidentEvent:
-    """An incident event about `incident`; its id is the incident's, the kind and `suffix`."""
+    """An incident event about `incident`; its id is the incident's, the kind and `suffix`
+    (and the flap, once the incident was reopened: each flap resolves again)."""
     return INCIDENT_EVENT(
         {
-            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
+            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}{flap_suffix(incident)}",
             "kind": kind,
             "time": format_time(at),
             "incident_id": incident.id,
@@ -112,7 +119,7 @@ class Outbox:
         self.outputs.append(
             TASK_EVENT(
                 {
-                    "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}",
+                    "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}{flap_suffix(incident)}",
                     "kind": kind,
                     "role": target,
                     "time": format_time(at),

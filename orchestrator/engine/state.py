@@ -67,6 +67,11 @@ class EngineState:
     quiet_due: dict[str, Millis] = field(default_factory=dict)
     signals: dict[str, list[str]] = field(default_factory=dict)
     """Open signals (e.g. firing alerts) per "playbook SEP key" while no incident is open."""
+    resolved_index: dict[str, str] = field(default_factory=dict)
+    """The incident that last resolved per "playbook SEP key" (flaps.py may reopen it)."""
+    held: dict[str, list[list[Any]]] = field(default_factory=dict)
+    """Events that would have joined per "playbook SEP key" while no incident was open, as
+    [event time, ref, type, severity rule indexes] (gather.py)."""
     commands: dict[str, CommandResult] = field(default_factory=dict)
     sequence: int = 0
     last_sweep: Millis = 0
@@ -134,6 +139,8 @@ def snapshot(state: EngineState, *, incidents: bool = True) -> dict[str, Any]:
         timers=[list(t) for t in state.timers],
         quiet_due=state.quiet_due,
         signals=state.signals,
+        resolved_index=state.resolved_index,
+        held=state.held,
         commands=_RESULTS.dump_python(state.commands, mode="json"),
         sequence=state.sequence,
         last_sweep=state.last_sweep,
@@ -190,6 +197,8 @@ def restore(data: dict[str, Any]) -> EngineState:
         timers=timers,
         quiet_due=dict(data["quiet_due"]),
         signals={k: list(v) for k, v in data.get("signals", {}).items()},
+        resolved_index=dict(data.get("resolved_index", {})),
+        held={k: [list(e) for e in v] for k, v in data.get("held", {}).items()},
         commands=_RESULTS.validate_python(data["commands"]),
         sequence=data["sequence"],
         last_sweep=data["last_sweep"],

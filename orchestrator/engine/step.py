@@ -25,6 +25,8 @@ from orchestrator.engine.clock import (
 )
 from orchestrator.engine.commands import apply_command, command_target
 from orchestrator.engine.config import EngineConfig
+from orchestrator.engine.flaps import reopen, reopenable
+from orchestrator.engine.gather import forget_held, gather, hold
 from orchestrator.engine.incidents import (
     apply_signals,
     check_resolution,
@@ -44,7 +46,7 @@ from orchestrator.engine.tasks import (
 from orchestrator.engine.timers import arm_quiet, fire_due_timers
 from orchestrator.engine.validate import EventValidator, dead_letter
 from orchestrator.errors import CommandRejected, EventRejected
-from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, Event, Origin
+from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, Event, Incident, Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,25 +257,18 @@ class Engine:
         consumer, key, trigger, hits = match.consumer, match.key, match.trigger, match.hits
         playbook = consumer.playbook
         incident = state.open_incident(playbook.id, key)
+        ref = f"{event.source}/{event.id}"
         if incident is None and trigger is None:
             if consumer.signals:  # otherwise there is nothing to remember
                 remember_signals(state, playbook, key, event.type, ctx)
+            if match.joins:
+                hold(state, playbook, key, at, ref, event.type, hits)
             return
-        ref = f"{event.source}/{event.id}"
         if incident is None:
             assert trigger is not None
-            incident = open_incident(state, playbook, key, trigger, event, at)
-            incident.drill = self.config.drill
-            raise_severity(playbook, incident, hits)
-            out.incident(
-                "incident.opened",
-                incident,
-                at,
-                ref=ref,
-                trigger=trigger,
-                severity=incident.severity.value,
-            )
+            incident = self._open(state, match, event, at, out, ref)
             note_event(out, incident, at, ref, event.type)
+            gather(state, playbook, incident, at, out)
         else:
             note_event(out, incident, at, ref, event.type)
             joined = incident_event(
@@ -298,6 +293,37 @@ class Engine:
         reconcile(state, playbook, incident, at, out)
         check_resolution(state, playbook, incident, at, out, signals_touched=touched)
         arm_quiet(state, playbook, incident, at)
+
+    def _open(
+        self,
+        state: EngineState,
+        match: Match,
+        event: Event,
+        at: Millis,
+        out: Outbox,
+        ref: str,
+    ) -> Incident:
+        """A new incident for the match's key, or the one of that key that resolved within
+        the reopen window (flaps.py)."""
+        playbook, key, trigger = match.consumer.playbook, match.key, match.trigger
+        assert trigger is not None
+        incident = reopenable(state, playbook, key, at)
+        if incident is not None:
+            reopen(state, playbook, incident, at, out, ref)
+            raise_severity(playbook, incident, match.hits)
+            return incident
+        incident = open_incident(state, playbook, key, trigger, event, at)
+        incident.drill = self.config.drill
+        raise_severity(playbook, incident, match.hits)
+        out.incident(
+            "incident.opened",
+            incident,
+            at,
+            ref=ref,
+            trigger=trigger,
+            severity=incident.severity.value,
+        )
+        return incident
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -355,6 +381,7 @@ class Engine:
         state.last_sweep = state.watermark
         state.forget_seen_before(state.watermark - self.config.dedupe_horizon)
         horizon = state.watermark - self.config.allowed_lateness
+        forget_held(state, horizon, self.matcher.playbooks)
         schedule = state.window_schedule
         for name in schedule.to_visit(horizon):  # the others cannot change at this horizon
             slot = state.windows.get(name)
