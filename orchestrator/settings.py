@@ -25,6 +25,7 @@ from orchestrator.auth import (
     load_responders_json,
 )
 from orchestrator.engine import EngineConfig, parse_duration
+from schemas import ALERT_SEVERITIES
 
 MAX_BATCH_RECORDS = 5000
 MAX_BATCH_BYTES = 10 * 1_048_576
@@ -143,6 +144,13 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or CIDRs whose X-Forwarded-For / -Proto are "
         'believed; "" = none (the client is always the socket\'s peer).',
     )
+    alert_severity_map: str = Field(
+        default="",
+        description="Alertmanager severity label values and the event severity each becomes, "
+        "comma-separated, e.g. P1=critical,P2=critical,P3=warning; adds to (and wins over) "
+        "the adapter's own table. A value neither knows becomes warning and is counted "
+        "(orchestrator_alert_severity_unmapped_total).",
+    )
     header_timeout: float = Field(default=DEFAULT_HEADER_TIMEOUT, gt=0)
     body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
     body_total_timeout: float = Field(default=DEFAULT_BODY_TOTAL_TIMEOUT, gt=0)
@@ -228,6 +236,16 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("alert_severity_map")
+    @classmethod
+    def _severity_map_parses(cls, value: str) -> str:
+        _severity_pairs(value)
+        return value
+
+    def alert_severities(self) -> dict[str, str]:
+        """ORCH_ALERT_SEVERITY_MAP as label value (lower case) -> event severity."""
+        return _severity_pairs(self.alert_severity_map)
+
     @property
     def kafka_retention_ms(self) -> int:
         """ORCH_KAFKA_RETENTION in milliseconds (Kafka's retention.ms)."""
@@ -272,6 +290,19 @@ class Settings(BaseSettings):
         if not namespace:
             return self
         return self.model_copy(update={"topic_prefix": f"{namespace}."})
+
+
+def _severity_pairs(text: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for entry in _entries(text):
+        name, _, severity = (part.strip() for part in entry.partition("="))
+        if not name or severity not in ALERT_SEVERITIES:
+            raise ValueError(
+                f"ORCH_ALERT_SEVERITY_MAP: {entry!r} is no label=severity pair with a severity "
+                f"of {', '.join(ALERT_SEVERITIES)} (e.g. P1=critical,P3=warning)"
+            )
+        pairs[name.lower()] = severity
+    return pairs
 
 
 def _entries(text: str) -> list[str]:

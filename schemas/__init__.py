@@ -14,7 +14,7 @@ from schemas.commands import (
     CommandResult,
 )
 from schemas.deadletter import DeadLetter, Origin
-from schemas.events import CATALOGUE, RFC3339_START, Event, EventData
+from schemas.events import ALERT_SEVERITIES, CATALOGUE, RFC3339_START, Event, EventData
 from schemas.export import export_schemas
 from schemas.incidents import (
     SEVERITY_ORDER,
@@ -37,6 +37,7 @@ from schemas.tasks import (
 )
 
 __all__ = [
+    "ALERT_SEVERITIES",
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
     "IN_HAND_STATUSES",

@@ -266,3 +266,8 @@ class PlaybookSpec(Spec):
     tasks: list[TaskSpec] = Field(min_length=1)
     resolution: ResolutionSpec = Field(default_factory=ResolutionSpec)
     review: TaskSpec | None = Field(default=None, description="Task attached at resolution.")
+    details: dict[Identifier, FieldPath] = Field(
+        default_factory=dict,
+        description="Event fields kept on the incident for responders, by name (the first "
+        "value seen), e.g. runbook_url: data.annotations.runbook_url",
+    )

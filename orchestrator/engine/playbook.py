@@ -160,6 +160,8 @@ class Playbook:
     event_types: Mapping[str, EventTypeSpec] = field(default_factory=dict)
     gather_within: Millis = 0
     """Held joiners at most this far from an opening event join what it opens (gather.py)."""
+    details: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Event fields kept on the incident (details.py): (name, field path)."""
 
     def task(self, name: str) -> TaskDef:
         """The task template named `name` (the review task included)."""

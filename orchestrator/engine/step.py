@@ -25,6 +25,7 @@ from orchestrator.engine.clock import (
 )
 from orchestrator.engine.commands import apply_command, command_target
 from orchestrator.engine.config import EngineConfig
+from orchestrator.engine.details import keep_details
 from orchestrator.engine.flaps import reopen, reopenable
 from orchestrator.engine.gather import forget_held, gather, hold
 from orchestrator.engine.incidents import (
@@ -286,9 +287,11 @@ class Engine:
                     before=before.value,
                     after=incident.severity.value,
                 )
-        last = format_time(max(at, _ms(incident.last_event_at)))
+        last = format_time(max(at, parse_time(incident.last_event_at)))
         if last != incident.last_event_at:  # an equal value changes nothing
             incident.last_event_at = last
+        if playbook.details:
+            keep_details(playbook, incident, ctx)
         touched = consumer.signals and apply_signals(playbook, incident, event.type, ctx)
         reconcile(state, playbook, incident, at, out)
         check_resolution(state, playbook, incident, at, out, signals_touched=touched)
@@ -394,7 +397,3 @@ class Engine:
                 schedule.dropped(name)
             else:
                 schedule.kept(name, quiet)
-
-
-def _ms(text: str) -> Millis:
-    return parse_time(text)

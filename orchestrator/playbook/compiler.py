@@ -70,6 +70,7 @@ def compile_playbook(doc: Document, raw: spec.PlaybookSpec, options: LoadOptions
         roles=roles,
         event_types=dict(raw.event_types),
         gather_within=c.window_span(raw.gather_within, ("gather_within",)),
+        details=tuple((name, tuple(path.split("."))) for name, path in raw.details.items()),
     )
 
 
