@@ -40,6 +40,11 @@ DEFAULT_MAX_WRITE_BYTES = 64 * 1024
 DEFAULT_HEADER_TIMEOUT = 10.0
 """Seconds a connection has to send a request's complete headers (from connect, or from the
 first byte of a kept-alive connection's next request)."""
+KEEP_ALIVE_TIMEOUT = 320
+"""Seconds an idle kept-alive connection stays open: longer than the 5 minutes Prometheus'
+and Alertmanager's HTTP clients keep an idle connection (and than Alertmanager's default
+group_interval), so the client closes it first and never reuses one the server is closing
+(uvicorn's own 5 s met a 5 s group_interval in issue 15: a reset exactly 5 s after a POST)."""
 DEFAULT_BODY_TIMEOUT = 10.0
 """Seconds a request body may stall between two chunks."""
 DEFAULT_BODY_TOTAL_TIMEOUT = 120.0
@@ -154,6 +159,12 @@ class Settings(BaseSettings):
     header_timeout: float = Field(default=DEFAULT_HEADER_TIMEOUT, gt=0)
     body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
     body_total_timeout: float = Field(default=DEFAULT_BODY_TOTAL_TIMEOUT, gt=0)
+    keep_alive_timeout: int = Field(
+        default=KEEP_ALIVE_TIMEOUT,
+        ge=1,
+        description="Seconds an idle kept-alive HTTP connection stays open (above the clients' "
+        "own idle timeout: Alertmanager's and Prometheus' is 5 minutes).",
+    )
     feed_max_behind: int = Field(default=DEFAULT_FEED_MAX_BEHIND, ge=1)
     feeds_per_responder: int = Field(default=DEFAULT_FEEDS_PER_RESPONDER, ge=1)
 

@@ -26,6 +26,7 @@ from orchestrator.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_BODY_TOTAL_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
+    KEEP_ALIVE_TIMEOUT,
     Settings,
 )
 
@@ -180,7 +181,9 @@ def server_config(
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,
         log_level=LOG_LEVEL,
+        log_config=None,  # uvicorn's records go to the root logger: structlog renders them
         access_log=False,
+        timeout_keep_alive=settings.keep_alive_timeout if settings else KEEP_ALIVE_TIMEOUT,
     )
 
 
