@@ -32,13 +32,27 @@ def tool(name: str) -> str:
 
 
 @contextmanager
-def _process(args: list[str], log: Path, ready: str, port: int) -> Iterator[Server]:
-    with log.open("wb") as sink:
+def _daemon(work: Path, program: str, config: str, storage: str, *flags: str) -> Iterator[Server]:
+    """`program` with `config` written to work/<name>.yml, its storage flag (`storage`)
+    pointing into `work`, on a free port, logging to work/<name>.log; stopped on exit."""
+    name = program.removeprefix("prometheus-")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / f"{name}.yml").write_text(config)
+    port = free_port()
+    args = [
+        tool(program),
+        f"--config.file={work / f'{name}.yml'}",
+        f"--{storage}={work / f'{name}-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+        *flags,
+    ]
+    with (work / f"{name}.log").open("wb") as sink:
         process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process, READY_TIMEOUT_S, ready)
-        yield Server(url, process, log)
+        wait_healthy(url, process, READY_TIMEOUT_S, "/-/ready")
+        yield Server(url, process, work / f"{name}.log")
     finally:
         stop(process)
 
@@ -47,18 +61,9 @@ def _process(args: list[str], log: Path, ready: str, port: int) -> Iterator[Serv
 def alertmanager(work: Path, config: str) -> Iterator[Server]:
     """`prometheus-alertmanager` with `config` (YAML text) on a free port, on fresh storage
     in `work`, without clustering; stopped on exit."""
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "alertmanager.yml").write_text(config)
-    port = free_port()
-    args = [
-        tool("prometheus-alertmanager"),
-        f"--config.file={work / 'alertmanager.yml'}",
-        f"--storage.path={work / 'alertmanager-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-        "--log.level=warn",
-    ]
-    with _process(args, work / "alertmanager.log", "/-/ready", port) as server:
+    with _daemon(
+        work, "prometheus-alertmanager", config, "storage.path", "--cluster.listen-address="
+    ) as server:
         yield server
 
 
@@ -68,18 +73,9 @@ def prometheus(work: Path, config: str, rules: str, resend_delay: str = "1s") ->
     `rules`) on a free port, on fresh storage in `work`; alerts resent every `resend_delay`
     (Prometheus' default is a minute); stopped on exit."""
     work.mkdir(parents=True, exist_ok=True)
-    (work / "prometheus.yml").write_text(config)
     (work / "rules.yml").write_text(rules)
-    port = free_port()
-    args = [
-        tool("prometheus"),
-        f"--config.file={work / 'prometheus.yml'}",
-        f"--storage.tsdb.path={work / 'prometheus-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--rules.alert.resend-delay={resend_delay}",
-        "--log.level=warn",
-    ]
-    with _process(args, work / "prometheus.log", "/-/ready", port) as server:
+    resend = f"--rules.alert.resend-delay={resend_delay}"
+    with _daemon(work, "prometheus", config, "storage.tsdb.path", resend) as server:
         yield server
 
 

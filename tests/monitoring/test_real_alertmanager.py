@@ -22,6 +22,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from orchestrator.testing import servers
 from orchestrator.testing.monitoring import Target, alertmanager, prometheus, tool
 from orchestrator.testing.servers import Server, free_port, serve
 
@@ -31,7 +32,6 @@ WAIT_S = 45.0
 """The longest any step waits: a scrape, an evaluation and group_wait take about 3 s."""
 STILL_OPEN_S = 4.0
 """How long the incident is watched staying open after one instance recovered."""
-POLL_S = 0.2
 SERVICES = {"payments": 2, "checkout": 1, "search": 1, "billing": 1}
 T = TypeVar("T")
 pytestmark = pytest.mark.slow
@@ -57,17 +57,9 @@ class Stack:
         return httpx.get(self.orchestrator.url + "/metrics", timeout=10).text
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT_S) -> T:
-    """The first truthy value `probe` returns within `timeout`; AssertionError saying `what`
-    did not happen otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout:.0f}s")
-        time.sleep(POLL_S)
+def wait_for(what: str, probe: Callable[[], T]) -> T:
+    """The first truthy value `probe` returns within WAIT_S (servers.wait_for)."""
+    return servers.wait_for(probe, WAIT_S, what)
 
 
 def prometheus_config(
@@ -189,24 +181,16 @@ def test_a_flap_inside_the_window_reopens_one_incident(stack: Stack) -> None:
     """checkout goes down and up three times: one incident, flap count 2, resolved."""
     [target] = stack.targets["checkout"]
     for flap in range(3):
-        target.stop()
-        wait_for(
-            f"checkout firing (flap {flap})",
-            lambda flap=flap: [
-                i
-                for i in stack.incidents("checkout")
-                if i["status"] == "open" and i["flap_count"] == flap
-            ],
-        )
-        target.start()
-        wait_for(
-            f"checkout resolving (flap {flap})",
-            lambda flap=flap: [
-                i
-                for i in stack.incidents("checkout")
-                if i["status"] == "resolved" and i["flap_count"] == flap
-            ],
-        )
+        for status, change in (("open", target.stop), ("resolved", target.start)):
+            change()
+            wait_for(
+                f"checkout {status} (flap {flap})",
+                lambda status=status, flap=flap: [
+                    i
+                    for i in stack.incidents("checkout")
+                    if (i["status"], i["flap_count"]) == (status, flap)
+                ],
+            )
     [incident] = stack.incidents("checkout")
     assert incident["flap_count"] == 2
     reopened = [e for e in incident["timeline"] if e["kind"] == "incident.reopened"]
