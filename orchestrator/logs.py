@@ -28,8 +28,9 @@ def _renderer(fmt: str) -> structlog.typing.Processor:
 
 
 def configure_logging(fmt: str = "console", level: str = "info") -> None:
-    """Set structlog up once for a process: `json` or `console` lines on stderr, the standard
-    library's records (uvicorn's, faust's, warnings) through the same renderer."""
+    """Set structlog up once for a process: `json` or `console` lines on stderr. The standard
+    library's records join them where a command asks (`capture_library_logging`: the API's
+    server for uvicorn's, a worker for faust's and the Kafka clients')."""
     renderer = _renderer(fmt)
     structlog.configure(
         processors=[
@@ -44,7 +45,6 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    capture_library_logging(fmt, LIBRARY_LEVEL)
 
 
 def capture_library_logging(fmt: str, level: str) -> None:

@@ -21,6 +21,7 @@ from uvicorn.server import ServerState
 
 from orchestrator.api.app import app_from_settings
 from orchestrator.api.problems import PROBLEM_TYPE
+from orchestrator.logs import LIBRARY_LEVEL, capture_library_logging
 from orchestrator.runtime import Runtime
 from orchestrator.settings import (
     DEFAULT_BODY_TIMEOUT,
@@ -189,6 +190,8 @@ def server_config(
 
 def api_server(runtime: Runtime, settings: Settings) -> uvicorn.Server:
     """The server of the API over `runtime` on ORCH_HOST:ORCH_PORT, everything else from the
-    settings too."""
+    settings too; uvicorn's own records (and Python warnings) are rendered as the
+    orchestrator's lines (JSON with ORCH_LOG_FORMAT=json)."""
+    capture_library_logging(settings.log_format, LIBRARY_LEVEL)
     app = app_from_settings(runtime, settings)
     return uvicorn.Server(server_config(app, settings.host, settings.port, settings))

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import structlog
 
-from orchestrator.logs import configure_logging
+from orchestrator.logs import capture_library_logging, configure_logging
 from orchestrator.testing.servers import serve, stop
 
 INGEST = "json-lines-ingest-token-1"
@@ -57,6 +57,7 @@ def test_a_library_traceback_and_a_warning_are_fields_of_one_json_line(
     saved = root.handlers[:], root.level
     try:
         configure_logging("json", "info")
+        capture_library_logging("json", "info")  # as the API's server does
         with structlog.contextvars.bound_contextvars(method="POST", path="/events"):
             try:
                 raise RuntimeError("boom")
