@@ -70,6 +70,7 @@ def test_a_library_traceback_and_a_warning_are_fields_of_one_json_line(
         sys.stderr.flush()
         lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     finally:
+        structlog.reset_defaults()  # its stream (capsys') closes after this test
         logging.captureWarnings(False)
         root.handlers[:], level = saved
         root.setLevel(level)
