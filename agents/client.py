@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from httpx_sse import connect_sse
 
+from orchestrator.adapters import cloudevent_data
 from orchestrator.errors import OrchestratorError
 from schemas import Incident, TaskEvent
 
@@ -74,7 +75,8 @@ class ApiClient:
                 self._checked(source.response)
             for message in source.iter_sse():
                 if message.id and message.data:
-                    yield int(message.id), TaskEvent.model_validate_json(message.data)
+                    data = cloudevent_data(message.data.encode("utf-8"))
+                    yield int(message.id), TaskEvent.model_validate_json(data)
 
     @staticmethod
     def _checked(response: httpx.Response) -> Any:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from benchmarks import gcwatch
 from benchmarks.base import BenchContext, BenchError, CaseResult, Figure, percentile
 from benchmarks.data import mixed_lines
+from orchestrator.adapters import cloudevent_data
 from orchestrator.engine.clock import format_time, parse_time
 from orchestrator.playbook import load_directory
 from orchestrator.settings import Settings
@@ -407,12 +408,12 @@ def latency(ctx: BenchContext, bootstrap: str, lines: list[bytes], rate: int) ->
             sent[json.loads(record.value)["data"]["service"]] = record.timestamp
     keys = {}
     for record in read_topic(bootstrap, space.names.incidents):
-        body = json.loads(record.value)
+        body = json.loads(cloudevent_data(record.value))  # an incident event's CloudEvent
         if body.get("kind") == "incident.opened" and body["key"] in sent:
             keys[body["incident_id"]] = body["key"]
     first: dict[str, int] = {}
     for record in read_topic(bootstrap, space.names.tasks("ops")):
-        incident = json.loads(record.value)["incident_id"]
+        incident = json.loads(cloudevent_data(record.value))["incident_id"]
         if incident in keys:
             first[incident] = min(first.get(incident, record.timestamp), record.timestamp)
     found = [float(at - sent[keys[i]]) for i, at in first.items()]

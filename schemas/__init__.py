@@ -5,6 +5,7 @@ The playbook format's many models are offered as the namespace `playbook` (schem
 """
 
 from schemas import playbook
+from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -58,6 +59,7 @@ __all__ = [
     "EventTypeSpec",
     "FieldTypeSpec",
     "Incident",
+    "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
     "Origin",
@@ -66,6 +68,7 @@ __all__ = [
     "Severity",
     "ShardRecord",
     "Task",
+    "TaskCloudEvent",
     "TaskEvent",
     "TaskEventKind",
     "TaskStatus",

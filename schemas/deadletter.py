@@ -19,9 +19,11 @@ class Origin(BaseModel):
     )
     headers: dict[str, str] | None = Field(
         default=None,
-        description="The CloudEvents headers (ce-* and Content-Type, as sent) of a binary-mode "
-        "HTTP event; its record is the structured event made from them and the body, or the "
-        "body as sent when that is not JSON under a JSON content type. Left out when absent, "
+        description="The CloudEvents headers of a binary-mode event (HTTP: ce-* and "
+        "Content-Type, as sent; Kafka: ce_* and content-type record headers, names in lower "
+        "case); its record is the structured event made from them and the body (the record's "
+        "value on Kafka), or the body as sent when that is not JSON under a JSON content type. "
+        "Left out when absent, "
         "so other origins (and dead-letter ids hashed from them) read as before.",
         exclude_if=lambda headers: headers is None,
     )

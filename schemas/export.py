@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter
 from schemas.events import CATALOGUE, Event
@@ -28,14 +29,18 @@ def _document(model: type[BaseModel] | TypeAdapter[Any], schema_id: str) -> dict
 
 WIRE_MODELS: dict[str, type[BaseModel] | TypeAdapter[Any]] = {
     "task_event": TaskEvent,
+    "task_cloudevent": TaskCloudEvent,
     "incident": Incident,
     "incident_event": IncidentEvent,
+    "incident_cloudevent": IncidentCloudEvent,
     "command_result": CommandResult,
     "dead_letter": DeadLetter,
     "shard_record": TypeAdapter(ShardRecord),
     "control_tick": ControlTick,
 }
-"""The record values of the Kafka topics (deploy/README.md, "Topics"), by schema name."""
+"""The record values of the Kafka topics (deploy/README.md, "Topics"), by schema name: a role
+topic's records are task_cloudevents (data: a task_event), the incidents topic's incident events
+incident_cloudevents (data: an incident_event)."""
 
 
 def schema_documents() -> dict[str, dict[str, Any]]:

@@ -60,24 +60,30 @@ def is_json(content_type: str | None) -> bool:
 
 
 def binary_record(headers: dict[str, str], body: bytes) -> bytes:
-    """The JSON-format record of a binary-mode event: every `ce-<name>` header as attribute
-    `<name>`, Content-Type as `datacontenttype` and the body as `data`, spliced in as sent so
-    the validator reads the sender's own JSON.
-
-    A body that is not JSON under a JSON content type is returned as it is: the validator
-    refuses it as not JSON, and its dead letter keeps it with the headers (the Origin's). Data
-    of another content type becomes a string, which the validator refuses (`data` is an
-    object)."""
+    """The JSON-format record of a binary-mode HTTP event: every `ce-<name>` header as
+    attribute `<name>`, Content-Type as `datacontenttype` and the body as `data`
+    (`attributes_record`)."""
     attributes = {
         name[len(CE_PREFIX) :]: header_value(value)
         for name, value in headers.items()
         if name.startswith(CE_PREFIX) and name[len(CE_PREFIX) :] not in NOT_HEADERS
     }
-    content_type = headers.get(CONTENT_TYPE)
+    return attributes_record(attributes, headers.get(CONTENT_TYPE), body)
+
+
+def attributes_record(attributes: dict[str, str], content_type: str | None, body: bytes) -> bytes:
+    """The JSON-format record of a binary-mode event of any binding: its decoded `attributes`,
+    `content_type` as `datacontenttype` and the body as `data`, spliced in as sent so the
+    validator reads the sender's own JSON.
+
+    A body that is not JSON under a JSON content type is returned as it is: the validator
+    refuses it as not JSON, and its dead letter keeps it with the headers (the Origin's). Data
+    of another content type becomes a string, which the validator refuses (`data` is an
+    object)."""
     if content_type is not None:
-        attributes["datacontenttype"] = content_type
+        attributes = {**attributes, "datacontenttype": content_type}
     if not is_json(content_type):
-        attributes["data"] = body.decode("utf-8", errors="backslashreplace")
+        attributes = {**attributes, "data": body.decode("utf-8", errors="backslashreplace")}
         return msgspec.json.encode(attributes)
     try:
         data = bytes(_JSON_VALUE.decode(body))
@@ -85,5 +91,12 @@ def binary_record(headers: dict[str, str], body: bytes) -> bytes:
         return body
     except RecursionError:  # deeper than the decoder goes: the validator refuses it by name
         data = body
-    head = msgspec.json.encode(attributes)[:-1]
+    return with_data(msgspec.json.encode(attributes), data)
+
+
+def with_data(attributes: bytes, data: bytes) -> bytes:
+    """A JSON object's bytes (`attributes`, encoded) with member `data` set to the JSON value
+    `data`, spliced in without decoding it: how a binary event and an emitted one get their
+    data."""
+    head = attributes[:-1]
     return head + (b',"data":' if len(head) > 1 else b'"data":') + data + b"}"

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
+from orchestrator.adapters import SOURCE_ROOT, source_of
 from orchestrator.api.console import install_console
 from orchestrator.api.feed import feed_router
 from orchestrator.api.handlers import install_handlers
@@ -67,13 +68,15 @@ def create_app(
     feeds_per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
     max_batch_records: int = MAX_BATCH_RECORDS,
     alert_severities: Mapping[str, str] | None = None,
+    event_source: str = SOURCE_ROOT,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
     open and commands are refused (401). CORS stays off unless origins are given. Each sender's
     intake spends `intake_budget` (records and bytes) when one is given, and intake refuses work
     while more than `intake_queue_records` records wait for their commit. A feed holds
-    at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open.
-    `alert_severities` adds to the Alertmanager adapter's severity mapping."""
+    at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open; its
+    task events are CloudEvents from `event_source`. `alert_severities` adds to the
+    Alertmanager adapter's severity mapping."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.alert_severities = dict(alert_severities or {})
     app.state.guard = Guard(auth or AuthConfig())
@@ -90,7 +93,7 @@ def create_app(
     app.include_router(incidents_router(runtime))
     app.include_router(_reads_router(runtime))
     app.include_router(tasks_router(runtime))
-    app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder))
+    app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder, event_source))
     _health(app, runtime)
     registry = metrics_registry(runtime)
     gates = write_gates(app.routes)
@@ -202,4 +205,5 @@ def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
         feeds_per_responder=settings.feeds_per_responder,
         max_batch_records=settings.max_batch_records,
         alert_severities=settings.alert_severities(),
+        event_source=source_of(settings.topic_prefix),
     )

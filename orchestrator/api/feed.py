@@ -22,6 +22,7 @@ from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
+from orchestrator.adapters import SOURCE_ROOT, task_body_cloudevent
 from orchestrator.api.models import problem_responses
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Reader
@@ -80,9 +81,11 @@ async def role_events(
     limiter: anyio.CapacityLimiter,
     shutdown: anyio.Event | None = None,
     max_behind: int = DEFAULT_FEED_MAX_BEHIND,
+    source: str = SOURCE_ROOT,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The role's task events after outbox seq `after`, at most `max_behind` held at a time;
-    when `follow`, until `shutdown`, or `resync` once a caught-up reader falls behind."""
+    """The role's task events after outbox seq `after`, at most `max_behind` held at a time,
+    each as a structured CloudEvent from `source` whose data is the task event; when `follow`,
+    until `shutdown`, or `resync` once a caught-up reader falls behind."""
     seq, wait, caught_up = after, WAIT_SECONDS if follow else 0.0, False
     while shutdown is None or not shutdown.is_set():
         rows = await _page(runtime, seq, role, wait, limiter, max_behind + 1)
@@ -94,7 +97,7 @@ async def role_events(
         for row in rows[:max_behind]:
             seq = row.seq
             yield ServerSentEvent(
-                json.dumps(row.body, separators=(",", ":")),
+                task_body_cloudevent(row.body, source).decode("utf-8"),
                 event=row.kind,
                 id=str(row.seq),
                 retry=RETRY_MS,
@@ -165,8 +168,9 @@ def feed_router(
     runtime: Runtime,
     max_behind: int = DEFAULT_FEED_MAX_BEHIND,
     per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
+    source: str = SOURCE_ROOT,
 ) -> APIRouter:
-    """GET /roles/{role}/feed."""
+    """GET /roles/{role}/feed: task events as CloudEvents from `source`."""
     router = APIRouter(tags=["tasks"])
     limiter = anyio.CapacityLimiter(FEED_THREADS)
     slots = FeedSlots(per_responder)
@@ -177,7 +181,9 @@ def feed_router(
         response_class=EventSourceResponse,
         responses={
             200: {
-                "description": "text/event-stream; `data` is a TaskEvent, `id` its outbox seq",
+                "description": "text/event-stream; `data` is a structured CloudEvent "
+                "(schemas/json/task_cloudevent.schema.json) whose `data` is the TaskEvent, "
+                "`event` its kind, `id` its outbox seq",
                 "content": {"text/event-stream": {}},
             },
             **problem_responses(401, 404, 422, 429),
@@ -196,7 +202,9 @@ def feed_router(
         slots.take(who)
         release = _Release(slots, who)
         start = _start(after, last_event_id)
-        events = role_events(runtime, role, start, follow, limiter, release.shutdown, max_behind)
+        events = role_events(
+            runtime, role, start, follow, limiter, release.shutdown, max_behind, source
+        )
         return SlotFeed(events, release)
 
     return router

@@ -73,7 +73,6 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
         settings.snapshot_every,
         settings.sqlite_synchronous,
         snapshot_seconds=settings.snapshot_seconds,
-        freeze_gc=True,
     )
     stop = threading.Event()
 

@@ -14,7 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.engine import EngineState, format_duration, incident_summary, ordered, parse_time
+from orchestrator.engine import (
+    EngineState,
+    contract,
+    format_duration,
+    incident_summary,
+    ordered,
+    parse_time,
+)
 
 IncidentKey = tuple[str, str]
 """An incident matched across runs by (correlation key, opening time)."""
@@ -51,8 +58,10 @@ class Diff:
 
 
 def _incidents(state: EngineState, playbook: str) -> dict[IncidentKey, dict[str, Any]]:
-    found = [i for i in ordered(state.incidents.values()) if i.playbook == playbook]
-    return {(i.key, i.opened_at): {**incident_summary(i), "flaps": i.flap_count} for i in found}
+    found = [i for i in state.incidents.values() if i.playbook == playbook]
+    flaps = {i.id: i.flap_count for i in found}
+    everyone = ordered(contract(i) for i in found)
+    return {(i.key, i.opened_at): {**incident_summary(i), "flaps": flaps[i.id]} for i in everyone}
 
 
 def _totals(incidents: dict[IncidentKey, dict[str, Any]]) -> dict[str, int]:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from orchestrator.drills.pacing import Pacer
 from orchestrator.engine import (
-    Constructor,
     Engine,
     EngineState,
     Millis,
@@ -17,6 +16,8 @@ from orchestrator.engine import (
     RawRecord,
     Retired,
     Tick,
+    build,
+    record_of,
     to_millis,
 )
 from orchestrator.errors import EventRejected
@@ -28,14 +29,20 @@ Progress = Callable[[int], None]
 
 SHOWN_DEAD_LETTERS = 100
 """Dead letters a result keeps in memory to show; all of them go to the sink."""
-_ORIGIN = Constructor(Origin)
 _FILE_LINE_FIELDS = frozenset({"kind", "name", "offset"})
 
 
 def file_line(name: str, number: int) -> Origin:
     """Origin(kind="file", name=name, offset=number), built without validating trusted values."""
-    values = {"kind": "file", "name": name, "partition": None, "offset": number, "sender": None}
-    return _ORIGIN(values, _FILE_LINE_FIELDS)
+    values = {
+        "kind": "file",
+        "name": name,
+        "partition": None,
+        "offset": number,
+        "sender": None,
+        "headers": None,
+    }
+    return build(Origin, values, _FILE_LINE_FIELDS)
 
 
 @dataclass
@@ -55,7 +62,8 @@ class DrillResult:
     def with_retired(self) -> None:
         """Put the retired incidents back into the final state (kept in `retired` too)."""
         if self.retired:
-            incidents = {**self.retired, **self.state.incidents}
+            back = {i: record_of(incident) for i, incident in self.retired.items()}
+            incidents = {**back, **self.state.incidents}
             self.state = dataclasses.replace(self.state, incidents=incidents)
 
 

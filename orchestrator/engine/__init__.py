@@ -18,7 +18,7 @@ from orchestrator.engine.clock import (
     to_millis,
 )
 from orchestrator.engine.config import EngineConfig
-from orchestrator.engine.construct import Constructor
+from orchestrator.engine.contract import build, contract, record_of
 from orchestrator.engine.expr import Expression, compile_expression
 from orchestrator.engine.ids import SEP, shard_of, split_task_id
 from orchestrator.engine.outputs import Output, Retired
@@ -37,6 +37,7 @@ from orchestrator.engine.playbook import (
     TaskDef,
     Trigger,
 )
+from orchestrator.engine.records import EntryRecord, IncidentRecord, TaskRecord, VerdictRecord
 from orchestrator.engine.severity import DEFAULT_INITIAL, Matrix
 from orchestrator.engine.state import (
     Counters,
@@ -82,16 +83,17 @@ __all__ = [
     "Clock",
     "CommandInput",
     "ConsecutiveWindow",
-    "Constructor",
     "CountWindow",
     "Counters",
     "Deadline",
     "Engine",
     "EngineConfig",
     "EngineState",
+    "EntryRecord",
     "EventInput",
     "EventValidator",
     "Expression",
+    "IncidentRecord",
     "Input",
     "KeyFn",
     "Matrix",
@@ -107,13 +109,17 @@ __all__ = [
     "SeverityRule",
     "Signals",
     "TaskDef",
+    "TaskRecord",
     "Tick",
     "TimerEntry",
     "Trigger",
+    "VerdictRecord",
     "Window",
+    "build",
     "claim_refusal",
     "command_refusal",
     "compile_expression",
+    "contract",
     "dead_letter",
     "dedupe_key_of",
     "encode_snapshot",
@@ -124,6 +130,7 @@ __all__ = [
     "parse_duration",
     "parse_duration_at_most",
     "parse_time",
+    "record_of",
     "restore",
     "shard_of",
     "snapshot",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from orchestrator.engine.clock import Millis, format_time
+from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import split_task_id
 from orchestrator.engine.incidents import check_resolution, close, resolve
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.records import IncidentRecord, TaskRecord, replace, with_task
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import find, reconcile
 from orchestrator.errors import CommandRejected
@@ -14,11 +15,13 @@ from schemas import (
     TASK_COMMANDS,
     TERMINAL_STATUSES,
     Command,
-    Incident,
     IncidentStatus,
-    Task,
+    TaskEventKind,
     TaskStatus,
 )
+
+Incident = IncidentRecord
+Task = TaskRecord
 
 WORKING = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
 
@@ -32,29 +35,27 @@ def _refuse_unless_working(task: Task) -> None:
         raise CommandRejected(f"task {task.id} is already {task.status.value}{by}")
 
 
-def _acknowledge(task: Task, cmd: Command, at: Millis) -> None:
-    task.status = TaskStatus.ACKNOWLEDGED
-    task.acknowledged_at = format_time(at)
-    task.acknowledged_by = cmd.actor
+def _acknowledge(task: Task, cmd: Command, at: Millis) -> Task:
+    return replace(
+        task, status=TaskStatus.ACKNOWLEDGED, acknowledged_at=at, acknowledged_by=cmd.actor
+    )
 
 
-def _finish(task: Task, status: TaskStatus, cmd: Command, at: Millis) -> None:
+def _finish(task: Task, status: TaskStatus, cmd: Command, at: Millis) -> Task:
     if task.acknowledged_at is None:
-        _acknowledge(task, cmd, at)
-    task.status = status
-    task.finished_at = format_time(at)
-    task.finished_by = cmd.actor
-    task.outcome = cmd.note
+        task = _acknowledge(task, cmd, at)
+    return replace(task, status=status, finished_at=at, finished_by=cmd.actor, outcome=cmd.note)
 
 
 def apply_task_command(
     incident: Incident, task: Task, cmd: Command, at: Millis, out: Outbox
-) -> None:
-    """Change one task as `cmd` says, or raise CommandRejected saying why not."""
+) -> tuple[Incident, Task]:
+    """Change one task as `cmd` says (the incident and the task after it), or raise
+    CommandRejected saying why not."""
     if cmd.kind == "comment":
         if not cmd.note:
             raise CommandRejected("a comment needs text in `note`")
-        out.task(
+        incident = out.task(
             "task.commented",
             incident,
             task,
@@ -63,36 +64,51 @@ def apply_task_command(
             actor=cmd.actor,
             suffix=f":{cmd.id}",
         )
-        return
+        return incident, task
     if cmd.kind == "cancel":
         if task.status in TERMINAL_STATUSES:
             raise CommandRejected(f"task {task.id} is already {task.status.value}")
-        _finish(task, TaskStatus.CANCELLED, cmd, at)
-        out.task("task.cancelled", incident, task, at, note=cmd.note, actor=cmd.actor)
-        return
+        return _emit(out, incident, _finish(task, TaskStatus.CANCELLED, cmd, at), cmd, at)
     if cmd.kind == "ack" and task.status == TaskStatus.ACKNOWLEDGED:
         if task.acknowledged_by == cmd.actor:
-            return
+            return incident, task
         raise CommandRejected(f"task {task.id} was already acknowledged by {task.acknowledged_by}")
     _refuse_unless_working(task)
     if cmd.kind == "ack":
-        _acknowledge(task, cmd, at)
-        out.task("task.acknowledged", incident, task, at, actor=cmd.actor)
+        task = _acknowledge(task, cmd, at)
     elif cmd.kind == "start":
         if task.status == TaskStatus.ASSIGNED:
-            _acknowledge(task, cmd, at)
+            task = _acknowledge(task, cmd, at)
         elif task.acknowledged_by != cmd.actor:
             raise CommandRejected(f"task {task.id} is held by {task.acknowledged_by}")
-        task.started_at = task.started_at or format_time(at)
-        out.task("task.started", incident, task, at, actor=cmd.actor)
+        task = replace(task, started_at=task.started_at or at)
     elif cmd.kind == "complete":
-        _finish(task, TaskStatus.DONE, cmd, at)
-        out.task("task.done", incident, task, at, note=cmd.note, actor=cmd.actor)
+        task = _finish(task, TaskStatus.DONE, cmd, at)
     elif cmd.kind == "fail":
         if not cmd.note:
             raise CommandRejected("failing a task needs a reason in `note`")
-        _finish(task, TaskStatus.FAILED, cmd, at)
-        out.task("task.failed", incident, task, at, note=cmd.note, actor=cmd.actor)
+        task = _finish(task, TaskStatus.FAILED, cmd, at)
+    return _emit(out, incident, task, cmd, at)
+
+
+_EVENTS: dict[str, TaskEventKind] = {
+    "cancel": "task.cancelled",
+    "ack": "task.acknowledged",
+    "start": "task.started",
+    "complete": "task.done",
+    "fail": "task.failed",
+}
+_WITH_NOTE = frozenset({"cancel", "complete", "fail"})
+
+
+def _emit(
+    out: Outbox, incident: Incident, task: Task, cmd: Command, at: Millis
+) -> tuple[Incident, Task]:
+    """Put the changed task in its incident and emit the command's task event."""
+    incident = out.state.put(with_task(incident, task))
+    note = cmd.note if cmd.kind in _WITH_NOTE else None
+    incident = out.task(_EVENTS[cmd.kind], incident, task, at, note=note, actor=cmd.actor)
+    return incident, task
 
 
 def apply_command(
@@ -111,7 +127,7 @@ def apply_command(
     assert task is not None
     if incident.status == IncidentStatus.CLOSED and cmd.kind != "comment":
         raise CommandRejected(f"incident {incident.id} is closed")
-    apply_task_command(incident, task, cmd, at, out)
+    incident, task = apply_task_command(incident, task, cmd, at, out)
     if playbook.review is not None and task.name == playbook.review.name:
         if task.status == TaskStatus.DONE and incident.status != IncidentStatus.CLOSED:
             close(
@@ -125,7 +141,7 @@ def apply_command(
                 ref=cmd.id,
             )
         return
-    reconcile(state, playbook, incident, at, out)
+    incident = reconcile(state, playbook, incident, at, out)
     check_resolution(state, playbook, incident, at, out)
 
 

@@ -10,15 +10,24 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.records import IncidentRecord, replace
+from orchestrator.engine.state import EngineState
 from orchestrator.engine.values import resolve_path
-from schemas import Incident
+
+EMPTY: tuple[Any, ...] = (None, "", {})
+"""Values that set no detail."""
 
 
-def keep_details(playbook: Playbook, incident: Incident, ctx: dict[str, Any]) -> None:
-    """Set each detail the playbook names that the incident lacks and the event has."""
+def keep_details(
+    state: EngineState, playbook: Playbook, incident: IncidentRecord, ctx: dict[str, Any]
+) -> IncidentRecord:
+    """The incident with each detail the playbook names that it lacks and the event has."""
+    known = dict(incident.details)
     for name, path in playbook.details:
-        if name in incident.details:
-            continue
-        value = resolve_path(ctx, path)
-        if value is not None and value != "" and value != {}:
-            incident.details[name] = value
+        if name not in known:
+            value = resolve_path(ctx, path)
+            if value not in EMPTY:
+                known[name] = value
+    if len(known) == len(incident.details):
+        return incident
+    return state.put(replace(incident, details=tuple(known.items())))

@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import heapq
 
-from orchestrator.engine.clock import Millis, parse_time
+from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.records import IncidentRecord, TaskRecord, replace
 from orchestrator.engine.state import EngineState
-from schemas import Incident, IncidentStatus, Phase, TaskStatus
+from schemas import IncidentStatus, Phase, TaskStatus
 
 RESOLVED_OUTCOME = "incident resolved"
 """The outcome of a task the incident's resolution cancelled (incidents.resolve)."""
 
 
-def reopenable(state: EngineState, playbook: Playbook, key: str, at: Millis) -> Incident | None:
+def reopenable(
+    state: EngineState, playbook: Playbook, key: str, at: Millis
+) -> IncidentRecord | None:
     """The incident of `playbook` for `key` that resolved at most the reopen window before
     `at` and is not closed, if any."""
     window = playbook.resolution.reopen_within
@@ -32,45 +35,56 @@ def reopenable(state: EngineState, playbook: Playbook, key: str, at: Millis) -> 
     incident = state.incidents.get(incident_id) if incident_id is not None else None
     if incident is None or incident.status is not IncidentStatus.RESOLVED:
         return None
-    resolved = parse_time(incident.resolved_at) if incident.resolved_at else None
-    if resolved is None or at - resolved > window:
+    if incident.resolved_at is None or at - incident.resolved_at > window:
         return None
     return incident
 
 
 def reopen(
-    state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox, ref: str
-) -> None:
+    state: EngineState,
+    playbook: Playbook,
+    incident: IncidentRecord,
+    at: Millis,
+    out: Outbox,
+    ref: str,
+) -> IncidentRecord:
     """resolved -> open again: count the flap, revive the tasks the resolution cancelled."""
     shard = shard_of(playbook.id, incident.key)
     state.resolved_index.pop(shard, None)
     state.open_index[shard] = incident.id
-    incident.status = IncidentStatus.OPEN
-    incident.phase = Phase.ASSESS
-    incident.resolved_at = None
-    incident.flap_count += 1
-    incident.open_signals = state.signals.pop(shard, [])
-    revived = _revive_cancelled(incident)
+    tasks = tuple(map(_revived, incident.tasks))
+    revived = {t.name for t, old in zip(tasks, incident.tasks, strict=True) if t is not old}
+    flaps = incident.flap_count + 1
+    incident = state.put(
+        replace(
+            incident,
+            status=IncidentStatus.OPEN,
+            phase=Phase.ASSESS,
+            resolved_at=None,
+            flap_count=flaps,
+            open_signals=state.signals.pop(shard, ()),
+            tasks=tasks,
+        )
+    )
     _drop_timers(state, incident.id, revived)
-    out.incident(
-        "incident.reopened",
-        incident,
-        at,
-        ref=ref,
-        suffix=f":{incident.flap_count}",
-        flap_count=incident.flap_count,
+    return out.incident(
+        "incident.reopened", incident, at, ref=ref, suffix=f":{flaps}", flap_count=flaps
     )
 
 
-def _revive_cancelled(incident: Incident) -> set[str]:
-    names = set()
-    for task in incident.tasks:
-        if task.status is TaskStatus.CANCELLED and task.outcome == RESOLVED_OUTCOME:
-            task.status = TaskStatus.PENDING
-            task.finished_at = task.outcome = task.assigned_at = None
-            task.ack_due_at = task.complete_due_at = None
-            names.add(task.name)
-    return names
+def _revived(task: TaskRecord) -> TaskRecord:
+    """A task the resolution cancelled, pending again (to be assigned afresh); others as is."""
+    if task.status is not TaskStatus.CANCELLED or task.outcome != RESOLVED_OUTCOME:
+        return task
+    return replace(
+        task,
+        status=TaskStatus.PENDING,
+        finished_at=None,
+        outcome=None,
+        assigned_at=None,
+        ack_due_at=None,
+        complete_due_at=None,
+    )
 
 
 def _drop_timers(state: EngineState, incident_id: str, names: set[str]) -> None:

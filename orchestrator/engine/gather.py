@@ -20,8 +20,8 @@ from orchestrator.engine.ids import shard_of, split_shard
 from orchestrator.engine.incidents import note_event, raise_severity
 from orchestrator.engine.outputs import Outbox, incident_event
 from orchestrator.engine.playbook import Playbook, SeverityRule
+from orchestrator.engine.records import IncidentRecord
 from orchestrator.engine.state import EngineState
-from schemas import Incident
 
 HELD_PER_KEY = 100
 """The most events held for one key; the oldest go first."""
@@ -48,30 +48,32 @@ def hold(
 
 
 def gather(
-    state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox
-) -> None:
+    state: EngineState, playbook: Playbook, incident: IncidentRecord, at: Millis, out: Outbox
+) -> IncidentRecord:
     """Join the held events of the incident's key that are close enough to `at` to it."""
     entries = state.held.pop(shard_of(playbook.id, incident.key), None)
     if not entries:
-        return
+        return incident
     hits: list[SeverityRule] = []
     for held_at, ref, event_type, rules in entries:
         if abs(held_at - at) > playbook.gather_within:
             continue
-        note_event(out, incident, at, ref, event_type)
+        incident = note_event(out, incident, at, ref, event_type)
         detail = {"type": event_type, "gathered": True}
         out.outputs.append(incident_event("incident.joined", incident, at, ref, f":{ref}", detail))
         hits += [playbook.rules[i] for i in rules]
-    before = incident.severity
-    if hits and raise_severity(playbook, incident, hits):
-        out.incident(
-            "incident.severity_changed",
-            incident,
-            at,
-            suffix=f":{incident.severity.value}",
-            before=before.value,
-            after=incident.severity.value,
-        )
+    raised = raise_severity(playbook, incident, hits) if hits else incident
+    if raised is incident:
+        return incident
+    before, incident = incident.severity, state.put(raised)
+    return out.incident(
+        "incident.severity_changed",
+        incident,
+        at,
+        suffix=f":{incident.severity.value}",
+        before=before.value,
+        after=incident.severity.value,
+    )
 
 
 def forget_held(state: EngineState, horizon: Millis, playbooks: Mapping[str, Playbook]) -> None:

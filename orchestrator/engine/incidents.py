@@ -1,20 +1,23 @@
-"""The incident state machine: open -> resolved -> closed, with severity that only rises."""
+"""The incident state machine: open -> resolved -> closed, with severity that only rises.
+
+Incidents are immutable records: every function that changes one puts the new record in the
+state and returns it, and the caller goes on with the returned one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from orchestrator.engine.clock import Millis, format_time
-from orchestrator.engine.construct import compact
+from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import incident_id, shard_of
-from orchestrator.engine.outputs import Outbox
+from orchestrator.engine.outputs import Outbox, timeline_entry
 from orchestrator.engine.playbook import Playbook, SeverityRule
+from orchestrator.engine.records import IncidentRecord, counted, replace
 from orchestrator.engine.severity import higher_level, max_severity
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import assign, attach, cancel_open, find, reconcile
 from orchestrator.engine.values import resolve_path
-from schemas import TERMINAL_STATUSES, Event, Incident, IncidentStatus, Phase, TaskStatus
+from schemas import TERMINAL_STATUSES, Event, IncidentStatus, Phase, TaskStatus
 
 REVIEW_PHASE = Phase.REVIEW.value
 CANCEL_ON_RESOLVE = frozenset({"assess", "respond"})
@@ -22,65 +25,93 @@ CANCEL_ON_RESOLVE = frozenset({"assess", "respond"})
 
 
 def open_incident(
-    state: EngineState, playbook: Playbook, key: str, trigger: str, event: Event, at: Millis
-) -> Incident:
+    state: EngineState,
+    playbook: Playbook,
+    key: str,
+    trigger: str,
+    event: Event,
+    at: Millis,
+    drill: bool = False,
+) -> IncidentRecord:
     """A new open incident for `key`, opened by `event` through `trigger` (nothing emitted yet)."""
     likelihood, impact = playbook.initial
-    incident = compact(
-        Incident(
-            id=incident_id(playbook.id, key, event.source, event.id),
-            playbook=playbook.id,
-            playbook_version=playbook.version,
-            key=key,
-            mode=playbook.mode,
-            status=IncidentStatus.OPEN,
-            phase=Phase.ASSESS,
-            severity=playbook.matrix.severity(likelihood, impact),
-            likelihood=likelihood,
-            impact=impact,
-            trigger=trigger,
-            opened_at=format_time(at),
-            opened_by=f"{event.source}/{event.id}",
-            last_event_at=format_time(at),
-            open_signals=state.signals.pop(shard_of(playbook.id, key), []),
-        )
+    shard = shard_of(playbook.id, key)
+    incident = IncidentRecord(
+        id=incident_id(playbook.id, key, event.source, event.id),
+        playbook=playbook.id,
+        playbook_version=playbook.version,
+        key=key,
+        mode=playbook.mode,
+        drill=drill,
+        status=IncidentStatus.OPEN,
+        phase=Phase.ASSESS,
+        severity=playbook.matrix.severity(likelihood, impact),
+        likelihood=likelihood,
+        impact=impact,
+        trigger=trigger,
+        opened_at=at,
+        opened_by=f"{event.source}/{event.id}",
+        last_event_at=at,
+        open_signals=state.signals.pop(shard, ()),
     )
-    state.incidents[incident.id] = incident
-    state.open_index[shard_of(playbook.id, key)] = incident.id
-    return incident
+    state.open_index[shard] = incident.id
+    return state.put(incident)
 
 
-def note_event(out: Outbox, incident: Incident, at: Millis, ref: str, event_type: str) -> None:
-    """Count an event that joins `incident`, and list it on the timeline up to the cap."""
-    incident.events_total += 1
-    incident.events_by_type[event_type] = incident.events_by_type.get(event_type, 0) + 1
-    listed = incident.events_total - incident.timeline_events_dropped
-    if listed <= out.timeline_event_cap:
-        out.note(incident, at, "event", ref=ref, type=event_type)
-    else:
-        incident.timeline_events_dropped += 1
-
-
-def raise_severity(playbook: Playbook, incident: Incident, hits: Iterable[SeverityRule]) -> bool:
-    """Apply the rules that matched; True when the severity rose."""
-    before = incident.severity
-    floor = None
-    for rule in hits:
-        incident.likelihood = higher_level(
-            playbook.matrix.likelihood, incident.likelihood, rule.likelihood
+def note_event(
+    out: Outbox, incident: IncidentRecord, at: Millis, ref: str, event_type: str
+) -> IncidentRecord:
+    """Count an event that joins `incident`, list it on the timeline up to the cap, and move
+    its last event time up to `at`: one new record."""
+    total = incident.events_total + 1
+    by_type = counted(incident.events_by_type, event_type)
+    last = max(at, incident.last_event_at)
+    dropped = incident.timeline_events_dropped
+    if total - dropped <= out.timeline_event_cap:
+        entry = timeline_entry(at, "event", None, ref, {"type": event_type})
+        changed = replace(
+            incident,
+            last_event_at=last,
+            events_total=total,
+            events_by_type=by_type,
+            timeline=(*incident.timeline, entry),
         )
-        incident.impact = higher_level(playbook.matrix.impact, incident.impact, rule.impact)
+    else:
+        changed = replace(
+            incident,
+            last_event_at=last,
+            events_total=total,
+            events_by_type=by_type,
+            timeline_events_dropped=dropped + 1,
+        )
+    return out.state.put(changed)
+
+
+def raise_severity(
+    playbook: Playbook, incident: IncidentRecord, hits: Iterable[SeverityRule]
+) -> IncidentRecord:
+    """The incident with the rules that matched applied (not put in the state: the caller
+    does, when it differs)."""
+    floor = None
+    likelihood, impact = incident.likelihood, incident.impact
+    matrix = playbook.matrix
+    for rule in hits:
+        likelihood = higher_level(matrix.likelihood, likelihood, rule.likelihood)
+        impact = higher_level(matrix.impact, impact, rule.impact)
         floor = max_severity(floor, rule.at_least) if rule.at_least else floor
-    cell = playbook.matrix.severity(incident.likelihood, incident.impact)
-    incident.severity = max_severity(before, cell, floor)
-    return incident.severity != before
+    severity = max_severity(incident.severity, matrix.severity(likelihood, impact), floor)
+    if (likelihood, impact, severity) == (incident.likelihood, incident.impact, incident.severity):
+        return incident
+    return replace(incident, likelihood=likelihood, impact=impact, severity=severity)
 
 
 def apply_signals(
-    playbook: Playbook, incident: Incident, event_type: str, ctx: dict[str, Any]
-) -> bool:
-    """Open or close tracked signals; True if this event touched one."""
-    return toggle_signals(playbook, incident.open_signals, event_type, ctx)
+    playbook: Playbook, incident: IncidentRecord, event_type: str, ctx: dict[str, Any]
+) -> tuple[IncidentRecord, bool]:
+    """Open or close tracked signals; the incident after it, and True if this event touched
+    one (the incident is not put in the state: the caller does)."""
+    labels, touched = toggle_signals(playbook, incident.open_signals, event_type, ctx)
+    return (replace(incident, open_signals=labels) if touched else incident), touched
 
 
 def remember_signals(
@@ -88,8 +119,7 @@ def remember_signals(
 ) -> None:
     """Track signals of a key with no open incident; the next incident for it inherits them."""
     name = shard_of(playbook.id, key)
-    labels = state.signals.get(name, [])
-    toggle_signals(playbook, labels, event_type, ctx)
+    labels, _touched = toggle_signals(playbook, state.signals.get(name, ()), event_type, ctx)
     if labels:
         state.signals[name] = labels
     else:
@@ -97,9 +127,9 @@ def remember_signals(
 
 
 def toggle_signals(
-    playbook: Playbook, open_signals: list[str], event_type: str, ctx: dict[str, Any]
-) -> bool:
-    """Add opened and remove closed signal labels in `open_signals`; True if one changed."""
+    playbook: Playbook, open_signals: tuple[str, ...], event_type: str, ctx: dict[str, Any]
+) -> tuple[tuple[str, ...], bool]:
+    """`open_signals` with opened labels added and closed ones removed; True if one changed."""
     touched = False
     for signals in playbook.resolution.signals:
         if signals.on != event_type:
@@ -108,12 +138,14 @@ def toggle_signals(
         if label is None:
             continue
         if signals.open_when.test(ctx) and label not in open_signals:
-            open_signals.append(label)
+            open_signals = (*open_signals, label)
             touched = True
         elif signals.close_when.test(ctx) and label in open_signals:
-            open_signals.remove(label)
+            kept = list(open_signals)
+            kept.remove(label)
+            open_signals = tuple(kept)
             touched = True
-    return touched
+    return open_signals, touched
 
 
 def signal_label(ctx: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> str | None:
@@ -131,64 +163,65 @@ def signal_label(ctx: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> str
 def check_resolution(
     state: EngineState,
     playbook: Playbook,
-    incident: Incident,
+    incident: IncidentRecord,
     at: Millis,
     out: Outbox,
     signals_touched: bool = False,
-) -> None:
+) -> IncidentRecord:
     """Resolve the incident when one of its playbook's resolution conditions holds."""
     if incident.status != IncidentStatus.OPEN:
-        return
+        return incident
     rules = playbook.resolution
     if rules.signals and signals_touched and not incident.open_signals:
-        resolve(state, playbook, incident, at, out, reason="every signal resolved")
-        return
+        return resolve(state, playbook, incident, at, out, reason="every signal resolved")
     if rules.tasks_done:
         work = [t for t in incident.tasks if t.phase != REVIEW_PHASE]
         finished = all(t.status in TERMINAL_STATUSES for t in work)
         if work and finished and any(t.status == TaskStatus.DONE for t in work):
-            resolve(state, playbook, incident, at, out, reason="every task finished")
+            return resolve(state, playbook, incident, at, out, reason="every task finished")
+    return incident
 
 
 def resolve(
     state: EngineState,
     playbook: Playbook,
-    incident: Incident,
+    incident: IncidentRecord,
     at: Millis,
     out: Outbox,
     reason: str,
     actor: str | None = None,
     ref: str | None = None,
-) -> None:
+) -> IncidentRecord:
     """open -> resolved: stop early-phase work, attach the review task, free the key."""
-    incident.status = IncidentStatus.RESOLVED
-    incident.phase = Phase.REVIEW
-    incident.resolved_at = format_time(at)
+    incident = state.put(
+        replace(incident, status=IncidentStatus.RESOLVED, phase=Phase.REVIEW, resolved_at=at)
+    )
     state.open_index.pop(shard_of(playbook.id, incident.key), None)
     state.resolved_index[shard_of(playbook.id, incident.key)] = incident.id
     state.quiet_due.pop(incident.id, None)
-    out.incident("incident.resolved", incident, at, ref=ref, actor=actor, reason=reason)
-    cancel_open(incident, at, out, "incident resolved", CANCEL_ON_RESOLVE, keep_acknowledged=True)
+    incident = out.incident("incident.resolved", incident, at, ref=ref, actor=actor, reason=reason)
+    incident = cancel_open(
+        incident, at, out, "incident resolved", CANCEL_ON_RESOLVE, keep_acknowledged=True
+    )
     if playbook.review is not None and find(incident, playbook.review.name) is None:
-        task = attach(state, incident, playbook.review, at, out)
-        assign(state, incident, task, playbook.review, at, out)
-    reconcile(state, playbook, incident, at, out)
+        incident, task = attach(state, incident, playbook.review, at, out)
+        incident = assign(state, incident, task, playbook.review, at, out)
+    return reconcile(state, playbook, incident, at, out)
 
 
 def close(
     state: EngineState,
     playbook: Playbook,
-    incident: Incident,
+    incident: IncidentRecord,
     at: Millis,
     out: Outbox,
     reason: str,
     actor: str | None = None,
     ref: str | None = None,
-) -> None:
+) -> IncidentRecord:
     """-> closed: the review is done (or the commander closed it); nothing stays open."""
     if incident.status == IncidentStatus.OPEN:
-        resolve(state, playbook, incident, at, out, reason=reason, actor=actor, ref=ref)
-    incident.status = IncidentStatus.CLOSED
-    incident.closed_at = format_time(at)
-    cancel_open(incident, at, out, "incident closed")
-    out.incident("incident.closed", incident, at, ref=ref, actor=actor, reason=reason)
+        incident = resolve(state, playbook, incident, at, out, reason=reason, actor=actor, ref=ref)
+    incident = state.put(replace(incident, status=IncidentStatus.CLOSED, closed_at=at))
+    incident = cancel_open(incident, at, out, "incident closed")
+    return out.incident("incident.closed", incident, at, ref=ref, actor=actor, reason=reason)

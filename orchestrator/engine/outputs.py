@@ -6,14 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.engine.clock import Millis, format_time
-from orchestrator.engine.construct import Constructor, shallow_copy
-from orchestrator.engine.state import TIMELINE_DETAIL, TIMELINE_ENTRY
+from orchestrator.engine.contract import build, contract
+from orchestrator.engine.records import EntryRecord, IncidentRecord, TaskRecord, replace
+from orchestrator.engine.records import shared_pairs as _shared
+from orchestrator.engine.state import EngineState
 from schemas import (
     CommandResult,
     DeadLetter,
     Incident,
     IncidentEvent,
-    Task,
     TaskEvent,
     TaskEventKind,
 )
@@ -38,22 +39,26 @@ Output = TaskEvent | IncidentEvent | DeadLetter | CommandResult | Retired
 and incidents retired from memory."""
 
 MONITOR = "monitor"
-INCIDENT_EVENT = Constructor(IncidentEvent)
-TASK_EVENT = Constructor(TaskEvent)
 
 
-def flap_suffix(incident: Incident) -> str:
+def flap_suffix(incident: IncidentRecord) -> str:
     """ "" until the incident is reopened (flaps.py), then "@<flap count>": the ids of what
     happens again after a flap (assigned, cancelled, resolved) stay unique."""
     return f"@{incident.flap_count}" if incident.flap_count else ""
 
 
 def incident_event(
-    kind: str, incident: Incident, at: Millis, ref: str | None, suffix: str, detail: dict[str, Any]
+    kind: str,
+    incident: IncidentRecord,
+    at: Millis,
+    ref: str | None,
+    suffix: str,
+    detail: dict[str, Any],
 ) -> IncidentEvent:
     """An incident event about `incident`; its id is the incident's, the kind and `suffix`
     (and the flap, once the incident was reopened: each flap resolves again)."""
-    return INCIDENT_EVENT(
+    return build(
+        IncidentEvent,
         {
             "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}{flap_suffix(incident)}",
             "kind": kind,
@@ -66,46 +71,53 @@ def incident_event(
             "mode": incident.mode,
             "ref": ref,
             "detail": detail,
-        }
+        },
+    )
+
+
+def timeline_entry(
+    at: Millis, kind: str, actor: str | None, ref: str | None, detail: dict[str, Any]
+) -> EntryRecord:
+    """A timeline entry; equal details are one tuple (records.shared_pairs)."""
+    return EntryRecord(
+        at=at, kind=kind, actor=actor, ref=ref, detail=_shared(tuple(detail.items()))
     )
 
 
 @dataclass
 class Outbox:
-    """Collects one step's outputs; in monitor mode task events are recorded, never emitted."""
+    """Collects one step's outputs; in monitor mode task events are recorded, never emitted.
+    Timeline entries replace the incident in `state` (the returned record is the new one)."""
 
     timeline_event_cap: int
+    state: EngineState
     outputs: list[Output] = field(default_factory=list)
 
     def note(
         self,
-        incident: Incident,
+        incident: IncidentRecord,
         at: Millis,
         kind: str,
         actor: str | None = None,
         ref: str | None = None,
         **detail: Any,
-    ) -> None:
-        """Add an entry to the incident's timeline."""
-        shared = TIMELINE_DETAIL(detail)
-        incident.timeline.append(
-            TIMELINE_ENTRY(
-                {"at": format_time(at), "kind": kind, "actor": actor, "ref": ref, "detail": shared}
-            )
-        )
+    ) -> IncidentRecord:
+        """Add an entry to the incident's timeline; returns the incident with it."""
+        entry = timeline_entry(at, kind, actor, ref, detail)
+        return self.state.put(replace(incident, timeline=(*incident.timeline, entry)))
 
     def task(
         self,
         kind: TaskEventKind,
-        incident: Incident,
-        task: Task,
+        incident: IncidentRecord,
+        task: TaskRecord,
         at: Millis,
         role: str | None = None,
         escalation: int = 0,
         note: str | None = None,
         actor: str | None = None,
         suffix: str = "",
-    ) -> None:
+    ) -> IncidentRecord:
         """Emit a task event (to `role`, the task's own role by default) and note it."""
         target = role or task.role
         detail: dict[str, Any] = {"task": task.name, "role": target}
@@ -113,37 +125,36 @@ class Outbox:
             detail["escalation"] = escalation
         if note:
             detail["note"] = note
-        self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
+        incident = self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
         if incident.mode == MONITOR:
-            return
-        self.outputs.append(
-            TASK_EVENT(
-                {
-                    "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}{flap_suffix(incident)}",
-                    "kind": kind,
-                    "role": target,
-                    "time": format_time(at),
-                    "incident_id": incident.id,
-                    "playbook": incident.playbook,
-                    "severity": incident.severity.value,
-                    "task": shallow_copy(task),
-                    "escalation": escalation,
-                    "drill": incident.drill,
-                    "note": note,
-                }
-            )
-        )
+            return incident
+        event = {
+            "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}{flap_suffix(incident)}",
+            "kind": kind,
+            "role": target,
+            "time": format_time(at),
+            "incident_id": incident.id,
+            "playbook": incident.playbook,
+            "severity": incident.severity.value,
+            "task": contract(task),
+            "escalation": escalation,
+            "drill": incident.drill,
+            "note": note,
+        }
+        self.outputs.append(build(TaskEvent, event))
+        return incident
 
     def incident(
         self,
         kind: str,
-        incident: Incident,
+        incident: IncidentRecord,
         at: Millis,
         ref: str | None = None,
         suffix: str = "",
         actor: str | None = None,
         **detail: Any,
-    ) -> None:
+    ) -> IncidentRecord:
         """Emit an incident event and note it on the timeline."""
-        self.note(incident, at, kind, actor=actor, ref=ref, **detail)
+        incident = self.note(incident, at, kind, actor=actor, ref=ref, **detail)
         self.outputs.append(incident_event(kind, incident, at, ref, suffix, detail))
+        return incident

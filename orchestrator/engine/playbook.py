@@ -162,6 +162,11 @@ class Playbook:
     """Held joiners at most this far from an opening event join what it opens (gather.py)."""
     details: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Event fields kept on the incident (details.py): (name, field path)."""
+    task_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The names of `tasks` (the review task aside)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task_names", frozenset(t.name for t in self.tasks))
 
     def task(self, name: str) -> TaskDef:
         """The task template named `name` (the review task included)."""

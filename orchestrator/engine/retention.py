@@ -14,10 +14,12 @@ can still finish that work. A closed incident is retired whatever its tasks.
 from __future__ import annotations
 
 from orchestrator.engine.clock import Millis, parse_time
+from orchestrator.engine.contract import contract
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.outputs import Outbox, Output, Retired
+from orchestrator.engine.records import IncidentRecord
 from orchestrator.engine.state import EngineState
-from schemas import IN_HAND_STATUSES, Incident, IncidentEvent, IncidentStatus
+from schemas import IN_HAND_STATUSES, IncidentEvent, IncidentStatus
 
 RETIRE_TIMER = "retire"
 COMMAND_TIMER = "command"
@@ -30,19 +32,30 @@ def arm_retirement(state: EngineState, outputs: list[Output], retention: Millis)
     """Arm a retire timer for every incident that resolved or closed in these outputs."""
     for output in outputs:
         if isinstance(output, IncidentEvent) and output.kind in ENDED:
-            due = parse_time(output.time) + retention
+            due = _ended(state, output) + retention
             state.push_timer(due, RETIRE_TIMER, output.incident_id, level=retention)
 
 
-def ended_at(incident: Incident) -> Millis:
+def _ended(state: EngineState, output: IncidentEvent) -> Millis:
+    """When the incident event's incident resolved or closed (read from the record, not
+    parsed back from the event's text)."""
+    incident = state.incidents.get(output.incident_id)
+    ended = None
+    if incident is not None:
+        closing = output.kind == "incident.closed"
+        ended = incident.closed_at if closing else incident.resolved_at
+    return ended if ended is not None else parse_time(output.time)
+
+
+def ended_at(incident: IncidentRecord) -> Millis:
     """When the incident last ended: closed, else resolved."""
-    ended = incident.closed_at or incident.resolved_at
+    ended = incident.closed_at if incident.closed_at is not None else incident.resolved_at
     assert ended is not None, f"incident {incident.id} has not ended"
-    return parse_time(ended)
+    return ended
 
 
 def fire_retire(
-    state: EngineState, incident: Incident, due: Millis, retention: Millis, out: Outbox
+    state: EngineState, incident: IncidentRecord, due: Millis, retention: Millis, out: Outbox
 ) -> None:
     """Retire `incident` if it ended at least `retention` before `due` and no task of a
     resolved one is in hand (then look again `retention` later)."""
@@ -53,14 +66,14 @@ def fire_retire(
     ):
         state.push_timer(due + retention, RETIRE_TIMER, incident.id, level=retention)
         return
-    del state.incidents[incident.id]
+    state.drop(incident.id)
     for task in incident.tasks:
         state.task_index.pop(task.id, None)
     state.quiet_due.pop(incident.id, None)
     shard = shard_of(incident.playbook, incident.key)
     if state.resolved_index.get(shard) == incident.id:
         del state.resolved_index[shard]
-    out.outputs.append(Retired(incident))
+    out.outputs.append(Retired(contract(incident)))
 
 
 def arm_forgetting(state: EngineState, command_id: str, at: Millis, retention: Millis) -> None:

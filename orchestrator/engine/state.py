@@ -8,19 +8,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import pydantic_core
-from pydantic import TypeAdapter
+import msgspec
 
 from orchestrator.engine.clock import Millis
-from orchestrator.engine.construct import Constructor, SharedDicts, compact
+from orchestrator.engine.contract import record_of
 from orchestrator.engine.dedupe import SeenIndex
 from orchestrator.engine.ids import SEP, shard_of
+from orchestrator.engine.records import IncidentRecord, VerdictRecord
 from orchestrator.engine.sweeps import WindowSchedule
-from schemas import CommandResult, Incident, TimelineEntry
+from schemas import CommandResult, Incident
 
-TIMELINE_ENTRY = Constructor(TimelineEntry, compact=True)
-TIMELINE_DETAIL = SharedDicts()
-"""Timeline details are never changed once written: equal ones are one dict."""
 TimerEntry = tuple[Millis, int, str, str, str, int]
 """(due, sequence, kind, incident id, task name or "", escalation level)."""
 DEDUPE_KEY_CHARS = 96
@@ -52,7 +49,8 @@ class Counters:
 
 @dataclass
 class EngineState:
-    """All the engine knows. The reducer updates the state it is given and returns it."""
+    """All the engine knows. The reducer updates the state it is given and returns it; its
+    incidents and verdicts are immutable records, replaced (`put`) rather than changed."""
 
     clock: Millis = 0
     watermark: Millis = 0
@@ -60,19 +58,19 @@ class EngineState:
     seen: dict[str, Millis] = field(default_factory=OrderedDict)
     """Dedupe keys ("source SEP id") and their event times, oldest insertion first."""
     windows: dict[str, list[Any]] = field(default_factory=dict)
-    incidents: dict[str, Incident] = field(default_factory=dict)
+    incidents: dict[str, IncidentRecord] = field(default_factory=dict)
     open_index: dict[str, str] = field(default_factory=dict)
     task_index: dict[str, str] = field(default_factory=dict)
     timers: list[TimerEntry] = field(default_factory=list)
     quiet_due: dict[str, Millis] = field(default_factory=dict)
-    signals: dict[str, list[str]] = field(default_factory=dict)
+    signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Open signals (e.g. firing alerts) per "playbook SEP key" while no incident is open."""
     resolved_index: dict[str, str] = field(default_factory=dict)
     """The incident that last resolved per "playbook SEP key" (flaps.py may reopen it)."""
     held: dict[str, list[list[Any]]] = field(default_factory=dict)
     """Events that would have joined per "playbook SEP key" while no incident was open, as
     [event time, ref, type, severity rule indexes] (gather.py)."""
-    commands: dict[str, CommandResult] = field(default_factory=dict)
+    commands: dict[str, VerdictRecord] = field(default_factory=dict)
     sequence: int = 0
     last_sweep: Millis = 0
     seen_index: SeenIndex = field(default_factory=SeenIndex, repr=False, compare=False)
@@ -81,6 +79,12 @@ class EngineState:
         default_factory=WindowSchedule, repr=False, compare=False
     )
     """Derived (never snapshotted): the windows a sweep must look at."""
+    changed: dict[str, IncidentRecord | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Never snapshotted: the incidents the current step added, replaced or dropped (cleared
+    when a step begins), each with its record from before the step (None if it is new), so a
+    store rewrites only those that differ."""
 
     def __post_init__(self) -> None:
         self.seen_index.rebuild(self.seen)
@@ -109,82 +113,116 @@ class EngineState:
         self.sequence += 1
         heapq.heappush(self.timers, (due, self.sequence, kind, incident_id, task, level))
 
-    def open_incident(self, playbook: str, key: str) -> Incident | None:
+    def put(self, incident: IncidentRecord) -> IncidentRecord:
+        """Keep `incident` (new, or in place of the one with its id); returns it."""
+        incident_id = incident.id
+        if incident_id not in self.changed:
+            self.changed[incident_id] = self.incidents.get(incident_id)
+        self.incidents[incident_id] = incident
+        return incident
+
+    def drop(self, incident_id: str) -> None:
+        """Forget an incident (retention)."""
+        before = self.incidents.pop(incident_id)
+        self.changed.setdefault(incident_id, before)
+
+    def changed_incidents(self) -> list[str]:
+        """The ids of the incidents the last step changed (added, replaced by a different
+        record, or dropped), sorted."""
+        changed = self.changed
+        return sorted(i for i, old in changed.items() if self.incidents.get(i) != old)
+
+    def open_incident(self, playbook: str, key: str) -> IncidentRecord | None:
         """The open incident of `playbook` for `key`, if any."""
         incident_id = self.open_index.get(shard_of(playbook, key))
         return self.incidents[incident_id] if incident_id is not None else None
 
 
-_INCIDENTS = TypeAdapter(dict[str, Incident])
-_RESULTS = TypeAdapter(dict[str, CommandResult])
+SNAPSHOT_FORMAT = 2
+"""Snapshots since compact state: records as msgspec encodes them (times as Millis). A
+snapshot without "format" is the older kind (contract models, RFC 3339 times): still read,
+through the contract conversion."""
+_INCIDENT_RECORDS = dict[str, IncidentRecord]
+_VERDICT_RECORDS = dict[str, VerdictRecord]
 
 
-def snapshot(state: EngineState, *, incidents: bool = True) -> dict[str, Any]:
-    """The state as JSON-compatible data (for durable snapshots and state tables). Without
-    `incidents`, the incidents and the task index (derived from them) are left out, for a
-    store that keeps each incident on its own (`restore` takes them back separately)."""
-    data: dict[str, Any] = {
+def _head(state: EngineState) -> dict[str, Any]:
+    return {
+        "format": SNAPSHOT_FORMAT,
         "clock": state.clock,
         "watermark": state.watermark,
         "counters": vars(state.counters).copy(),
         "seen": state.seen,
         "windows": state.windows,
     }
+
+
+def _tail(state: EngineState) -> dict[str, Any]:
+    return {
+        "open_index": state.open_index,
+        "timers": state.timers,
+        "quiet_due": state.quiet_due,
+        "signals": state.signals,
+        "resolved_index": state.resolved_index,
+        "held": state.held,
+        "commands": state.commands,
+        "sequence": state.sequence,
+        "last_sweep": state.last_sweep,
+    }
+
+
+def snapshot(state: EngineState, *, incidents: bool = True) -> dict[str, Any]:
+    """The state as JSON-compatible data (for durable snapshots and state tables). Without
+    `incidents`, the incidents are left out, for a store that keeps each incident on its own
+    (`restore` takes them back separately)."""
+    data = _head(state)
     if incidents:
-        data["incidents"] = _INCIDENTS.dump_python(state.incidents, mode="json")
-    data["open_index"] = state.open_index
-    if incidents:
-        data["task_index"] = state.task_index
-    data.update(
-        timers=[list(t) for t in state.timers],
-        quiet_due=state.quiet_due,
-        signals=state.signals,
-        resolved_index=state.resolved_index,
-        held=state.held,
-        commands=_RESULTS.dump_python(state.commands, mode="json"),
-        sequence=state.sequence,
-        last_sweep=state.last_sweep,
-    )
-    return data
+        data["incidents"] = state.incidents
+    data.update(_tail(state))
+    built: dict[str, Any] = msgspec.to_builtins(data)
+    return built
 
 
 def encode_snapshot(state: EngineState) -> bytes:
-    """`snapshot(state)` as JSON, encoded from the incident models directly (pydantic-core,
-    no dicts in between) and without the task index (`restore` rebuilds it): a third of the
-    time, for the embedded runtime, which encodes while no write may change the state."""
-    head = pydantic_core.to_json(snapshot(state, incidents=False))
-    return head[:-1] + b',"incidents":' + _INCIDENTS.dump_json(state.incidents) + b"}"
+    """`snapshot(state)` as JSON, encoded from the records directly (msgspec, no dicts in
+    between); `restore(json.loads(...))` takes it back."""
+    return msgspec.json.encode({**_head(state), "incidents": state.incidents, **_tail(state)})
 
 
-def task_index_of(incidents: dict[str, Incident]) -> dict[str, str]:
+def task_index_of(incidents: dict[str, IncidentRecord]) -> dict[str, str]:
     """Task id -> incident id for every task of `incidents` (what the engine's index holds)."""
     return {task.id: incident.id for incident in incidents.values() for task in incident.tasks}
 
 
-def compact_incident(incident: Incident) -> Incident:
-    """The incident with its tasks and timeline entries built compact (construct.compact), as
-    the engine builds them: validated models each hold a dict and a fields-set of their own."""
-    rebuilt = compact(incident)
-    rebuilt.tasks[:] = map(compact, rebuilt.tasks)
-    rebuilt.timeline[:] = map(_compact_entry, rebuilt.timeline)
-    return rebuilt
+def _legacy(data: dict[str, Any]) -> tuple[dict[str, IncidentRecord], dict[str, VerdictRecord]]:
+    """Incidents and verdicts of a snapshot from before SNAPSHOT_FORMAT (contract models)."""
+    incidents = {k: record_of(Incident.model_validate(v)) for k, v in data["incidents"].items()}
+    verdicts = {k: record_of(CommandResult.model_validate(v)) for k, v in data["commands"].items()}
+    return incidents, verdicts
 
 
-def _compact_entry(entry: TimelineEntry) -> TimelineEntry:
-    values = dict(entry.__dict__)
-    values["detail"] = TIMELINE_DETAIL(entry.detail)
-    return TIMELINE_ENTRY(values)
-
-
-def restore(data: dict[str, Any]) -> EngineState:
-    """The state a snapshot was taken of (the task index rebuilt if the snapshot has none)."""
+def restore(
+    data: dict[str, Any], incidents: dict[str, IncidentRecord] | None = None
+) -> EngineState:
+    """The state a snapshot was taken of; `incidents`, when given, instead of the snapshot's
+    own (a store that keeps them apart). The task index is rebuilt from the incidents."""
     timers: list[TimerEntry] = [
         (int(t[0]), int(t[1]), str(t[2]), str(t[3]), str(t[4]), int(t[5])) for t in data["timers"]
     ]
     heapq.heapify(timers)
-    incidents = {
-        k: compact_incident(v) for k, v in _INCIDENTS.validate_python(data["incidents"]).items()
-    }
+    if data.get("format") == SNAPSHOT_FORMAT:
+        verdicts = msgspec.convert(data["commands"], _VERDICT_RECORDS)
+        if incidents is None:
+            incidents = msgspec.convert(data["incidents"], _INCIDENT_RECORDS)
+    elif "format" in data:
+        raise ValueError(
+            f"snapshot format {data['format']!r} is not one this version reads"
+            f" ({SNAPSHOT_FORMAT} or the older one without a format): delete the snapshot"
+            " to recover from the input log alone, or run the version that wrote it"
+        )
+    else:
+        legacy_incidents, verdicts = _legacy({"incidents": {}, **data})
+        incidents = legacy_incidents if incidents is None else incidents
     return EngineState(
         clock=data["clock"],
         watermark=data["watermark"],
@@ -193,13 +231,13 @@ def restore(data: dict[str, Any]) -> EngineState:
         windows={k: list(v) for k, v in data["windows"].items()},
         incidents=incidents,
         open_index=dict(data["open_index"]),
-        task_index=dict(data["task_index"]) if "task_index" in data else task_index_of(incidents),
+        task_index=task_index_of(incidents),
         timers=timers,
         quiet_due=dict(data["quiet_due"]),
-        signals={k: list(v) for k, v in data.get("signals", {}).items()},
+        signals={k: tuple(v) for k, v in data.get("signals", {}).items()},
         resolved_index=dict(data.get("resolved_index", {})),
         held={k: [list(e) for e in v] for k, v in data.get("held", {}).items()},
-        commands=_RESULTS.validate_python(data["commands"]),
+        commands=verdicts,
         sequence=data["sequence"],
         last_sweep=data["last_sweep"],
     )

@@ -20,11 +20,11 @@ from orchestrator.engine.admit import (
 from orchestrator.engine.clock import (
     Millis,
     format_time,
-    parse_time,
     to_millis,
 )
 from orchestrator.engine.commands import apply_command, command_target
 from orchestrator.engine.config import EngineConfig
+from orchestrator.engine.contract import contract
 from orchestrator.engine.details import keep_details
 from orchestrator.engine.flaps import reopen, reopenable
 from orchestrator.engine.gather import forget_held, gather, hold
@@ -39,6 +39,7 @@ from orchestrator.engine.incidents import (
 from orchestrator.engine.match import Match, Matcher
 from orchestrator.engine.outputs import Outbox, Output, incident_event
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.records import IncidentRecord, VerdictRecord
 from orchestrator.engine.retention import arm_forgetting, arm_retirement
 from orchestrator.engine.state import EngineState, dedupe_key_of
 from orchestrator.engine.tasks import (
@@ -47,7 +48,7 @@ from orchestrator.engine.tasks import (
 from orchestrator.engine.timers import arm_quiet, fire_due_timers
 from orchestrator.engine.validate import EventValidator, dead_letter
 from orchestrator.errors import CommandRejected, EventRejected
-from schemas import COMMAND_EVENT_TYPE, Command, CommandResult, Event, Incident, Origin
+from schemas import COMMAND_EVENT_TYPE, Command, Event, Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +108,10 @@ class Engine:
     def step(
         self, state: EngineState, item: Input, now: Millis
     ) -> tuple[EngineState, list[Output]]:
-        """Apply one input at time `now` (event time; the clock never goes back)."""
-        out = Outbox(self.config.timeline_event_cap)
+        """Apply one input at time `now` (event time; the clock never goes back). Afterwards
+        `state.changed_incidents()` names the incidents this step added, changed or dropped."""
+        state.changed = {}
+        out = Outbox(self.config.timeline_event_cap, state)
         state.clock = max(state.clock, now)
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
@@ -258,27 +261,30 @@ class Engine:
         consumer, key, trigger, hits = match.consumer, match.key, match.trigger, match.hits
         playbook = consumer.playbook
         incident = state.open_incident(playbook.id, key)
-        ref = f"{event.source}/{event.id}"
         if incident is None and trigger is None:
             if consumer.signals:  # otherwise there is nothing to remember
                 remember_signals(state, playbook, key, event.type, ctx)
-            if match.joins:
-                hold(state, playbook, key, at, ref, event.type, hits)
+            if match.joins and playbook.gather_within:
+                hold(state, playbook, key, at, f"{event.source}/{event.id}", event.type, hits)
             return
+        ref = f"{event.source}/{event.id}"
+        opened = incident is None
         if incident is None:
-            assert trigger is not None
             incident = self._open(state, match, event, at, out, ref)
-            note_event(out, incident, at, ref, event.type)
-            gather(state, playbook, incident, at, out)
+            incident = note_event(out, incident, at, ref, event.type)
+            incident = gather(state, playbook, incident, at, out)
         else:
-            note_event(out, incident, at, ref, event.type)
+            incident = note_event(out, incident, at, ref, event.type)
             joined = incident_event(
                 "incident.joined", incident, at, ref, f":{ref}", {"type": event.type}
             )
             out.outputs.append(joined)
             before = incident.severity
-            if raise_severity(playbook, incident, hits):
-                out.incident(
+            raised = raise_severity(playbook, incident, hits)
+            if raised is not incident:
+                incident = state.put(raised)
+            if raised.severity != before:
+                incident = out.incident(
                     "incident.severity_changed",
                     incident,
                     at,
@@ -287,53 +293,43 @@ class Engine:
                     before=before.value,
                     after=incident.severity.value,
                 )
-        last = format_time(max(at, parse_time(incident.last_event_at)))
-        if last != incident.last_event_at:  # an equal value changes nothing
-            incident.last_event_at = last
         if playbook.details:
-            keep_details(playbook, incident, ctx)
-        touched = consumer.signals and apply_signals(playbook, incident, event.type, ctx)
-        reconcile(state, playbook, incident, at, out)
-        check_resolution(state, playbook, incident, at, out, signals_touched=touched)
+            incident = keep_details(state, playbook, incident, ctx)
+        touched = False
+        if consumer.signals:
+            incident, touched = apply_signals(playbook, incident, event.type, ctx)
+            if touched:
+                incident = state.put(incident)
+        if opened or not playbook.task_names <= {t.name for t in incident.tasks}:
+            # a join changes no task: with every task attached, reconciling changes nothing
+            incident = reconcile(state, playbook, incident, at, out)
+        incident = check_resolution(state, playbook, incident, at, out, signals_touched=touched)
         arm_quiet(state, playbook, incident, at)
 
     def _open(
-        self,
-        state: EngineState,
-        match: Match,
-        event: Event,
-        at: Millis,
-        out: Outbox,
-        ref: str,
-    ) -> Incident:
+        self, state: EngineState, match: Match, event: Event, at: Millis, out: Outbox, ref: str
+    ) -> IncidentRecord:
         """A new incident for the match's key, or the one of that key that resolved within
         the reopen window (flaps.py)."""
         playbook, key, trigger = match.consumer.playbook, match.key, match.trigger
         assert trigger is not None
         incident = reopenable(state, playbook, key, at)
         if incident is not None:
-            reopen(state, playbook, incident, at, out, ref)
-            raise_severity(playbook, incident, match.hits)
-            return incident
-        incident = open_incident(state, playbook, key, trigger, event, at)
-        incident.drill = self.config.drill
-        raise_severity(playbook, incident, match.hits)
-        out.incident(
-            "incident.opened",
-            incident,
-            at,
-            ref=ref,
-            trigger=trigger,
-            severity=incident.severity.value,
+            incident = reopen(state, playbook, incident, at, out, ref)
+            return state.put(raise_severity(playbook, incident, match.hits))
+        incident = open_incident(state, playbook, key, trigger, event, at, self.config.drill)
+        incident = state.put(raise_severity(playbook, incident, match.hits))
+        severity = incident.severity.value
+        return out.incident(
+            "incident.opened", incident, at, ref=ref, trigger=trigger, severity=severity
         )
-        return incident
 
     # -- commands -----------------------------------------------------------------------------
 
     def _command(self, state: EngineState, cmd: Command, out: Outbox) -> None:
         previous = state.commands.get(cmd.id)
         if previous is not None:
-            out.outputs.append(previous)
+            out.outputs.append(contract(previous))
             return
         state.counters.commands += 1
         at = to_millis(cmd.time)
@@ -342,12 +338,12 @@ class Engine:
             incident, task = command_target(state, cmd)
             playbook = self.matcher.playbooks[incident.playbook]
             apply_command(state, playbook, incident, task, cmd, at, out)
-            result = CommandResult(
+            result = VerdictRecord(
                 command_id=cmd.id, accepted=True, task_id=cmd.task_id, incident_id=incident.id
             )
         except CommandRejected as err:
             state.counters.commands_rejected += 1
-            result = CommandResult(
+            result = VerdictRecord(
                 command_id=cmd.id,
                 accepted=False,
                 reason=err.reason,
@@ -370,7 +366,7 @@ class Engine:
         state.commands[cmd.id] = result
         if self.config.command_retention:
             arm_forgetting(state, cmd.id, at, self.config.command_retention)
-        out.outputs.append(result)
+        out.outputs.append(contract(result))
 
     # -- time ---------------------------------------------------------------------------------
 

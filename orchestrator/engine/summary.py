@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator.engine.clock import parse_time
+from orchestrator.engine.contract import contract
+from orchestrator.engine.records import IncidentRecord
 from orchestrator.engine.state import EngineState
 from schemas import Incident, Task
 
@@ -28,8 +30,10 @@ def task_summary(task: Task) -> dict[str, Any]:
     }
 
 
-def incident_summary(incident: Incident) -> dict[str, Any]:
-    """One incident as the summary shows it."""
+def incident_summary(incident: Incident | IncidentRecord) -> dict[str, Any]:
+    """One incident (a contract model, or the engine's record of one) as the summary shows it."""
+    if isinstance(incident, IncidentRecord):
+        incident = contract(incident)
     return {
         "id": incident.id,
         "playbook": incident.playbook,
@@ -56,7 +60,8 @@ def summary(state: EngineState, retired: Iterable[Incident] = ()) -> dict[str, A
     """The run's summary: `events` counts and `incidents` in the order they opened, those in
     `state` and those retention `retired` from it (kept by a runtime's store)."""
     c = state.counters
-    incidents = {**{i.id: i for i in retired}, **state.incidents}
+    live = {i.id: contract(i) for i in state.incidents.values()}
+    incidents = {**{i.id: i for i in retired}, **live}
     return {
         "events": {
             "read": c.read,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.engine.clock import Millis, format_time, parse_time
-from orchestrator.engine.construct import compact
+from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import task_id
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Deadline, Playbook, TaskDef
+from orchestrator.engine.records import IncidentRecord, TaskRecord, find_task, replace, with_task
 from orchestrator.engine.severity import Ranked
 from orchestrator.engine.state import EngineState
-from schemas import TERMINAL_STATUSES, Incident, IncidentStatus, Phase, Severity, Task, TaskStatus
+from schemas import TERMINAL_STATUSES, IncidentStatus, Phase, Severity, TaskStatus
 
 SATISFYING = frozenset({TaskStatus.DONE, TaskStatus.CANCELLED})
 """Dependency states that let dependents go ahead (cancelled means 'skipped on purpose')."""
@@ -25,15 +25,11 @@ _PHASES = {phase: phase.value for phase in Phase}
 """Member -> its plain value (`.value` is a slow property on enum members)."""
 
 
-def find(incident: Incident, name: str) -> Task | None:
-    """The incident's task named `name`, if attached."""
-    for task in incident.tasks:
-        if task.name == name:
-            return task
-    return None
+find = find_task
+"""The incident's task named `name`, if attached."""
 
 
-def incident_context(incident: Incident) -> dict[str, Any]:
+def incident_context(incident: IncidentRecord) -> dict[str, Any]:
     """The names a task attach condition sees, under `incident`."""
     return {
         "incident": {
@@ -46,42 +42,42 @@ def incident_context(incident: Incident) -> dict[str, Any]:
             "phase": _PHASES[incident.phase],
             "trigger": incident.trigger,
             "events_total": incident.events_total,
-            "events_by_type": incident.events_by_type,
+            "events_by_type": dict(incident.events_by_type),
         }
     }
 
 
 def attach(
-    state: EngineState, incident: Incident, task_def: TaskDef, at: Millis, out: Outbox
-) -> Task:
-    """Add a task to the incident, pending until its dependencies are satisfied."""
-    task = compact(
-        Task(
-            id=task_id(incident.id, task_def.name),
-            incident_id=incident.id,
-            name=task_def.name,
-            role=task_def.role,
-            title=task_def.title,
-            instructions=task_def.instructions,
-            phase=task_def.phase,
-            automatic=task_def.automatic,
-            depends_on=list(task_def.depends_on),
-            join="any" if task_def.join == "any" else "all",
-            attached_at=format_time(at),
-        )
-    )
+    state: EngineState, incident: IncidentRecord, task_def: TaskDef, at: Millis, out: Outbox
+) -> tuple[IncidentRecord, TaskRecord]:
+    """Add a task to the incident, pending until its dependencies are satisfied; returns the
+    incident with it, and the task."""
+    complete_due = None
     if task_def.complete is not None and task_def.complete.since == "opened":
-        due = _deadline(incident, task_def.complete, at)
-        task.complete_due_at = format_time(due)
+        complete_due = _deadline(incident, task_def.complete, at)
         # runs while the task still waits on dependencies: a regulator's clock does not wait
-        state.push_timer(max(due, at), DUE_TIMER, incident.id, task.name)
-    incident.tasks.append(task)
+        state.push_timer(max(complete_due, at), DUE_TIMER, incident.id, task_def.name)
+    task = TaskRecord(
+        id=task_id(incident.id, task_def.name),
+        incident_id=incident.id,
+        name=task_def.name,
+        role=task_def.role,
+        title=task_def.title,
+        instructions=task_def.instructions,
+        phase=task_def.phase,
+        automatic=task_def.automatic,
+        depends_on=tuple(task_def.depends_on),
+        join="any" if task_def.join == "any" else "all",
+        attached_at=at,
+        complete_due_at=complete_due,
+    )
+    incident = state.put(replace(incident, tasks=(*incident.tasks, task)))
     state.task_index[task.id] = incident.id
-    out.note(incident, at, "task.attached", ref=task.id, task=task.name, role=task.role)
-    return task
+    incident = out.note(incident, at, "task.attached", ref=task.id, task=task.name, role=task.role)
+    return incident, task
 
 
-def ready(incident: Incident, task: Task) -> bool:
+def ready(incident: IncidentRecord, task: TaskRecord) -> bool:
     """True when the task's dependencies let it be assigned."""
     if not task.depends_on:
         return True
@@ -92,45 +88,56 @@ def ready(incident: Incident, task: Task) -> bool:
     return all(done) if task.join == "all" else any(done)
 
 
-def _deadline(incident: Incident, deadline: Deadline, assigned_at: Millis) -> Millis:
-    base = parse_time(incident.opened_at) if deadline.since == "opened" else assigned_at
+def _deadline(incident: IncidentRecord, deadline: Deadline, assigned_at: Millis) -> Millis:
+    base = incident.opened_at if deadline.since == "opened" else assigned_at
     return base + deadline.within
 
 
 def assign(
-    state: EngineState, incident: Incident, task: Task, task_def: TaskDef, at: Millis, out: Outbox
-) -> None:
+    state: EngineState,
+    incident: IncidentRecord,
+    task: TaskRecord,
+    task_def: TaskDef,
+    at: Millis,
+    out: Outbox,
+) -> IncidentRecord:
     """Hand the task to its role: set its deadlines, start its timers, emit task.assigned."""
-    task.status = TaskStatus.ASSIGNED
-    task.assigned_at = format_time(at)
+    ack_due = task.ack_due_at
     if task_def.ack is not None:
         ack_due = _deadline(incident, task_def.ack, at)
-        task.ack_due_at = format_time(ack_due)
         if task_def.ladder:
             first = max(ack_due + task_def.ladder[0][0], at)  # never before the assignment
             state.push_timer(first, ACK_TIMER, incident.id, task.name, 0)
+    complete_due = task.complete_due_at
     if task_def.complete is not None and task_def.complete.since == "assigned":
-        due = _deadline(incident, task_def.complete, at)
-        task.complete_due_at = format_time(due)
-        state.push_timer(max(due, at), DUE_TIMER, incident.id, task.name)
-    out.task("task.assigned", incident, task, at)
+        complete_due = _deadline(incident, task_def.complete, at)
+        state.push_timer(max(complete_due, at), DUE_TIMER, incident.id, task.name)
+    task = replace(
+        task,
+        status=TaskStatus.ASSIGNED,
+        assigned_at=at,
+        ack_due_at=ack_due,
+        complete_due_at=complete_due,
+    )
+    incident = state.put(with_task(incident, task))
+    return out.task("task.assigned", incident, task, at)
 
 
 def reconcile(
-    state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox
-) -> None:
+    state: EngineState, playbook: Playbook, incident: IncidentRecord, at: Millis, out: Outbox
+) -> IncidentRecord:
     """Attach tasks whose condition now holds and assign those whose dependencies are met."""
     if incident.status == IncidentStatus.OPEN:
-        _attach_due(state, playbook, incident, at, out)
-    for task in incident.tasks:
+        incident = _attach_due(state, playbook, incident, at, out)
+    for task in incident.tasks:  # assigning one changes no other task
         if task.status == TaskStatus.PENDING and ready(incident, task):
-            assign(state, incident, task, playbook.task(task.name), at, out)
-    _update_phase(incident, at, out)
+            incident = assign(state, incident, task, playbook.task(task.name), at, out)
+    return _update_phase(state, incident, at, out)
 
 
 def _attach_due(
-    state: EngineState, playbook: Playbook, incident: Incident, at: Millis, out: Outbox
-) -> None:
+    state: EngineState, playbook: Playbook, incident: IncidentRecord, at: Millis, out: Outbox
+) -> IncidentRecord:
     """Attach every task not attached yet whose condition holds (the context is made once,
     and only if a condition needs it: attaching changes nothing it shows)."""
     attached = {t.name for t in incident.tasks}
@@ -142,26 +149,30 @@ def _attach_due(
             ctx = ctx if ctx is not None else incident_context(incident)
             if not task_def.when.test(ctx):
                 continue
-        attach(state, incident, task_def, at, out)
+        incident, _task = attach(state, incident, task_def, at, out)
         attached.add(task_def.name)
+    return incident
 
 
-def _update_phase(incident: Incident, at: Millis, out: Outbox) -> None:
+def _update_phase(
+    state: EngineState, incident: IncidentRecord, at: Millis, out: Outbox
+) -> IncidentRecord:
     if incident.status != IncidentStatus.OPEN:
-        return
+        return incident
     live = {t.phase for t in incident.tasks if t.status not in TERMINAL_STATUSES}
     phase = next((c for c in ACTIVE_PHASES if c.value in live), Phase.RECOVER)
-    if phase != incident.phase:
-        incident.phase = phase
-        out.incident(
-            "incident.phase_changed", incident, at, suffix=f":{phase.value}", phase=phase.value
-        )
+    if phase == incident.phase:
+        return incident
+    incident = state.put(replace(incident, phase=phase))
+    return out.incident(
+        "incident.phase_changed", incident, at, suffix=f":{phase.value}", phase=phase.value
+    )
 
 
 def fire_ack_timer(
     state: EngineState,
     playbook: Playbook,
-    incident: Incident,
+    incident: IncidentRecord,
     name: str,
     level: int,
     at: Millis,
@@ -172,7 +183,8 @@ def fire_ack_timer(
     if task is None or task.status != TaskStatus.ASSIGNED:
         return
     ladder = playbook.task(name).ladder
-    task.escalations += 1
+    task = replace(task, escalations=task.escalations + 1)
+    incident = state.put(with_task(incident, task))
     target = ladder[level][1]
     out.task(
         "task.escalated",
@@ -187,23 +199,23 @@ def fire_ack_timer(
         state.push_timer(at + ladder[level + 1][0], ACK_TIMER, incident.id, name, level + 1)
 
 
-def fire_due_timer(incident: Incident, name: str, at: Millis, out: Outbox) -> None:
+def fire_due_timer(incident: IncidentRecord, name: str, at: Millis, out: Outbox) -> None:
     """The completion deadline passed: mark the task overdue once."""
     task = find(incident, name)
     if task is None or task.status in TERMINAL_STATUSES or task.overdue:
         return
-    task.overdue = True
-    out.task("task.overdue", incident, task, at)
+    task = replace(task, overdue=True)
+    out.task("task.overdue", out.state.put(with_task(incident, task)), task, at)
 
 
 def cancel_open(
-    incident: Incident,
+    incident: IncidentRecord,
     at: Millis,
     out: Outbox,
     reason: str,
     phases: frozenset[str] | None = None,
     keep_acknowledged: bool = False,
-) -> None:
+) -> IncidentRecord:
     """Cancel the incident's unfinished tasks (of `phases`, if given)."""
     for task in incident.tasks:
         if task.status in TERMINAL_STATUSES:
@@ -212,7 +224,7 @@ def cancel_open(
             continue
         if keep_acknowledged and task.status == TaskStatus.ACKNOWLEDGED:
             continue
-        task.status = TaskStatus.CANCELLED
-        task.finished_at = format_time(at)
-        task.outcome = reason
-        out.task("task.cancelled", incident, task, at, note=reason)
+        task = replace(task, status=TaskStatus.CANCELLED, finished_at=at, outcome=reason)
+        incident = out.state.put(with_task(incident, task))
+        incident = out.task("task.cancelled", incident, task, at, note=reason)
+    return incident

@@ -10,14 +10,15 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 
-from orchestrator.engine.clock import Millis, parse_time
+from orchestrator.engine.clock import Millis
 from orchestrator.engine.incidents import resolve
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.records import IncidentRecord
 from orchestrator.engine.retention import COMMAND_TIMER, RETIRE_TIMER, fire_retire
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import ACK_TIMER, DUE_TIMER, fire_ack_timer, fire_due_timer
-from schemas import Incident, IncidentStatus
+from schemas import IncidentStatus
 
 QUIET_TIMER = "quiet"
 
@@ -46,7 +47,7 @@ def fire_due_timers(state: EngineState, playbooks: Mapping[str, Playbook], out: 
             _fire_quiet(state, playbook, incident, due, out)
 
 
-def arm_quiet(state: EngineState, playbook: Playbook, incident: Incident, at: Millis) -> None:
+def arm_quiet(state: EngineState, playbook: Playbook, incident: IncidentRecord, at: Millis) -> None:
     """(Re)arm the quiet timer of an open incident after an event joined it: it resolves once
     `resolution.quiet_for` has passed since its last event."""
     quiet = playbook.resolution.quiet_for
@@ -54,11 +55,11 @@ def arm_quiet(state: EngineState, playbook: Playbook, incident: Incident, at: Mi
         return
     if incident.id not in state.quiet_due:
         state.push_timer(at + quiet, QUIET_TIMER, incident.id)
-    state.quiet_due[incident.id] = parse_time(incident.last_event_at) + quiet
+    state.quiet_due[incident.id] = incident.last_event_at + quiet
 
 
 def _fire_quiet(
-    state: EngineState, playbook: Playbook, incident: Incident, due: Millis, out: Outbox
+    state: EngineState, playbook: Playbook, incident: IncidentRecord, due: Millis, out: Outbox
 ) -> None:
     if incident.status != IncidentStatus.OPEN:
         return

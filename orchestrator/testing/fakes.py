@@ -22,6 +22,7 @@ from orchestrator.engine import (
     Playbook,
     RawRecord,
     Tick,
+    contract,
     parse_time,
     summary,
 )
@@ -117,8 +118,9 @@ class Drill:
         return summary(self.state)
 
     def incidents(self, playbook: str | None = None) -> list[Incident]:
-        """Incidents (of one playbook), in the order they opened."""
-        return [i for i in self.state.incidents.values() if playbook in (None, i.playbook)]
+        """Incidents (of one playbook), in the order they opened, as contract models."""
+        kept = self.state.incidents.values()
+        return [contract(i) for i in kept if playbook in (None, i.playbook)]
 
     def incident(self, playbook: str, key: str) -> Incident:
         """The newest incident of `playbook` for `key`."""

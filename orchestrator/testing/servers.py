@@ -27,6 +27,7 @@ import uvicorn
 from fastapi import FastAPI
 from httpx_sse import connect_sse
 
+from orchestrator.adapters import cloudevent_data
 from orchestrator.api import server_config
 from orchestrator.settings import Settings
 from schemas import TaskEvent
@@ -201,7 +202,8 @@ class FeedFollower:
             self.connected.set()
             for message in source.iter_sse():
                 if message.data:
-                    self.received.append(TaskEvent.model_validate_json(message.data))
+                    data = cloudevent_data(message.data.encode("utf-8"))
+                    self.received.append(TaskEvent.model_validate_json(data))
                     if done(self.received[-1]):
                         self.arrived.set()
                         return

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cloudevents.core.v1.event import CloudEvent
 from fastapi.testclient import TestClient
 
 from orchestrator.auth import AuthConfig, Responder, hash_token
@@ -117,3 +119,19 @@ class Api:
         incident_id = self.task("tech_outage", key, "triage").incident_id
         self.setup_command("resolve", incident_id=incident_id)
         return self.task("tech_outage", key, "post_incident_review")
+
+
+def sdk_alert(id_: str, service: str, **attributes: Any) -> CloudEvent:
+    """A critical firing alert for `service` as an SDK CloudEvent (opens tech_outage), for the
+    tests that send in each CloudEvents content mode (HTTP and Kafka)."""
+    data = {"alertname": "Down", "service": service, "status": "firing", "severity": "critical"}
+    return CloudEvent(
+        attributes={
+            "id": id_,
+            "source": "monitoring/sdk",
+            "type": "ops.alert",
+            "time": datetime.fromisoformat(START),
+            **attributes,
+        },
+        data=data,
+    )

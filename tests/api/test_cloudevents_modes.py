@@ -5,14 +5,13 @@ a bad binary event is 422 with a dead letter that keeps its headers, never a 500
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from apikit import INGEST_TOKEN, START, Api, auth_config, runtime_at
+from apikit import INGEST_TOKEN, START, Api, auth_config, bearer, runtime_at
+from apikit import sdk_alert as alert
 from cloudevents.core.bindings.http import HTTPMessage, to_binary, to_structured
 from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 from fastapi.testclient import TestClient
 
 from orchestrator.api import create_app
@@ -20,21 +19,6 @@ from orchestrator.testing import ManualClock
 
 INGEST = {"Authorization": f"Bearer {INGEST_TOKEN}"}
 BATCH_TYPE = "application/cloudevents-batch+json"
-
-
-def alert(id_: str, service: str, **attributes: Any) -> CloudEvent:
-    """A critical firing alert for `service` as an SDK CloudEvent (opens tech_outage)."""
-    data = {"alertname": "Down", "service": service, "status": "firing", "severity": "critical"}
-    return CloudEvent(
-        attributes={
-            "id": id_,
-            "source": "monitoring/sdk",
-            "type": "ops.alert",
-            "time": datetime.fromisoformat(START),
-            **attributes,
-        },
-        data=data,
-    )
 
 
 def post(api: Api, message: HTTPMessage) -> Any:
@@ -89,6 +73,21 @@ def test_binary_mode_from_the_sdk_opens_the_incident_and_dedupes_with_structured
     assert again.status_code == 200, again.text
     assert again.json() == {"status": "duplicate"}
     assert api.runtime.dead_letters() == []
+
+
+def test_task_events_of_an_sdk_event_read_back_with_the_sdk(api: Api) -> None:
+    """A binary-mode event opens the incident; its ops task event comes back on the role feed
+    as a structured CloudEvent that the SDK's JSON format reads: attributes and data."""
+    assert post(api, to_binary(alert("r-1", "pay-r"), JSONFormat())).status_code == 202
+    feed = api.client.get("/roles/ops/feed?follow=false", headers=bearer("ops")).text
+    payloads = [line.removeprefix("data: ") for line in feed.splitlines() if line[:6] == "data: "]
+    read = [JSONFormat().read(None, p.encode()) for p in payloads]
+    (incident,) = [i for i in api.runtime.incidents() if i.key == "pay-r"]
+    assert [e.get_data()["incident_id"] for e in read] == [incident.id]
+    (event,) = read
+    assert event.get_type() == "orchestrator.task.assigned"
+    assert event.get_subject() == event.get_data()["task"]["id"] == incident.tasks[0].id
+    assert event.get_extension("role") == "ops"
 
 
 def test_binary_and_structured_runs_end_in_the_same_state(tmp_path: Path) -> None:

@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from apikit import Api, bearer
+from cloudevents.core.formats.json import JSONFormat
 
 
 def _events(text: str) -> list[dict[str, Any]]:
-    """Parse an event-stream body into its events (id, event, data)."""
+    """Parse an event-stream body into its events (id, event, the CloudEvent as `cloudevent`
+    and its data, the task event, as `data`)."""
     found = []
     for block in text.replace("\r\n", "\n").split("\n\n"):
         fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
         if "data" in fields:
+            cloudevent = json.loads(fields["data"])
             found.append(
                 {
                     "id": int(fields["id"]),
                     "event": fields["event"],
-                    "data": json.loads(fields["data"]),
+                    "cloudevent": fields["data"],
+                    "data": cloudevent["data"],
                 }
             )
     return found
+
+
+def test_feed_events_are_cloudevents_the_sdk_reads(api: Api) -> None:
+    """Each feed event's data is a structured CloudEvent: type orchestrator.<kind>, subject the
+    task id, id and time the task event's, extension role, data the task event."""
+    task = api.fresh_task("ops")
+    response = api.client.get("/roles/ops/feed?follow=false", headers=bearer("ops"))
+    (event,) = _events(response.text)
+    read = JSONFormat().read(None, event["cloudevent"].encode())
+    data = read.get_data()
+    assert data == event["data"]
+    assert (read.get_type(), read.get_subject()) == ("orchestrator.task.assigned", task.id)
+    assert (read.get_id(), read.get_source()) == (data["id"], "/orchestrator")
+    assert read.get_time() == datetime.fromisoformat(data["time"])
+    assert read.get_extension("role") == "ops"
+    assert data["task"]["id"] == task.id
 
 
 def test_backlog_of_one_role_in_order(api: Api) -> None:

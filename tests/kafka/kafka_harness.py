@@ -257,10 +257,22 @@ class CoreRun:
 
 
 def task_events(bootstrap: str, names: TopicNames) -> list[dict[str, Any]]:
-    """Every task event published on the role topics, as JSON."""
+    """Every task event published on the role topics, as JSON (the data of each record's
+    structured CloudEvent)."""
     return [
-        json.loads(r.value) for role in names.roles for r in records(bootstrap, names.tasks(role))
+        cloudevent_data_of(r.value)
+        for role in names.roles
+        for r in records(bootstrap, names.tasks(role))
     ]
+
+
+def cloudevent_data_of(value: bytes) -> dict[str, Any]:
+    """The `data` of a structured CloudEvent as the workers emit it (KeyError when the value
+    is not one)."""
+    envelope = json.loads(value)
+    assert envelope["specversion"] == "1.0", envelope
+    data: dict[str, Any] = envelope["data"]
+    return data
 
 
 def raw_duplicates(published: list[dict[str, Any]]) -> int:

@@ -7,7 +7,15 @@ import json
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka_harness import Workers, core_run, lines, names_for, records, values
+from kafka_harness import (
+    Workers,
+    cloudevent_data_of,
+    core_run,
+    lines,
+    names_for,
+    records,
+    values,
+)
 
 from orchestrator.engine.step import Engine
 from orchestrator.engine.summary import incident_summary
@@ -106,7 +114,7 @@ def test_commands_on_the_commands_topic_change_the_incident_like_the_core(
     )
     (core_incident,) = expected.state.incidents.values()
     assert incident_summary(after) == incident_summary(core_incident)
-    pr_events = values(kafka_bootstrap, names.tasks("pr"))
+    pr_events = [cloudevent_data_of(r.value) for r in records(kafka_bootstrap, names.tasks("pr"))]
     assert [(e["task"]["name"], e["kind"]) for e in pr_events] == [
         ("holding_statement", "task.assigned")
     ]

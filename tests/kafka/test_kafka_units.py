@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 import orchestrator.runtime.kafka
 from orchestrator.engine.clock import format_time
+from orchestrator.engine.contract import contract
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.step import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
@@ -38,7 +39,7 @@ from orchestrator.runtime.kafka.shards import (
 from orchestrator.runtime.kafka.topics import TopicNames, roles_of
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
-from schemas import ControlTick, DeadLetter, IncidentEvent, ShardRecord, TaskEvent
+from schemas import ControlTick, DeadLetter, IncidentCloudEvent, ShardRecord, TaskCloudEvent
 from schemas.commands import Command
 from schemas.deadletter import Origin
 from schemas.events import Event
@@ -246,13 +247,15 @@ def test_every_incident_a_step_changes_is_stored_and_decoding_restores_the_same_
             assert applied is not None
             kept.store(applied)
             incidents = applied.entry.state.incidents
-            assert applied.entry.incidents == {
-                i: incident.model_dump_json().encode() for i, incident in incidents.items()
+            stored = {i: table[incident_key(i, v)] for i, v in applied.entry.versions.items()}
+            assert stored == {
+                i: contract(incident).model_dump_json().encode()
+                for i, incident in incidents.items()
             }
             if offset % 50 == 0:  # a cold copy of the same table steps the same way
                 fresh.table = dict(table)
                 fresh.forget()
-                assert fresh.load(record.key).incidents == applied.entry.incidents
+                assert fresh.load(record.key).state.incidents == incidents
 
 
 def test_task_events_go_to_their_role_topic_keyed_by_incident() -> None:
@@ -264,7 +267,7 @@ def test_task_events_go_to_their_role_topic_keyed_by_incident() -> None:
     records = [output_record(o, names) for o in applied.outputs if hasattr(o, "task")]
 
     assert {r.topic for r in records} == {"t.tasks.ops"}  # pr waits for the triage
-    assert all(r.key == json.loads(r.value)["incident_id"].encode() for r in records)
+    assert all(r.key == json.loads(r.value)["data"]["incident_id"].encode() for r in records)
 
 
 def test_intake_tells_a_redelivery_from_a_duplicate() -> None:
@@ -473,8 +476,16 @@ def test_every_record_the_codec_writes_is_what_its_exported_schema_describes() -
 
     applied = ShardStore(engine, {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
     assert applied is not None
-    models = {"t.deadletter": DeadLetter, "t.incidents": IncidentEvent}
     for output in applied.outputs:
         record = output_record(output, names, 3)
-        model = models.get(record.topic, TaskEvent)
-        assert model.model_validate_json(record.value).model_dump() == output.model_dump()
+        if record.topic == names.deadletter:
+            assert DeadLetter.model_validate_json(record.value).model_dump() == output.model_dump()
+            continue
+        model = IncidentCloudEvent if record.topic == names.incidents else TaskCloudEvent
+        envelope = model.model_validate_json(record.value)
+        assert envelope.data.model_dump() == output.model_dump()
+        assert (envelope.id, envelope.source, envelope.time) == (
+            output.id,
+            "/orchestrator/t",
+            output.time,
+        )

@@ -6,11 +6,18 @@ engine emits for the same events (same ids, payloads, order per incident), keyed
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from kafka_harness import Workers, core_run, lines, names_for, records, wait_for
+from kafka_harness import (
+    Workers,
+    cloudevent_data_of,
+    core_run,
+    lines,
+    names_for,
+    records,
+    wait_for,
+)
 
 from orchestrator.runtime.kafka.drills import produce_lines
 from orchestrator.runtime.kafka.readmodel import collect_summary, wait_idle
@@ -100,7 +107,7 @@ ROLES_WITH_TASKS = {  # contracts section 3: who gets tasks (severity high or cr
 
 
 def _task_events(bootstrap: str, topic: str) -> list[tuple[bytes, dict[str, Any]]]:
-    return [(r.key, json.loads(r.value)) for r in records(bootstrap, topic)]
+    return [(r.key, cloudevent_data_of(r.value)) for r in records(bootstrap, topic)]
 
 
 @pytest.mark.parametrize("playbook", sorted(CASES))

@@ -22,7 +22,7 @@ from orchestrator.drills.report.shape import (
     Totals,
 )
 from orchestrator.drills.report.timeline import describe
-from orchestrator.engine import EngineState, Millis, format_time, ordered, parse_time
+from orchestrator.engine import EngineState, Millis, contract, format_time, ordered, parse_time
 from schemas import (
     SEVERITY_ORDER,
     TERMINAL_STATUSES,
@@ -263,7 +263,8 @@ def totals(state: EngineState) -> Totals:
 
 def build_report(state: EngineState, title: str, generated_for: str | None = None) -> Report:
     """The review report of everything the engine state holds, as of the engine clock."""
-    incidents = [incident_report(i, state.clock) for i in ordered(state.incidents.values())]
+    everyone = ordered(contract(i) for i in state.incidents.values())
+    incidents = [incident_report(i, state.clock) for i in everyone]
     return Report(
         title=title,
         generated_for=generated_for,

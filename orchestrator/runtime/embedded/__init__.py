@@ -6,6 +6,6 @@ snapshots    the engine state written on a thread of its own, to a file of its o
 groupcommit  many requests' inputs written in one transaction
 """
 
-from orchestrator.runtime.embedded.runtime import FULL_COLLECTION_EVERY, EmbeddedRuntime
+from orchestrator.runtime.embedded.runtime import EmbeddedRuntime
 
-__all__ = ["FULL_COLLECTION_EVERY", "EmbeddedRuntime"]
+__all__ = ["EmbeddedRuntime"]

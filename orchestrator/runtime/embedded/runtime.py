@@ -7,7 +7,6 @@ the same deterministic engine, so the state after a crash equals the state befor
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +27,7 @@ from orchestrator.engine import (
     RawRecord,
     Role,
     Tick,
+    contract,
     encode_snapshot,
     ordered,
     restore,
@@ -50,9 +50,6 @@ from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 log = structlog.get_logger("orchestrator.runtime.embedded")
 DB_FILE = "orchestrator.db"
-FULL_COLLECTION_EVERY = 100
-"""Young collections between two full ones with `freeze_gc` (Python's default is 10): each
-full one rescans the state grown since the last freeze (30 ms median, 200 ms at worst)."""
 
 
 class EmbeddedRuntime:
@@ -67,14 +64,12 @@ class EmbeddedRuntime:
         snapshot_every: int = 1000,
         clock: Clock = wall_clock,
         snapshot_seconds: float = 0.0,
-        freeze_gc: bool = False,
     ) -> None:
         self.engine = engine
         self.store = store
         self.snapshots = SnapshotWriter(store.path.with_name(SNAPSHOT_FILE))
         self.snapshot_every = snapshot_every
         self.snapshot_seconds = snapshot_seconds
-        self.freeze_gc = freeze_gc
         self.clock = clock
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
@@ -82,7 +77,6 @@ class EmbeddedRuntime:
         self.state = self._recover()
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
-        self._freeze_long_lived()
 
     @classmethod
     def open(
@@ -93,16 +87,15 @@ class EmbeddedRuntime:
         synchronous: Synchronous = "full",
         clock: Clock = wall_clock,
         snapshot_seconds: float = 0.0,
-        freeze_gc: bool = False,
     ) -> EmbeddedRuntime:
         """Open (or create) the runtime's database in `data_dir` and recover its state.
 
         A snapshot is taken once `snapshot_every` inputs and `snapshot_seconds` have passed
-        since the last one (it costs time in proportion to the whole state). `freeze_gc`
-        (for a process that is mostly this runtime, e.g. `orchestrator run`) hides the state
-        from the cyclic garbage collector after recovery and after every snapshot."""
+        since the last one (it costs time in proportion to the whole state). The state's
+        incidents and verdicts are records the cyclic garbage collector never scans
+        (engine/records.py), so full collections do not grow with them."""
         store = Store(data_dir / DB_FILE, synchronous)
-        return cls(engine, store, snapshot_every, clock, snapshot_seconds, freeze_gc)
+        return cls(engine, store, snapshot_every, clock, snapshot_seconds)
 
     def close(self) -> None:
         """Snapshot and close the database."""
@@ -134,18 +127,6 @@ class EmbeddedRuntime:
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
         return True
-
-    def _freeze_long_lived(self) -> None:
-        """Collect, then freeze what is alive (mostly the engine state) so full collections
-        scan only what is newer (5,000 open incidents: 250 ms each, every few hundred
-        requests). Frozen objects are never collected in a cycle, so requests in flight leave
-        a few dozen behind: hence only after recovery and snapshots. Full collections also run
-        ten times less often (`FULL_COLLECTION_EVERY`); cyclic garbage is collected later."""
-        if self.freeze_gc:
-            gc.collect()
-            gc.freeze()
-            young, middle, _ = gc.get_threshold()
-            gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
     def _snapshot_due(self) -> bool:
         return (
@@ -184,8 +165,7 @@ class EmbeddedRuntime:
                 raise
             if self._snapshot_due():  # keys expire as the engine forgets their verdicts
                 self.store.expire_keys(self.clock(), self.engine.config.command_retention)
-                if self._snapshot():
-                    self._freeze_long_lived()
+                self._snapshot()
             self.changed.notify_all()
 
     def _apply_write(self, write: Write[Any]) -> None:
@@ -269,7 +249,8 @@ class EmbeddedRuntime:
     ) -> CommandOutcome | IdempotencyKeyReused:
         if fingerprint != key.fingerprint:
             return IdempotencyKeyReused(key.scope, key.key)
-        verdict = self.state.commands.get(first.id) or self.store.command_result(first.id)
+        kept = self.state.commands.get(first.id)
+        verdict = contract(kept) if kept is not None else self.store.command_result(first.id)
         assert verdict is not None, f"command {first.id} has a key but no verdict"
         return CommandOutcome(first, verdict, replayed=True)
 
@@ -311,52 +292,51 @@ class EmbeddedRuntime:
             return summary(self.state, self.store.retired_incidents())
 
     def incidents(self) -> list[Incident]:
-        """Every incident, in the order they opened (copies: safe to hand out); those that
-        retention took out of memory come from the store."""
+        """Every incident, in the order they opened; those that retention took out of memory
+        come from the store. The engine's records are immutable: each contract model is made
+        from one whole record, never from one being changed."""
         with self.lock:
-            live = [i.model_copy(deep=True) for i in self.state.incidents.values()]
+            kept = list(self.state.incidents.values())
             retired = self.store.retired_incidents()
-            return ordered(retired + live) if retired else live
+        live = [contract(i) for i in kept]
+        return ordered(retired + live) if retired else live
 
     def incident(self, incident_id: str) -> Incident | None:
-        """One incident (a copy), or None; a retired one from the store."""
+        """One incident, or None; a retired one from the store. Under the lock, so never
+        what a batch not yet committed made of it."""
         with self.lock:
             found = self.state.incidents.get(incident_id)
             if found is None:
                 return self.store.retired_incident(incident_id)
-            return found.model_copy(deep=True)
+        return contract(found)
 
     def task(self, task_id: str) -> Task | None:
-        """One task (a copy), or None."""
+        """One task, or None (under the lock, as `incident`)."""
         with self.lock:
-            incident_id = self.state.task_index.get(task_id)
-            if incident_id is None:
-                return None
-            for task in self.state.incidents[incident_id].tasks:
-                if task.id == task_id:
-                    return task.model_copy()
-            return None
+            return self.peek_task(task_id)
 
     def peek_task(self, task_id: str) -> Task | None:
-        """One task (a copy), or None, read without waiting for the lock, so an event loop may
-        call it while a batch commits. The copy may be mid-update in the fields a command
-        changes (status, owner, ...); its id, role and incident never change."""
+        """One task, or None, read without waiting for the lock, so an event loop may call it
+        while a batch commits: the incident record it is read from is immutable, so the task is
+        as a step left it, never half-updated (but maybe by a batch not committed yet: good
+        for its id, role and incident, which never change)."""
         state = self.state
         incident_id = state.task_index.get(task_id)
         incident = state.incidents.get(incident_id) if incident_id is not None else None
         if incident is None:
             return None
-        return next((t.model_copy() for t in incident.tasks if t.id == task_id), None)
+        return next((contract(t) for t in incident.tasks if t.id == task_id), None)
 
     def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
         """Tasks of every incident, filtered by role and status."""
         with self.lock:
-            return [
-                t.model_copy()
-                for i in self.state.incidents.values()
-                for t in i.tasks
-                if role in (None, t.role) and status in (None, t.status.value)
-            ]
+            kept = list(self.state.incidents.values())
+        return [
+            contract(t)
+            for i in kept
+            for t in i.tasks
+            if role in (None, t.role) and status in (None, t.status.value)
+        ]
 
     def dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
         """Dead-letter records, oldest first."""

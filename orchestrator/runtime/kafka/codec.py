@@ -4,12 +4,14 @@
                               or a control record (header orch-control: tick; drills' --until)
     <prefix>incidents.keyed   a ShardMessage (event, command or tick), key: the shard
     <prefix>commands          a ShardMessage (command or tick), key: the shard
-    <prefix>incidents         Incident snapshots (key: the incident id), IncidentEvents (key:
-                              incident id + event id) and CommandResults (key: incident id +
+    <prefix>incidents         Incident snapshots (key: the incident id), IncidentEvents as the
+                              data of structured CloudEvents (key: incident id + event id,
+                              content-type header) and CommandResults (key: incident id +
                               command id), all on the incident id's partition; the header
                               orch-kind says which. Compacted: the newest snapshot of each
                               incident and every event and verdict stay
-    <prefix>tasks.<role>      TaskEvents, key: the incident id
+    <prefix>tasks.<role>      TaskEvents as the data of structured CloudEvents (header
+                              content-type: application/cloudevents+json), key: the incident id
     <prefix>deadletter        DeadLetters, key: the dead letter's id
 
 Every value is UTF-8 JSON; decoding a value this module did not write raises WireError, which
@@ -26,6 +28,12 @@ from typing import Any
 from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
+from orchestrator.adapters import (
+    STRUCTURED_MEDIA_TYPE,
+    cloudevent_data,
+    incident_cloudevent,
+    task_cloudevent,
+)
 from orchestrator.engine import (
     SEP,
     CommandInput,
@@ -40,6 +48,7 @@ from orchestrator.errors import OrchestratorError
 from orchestrator.runtime.kafka.topics import TopicNames
 from schemas import Command, CommandResult, DeadLetter, Event, Incident, IncidentEvent, TaskEvent
 
+CONTENT_TYPE_HEADER = "content-type"
 KIND_HEADER = "orch-kind"
 """Header of records on the incidents topic: incident, incident_event or command_result."""
 CONTROL_HEADER = "orch-control"
@@ -174,20 +183,19 @@ def output_record(output: Published, names: TopicNames, partitions: int = 1) -> 
     incidents topic's records on their incident's partition (of `partitions`), under keys that
     compaction keeps apart (only snapshots share a key: the incident id)."""
     if isinstance(output, TaskEvent):
-        return Record(names.tasks(output.role), output.incident_id.encode(), _json(output))
+        value = task_cloudevent(output, names.source)
+        return Record(names.tasks(output.role), output.incident_id.encode(), value, STRUCTURED)
     if isinstance(output, DeadLetter):
         return Record(names.deadletter, output.id.encode(), _json(output))
     if isinstance(output, IncidentEvent):
-        incident, own, kind = output.incident_id, output.id, INCIDENT_EVENT
+        incident, own = output.incident_id, output.id
+        value, headers = incident_cloudevent(output, names.source), _INCIDENT_EVENT_HEADERS
     else:
-        incident, own, kind = (
-            output.incident_id or output.command_id,
-            output.command_id,
-            COMMAND_RESULT,
-        )
+        incident, own = output.incident_id or output.command_id, output.command_id
+        value, headers = _json(output), _kind(COMMAND_RESULT)
     key = f"{incident}{SEP}{own}".encode()
     home = partition_for(incident.encode(), partitions)
-    return Record(names.incidents, key, _json(output), _kind(kind), home)
+    return Record(names.incidents, key, value, headers, home)
 
 
 def incident_record(
@@ -205,6 +213,20 @@ def _json(model: TaskEvent | IncidentEvent | DeadLetter | CommandResult) -> byte
 
 def _kind(kind: str) -> Headers:
     return ((KIND_HEADER, kind.encode()),)
+
+
+STRUCTURED: Headers = ((CONTENT_TYPE_HEADER, STRUCTURED_MEDIA_TYPE.encode()),)
+"""Headers of a structured-mode CloudEvent (the Kafka binding's content-type)."""
+_INCIDENT_EVENT_HEADERS = _kind(INCIDENT_EVENT) + STRUCTURED
+
+
+def decode_task_event(value: bytes) -> TaskEvent:
+    """A task event from a role topic: the `data` of its CloudEvent (or a bare TaskEvent, as
+    records were written before the envelope)."""
+    try:
+        return TaskEvent.model_validate_json(cloudevent_data(value))
+    except (ValueError, ValidationError) as err:
+        raise WireError(f"bad task event: {str(err)[:300]}") from None
 
 
 def header(headers: Any, name: str) -> bytes | None:

@@ -16,6 +16,8 @@ versions are deleted after the shard entry is written.
 
 Decoded shards are kept in memory between records (`ShardStore`), checked against the table's
 bytes before each use, so that a steady stream does not decode its shard from JSON every time.
+Which incidents a record changed, the engine says itself (`EngineState.changed_incidents`:
+its incident records are immutable and replaced on change); only those are encoded.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ import pydantic_core
 
 from orchestrator.engine import (
     SEP,
-    CommandInput,
     Engine,
     EngineState,
     Millis,
     Output,
     Retired,
-    TimerEntry,
+    contract,
+    record_of,
     restore,
     snapshot,
 )
@@ -83,12 +85,11 @@ class Table(Protocol):
 @dataclass
 class ShardEntry:
     """A decoded shard: its engine state, the last offset applied per input, and per incident
-    the version stored and its JSON (to tell which incidents a step changed)."""
+    the version stored."""
 
     state: EngineState
     applied: dict[str, int] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
-    incidents: dict[str, bytes] = field(default_factory=dict)
     writes: int = 0
 
 
@@ -147,10 +148,12 @@ class ShardStore:
             return cached[1]
         data = json.loads(raw)
         versions = {i: int(v) for i, v in data["versions"].items()}
-        stored = {i: self._incident(i, v) for i, v in versions.items()}
-        incidents = {i: json.loads(value) for i, value in stored.items()}
-        state = restore({**data["state"], "incidents": incidents})
-        return ShardEntry(state, dict(data["applied"]), versions, stored, int(data["writes"]))
+        incidents = {
+            i: record_of(Incident.model_validate_json(self._incident(i, v)))
+            for i, v in versions.items()
+        }
+        state = restore(data["state"], incidents)
+        return ShardEntry(state, dict(data["applied"]), versions, int(data["writes"]))
 
     def _incident(self, incident_id: str, version: int) -> bytes:
         stored = self.table.get(incident_key(incident_id, version))
@@ -171,17 +174,14 @@ class ShardStore:
             self._decoded[key] = (self.table.get(key) or b"", entry)
             return None
         state = entry.state
-        before_open = set(state.open_index.values())
-        before_timers = set(state.timers)
         now = message.now if message.now is not None else state.clock
         state, outputs = self.engine.step(state, message.item, now)
         entry.state = state
         entry.applied[where] = offset
-        touched = _touched(state, message, outputs, before_open, before_timers)
-        return self._changes(key, entry, outputs, touched)
+        return self._changes(key, entry, outputs, state.changed_incidents())
 
     def _changes(
-        self, key: bytes, entry: ShardEntry, outputs: list[Output], touched: set[str]
+        self, key: bytes, entry: ShardEntry, outputs: list[Output], touched: list[str]
     ) -> Applied:
         entry.writes += 1
         changed: list[tuple[str, bytes]] = []
@@ -189,23 +189,19 @@ class ShardStore:
         superseded: list[bytes] = []
         for output in outputs:
             if isinstance(output, Retired):  # its last version is on the incidents topic
-                entry.incidents.pop(output.incident_id, None)
                 old = entry.versions.pop(output.incident_id, None)
                 if old is not None:
                     superseded.append(incident_key(output.incident_id, old))
-        for incident_id in sorted(touched):
+        for incident_id in touched:
             incident = entry.state.incidents.get(incident_id)
-            if incident is None:
+            if incident is None:  # retired (above)
                 continue
-            data = _INCIDENT_JSON.to_json(incident)
-            if entry.incidents.get(incident_id) == data:
-                continue
+            data = _INCIDENT_JSON.to_json(contract(incident))
             old = entry.versions.get(incident_id)
             if old is not None:
                 superseded.append(incident_key(incident_id, old))
             versions.append((incident_key(incident_id, entry.writes), data))
             entry.versions[incident_id] = entry.writes
-            entry.incidents[incident_id] = data
             changed.append((incident_id, data))
         value = _dumps(
             {
@@ -226,23 +222,3 @@ class ShardStore:
         for key in applied.superseded:
             del self.table[key]
         self._decoded[applied.key] = (applied.value, applied.entry)
-
-
-def _touched(
-    state: EngineState,
-    message: ShardMessage,
-    outputs: list[Output],
-    before_open: set[str],
-    before_timers: set[TimerEntry],
-) -> set[str]:
-    """The incidents a step may have changed: those open before or after it, those named by
-    its outputs, those whose timers it fired or armed and the command's target. No other
-    incident of the shard was joined, resolved, commanded or timed, so each is as it was."""
-    touched = before_open | set(state.open_index.values())
-    touched |= {t[3] for t in before_timers.symmetric_difference(state.timers)}
-    touched |= {i for o in outputs if (i := getattr(o, "incident_id", None))}
-    if isinstance(message.item, CommandInput):
-        command = message.item.command
-        targets = (command.incident_id, state.task_index.get(command.task_id or ""))
-        touched |= {i for i in targets if i}
-    return touched

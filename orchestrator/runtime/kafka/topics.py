@@ -34,6 +34,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from orchestrator.adapters import source_of
 from orchestrator.engine import Playbook
 from orchestrator.settings import Settings
 
@@ -120,6 +121,11 @@ class TopicNames:
                 f"topic names longer than Kafka's {MAX_TOPIC_NAME_LENGTH} characters: "
                 f"{too_long}; shorten the prefix or the role"
             )
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source` of what this deployment emits: /orchestrator/<prefix>."""
+        return source_of(self.prefix)
 
     @property
     def events_raw(self) -> str:

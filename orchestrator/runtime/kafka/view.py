@@ -21,11 +21,11 @@ import structlog
 
 from orchestrator.errors import OrchestratorError
 from orchestrator.runtime.base import OutboxRow
-from orchestrator.runtime.kafka.codec import header
+from orchestrator.runtime.kafka.codec import decode_task_event, header
 from orchestrator.runtime.kafka.follow import CATCH_UP_TIMEOUT_S, Follower
 from orchestrator.runtime.kafka.incidentlog import IncidentLog
 from orchestrator.runtime.kafka.topics import TopicNames
-from schemas import Command, DeadLetter, TaskEvent
+from schemas import Command, DeadLetter
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 
@@ -113,7 +113,7 @@ class Reader:
             self.view.commands.setdefault(command.id, (command, fingerprint))
 
     def _task_event(self, role: str, value: bytes) -> None:
-        event = TaskEvent.model_validate_json(value)
+        event = decode_task_event(value)
         if event.id in self.view.task_event_ids:  # a worker's crash can repeat outputs
             return
         self.view.task_event_ids.add(event.id)

@@ -9,6 +9,7 @@ partition of incidents.keyed.
 
 from __future__ import annotations
 
+from orchestrator.adapters import kafka_binary_headers, kafka_binary_record
 from orchestrator.engine import Engine
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.kafka.agents.publisher import Publisher, origin_of
@@ -100,7 +101,10 @@ class IntakeAgent:
         self.table[counters_key(record.partition)] = counters.dump()
 
     async def _admit(self, record: Incoming, counters: IntakeCounters) -> None:
-        raw, origin, received = record.value or b"", origin_of(record), wall_clock()
+        raw, binary = record.value or b"", kafka_binary_headers(record.headers)
+        if binary is not None:  # the Kafka binding's binary mode: ce_* headers, value as data
+            raw = kafka_binary_record(binary, raw)
+        origin, received = origin_of(record, binary), wall_clock()
         table = self.table.get
         verdict = self.intake.judge(raw, origin, table, counters.watermark, received)
         if verdict.home is not None:  # on another partition than its own: judged there

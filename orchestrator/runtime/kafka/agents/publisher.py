@@ -17,6 +17,7 @@ import faust
 import structlog
 from aiokafka.errors import KafkaError
 
+from orchestrator.adapters import kafka_binary_headers
 from orchestrator.engine import dead_letter
 from orchestrator.runtime.kafka.batches import pending
 from orchestrator.runtime.kafka.codec import Record, output_record
@@ -37,9 +38,16 @@ def dead_letter_on_error(error: Exception, raw: bytes, origin: Origin) -> DeadLe
     return dead_letter(raw, f"could not be processed: {reason}", origin)
 
 
-def origin_of(record: Incoming) -> Origin:
-    """Where a record came from, as its dead letter names it."""
-    return Origin(kind="kafka", name=record.topic, partition=record.partition, offset=record.offset)
+def origin_of(record: Incoming, headers: dict[str, str] | None = None) -> Origin:
+    """Where a record came from, as its dead letter names it, with a binary-mode CloudEvent's
+    headers (`ce_*` and content-type)."""
+    return Origin(
+        kind="kafka",
+        name=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        headers=headers,
+    )
 
 
 class Publisher:
@@ -108,7 +116,7 @@ class Publisher:
         except (KafkaError, faust.exceptions.ProducerSendError):
             raise
         except Exception as error:  # the injected policy decides; the stream goes on
-            origin = origin_of(record)
+            origin = origin_of(record, kafka_binary_headers(record.headers))
             log.exception(
                 "record.failed", topic=origin.name, partition=origin.partition, offset=origin.offset
             )

@@ -1,0 +1,218 @@
+"""The one conversion between the engine's records and the contract models in schemas/.
+
+`contract(record)` gives the contract model (Incident, Task, TimelineEntry, CommandResult) of
+a record; `record_of(model)` the record of a contract model (a retired incident read back, an
+old snapshot). Both go field by field, by name, with a plan made once per class from the two
+classes' fields:
+- a field the record has and the contract has not is left out, one the contract has and the
+  record has not takes the contract's default (so a field added to the contract alone reads
+  as its default);
+- `at` and `*_at` fields are Millis in records and RFC 3339 text in contracts;
+- tuples of records become lists of contract models, tuples of pairs dicts, other tuples
+  lists; and back.
+
+To add a field: add it to the contract model (schemas/) and, with the same name and a default,
+to the record (records.py); the plans pick it up. Times must be named `at` or `*_at`.
+
+`build(model, values)` makes a contract model from values the engine computed itself (every
+field given, in declaration order): no validation and no per-field Python work, which
+`model_construct` would cost (5x); tests/unit/test_contract.py holds it to pydantic's own.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from pydantic import BaseModel
+
+from orchestrator.engine.clock import format_time, parse_time
+from orchestrator.engine.records import (
+    EntryRecord,
+    IncidentRecord,
+    Record,
+    TaskRecord,
+    VerdictRecord,
+    shared_pairs,
+)
+from schemas import CommandResult, Incident, Task, TimelineEntry
+
+M = TypeVar("M", bound=BaseModel)
+Convert = Callable[[Any], Any]
+Plan = tuple[tuple[str, Convert | None], ...]
+_set = object.__setattr__
+CONTRACTS: dict[type[Record], type[BaseModel]] = {
+    IncidentRecord: Incident,
+    TaskRecord: Task,
+    EntryRecord: TimelineEntry,
+    VerdictRecord: CommandResult,
+}
+RECORDS: dict[type[BaseModel], type[Record]] = {v: k for k, v in CONTRACTS.items()}
+_ALL_SET: dict[type[BaseModel], set[str]] = {}
+
+
+def build(model: type[M], values: dict[str, Any], fields_set: frozenset[str] | None = None) -> M:
+    """`model` with `values` (trusted), as `model_construct(fields_set, **values)` would make
+    it; `fields_set` (default: every field) says which count as set. Fields missing from
+    `values` take their defaults (a field added to the contract alone)."""
+    if len(values) != len(model.model_fields):
+        completed = _completed(model, values)
+        if completed is None:  # a required field is missing: pydantic's own way
+            return model.model_construct(set(fields_set) if fields_set else None, **values)
+        values = completed
+    made = model.__new__(model)
+    _set(made, "__dict__", values)
+    if fields_set is None:
+        every = _ALL_SET.get(model)
+        if every is None:
+            every = _ALL_SET[model] = set(model.model_fields)
+        _set(made, "__pydantic_fields_set__", every)  # never changed: set only grows, and is full
+    else:
+        _set(made, "__pydantic_fields_set__", set(fields_set))
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
+
+
+def _completed(model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any] | None:
+    """`values` with the defaults of the fields it lacks, in declaration order; None when a
+    lacking field has no default."""
+    completed: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in values:
+            completed[name] = values[name]
+        elif info.is_required():
+            return None
+        else:
+            completed[name] = info.get_default(call_default_factory=True)
+    return completed
+
+
+def _time(value: int | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
+def _millis(value: str | None) -> int | None:
+    return None if value is None else parse_time(value)
+
+
+def _kind(name: str, hint: Any) -> str:
+    """How a record field of this name and type converts: time, records, pairs, tuple, plain."""
+    if name == "at" or name.endswith("_at"):
+        return "time"
+    if typing.get_origin(hint) is not tuple:
+        return "plain"
+    item = typing.get_args(hint)[0]
+    if isinstance(item, type) and issubclass(item, Record):
+        return "records"
+    return "pairs" if typing.get_origin(item) is tuple else "tuple"
+
+
+def _contracts(items: tuple[Record, ...]) -> list[BaseModel]:
+    return [contract(i) for i in items]
+
+
+def _records(items: list[BaseModel]) -> tuple[Record, ...]:
+    return tuple(record_of(i) for i in items)
+
+
+def _pairs(mapping: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return shared_pairs(tuple(mapping.items()))
+
+
+_TO_CONTRACT: dict[str, Convert] = {
+    "time": _time,
+    "records": _contracts,
+    "pairs": dict,
+    "tuple": list,
+}
+_TO_RECORD: dict[str, Convert] = {
+    "time": _millis,
+    "records": _records,
+    "pairs": _pairs,
+    "tuple": tuple,
+}
+
+
+def _to_contract(kind: str) -> Convert | None:
+    return _TO_CONTRACT.get(kind)
+
+
+def _to_record(kind: str) -> Convert | None:
+    return _TO_RECORD.get(kind)
+
+
+def _hints(cls: type[Record]) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+_OUT: dict[type[Record], Plan] = {}
+_IN: dict[type[BaseModel], Plan] = {}
+
+
+def _plan_out(cls: type[Record]) -> Plan:
+    hints, model = _hints(cls), CONTRACTS[cls]
+    mine = set(cls.__struct_fields__)
+    return tuple(
+        (name, _to_contract(_kind(name, hints[name])))
+        for name in model.model_fields
+        if name in mine
+    )
+
+
+def _plan_in(model: type[BaseModel]) -> Plan:
+    cls = RECORDS[model]
+    hints, theirs = _hints(cls), set(model.model_fields)
+    return tuple(
+        (name, _to_record(_kind(name, hints[name])))
+        for name in cls.__struct_fields__
+        if name in theirs
+    )
+
+
+@overload
+def contract(record: IncidentRecord) -> Incident: ...
+@overload
+def contract(record: TaskRecord) -> Task: ...
+@overload
+def contract(record: EntryRecord) -> TimelineEntry: ...
+@overload
+def contract(record: VerdictRecord) -> CommandResult: ...
+@overload
+def contract(record: Record) -> BaseModel: ...
+def contract(record: Record) -> BaseModel:
+    """The contract model of a record (schemas.Incident, Task, TimelineEntry, CommandResult)."""
+    cls = type(record)
+    plan = _OUT.get(cls)
+    if plan is None:
+        plan = _OUT[cls] = _plan_out(cls)
+    model = CONTRACTS[cls]
+    values = {
+        name: getattr(record, name) if convert is None else convert(getattr(record, name))
+        for name, convert in plan
+    }
+    return build(model, values)
+
+
+@overload
+def record_of(model: Incident) -> IncidentRecord: ...
+@overload
+def record_of(model: Task) -> TaskRecord: ...
+@overload
+def record_of(model: TimelineEntry) -> EntryRecord: ...
+@overload
+def record_of(model: CommandResult) -> VerdictRecord: ...
+@overload
+def record_of(model: BaseModel) -> Record: ...
+def record_of(model: BaseModel) -> Record:
+    """The record of a contract model (the inverse of `contract`)."""
+    cls = type(model)
+    plan = _IN.get(cls)
+    if plan is None:
+        plan = _IN[cls] = _plan_in(cls)
+    values = {
+        name: getattr(model, name) if convert is None else convert(getattr(model, name))
+        for name, convert in plan
+    }
+    return RECORDS[cls](**values)

@@ -1,0 +1,68 @@
+"""Snapshots since compact state (format 2) are the records as msgspec encodes them; those
+written before (no format: contract models, RFC 3339 times) are still read, to the same state;
+an unknown format is refused with what to do."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestrator.engine import contract, encode_snapshot, restore, snapshot
+from orchestrator.engine.state import SNAPSHOT_FORMAT, EngineState
+from orchestrator.playbook import load_directory
+from orchestrator.settings import shipped_playbooks
+from orchestrator.testing import Drill, command, event
+
+T0 = "2026-11-20T10:00:00Z"
+
+
+def busy_state() -> EngineState:
+    """Incidents with tasks, timelines, signals and command verdicts (one rejected)."""
+    run = Drill.of(load_directory(shipped_playbooks()))
+    alert = {"alertname": "Down", "service": "api", "status": "firing", "severity": "critical"}
+    run.feed(event("ops.alert", T0, id="a1", **alert))
+    task_id = run.incident("tech_outage", "api").tasks[0].id
+    run.feed(command("ack", "2026-11-20T10:01:00Z", task_id=task_id))
+    run.feed(command("ack", "2026-11-20T10:02:00Z", task_id="nope"))
+    return run.until("2026-11-20T12:00:00Z").state
+
+
+def legacy(state: EngineState) -> dict[str, Any]:
+    """The snapshot as the version before compact state wrote it."""
+    data = json.loads(encode_snapshot(state))
+    del data["format"]
+    data["incidents"] = {
+        i: json.loads(contract(r).model_dump_json()) for i, r in state.incidents.items()
+    }
+    data["commands"] = {
+        i: json.loads(contract(r).model_dump_json()) for i, r in state.commands.items()
+    }
+    data["task_index"] = dict(state.task_index)
+    return data
+
+
+def test_a_snapshot_carries_its_format_and_millis() -> None:
+    """The encoded snapshot names its format; incident times are integers."""
+    data = json.loads(encode_snapshot(busy_state()))
+    assert data["format"] == SNAPSHOT_FORMAT
+    (incident,) = data["incidents"].values()
+    assert isinstance(incident["opened_at"], int)
+
+
+def test_a_snapshot_from_before_compact_state_restores_to_the_same_state() -> None:
+    """Old snapshot -> restore -> snapshot equals the new snapshot of the same state."""
+    state = busy_state()
+    assert state.commands
+    assert state.incidents
+    assert snapshot(restore(legacy(state))) == snapshot(state)
+    assert restore(legacy(state)).task_index == state.task_index
+
+
+def test_an_unknown_snapshot_format_is_refused_with_what_to_do() -> None:
+    """A snapshot of a later format is not guessed at."""
+    data = json.loads(encode_snapshot(busy_state()))
+    data["format"] = 99
+    with pytest.raises(ValueError, match="delete the snapshot"):
+        restore(data)
