@@ -20,13 +20,10 @@ from schemas import (
     TaskStatus,
 )
 
-Incident = IncidentRecord
-Task = TaskRecord
-
 WORKING = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED})
 
 
-def _refuse_unless_working(task: Task) -> None:
+def _refuse_unless_working(task: TaskRecord) -> None:
     if task.status == TaskStatus.PENDING:
         waiting = ", ".join(task.depends_on)
         raise CommandRejected(f"task {task.id} is pending: it waits on {waiting}")
@@ -35,21 +32,21 @@ def _refuse_unless_working(task: Task) -> None:
         raise CommandRejected(f"task {task.id} is already {task.status.value}{by}")
 
 
-def _acknowledge(task: Task, cmd: Command, at: Millis) -> Task:
+def _acknowledge(task: TaskRecord, cmd: Command, at: Millis) -> TaskRecord:
     return replace(
         task, status=TaskStatus.ACKNOWLEDGED, acknowledged_at=at, acknowledged_by=cmd.actor
     )
 
 
-def _finish(task: Task, status: TaskStatus, cmd: Command, at: Millis) -> Task:
+def _finish(task: TaskRecord, status: TaskStatus, cmd: Command, at: Millis) -> TaskRecord:
     if task.acknowledged_at is None:
         task = _acknowledge(task, cmd, at)
     return replace(task, status=status, finished_at=at, finished_by=cmd.actor, outcome=cmd.note)
 
 
 def apply_task_command(
-    incident: Incident, task: Task, cmd: Command, at: Millis, out: Outbox
-) -> tuple[Incident, Task]:
+    incident: IncidentRecord, task: TaskRecord, cmd: Command, at: Millis, out: Outbox
+) -> tuple[IncidentRecord, TaskRecord]:
     """Change one task as `cmd` says (the incident and the task after it), or raise
     CommandRejected saying why not."""
     if cmd.kind == "comment":
@@ -102,8 +99,8 @@ _WITH_NOTE = frozenset({"cancel", "complete", "fail"})
 
 
 def _emit(
-    out: Outbox, incident: Incident, task: Task, cmd: Command, at: Millis
-) -> tuple[Incident, Task]:
+    out: Outbox, incident: IncidentRecord, task: TaskRecord, cmd: Command, at: Millis
+) -> tuple[IncidentRecord, TaskRecord]:
     """Put the changed task in its incident and emit the command's task event."""
     incident = out.state.put(with_task(incident, task))
     note = cmd.note if cmd.kind in _WITH_NOTE else None
@@ -114,8 +111,8 @@ def _emit(
 def apply_command(
     state: EngineState,
     playbook: Playbook,
-    incident: Incident,
-    task: Task | None,
+    incident: IncidentRecord,
+    task: TaskRecord | None,
     cmd: Command,
     at: Millis,
     out: Outbox,
@@ -148,7 +145,7 @@ def apply_command(
 def _apply_incident_command(
     state: EngineState,
     playbook: Playbook,
-    incident: Incident,
+    incident: IncidentRecord,
     cmd: Command,
     at: Millis,
     out: Outbox,
@@ -164,7 +161,7 @@ def _apply_incident_command(
     close(state, playbook, incident, at, out, reason=reason, actor=cmd.actor, ref=cmd.id)
 
 
-def command_target(state: EngineState, cmd: Command) -> tuple[Incident, Task | None]:
+def command_target(state: EngineState, cmd: Command) -> tuple[IncidentRecord, TaskRecord | None]:
     """The incident a command acts on, and its task for a task command; CommandRejected when
     the command names none that exists."""
     incident = _incident_of(state, cmd)
@@ -177,7 +174,7 @@ def command_target(state: EngineState, cmd: Command) -> tuple[Incident, Task | N
     return incident, task
 
 
-def _incident_of(state: EngineState, cmd: Command) -> Incident:
+def _incident_of(state: EngineState, cmd: Command) -> IncidentRecord:
     if cmd.task_id:
         incident_id = state.task_index.get(cmd.task_id)
         if incident_id is None:
