@@ -16,7 +16,15 @@ from schemas.commands import (
     CommandResult,
 )
 from schemas.deadletter import DeadLetter, Origin
-from schemas.events import CATALOGUE, EARLIEST_TIME, LATEST_TIME, RFC3339_START, Event, EventData
+from schemas.events import (
+    ALERT_SEVERITIES,
+    CATALOGUE,
+    EARLIEST_TIME,
+    LATEST_TIME,
+    RFC3339_START,
+    Event,
+    EventData,
+)
 from schemas.export import export_schemas
 from schemas.incidents import (
     SEVERITY_ORDER,
@@ -40,6 +48,7 @@ from schemas.tasks import (
 )
 
 __all__ = [
+    "ALERT_SEVERITIES",
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
     "EARLIEST_TIME",

@@ -3,7 +3,7 @@
 It works over any `Runtime` (the embedded one today; the Kafka one serves the same app).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import structlog
@@ -20,7 +20,12 @@ from orchestrator.api.incidents import incidents_router
 from orchestrator.api.intake import intake_router
 from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
 from orchestrator.api.links import links_router
-from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
+from orchestrator.api.metrics import (
+    HttpCounters,
+    LatencyMiddleware,
+    latency_histogram,
+    metrics_registry,
+)
 from orchestrator.api.models import problem_responses
 from orchestrator.api.oncall import oncall_router
 from orchestrator.api.openapi import install_openapi
@@ -69,6 +74,7 @@ def create_app(
     max_batch_records: int = MAX_BATCH_RECORDS,
     rosters: Rosters | None = None,
     links: AckLinks | None = None,
+    alert_severities: Mapping[str, str] | None = None,
     event_source: str = SOURCE_ROOT,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
@@ -76,8 +82,10 @@ def create_app(
     intake spends `intake_budget` (records and bytes) when one is given, and intake refuses work
     while more than `intake_queue_records` records wait for their commit. A feed holds
     at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open; its
-    task events are CloudEvents from `event_source`."""
+    task events are CloudEvents from `event_source`. `alert_severities` adds to the
+    Alertmanager adapter's severity mapping."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
+    app.state.alert_severities = dict(alert_severities or {})
     app.state.guard = Guard(auth or AuthConfig())
     app.state.intake_budget = intake_budget
     install_handlers(app)
@@ -97,14 +105,22 @@ def create_app(
         app.include_router(links_router(runtime, links))
     app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder, event_source))
     _health(app, runtime)
-    _metrics(app, runtime)
+    registry = metrics_registry(runtime)
+    gates = write_gates(app.routes)
+    app.state.http_counters = counters = HttpCounters(registry, [gate[2] for gate in gates])
+    _metrics(app, registry)
     install_console(app, runtime)
     app.add_middleware(
         BodyLimitMiddleware,
         default=max_write_bytes,
         limits=dict.fromkeys(INTAKE_PATHS, MAX_BATCH_BYTES),
     )
-    app.add_middleware(AuthBeforeBody, guard=app.state.guard, gates=write_gates(app.routes))
+    app.add_middleware(
+        AuthBeforeBody,
+        guard=app.state.guard,
+        gates=write_gates(app.routes),
+        on_refused=counters.refused_credentials,
+    )
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -152,9 +168,7 @@ def _health(app: FastAPI, runtime: Runtime) -> None:
         return {"status": "ready", "incidents": len(runtime.incidents())}
 
 
-def _metrics(app: FastAPI, runtime: Runtime) -> None:
-    registry = CollectorRegistry()
-    registry.register(RuntimeCollector(runtime))
+def _metrics(app: FastAPI, registry: CollectorRegistry) -> None:
     app.add_middleware(LatencyMiddleware, histogram=latency_histogram(registry))
 
     @app.get(
@@ -204,5 +218,6 @@ def app_from_settings(
         max_batch_records=settings.max_batch_records,
         rosters=load_rosters(settings.rosters_file).rosters if settings.rosters_file else None,
         links=links,
+        alert_severities=settings.alert_severities(),
         event_source=source_of(settings.topic_prefix),
     )

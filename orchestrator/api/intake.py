@@ -220,7 +220,9 @@ def intake_router(
     async def post_alertmanager(request: Request, sender: IntakeSender) -> JSONResponse:
         body = await read_limited(request, max_body)
         try:
-            alerts = alertmanager_events(json.loads(body))
+            counters = request.app.state.http_counters
+            severities = request.app.state.alert_severities
+            alerts = alertmanager_events(json.loads(body), severities, counters.unmapped)
         except RecursionError:
             return problem(422, "Not an Alertmanager payload", "the body nests too deeply")
         except ValueError as err:  # not JSON, or an AlertmanagerPayloadError

@@ -42,6 +42,12 @@ and incidents retired from memory."""
 MONITOR = "monitor"
 
 
+def flap_suffix(incident: IncidentRecord) -> str:
+    """ "" until the incident is reopened (flaps.py), then "@<flap count>": the ids of what
+    happens again after a flap (assigned, cancelled, resolved) stay unique."""
+    return f"@{incident.flap_count}" if incident.flap_count else ""
+
+
 def incident_event(
     kind: str,
     incident: IncidentRecord,
@@ -50,11 +56,12 @@ def incident_event(
     suffix: str,
     detail: dict[str, Any],
 ) -> IncidentEvent:
-    """An incident event about `incident`; its id is the incident's, the kind and `suffix`."""
+    """An incident event about `incident`; its id is the incident's, the kind and `suffix`
+    (and the flap, once the incident was reopened: each flap resolves again)."""
     return build(
         IncidentEvent,
         {
-            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
+            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}{flap_suffix(incident)}",
             "kind": kind,
             "time": format_time(at),
             "incident_id": incident.id,
@@ -129,7 +136,7 @@ class Outbox:
         if incident.mode == MONITOR:
             return incident
         event = {
-            "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}",
+            "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}{flap_suffix(incident)}",
             "kind": kind,
             "role": target,
             "time": format_time(at),

@@ -47,6 +47,7 @@ WALL_CLOCK_CALLS = frozenset(
 RUNTIME_PACKAGES = ("faust", "kafka", "aiokafka", "sqlite3")
 
 EXPECTED_SCHEMAS = {
+    "ALERT_SEVERITIES",
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
     "Command",

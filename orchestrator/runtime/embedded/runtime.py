@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from orchestrator.engine import (
     Input,
     Millis,
     Output,
+    Playbook,
     RawRecord,
     Role,
     Tick,
@@ -39,6 +40,7 @@ from orchestrator.runtime.base import (
     IdempotencyKey,
     IntakeResult,
     OutboxRow,
+    roles_of,
     wall_clock,
 )
 from orchestrator.runtime.embedded.groupcommit import Batch, GroupCommit, Write
@@ -113,12 +115,8 @@ class EmbeddedRuntime:
         for stored in self.store.inputs_after(found[0] if found else 0):
             state, _ = self.engine.step(state, _item(stored), stored.now)
             replayed += 1
-        log.info(
-            "state.recovered",
-            snapshot=found[0] if found else None,
-            replayed=replayed,
-            incidents=len(state.incidents),
-        )
+        at = found[0] if found else None
+        log.info("state.recovered", snapshot=at, replayed=replayed, incidents=len(state.incidents))
         return state
 
     def _snapshot(self) -> bool:
@@ -276,12 +274,13 @@ class EmbeddedRuntime:
         """The runtime's clock (the wall clock unless a test gave another)."""
         return self.clock()
 
+    def loaded_playbooks(self) -> Sequence[Playbook]:
+        """The playbooks this runtime runs."""
+        return list(self.engine.playbooks.values())
+
     def roles(self) -> Mapping[str, Role]:
         """Every role the loaded playbooks know, by name."""
-        found: dict[str, Role] = {}
-        for playbook in self.engine.playbooks.values():
-            found.update(playbook.roles)
-        return dict(sorted(found.items()))
+        return roles_of(self.loaded_playbooks())
 
     def summary(self) -> dict[str, Any]:
         """The contract summary of everything so far."""
