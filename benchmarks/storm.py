@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 from collections.abc import Iterator
@@ -26,7 +25,8 @@ from typing import Any
 from benchmarks.base import BenchContext, BenchError, CaseResult, Figure
 from orchestrator.engine.clock import format_time
 from orchestrator.runtime.base import wall_clock
-from orchestrator.testing.servers import free_port, serve, stop, wait_healthy
+from orchestrator.testing import monitoring
+from orchestrator.testing.servers import serve
 
 SCRIPT = Path(__file__).with_name("storm.lua")
 SERVICES = 1_000
@@ -35,7 +35,6 @@ SYSTEMS = ("alertmanager", "webhook", "events")
 CONNECTIONS = 50
 WRK_THREADS = 2
 STALL_TARGET_MS = 250.0
-READY_TIMEOUT_S = 30.0
 RESULT_MARK = "storm-result "
 MS_PER_US = 1e-3
 MIB = 1024.0
@@ -81,13 +80,6 @@ class Server:
     token: str
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        raise BenchError(f"storm: {name} is not installed; run `sudo scripts/system-deps`")
-    return found
-
-
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -107,28 +99,11 @@ def _memory_mib(pid: int) -> tuple[float, float]:
 def alertmanager(work: Path) -> Iterator[Server]:
     """Debian's prometheus-alertmanager on a free port, routing every alert to a receiver
     that sends nothing (no clustering), on fresh storage."""
-    work.mkdir(parents=True, exist_ok=True)
-    config = work / "alertmanager.yml"
-    config.write_text(ALERTMANAGER_CONFIG)
-    port = free_port()
-    args = [
-        _tool("prometheus-alertmanager"),
-        f"--config.file={config}",
-        f"--storage.path={work / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-        "--log.level=warn",
-    ]
-    with (work / "alertmanager.log").open("wb") as sink:
-        process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process, READY_TIMEOUT_S, "/-/ready")
-        yield Server(url, process.pid, "")
-    except AssertionError as problem:
+        with monitoring.alertmanager(work, ALERTMANAGER_CONFIG) as server:
+            yield Server(server.url, server.process.pid, "")
+    except (AssertionError, FileNotFoundError) as problem:
         raise BenchError(f"storm: alertmanager: {problem}") from None
-    finally:
-        stop(process)
 
 
 @contextmanager
@@ -145,8 +120,12 @@ def orchestrator(work: Path) -> Iterator[Server]:
 
 def _wrk(server: Server, system: str, batch: int, seconds: float) -> dict[str, Any]:
     starts = format_time(wall_clock())
+    try:
+        wrk = monitoring.tool("wrk")
+    except FileNotFoundError as problem:
+        raise BenchError(f"storm: {problem}") from None
     args = [
-        _tool("wrk"),
+        wrk,
         f"-t{WRK_THREADS}",
         f"-c{CONNECTIONS}",
         f"-d{seconds:g}s",

@@ -5,6 +5,7 @@ OrchestratorError
 │     carries .problems: list[Problem], one per mistake, each with file, line and field path
 ├── FixtureError             a playbook fixture file (or a directory of them) cannot be used
 │     carries .problems like PlaybookError
+├── RostersError             a rosters file cannot be used; carries .problems like PlaybookError
 ├── ExpressionError          a condition does not parse or names something unknown
 ├── EventRejected            an input record is not a valid event (goes to the dead-letter store)
 ├── CommandRejected          a responder command cannot be applied (conflict, unknown task, ...)
@@ -64,6 +65,14 @@ class FixtureError(OrchestratorError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__(_listing(problems, "playbook fixtures", "run"))
+
+
+class RostersError(OrchestratorError):
+    """A rosters file cannot be used; `problems` lists every mistake with file and line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(_listing(problems, "the rosters file", "load"))
 
 
 class ExpressionError(OrchestratorError):

@@ -25,6 +25,7 @@ from orchestrator.auth import (
     load_responders_json,
 )
 from orchestrator.engine import EngineConfig, parse_duration
+from schemas import ALERT_SEVERITIES
 
 MAX_BATCH_RECORDS = 5000
 MAX_BATCH_BYTES = 10 * 1_048_576
@@ -39,6 +40,11 @@ DEFAULT_MAX_WRITE_BYTES = 64 * 1024
 DEFAULT_HEADER_TIMEOUT = 10.0
 """Seconds a connection has to send a request's complete headers (from connect, or from the
 first byte of a kept-alive connection's next request)."""
+KEEP_ALIVE_TIMEOUT = 320
+"""Seconds an idle kept-alive connection stays open: longer than the 5 minutes Prometheus'
+and Alertmanager's HTTP clients keep an idle connection (and than Alertmanager's default
+group_interval), so the client closes it first and never reuses one the server is closing
+(uvicorn's own 5 s met a 5 s group_interval in issue 15: a reset exactly 5 s after a POST)."""
 DEFAULT_BODY_TIMEOUT = 10.0
 """Seconds a request body may stall between two chunks."""
 DEFAULT_BODY_TOTAL_TIMEOUT = 120.0
@@ -109,6 +115,38 @@ class Settings(BaseSettings):
 
     # The agent API: responders and tokens, CORS, request limits, read timeouts, feeds.
     responders_file: Path | None = None
+    rosters_file: Path | None = Field(
+        default=None,
+        description="Who is on call for each role, when, and how to reach them (docs/oncall.md).",
+    )
+
+    # Notifications (docs/oncall.md): links, the webhook signature, SMTP, retries.
+    public_url: str | None = Field(
+        default=None,
+        description="The API's address as responders reach it, for the links in notifications "
+        "(default http://ORCH_HOST:ORCH_PORT).",
+    )
+    link_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs acknowledgement links; unset: a new one each start (links die then).",
+    )
+    link_ttl: str = Field(default="24h", description="How long an acknowledgement link works.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the webhook channel's signature."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust for STARTTLS (a private relay)."
+    )
+    smtp_from: str = "orchestrator@localhost"
+    notify_attempts: int = Field(default=6, ge=1, description="Tries before a dead letter.")
+    notify_backoff: str = Field(default="5s", description="Wait after the first failed try.")
+    notify_backoff_max: str = Field(default="10m", description="Longest wait between tries.")
+    notify_poll_seconds: float = Field(default=1.0, gt=0)
     responders: SecretStr | None = Field(default=None, description="Responders as JSON.")
     ingest_token: SecretStr | None = None
     cors_origins: list[str] = Field(
@@ -143,9 +181,22 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or CIDRs whose X-Forwarded-For / -Proto are "
         'believed; "" = none (the client is always the socket\'s peer).',
     )
+    alert_severity_map: str = Field(
+        default="",
+        description="Alertmanager severity label values and the event severity each becomes, "
+        "comma-separated, e.g. P1=critical,P2=critical,P3=warning; adds to (and wins over) "
+        "the adapter's own table. A value neither knows becomes warning and is counted "
+        "(orchestrator_alert_severity_unmapped_total).",
+    )
     header_timeout: float = Field(default=DEFAULT_HEADER_TIMEOUT, gt=0)
     body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0)
     body_total_timeout: float = Field(default=DEFAULT_BODY_TOTAL_TIMEOUT, gt=0)
+    keep_alive_timeout: int = Field(
+        default=KEEP_ALIVE_TIMEOUT,
+        ge=1,
+        description="Seconds an idle kept-alive HTTP connection stays open (above the clients' "
+        "own idle timeout: Alertmanager's and Prometheus' is 5 minutes).",
+    )
     feed_max_behind: int = Field(default=DEFAULT_FEED_MAX_BEHIND, ge=1)
     feeds_per_responder: int = Field(default=DEFAULT_FEEDS_PER_RESPONDER, ge=1)
 
@@ -228,6 +279,16 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("alert_severity_map")
+    @classmethod
+    def _severity_map_parses(cls, value: str) -> str:
+        _severity_pairs(value)
+        return value
+
+    def alert_severities(self) -> dict[str, str]:
+        """ORCH_ALERT_SEVERITY_MAP as label value (lower case) -> event severity."""
+        return _severity_pairs(self.alert_severity_map)
+
     @property
     def kafka_retention_ms(self) -> int:
         """ORCH_KAFKA_RETENTION in milliseconds (Kafka's retention.ms)."""
@@ -272,6 +333,19 @@ class Settings(BaseSettings):
         if not namespace:
             return self
         return self.model_copy(update={"topic_prefix": f"{namespace}."})
+
+
+def _severity_pairs(text: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for entry in _entries(text):
+        name, _, severity = (part.strip() for part in entry.partition("="))
+        if not name or severity not in ALERT_SEVERITIES:
+            raise ValueError(
+                f"ORCH_ALERT_SEVERITY_MAP: {entry!r} is no label=severity pair with a severity "
+                f"of {', '.join(ALERT_SEVERITIES)} (e.g. P1=critical,P3=warning)"
+            )
+        pairs[name.lower()] = severity
+    return pairs
 
 
 def _entries(text: str) -> list[str]:

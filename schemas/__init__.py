@@ -1,11 +1,12 @@
 """Wire and file contracts: events, playbooks, incidents, tasks, commands, dead letters, and
 the Kafka runtime's own record formats (records).
 
-The playbook format's many models are offered as the namespace `playbook` (schemas.playbook).
+The playbook format's many models are offered as the namespace `playbook` (schemas.playbook),
+the rosters format's as `rosters` (schemas.rosters).
 """
 
-from schemas import playbook
-from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
+from schemas import playbook, rosters
+from schemas.cloudevents import IncidentCloudEvent, NotificationCloudEvent, TaskCloudEvent
 from schemas.commands import (
     COMMAND_EVENT_TYPE,
     TASK_COMMANDS,
@@ -15,7 +16,15 @@ from schemas.commands import (
     CommandResult,
 )
 from schemas.deadletter import DeadLetter, Origin
-from schemas.events import CATALOGUE, RFC3339_START, Event, EventData
+from schemas.events import (
+    ALERT_SEVERITIES,
+    CATALOGUE,
+    EARLIEST_TIME,
+    LATEST_TIME,
+    RFC3339_START,
+    Event,
+    EventData,
+)
 from schemas.export import export_schemas
 from schemas.incidents import (
     SEVERITY_ORDER,
@@ -31,6 +40,7 @@ from schemas.records import CommandRecord, ControlTick, EventRecord, ShardRecord
 from schemas.tasks import (
     IN_HAND_STATUSES,
     TERMINAL_STATUSES,
+    Notified,
     Task,
     TaskEvent,
     TaskEventKind,
@@ -38,9 +48,12 @@ from schemas.tasks import (
 )
 
 __all__ = [
+    "ALERT_SEVERITIES",
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
+    "EARLIEST_TIME",
     "IN_HAND_STATUSES",
+    "LATEST_TIME",
     "RFC3339_START",
     "SEVERITY_ORDER",
     "TASK_COMMANDS",
@@ -61,6 +74,8 @@ __all__ = [
     "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
+    "NotificationCloudEvent",
+    "Notified",
     "Origin",
     "Phase",
     "PlaybookSpec",
@@ -75,4 +90,5 @@ __all__ = [
     "TimelineEntry",
     "export_schemas",
     "playbook",
+    "rosters",
 ]

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.incidents import IncidentEvent
-from schemas.tasks import TaskEvent
+from schemas.tasks import Notified, TaskEvent
 
 
 class _Envelope(BaseModel):
@@ -53,3 +53,53 @@ class IncidentCloudEvent(_Envelope):
     )
     subject: str = Field(description="The incident id.")
     data: IncidentEvent
+
+
+class NotificationTask(BaseModel):
+    """The task a notification is about, as much as a person needs to act."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    title: str
+    instructions: str
+
+
+class NotificationLinks(BaseModel):
+    """The links a notification carries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    acknowledge: str = Field(description="Signed, expiring, single use: acknowledges the task.")
+    console: str = Field(description="The task's incident in the console.")
+
+
+class Notification(BaseModel):
+    """What the generic webhook tells one responder about one task event (docs/oncall.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The idempotency key: <task event id>:<responder>:<channel>.")
+    kind: str = Field(description="The task event's kind: task.assigned or task.escalated.")
+    time: str
+    responder: str
+    role: str
+    incident_id: str
+    playbook: str
+    severity: str
+    task: NotificationTask
+    escalation: int
+    drill: bool
+    notified: Notified | None
+    links: NotificationLinks
+
+
+class NotificationCloudEvent(_Envelope):
+    """The generic webhook's body: type orchestrator.notification, id the idempotency key (the
+    same on every retry), subject the task id, extension `role`; `data` a Notification."""
+
+    type: Literal["orchestrator.notification"]
+    subject: str = Field(description="The task id.")
+    role: str = Field(description="Extension: the role the task event is for.")
+    data: Notification

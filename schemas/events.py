@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -67,16 +67,26 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+AlertSeverity = Literal["critical", "warning", "info"]
+ALERT_SEVERITIES: tuple[str, ...] = get_args(AlertSeverity)
+"""The severities an `ops.alert` may carry."""
+
+
 class OpsAlert(EventData):
     """`ops.alert`: a monitoring alert firing or resolving."""
 
     alertname: str = Field(min_length=1)
     service: str = Field(min_length=1)
     status: Literal["firing", "resolved"]
-    severity: Literal["critical", "warning", "info"]
+    severity: AlertSeverity
     summary: str | None = None
     labels: dict[str, str] | None = None
     value: float | None = None
+    fingerprint: str | None = Field(
+        default=None,
+        description="The alert instance (Alertmanager's fingerprint); without it the label set "
+        "or the alert name tells instances apart.",
+    )
 
 
 class OpsMetric(EventData):

@@ -9,13 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from schemas.cloudevents import IncidentCloudEvent, TaskCloudEvent
+from schemas.cloudevents import IncidentCloudEvent, NotificationCloudEvent, TaskCloudEvent
 from schemas.commands import Command, CommandResult
 from schemas.deadletter import DeadLetter
 from schemas.events import CATALOGUE, Event
 from schemas.incidents import Incident, IncidentEvent
 from schemas.playbook import PlaybookSpec
 from schemas.records import ControlTick, ShardRecord
+from schemas.rosters import RostersSpec
 from schemas.tasks import TaskEvent
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -49,6 +50,10 @@ def schema_documents() -> dict[str, dict[str, Any]]:
         "event.schema.json": _document(Event, "event.schema.json"),
         "command.schema.json": _document(Command, "command.schema.json"),
         "playbook.schema.json": _document(PlaybookSpec, "playbook.schema.json"),
+        "rosters.schema.json": _document(RostersSpec, "rosters.schema.json"),
+        "notification_cloudevent.schema.json": _document(
+            NotificationCloudEvent, "notification_cloudevent.schema.json"
+        ),
     }
     for name, wire in WIRE_MODELS.items():
         documents[f"{name}.schema.json"] = _document(wire, f"{name}.schema.json")

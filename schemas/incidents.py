@@ -82,6 +82,14 @@ class Incident(BaseModel):
     events_total: int = 0
     events_by_type: dict[str, int] = Field(default_factory=dict)
     open_signals: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What responders need from its events (the playbook's `details`: runbook "
+        "URL, description, the alert's and Alertmanager's links), the first value of each.",
+    )
+    flap_count: int = Field(
+        default=0, description="Times it fired again within the reopen window after resolving."
+    )
     tasks: list[Task] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     timeline_events_dropped: int = Field(

@@ -217,7 +217,10 @@ class SignalsSpec(Spec):
     """Signals tracked per incident; the incident resolves when every opened one is closed."""
 
     on: EventType
-    id: FieldPath = Field(description="Field naming the signal, e.g. data.alertname")
+    id: FieldPath | list[FieldPath] = Field(
+        description="Field naming the signal, e.g. data.fingerprint; or a list of fields, the "
+        "first one present (an object, e.g. a label set, names it by its sorted key=value pairs)"
+    )
     open_when: Expression
     close_when: Expression
 
@@ -228,6 +231,11 @@ class ResolutionSpec(Spec):
     signals: list[SignalsSpec] = Field(default_factory=list)
     quiet_for: Duration | None = None
     tasks_done: bool = False
+    reopen_within: Duration = Field(
+        default="15m",
+        description="A resolved incident that fires again within this is reopened (a flap), "
+        "not followed by a new one; 0m turns it off",
+    )
 
 
 class PlaybookSpec(Spec):
@@ -248,7 +256,18 @@ class PlaybookSpec(Spec):
     key: KeySpec | None = Field(default=None, description="Default correlation key for triggers.")
     triggers: list[TriggerSpec] = Field(min_length=1)
     join: list[Selector] = Field(default_factory=list)
+    gather_within: Duration = Field(
+        default="1m",
+        description="Events that would join, seen while no incident was open, join the "
+        "incident their key opens if their times are at most this far apart from the opening "
+        "event's (a notification or batch whose opening alert is not first); 0m turns it off",
+    )
     severity: SeveritySpec = Field(default_factory=SeveritySpec)
     tasks: list[TaskSpec] = Field(min_length=1)
     resolution: ResolutionSpec = Field(default_factory=ResolutionSpec)
     review: TaskSpec | None = Field(default=None, description="Task attached at resolution.")
+    details: dict[Identifier, FieldPath] = Field(
+        default_factory=dict,
+        description="Event fields kept on the incident for responders, by name (the first "
+        "value seen), e.g. runbook_url: data.annotations.runbook_url",
+    )

@@ -89,6 +89,20 @@ TaskEventKind = Literal[
 ]
 
 
+Via = Literal["override", "layer", "fallback", "nobody"]
+"""Why a responder is on call: an override, a rotation layer, the fallback, or nobody is."""
+
+
+class Notified(BaseModel):
+    """Who a task event is addressed to, and why (on the task event and the timeline)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    responders: list[str] = Field(description="The role's on-call responders at the time.")
+    via: Via
+    source: str = Field(description="The layer's name, `overrides[i]`, `role` or `rosters`.")
+
+
 class TaskEvent(BaseModel):
     """A message to a role's agents about a task (published on `tasks.<role>`)."""
 
@@ -105,3 +119,8 @@ class TaskEvent(BaseModel):
     escalation: int = Field(default=0, description="Escalation number, for task.escalated.")
     drill: bool = Field(default=False, description="Part of a drill: practise, not a real crisis.")
     note: str | None = None
+    notified: Notified | None = Field(
+        default=None,
+        description="For task.assigned and task.escalated with rosters: the on-call responders "
+        "of `role` at `time` it is addressed to, and why (override, layer, fallback, nobody).",
+    )

@@ -3,7 +3,7 @@
 It works over any `Runtime` (the embedded one today; the Kafka one serves the same app).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import structlog
@@ -19,13 +19,23 @@ from orchestrator.api.handlers import install_handlers
 from orchestrator.api.incidents import incidents_router
 from orchestrator.api.intake import intake_router
 from orchestrator.api.limits import AuthBeforeBody, BodyLimitMiddleware, write_gates
-from orchestrator.api.metrics import LatencyMiddleware, RuntimeCollector, latency_histogram
+from orchestrator.api.links import links_router
+from orchestrator.api.metrics import (
+    HttpCounters,
+    LatencyMiddleware,
+    latency_histogram,
+    metrics_registry,
+)
 from orchestrator.api.models import problem_responses
+from orchestrator.api.oncall import oncall_router
 from orchestrator.api.openapi import install_openapi
 from orchestrator.api.ratelimit import IntakeBudget
 from orchestrator.api.security import Guard, Reader, require_ingest
 from orchestrator.api.tasks import tasks_router
 from orchestrator.auth import AuthConfig
+from orchestrator.engine import Rosters
+from orchestrator.notify import AckLinks
+from orchestrator.playbook import load_rosters
 from orchestrator.runtime import Runtime
 from orchestrator.settings import (
     DEFAULT_FEED_MAX_BEHIND,
@@ -62,6 +72,9 @@ def create_app(
     feed_max_behind: int = DEFAULT_FEED_MAX_BEHIND,
     feeds_per_responder: int = DEFAULT_FEEDS_PER_RESPONDER,
     max_batch_records: int = MAX_BATCH_RECORDS,
+    rosters: Rosters | None = None,
+    links: AckLinks | None = None,
+    alert_severities: Mapping[str, str] | None = None,
     event_source: str = SOURCE_ROOT,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
@@ -69,8 +82,10 @@ def create_app(
     intake spends `intake_budget` (records and bytes) when one is given, and intake refuses work
     while more than `intake_queue_records` records wait for their commit. A feed holds
     at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open; its
-    task events are CloudEvents from `event_source`."""
+    task events are CloudEvents from `event_source`. `alert_severities` adds to the
+    Alertmanager adapter's severity mapping."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
+    app.state.alert_severities = dict(alert_severities or {})
     app.state.guard = Guard(auth or AuthConfig())
     app.state.intake_budget = intake_budget
     install_handlers(app)
@@ -85,16 +100,27 @@ def create_app(
     app.include_router(incidents_router(runtime))
     app.include_router(_reads_router(runtime))
     app.include_router(tasks_router(runtime))
+    app.include_router(oncall_router(rosters, lambda: runtime.now()))
+    if links is not None:
+        app.include_router(links_router(runtime, links))
     app.include_router(feed_router(runtime, feed_max_behind, feeds_per_responder, event_source))
     _health(app, runtime)
-    _metrics(app, runtime)
+    registry = metrics_registry(runtime)
+    gates = write_gates(app.routes)
+    app.state.http_counters = counters = HttpCounters(registry, [gate[2] for gate in gates])
+    _metrics(app, registry)
     install_console(app, runtime)
     app.add_middleware(
         BodyLimitMiddleware,
         default=max_write_bytes,
         limits=dict.fromkeys(INTAKE_PATHS, MAX_BATCH_BYTES),
     )
-    app.add_middleware(AuthBeforeBody, guard=app.state.guard, gates=write_gates(app.routes))
+    app.add_middleware(
+        AuthBeforeBody,
+        guard=app.state.guard,
+        gates=write_gates(app.routes),
+        on_refused=counters.refused_credentials,
+    )
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -142,9 +168,7 @@ def _health(app: FastAPI, runtime: Runtime) -> None:
         return {"status": "ready", "incidents": len(runtime.incidents())}
 
 
-def _metrics(app: FastAPI, runtime: Runtime) -> None:
-    registry = CollectorRegistry()
-    registry.register(RuntimeCollector(runtime))
+def _metrics(app: FastAPI, registry: CollectorRegistry) -> None:
     app.add_middleware(LatencyMiddleware, histogram=latency_histogram(registry))
 
     @app.get(
@@ -163,7 +187,9 @@ def _metrics(app: FastAPI, runtime: Runtime) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
+def app_from_settings(
+    runtime: Runtime, settings: Settings, links: AckLinks | None = None
+) -> FastAPI:
     """The app as `orchestrator run` serves it: auth, CORS and limits from ORCH_* settings."""
     auth = settings.auth()
     if not auth.enforced:
@@ -190,5 +216,8 @@ def app_from_settings(runtime: Runtime, settings: Settings) -> FastAPI:
         feed_max_behind=settings.feed_max_behind,
         feeds_per_responder=settings.feeds_per_responder,
         max_batch_records=settings.max_batch_records,
+        rosters=load_rosters(settings.rosters_file).rosters if settings.rosters_file else None,
+        links=links,
+        alert_severities=settings.alert_severities(),
         event_source=source_of(settings.topic_prefix),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -155,12 +155,21 @@ def check_backlog(
         )
 
 
-async def submitted(runtime: Runtime, records: list[bytes], origin: Origin) -> list[IntakeResult]:
+Submit = Callable[[list[bytes], Origin], Awaitable[list[IntakeResult]]]
+"""Hands a request's records to the runtime and awaits their results."""
+
+
+def submitter(runtime: Runtime) -> Submit:
     """`runtime.submit` without blocking the event loop for the commit's fsync: awaited when the
-    runtime takes writes from a loop, else in the thread pool."""
+    runtime takes writes from a loop, else in the thread pool. Picked once per router (an
+    isinstance check of a runtime-checkable Protocol costs more than a small request's parse)."""
     if isinstance(runtime, AsyncWrites):
-        return await runtime.submit_async(records, origin)
-    return await run_in_threadpool(runtime.submit, records, origin)
+        return runtime.submit_async
+
+    async def in_thread(records: list[bytes], origin: Origin) -> list[IntakeResult]:
+        return await run_in_threadpool(runtime.submit, records, origin)
+
+    return in_thread
 
 
 def origin_of(
@@ -182,6 +191,7 @@ def intake_router(
     limit, the sender's budgets and the durable queue's backlog before any is processed."""
     router = APIRouter(tags=["intake"])
     backlog_of = runtime.backlog if isinstance(runtime, AsyncWrites) else None
+    submit = submitter(runtime)
 
     @router.post(
         "/events",
@@ -200,7 +210,7 @@ def intake_router(
         check_budget(request, sender, body, len(records))
         check_backlog(request, backlog_of, len(records), queue_records)
         origin = origin_of("/events", sender, headers)
-        return answer(await submitted(runtime, records, origin), batch)
+        return answer(await submit(records, origin), batch)
 
     @router.post(
         "/webhooks/alertmanager",
@@ -210,7 +220,9 @@ def intake_router(
     async def post_alertmanager(request: Request, sender: IntakeSender) -> JSONResponse:
         body = await read_limited(request, max_body)
         try:
-            alerts = alertmanager_events(json.loads(body))
+            counters = request.app.state.http_counters
+            severities = request.app.state.alert_severities
+            alerts = alertmanager_events(json.loads(body), severities, counters.unmapped)
         except RecursionError:
             return problem(422, "Not an Alertmanager payload", "the body nests too deeply")
         except ValueError as err:  # not JSON, or an AlertmanagerPayloadError
@@ -219,6 +231,6 @@ def intake_router(
         check_backlog(request, backlog_of, len(alerts), queue_records)
         records = [json.dumps(a, separators=(",", ":")).encode() for a in alerts]
         origin = Origin(kind="http", name="/webhooks/alertmanager")
-        return answer(await submitted(runtime, records, origin), batch=True)
+        return answer(await submit(records, origin), batch=True)
 
     return router

@@ -34,6 +34,7 @@ from orchestrator.api.security import (
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CLOSE = (b"connection", b"close")
+UNAUTHORIZED = 401
 """Sent with an answer given before the body was read: the rest of it is not wanted."""
 Check = Callable[[Guard, Credentials], object]
 """A Guard method that raises a 401/403 ProblemError for credentials that may not write."""
@@ -50,8 +51,10 @@ CHECKS: dict[object, Check] = {
 }
 """Each credential dependency a route may declare, and the Guard check it runs."""
 Matcher = Callable[[Scope], tuple[Match, Scope]]
-Gate = tuple[Matcher, Check]
-"""A write route (its `matches`) and the credential check it makes."""
+Gate = tuple[Matcher, Check, str]
+"""A write route (its `matches`), the credential check it makes and its path template."""
+Refusal = Callable[[Request, str, ProblemError], None]
+"""Hears of a write refused for its credentials: the request, its route template, the 401."""
 
 
 def _calls(dependant: Dependant) -> Iterator[object]:
@@ -70,7 +73,7 @@ def write_gates(routes: Sequence[BaseRoute]) -> list[Gate]:
             continue
         checks = [CHECKS[call] for call in _calls(dependant) if call in CHECKS]
         if checks:
-            gates.append((route.matches, checks[0]))
+            gates.append((route.matches, checks[0], getattr(route, "path", "")))
     return gates
 
 
@@ -81,30 +84,35 @@ class AuthBeforeBody:
     bytes to the sender's budget, which needs no body either); the answer here carries
     `Connection: close`."""
 
-    def __init__(self, app: ASGIApp, guard: Guard, gates: list[Gate]) -> None:
+    def __init__(
+        self, app: ASGIApp, guard: Guard, gates: list[Gate], on_refused: Refusal | None = None
+    ) -> None:
         self.app = app
         self.guard = guard
         self.gates = gates
+        self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        check = self._check_of(scope)
-        if check is not None:
+        gate = self._gate_of(scope)
+        if gate is not None:
             request = Request(scope)
             try:
-                check(self.guard, await RESPONDER_SCHEME(request))
+                gate[1](self.guard, await RESPONDER_SCHEME(request))
             except ProblemError as refused:
+                if self.on_refused is not None and refused.status_code == UNAUTHORIZED:
+                    self.on_refused(request, gate[2], refused)
                 response = await on_problem(request, refused)
                 response.headers["Connection"] = "close"
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    def _check_of(self, scope: Scope) -> Check | None:
+    def _gate_of(self, scope: Scope) -> Gate | None:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             return None
-        for matches, check in self.gates:
-            if matches(scope)[0] == Match.FULL:
-                return check
+        for gate in self.gates:
+            if gate[0](scope)[0] == Match.FULL:
+                return gate
         return None
 
 

@@ -93,6 +93,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "The responder's roles do not allow this",
         404: "No such task, incident or role",
         409: "The engine rejected the command (the detail says why)",
+        410: "The acknowledgement link has expired or was used already",
         413: "The request body is too large",
         422: "The request is invalid",
         429: "Over the sender's budget, or the intake queue is behind (see Retry-After)",

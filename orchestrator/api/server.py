@@ -21,11 +21,14 @@ from uvicorn.server import ServerState
 
 from orchestrator.api.app import app_from_settings
 from orchestrator.api.problems import PROBLEM_TYPE
+from orchestrator.logs import LIBRARY_LEVEL, capture_library_logging
+from orchestrator.notify import AckLinks
 from orchestrator.runtime import Runtime
 from orchestrator.settings import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_BODY_TOTAL_TIMEOUT,
     DEFAULT_HEADER_TIMEOUT,
+    KEEP_ALIVE_TIMEOUT,
     Settings,
 )
 
@@ -180,12 +183,18 @@ def server_config(
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,
         log_level=LOG_LEVEL,
+        log_config=None,  # uvicorn's records go to the root logger: structlog renders them
         access_log=False,
+        timeout_keep_alive=settings.keep_alive_timeout if settings else KEEP_ALIVE_TIMEOUT,
     )
 
 
-def api_server(runtime: Runtime, settings: Settings) -> uvicorn.Server:
+def api_server(
+    runtime: Runtime, settings: Settings, links: AckLinks | None = None
+) -> uvicorn.Server:
     """The server of the API over `runtime` on ORCH_HOST:ORCH_PORT, everything else from the
-    settings too."""
-    app = app_from_settings(runtime, settings)
+    settings too; uvicorn's own records (and Python warnings) are rendered as the
+    orchestrator's lines (JSON with ORCH_LOG_FORMAT=json)."""
+    capture_library_logging(settings.log_format, LIBRARY_LEVEL)
+    app = app_from_settings(runtime, settings, links)
     return uvicorn.Server(server_config(app, settings.host, settings.port, settings))

@@ -8,6 +8,7 @@ service    run (embedded, or --kafka: the API over Kafka workers), worker, agent
 drills     replay (file, --serve live drill, --kafka), demo, backtest
 playbooks  playbooks validate | test | schema
 export     export a Kafka topic's records between two times
+oncall     oncall who | export: who is on call for a role, and its calendar
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.markup import escape
 from orchestrator.cli.common import EXIT_USAGE, Command, err, out
 from orchestrator.cli.drills import backtest, demo, replay
 from orchestrator.cli.export import export
+from orchestrator.cli.oncall import oncall_app
 from orchestrator.cli.playbooks import playbooks_app
 from orchestrator.cli.service import agent, run, worker
 from orchestrator.errors import OrchestratorError
@@ -46,6 +48,7 @@ def version() -> None:
 for drill_command in (demo, replay, backtest):
     app.command(cls=Command)(drill_command)
 app.add_typer(playbooks_app, name="playbooks")
+app.add_typer(oncall_app, name="oncall")
 for other_command in (run, agent, worker, export, version):
     app.command(cls=Command)(other_command)
 

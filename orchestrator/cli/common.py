@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,9 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperArgument, TyperCommand
 
-from orchestrator.engine import Millis, Playbook, parse_time
-from orchestrator.errors import PlaybookError
-from orchestrator.playbook import load_directory
+from orchestrator.engine import EngineConfig, Millis, Playbook, parse_time
+from orchestrator.errors import PlaybookError, RostersError
+from orchestrator.playbook import RostersFile, load_directory, load_rosters
 from orchestrator.settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -33,6 +34,15 @@ PlaybooksOpt = Annotated[
         "-p",
         metavar="DIR",
         help="Directory of playbooks (default: the shipped ones).",
+    ),
+]
+
+RostersOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rosters",
+        metavar="FILE",
+        help="Rosters file: who is on call when (default: ORCH_ROSTERS_FILE; none: roles only).",
     ),
 ]
 
@@ -78,6 +88,23 @@ def load_playbooks(
         return load_directory(folder)
     except PlaybookError as problem:
         raise fail(str(problem)) from None
+
+
+def load_rosters_file(settings: Settings) -> RostersFile | None:
+    """The rosters of ORCH_ROSTERS_FILE (or --rosters), if given; a usage error if refused."""
+    if settings.rosters_file is None:
+        return None
+    try:
+        return load_rosters(settings.rosters_file)
+    except RostersError as problem:
+        raise fail(str(problem)) from None
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    """The engine's tunables, with the rosters of the settings' rosters file when there is one."""
+    loaded = load_rosters_file(settings)
+    config = settings.engine_config()
+    return config if loaded is None else replace(config, rosters=loaded.rosters)
 
 
 def option_time(option: str, value: str) -> Millis:

@@ -15,6 +15,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from orchestrator.cli.common import (
     EXIT_FINDINGS,
     PlaybooksOpt,
+    RostersOpt,
+    engine_config,
     err,
     fail,
     load_playbooks,
@@ -67,6 +69,10 @@ def replay(
         str | None, typer.Option(metavar="NAME", help="Live drill namespace name.")
     ] = None,
     playbooks: PlaybooksOpt = None,
+    rosters: RostersOpt = None,
+    notify: Annotated[
+        bool, typer.Option("--notify", help="Live drill: page people for real (a game day).")
+    ] = False,
     kafka: Annotated[
         bool,
         typer.Option(
@@ -78,19 +84,25 @@ def replay(
 
     Deterministic, on event time: the same log and playbooks give the same output; --serve plays
     it live with the agent API, --kafka produces it into Kafka workers."""
-    settings = read_settings(port=port)
+    settings = read_settings(port=port, rosters_file=rosters)
     if kafka:
         _replay_kafka(
             log, speed, until_time(until), settings.in_namespace(namespace), playbooks, as_json
         )
         return
     if serve:
-        _live_drill(log, speed, until_time(until), report, settings, namespace, playbooks, as_json)
+        live = (report, namespace, notify)
+        _live_drill(log, speed, until_time(until), live, settings, playbooks, as_json)
         return
-    engine = Engine(load_playbooks(playbooks, settings), settings.engine_config())
+    engine = Engine(load_playbooks(playbooks, settings), engine_config(settings))
     result = _run_replay(engine, log, until_time(until), speed, dead_letters)
     _write_report(result, report, f"Drill: {log.name}")
-    print_summary(summary(result.state), as_json)
+    data = summary(result.state)
+    if engine.config.rosters is not None:
+        from orchestrator.drills.report import with_pages
+
+        data = with_pages(data, result.state)
+    print_summary(data, as_json)
 
 
 def demo(
@@ -109,10 +121,10 @@ def demo(
 
     One business day of signals over all five shipped playbooks; prints the incidents and tasks
     and writes a drill report (HTML and Markdown)."""
-    from orchestrator.demo import DEMO_LOG, DEMO_RESPONDERS, DEMO_UNTIL
+    from orchestrator.demo import DEMO_LOG, DEMO_RESPONDERS, DEMO_ROSTERS, DEMO_UNTIL
 
-    settings = read_settings(port=port)
-    engine = Engine(load_playbooks(None, settings), settings.engine_config())
+    settings = read_settings(port=port, rosters_file=DEMO_ROSTERS)
+    engine = Engine(load_playbooks(None, settings), engine_config(settings))
     result = _run_replay(engine, DEMO_LOG, parse_time(DEMO_UNTIL), None)
     print_tables(summary(result.state))
     escalations = sum(
@@ -191,7 +203,7 @@ def backtest(
     except PlaybookError as problem:
         raise fail(str(problem)) from None
     end = until_time(until)
-    config = settings.engine_config()
+    config = engine_config(settings)
     old = _run_replay(Engine(base, config), log, end, None)
     new = _run_replay(Engine([candidate], config), log, end, None)
     diff = compare(old.state, new.state, candidate.id, base[0].source if base else None)
@@ -268,31 +280,35 @@ def _live_drill(
     log: Path,
     speed: float | None,
     until: Millis | None,
-    report: Path | None,
+    live: tuple[Path | None, str | None, bool],
     settings: Settings,
-    namespace: str | None,
     playbooks: Path | None,
     as_json: bool,
 ) -> None:
-    """Play `log` on drill time in its own namespace while responders act through the API."""
+    """Play `log` on drill time in its own namespace while responders act through the API;
+    `live` is the report file, the namespace and whether to page for real (--notify)."""
     import threading
 
+    from orchestrator.cli.oncall import drill_notifications, print_recorded
     from orchestrator.cli.serving import api_server, exit_cleanly_on_sigterm, listen, serve
     from orchestrator.drills import prepare
     from orchestrator.logs import configure_logging
 
     if speed is None or speed <= 0:
         raise fail("a live drill needs --speed X (e.g. 60: one minute of event time a second)")
+    report, namespace, notify = live
     require_log(log)
     configure_logging(settings.log_format, settings.log_level)
-    config = replace(settings.engine_config(), drill=True)
+    config = replace(engine_config(settings), drill=True)
     engine = Engine(load_playbooks(playbooks, settings), config)
     sock = listen(settings)
     try:
         drill = prepare(engine, log, settings.data_dir, namespace or f"drill-{log.stem}", speed)
     except ValueError as problem:
         raise fail(str(problem)) from None
-    server = api_server(drill.runtime, settings)
+    folder = settings.data_dir / "drills" / drill.name
+    notifications = drill_notifications(drill.runtime, settings, folder, notify)
+    server = api_server(drill.runtime, settings, notifications.links if notifications else None)
     stop = threading.Event()
     workers = [
         threading.Thread(target=drill.feed, args=(stop, until), daemon=True),
@@ -314,6 +330,9 @@ def _live_drill(
         result.with_retired()  # the report lists every incident, retired ones too
         _write_report(result, report, f"Live drill: {drill.name}")
         data = drill.runtime.summary()
+        print_recorded(notifications)
+        if notifications is not None:
+            notifications.close()
         drill.runtime.close()
     print_summary(data, as_json)
 

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orchestrator.cli.common import PlaybooksOpt, err, fail, load_playbooks, read_settings
+from orchestrator.cli.common import (
+    PlaybooksOpt,
+    engine_config,
+    err,
+    fail,
+    load_playbooks,
+    load_rosters_file,
+    read_settings,
+)
 from orchestrator.cli.serving import listen, serve_api
 from orchestrator.engine import Engine
 from orchestrator.errors import AuthConfigError
 from orchestrator.settings import Settings
+
+if TYPE_CHECKING:
+    from orchestrator.notify import Notifications
+    from orchestrator.runtime.embedded import EmbeddedRuntime
 
 TICK_SECONDS = 1.0
 """How often (wall time) the embedded service fires due timers."""
@@ -64,7 +76,7 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
 
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
-    config = replace(settings.engine_config(), source_claims=_source_claims(settings))
+    config = replace(engine_config(settings), source_claims=_source_claims(settings))
     engine = Engine(load_playbooks(playbooks, settings), config)
     sock = listen(settings)
     runtime = EmbeddedRuntime.open(
@@ -82,12 +94,23 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
 
     thread = threading.Thread(target=ticker, name="timers", daemon=True)
     thread.start()
+    notifications = _notifications(runtime, settings)
     try:
-        serve_api(runtime, settings, sock)
+        serve_api(runtime, settings, sock, notifications.links if notifications else None)
     finally:
         stop.set()
         thread.join()
+        if notifications is not None:
+            notifications.close()
         runtime.close()
+
+
+def _notifications(runtime: EmbeddedRuntime, settings: Settings) -> Notifications | None:
+    """Delivery after the outbox, when a rosters file says who is on call (and how reached)."""
+    from orchestrator.notify import start_notifications
+
+    rosters = load_rosters_file(settings)
+    return None if rosters is None else start_notifications(runtime, settings, rosters, runtime.now)
 
 
 def _run_kafka_api(playbooks: Path | None, settings: Settings) -> None:
@@ -122,7 +145,7 @@ def worker(
 
     settings = read_settings()
     configure_logging(settings.log_format, settings.log_level)
-    config = replace(settings.engine_config(), network_commands=settings.network_commands)
+    config = replace(engine_config(settings), network_commands=settings.network_commands)
     try:
         run_worker(settings, load_playbooks(playbooks, settings), config, faust_log_level)
     except (ConnectionError, TimeoutError) as problem:

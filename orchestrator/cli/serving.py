@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from orchestrator.cli.common import fail
+from orchestrator.cli.common import engine_config, fail
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from orchestrator.engine import Millis
+    from orchestrator.notify import AckLinks
     from orchestrator.runtime import Runtime
     from orchestrator.settings import Settings
 
@@ -63,11 +64,13 @@ def exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def api_server(runtime: Runtime, settings: Settings) -> uvicorn.Server:
+def api_server(
+    runtime: Runtime, settings: Settings, links: AckLinks | None = None
+) -> uvicorn.Server:
     """The uvicorn server of the agent API over `runtime`, on ORCH_HOST:ORCH_PORT."""
     from orchestrator.api import api_server as build
 
-    return build(runtime, settings)
+    return build(runtime, settings, links)
 
 
 def serve(
@@ -96,10 +99,12 @@ def serve(
     server.run(sockets=[sock])
 
 
-def serve_api(runtime: Runtime, settings: Settings, sock: socket.socket) -> None:
+def serve_api(
+    runtime: Runtime, settings: Settings, sock: socket.socket, links: AckLinks | None = None
+) -> None:
     """Serve the agent API over `runtime` on `sock` as a service, until SIGTERM or Ctrl-C."""
     exit_cleanly_on_sigterm()
-    serve(api_server(runtime, settings), sock, freeze_gc=True)
+    serve(api_server(runtime, settings, links), sock, freeze_gc=True)
 
 
 def _exit_when_set(stop: threading.Event, server: uvicorn.Server) -> None:
@@ -126,7 +131,7 @@ def serve_demo(log: Path, until: Millis, settings: Settings, responders: Path) -
             markup=False,
         )
     sock = listen(settings)
-    engine = Engine(load_playbooks(None, settings), replace(settings.engine_config(), drill=True))
+    engine = Engine(load_playbooks(None, settings), replace(engine_config(settings), drill=True))
     drill = settled(engine, log, settings.data_dir, DEMO_NAMESPACE, until)
     out.print(
         f"responder console on the demo's data (drill incidents): "

@@ -3,7 +3,10 @@
 Incidents are matched by correlation key and opening time. Those left over on both sides with
 the same key are then paired in opening order: an incident that opens 10 minutes earlier under
 the candidate is one incident that moved ("opens 10m earlier"), not one that no longer opens
-plus one that would now open. A baseline with no such playbook (a new one) is said so.
+plus one that would now open. Flaps (incidents reopened within `resolution.reopen_within`)
+are totalled and compared per incident, so a changed window shows as flaps that become
+incidents of their own, or the other way round. A baseline with no such playbook (a new one)
+is said so.
 """
 
 from __future__ import annotations
@@ -55,9 +58,10 @@ class Diff:
 
 
 def _incidents(state: EngineState, playbook: str) -> dict[IncidentKey, dict[str, Any]]:
-    everyone = ordered(contract(i) for i in state.incidents.values())
-    found = [i for i in everyone if i.playbook == playbook]
-    return {(i.key, i.opened_at): incident_summary(i) for i in found}
+    found = [i for i in state.incidents.values() if i.playbook == playbook]
+    flaps = {i.id: i.flap_count for i in found}
+    everyone = ordered(contract(i) for i in found)
+    return {(i.key, i.opened_at): {**incident_summary(i), "flaps": flaps[i.id]} for i in everyone}
 
 
 def _totals(incidents: dict[IncidentKey, dict[str, Any]]) -> dict[str, int]:
@@ -66,6 +70,7 @@ def _totals(incidents: dict[IncidentKey, dict[str, Any]]) -> dict[str, int]:
         "incidents": len(incidents),
         "tasks": len(tasks),
         "escalations": sum(t["escalations"] for t in tasks),
+        "flaps": sum(i["flaps"] for i in incidents.values()),
     }
 
 
@@ -99,7 +104,7 @@ def compare(
     for before, after in pairs:
         changes = _moved_by(before, after) + [
             f"{attr}: {old[before][attr]} -> {new[after][attr]}"
-            for attr in ("severity", "status", "trigger")
+            for attr in ("severity", "status", "trigger", "flaps")
             if old[before][attr] != new[after][attr]
         ]
         changes += _task_changes(old[before], new[after])
@@ -143,7 +148,7 @@ def render(diff: Diff) -> str:
         )
     else:
         lines.append(f"  baseline: {diff.baseline}")
-    for name in ("incidents", "tasks", "escalations"):
+    for name in ("incidents", "tasks", "escalations", "flaps"):
         lines.append(f"  {name:<12} {base[name]:>6} -> {cand[name]:<6}")
     for inc in diff.only_baseline:
         lines.append(

@@ -21,6 +21,7 @@ from orchestrator.engine.config import EngineConfig
 from orchestrator.engine.contract import build, contract, record_of
 from orchestrator.engine.expr import Expression, compile_expression
 from orchestrator.engine.ids import SEP, shard_of, split_task_id
+from orchestrator.engine.oncall import Hours, Layer, OnCall, Override, Roster, Rosters
 from orchestrator.engine.outputs import Output, Retired
 from orchestrator.engine.playbook import (
     EVENT_ROOTS,
@@ -93,17 +94,23 @@ __all__ = [
     "EventInput",
     "EventValidator",
     "Expression",
+    "Hours",
     "IncidentRecord",
     "Input",
     "KeyFn",
+    "Layer",
     "Matrix",
     "Millis",
+    "OnCall",
     "Output",
+    "Override",
     "Playbook",
     "RawRecord",
     "Resolution",
     "Retired",
     "Role",
+    "Roster",
+    "Rosters",
     "SamplesWindow",
     "Selector",
     "SeverityRule",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from orchestrator.engine.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis
+from orchestrator.engine.oncall import Rosters
 from orchestrator.engine.validate import DEFAULT_MAX_EVENT_BYTES
 
 LatePolicy = Literal["process", "dead_letter"]
@@ -40,3 +41,6 @@ class EngineConfig:
     namespace the operator fills from a recorded log); from files they are always taken."""
     source_claims: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Named ingest senders and the event sources (patterns) each may claim."""
+    rosters: Rosters | None = field(default=None, hash=False)
+    """Who is on call for each role when (the rosters file): assignments and escalations are
+    addressed to them. None: task events are addressed to roles only, as before rosters."""

@@ -134,10 +134,9 @@ def toggle_signals(
     for signals in playbook.resolution.signals:
         if signals.on != event_type:
             continue
-        name = resolve_path(ctx, signals.id_path)
-        if name is None:
+        label = signal_label(ctx, signals.id_paths)
+        if label is None:
             continue
-        label = str(name)
         if signals.open_when.test(ctx) and label not in open_signals:
             open_signals = (*open_signals, label)
             touched = True
@@ -147,6 +146,18 @@ def toggle_signals(
             open_signals = tuple(kept)
             touched = True
     return open_signals, touched
+
+
+def signal_label(ctx: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> str | None:
+    """The name of the signal an event opens or closes: the first of `paths` present; an
+    object (a label set) as its sorted `key=value` pairs, so equal sets name one signal."""
+    for path in paths:
+        value = resolve_path(ctx, path)
+        if isinstance(value, dict):
+            return ",".join(f"{k}={v}" for k, v in sorted(value.items())) if value else None
+        if value is not None:
+            return str(value)
+    return None
 
 
 def check_resolution(
@@ -186,6 +197,7 @@ def resolve(
         replace(incident, status=IncidentStatus.RESOLVED, phase=Phase.REVIEW, resolved_at=at)
     )
     state.open_index.pop(shard_of(playbook.id, incident.key), None)
+    state.resolved_index[shard_of(playbook.id, incident.key)] = incident.id
     state.quiet_due.pop(incident.id, None)
     incident = out.incident("incident.resolved", incident, at, ref=ref, actor=actor, reason=reason)
     incident = cancel_open(

@@ -64,6 +64,9 @@ class Match:
     key: str
     trigger: str | None
     hits: tuple[SeverityRule, ...]
+    joins: bool = False
+    """A join selector took the event (it joins an open incident of the key, or is held for
+    one about to open: gather.py)."""
 
 
 @dataclass
@@ -71,6 +74,7 @@ class _Keys:
     keys: set[str] = field(default_factory=set)
     fired: dict[str, str] = field(default_factory=dict)
     hits: dict[str, list[SeverityRule]] = field(default_factory=dict)
+    joined: set[str] = field(default_factory=set)
 
 
 def window_name(playbook: str, rule_id: str, key: str) -> str:
@@ -159,7 +163,8 @@ class Matcher:
                 continue
             found = self._keys(state, consumer, at, ctx, only_key)
             for key in sorted(found.keys):
-                yield Match(consumer, key, found.fired.get(key), tuple(found.hits.get(key, ())))
+                fired, hits = found.fired.get(key), tuple(found.hits.get(key, ()))
+                yield Match(consumer, key, fired, hits, key in found.joined)
 
     def _one_key(
         self,
@@ -230,6 +235,7 @@ class Matcher:
             key = selected(join, ctx)
             if key is not None and (only_key is None or key == only_key):
                 found.keys.add(key)
+                found.joined.add(key)
         for rule in consumer.rules:
             key = selected(rule.selector, ctx)
             if key is None or (only_key is not None and key != only_key):

@@ -7,6 +7,7 @@ from typing import Any
 
 from orchestrator.engine.clock import Millis, format_time
 from orchestrator.engine.contract import build, contract
+from orchestrator.engine.oncall import Rosters, addressed, timeline_detail
 from orchestrator.engine.records import EntryRecord, IncidentRecord, TaskRecord, replace
 from orchestrator.engine.records import shared_pairs as _shared
 from orchestrator.engine.state import EngineState
@@ -41,6 +42,12 @@ and incidents retired from memory."""
 MONITOR = "monitor"
 
 
+def flap_suffix(incident: IncidentRecord) -> str:
+    """ "" until the incident is reopened (flaps.py), then "@<flap count>": the ids of what
+    happens again after a flap (assigned, cancelled, resolved) stay unique."""
+    return f"@{incident.flap_count}" if incident.flap_count else ""
+
+
 def incident_event(
     kind: str,
     incident: IncidentRecord,
@@ -49,11 +56,12 @@ def incident_event(
     suffix: str,
     detail: dict[str, Any],
 ) -> IncidentEvent:
-    """An incident event about `incident`; its id is the incident's, the kind and `suffix`."""
+    """An incident event about `incident`; its id is the incident's, the kind and `suffix`
+    (and the flap, once the incident was reopened: each flap resolves again)."""
     return build(
         IncidentEvent,
         {
-            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}",
+            "id": f"{incident.id}:{kind.removeprefix('incident.')}{suffix}{flap_suffix(incident)}",
             "kind": kind,
             "time": format_time(at),
             "incident_id": incident.id,
@@ -84,6 +92,9 @@ class Outbox:
 
     timeline_event_cap: int
     state: EngineState
+    rosters: Rosters | None = None
+    """Who is on call: task.assigned and task.escalated are addressed to the target role's
+    on-call responders at that event time (none given: addressed to the role only)."""
     outputs: list[Output] = field(default_factory=list)
 
     def note(
@@ -118,11 +129,14 @@ class Outbox:
             detail["escalation"] = escalation
         if note:
             detail["note"] = note
+        notified = addressed(self.rosters, kind, target, at)
+        if notified is not None:
+            detail.update(timeline_detail(notified))
         incident = self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
         if incident.mode == MONITOR:
             return incident
         event = {
-            "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}",
+            "id": f"{task.id}:{kind.removeprefix('task.')}{suffix}{flap_suffix(incident)}",
             "kind": kind,
             "role": target,
             "time": format_time(at),
@@ -133,6 +147,7 @@ class Outbox:
             "escalation": escalation,
             "drill": incident.drill,
             "note": note,
+            "notified": notified,
         }
         self.outputs.append(build(TaskEvent, event))
         return incident

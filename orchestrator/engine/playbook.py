@@ -107,7 +107,8 @@ class Signals:
     """Signals (e.g. alerts) opened and closed by events; all closed resolves the incident."""
 
     on: str
-    id_path: tuple[str, ...]
+    id_paths: tuple[tuple[str, ...], ...]
+    """Fields naming the signal, the first one present wins."""
     open_when: Expression
     close_when: Expression
 
@@ -119,6 +120,8 @@ class Resolution:
     signals: tuple[Signals, ...] = ()
     quiet_for: Millis | None = None
     tasks_done: bool = False
+    reopen_within: Millis = 0
+    """A resolved incident firing again within this is reopened (flaps.py); 0: never."""
 
 
 INCIDENT_COMMANDER = "incident_commander"
@@ -155,6 +158,10 @@ class Playbook:
     resolution: Resolution
     roles: Mapping[str, Role]
     event_types: Mapping[str, EventTypeSpec] = field(default_factory=dict)
+    gather_within: Millis = 0
+    """Held joiners at most this far from an opening event join what it opens (gather.py)."""
+    details: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Event fields kept on the incident (details.py): (name, field path)."""
     task_names: frozenset[str] = field(init=False, repr=False, compare=False)
     """The names of `tasks` (the review task aside)."""
 
@@ -190,7 +197,7 @@ class Playbook:
             e for s in self.resolution.signals for e in (s.open_when, s.close_when)
         ]
         paths = [p for s in selectors for p, _ in s.key.parts]
-        paths += [s.id_path for s in self.resolution.signals]
+        paths += [p for s in self.resolution.signals for p in s.id_paths]
         return (
             any(e is not None and root in e.roots for e in expressions)
             or any(p[:1] == (root,) for p in paths)

@@ -94,6 +94,8 @@ class IncidentRecord(Record, frozen=True, gc=False, kw_only=True):
     tasks: tuple[TaskRecord, ...] = ()
     timeline: tuple[EntryRecord, ...] = ()
     timeline_events_dropped: int = 0
+    details: tuple[tuple[str, Any], ...] = ()
+    flap_count: int = 0
 
 
 class VerdictRecord(Record, frozen=True, gc=False, kw_only=True):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from orchestrator.engine.clock import Millis, parse_time
 from orchestrator.engine.contract import contract
+from orchestrator.engine.ids import shard_of
 from orchestrator.engine.outputs import Outbox, Output, Retired
 from orchestrator.engine.records import IncidentRecord
 from orchestrator.engine.state import EngineState
@@ -58,8 +59,8 @@ def fire_retire(
 ) -> None:
     """Retire `incident` if it ended at least `retention` before `due` and no task of a
     resolved one is in hand (then look again `retention` later)."""
-    if due < ended_at(incident) + retention:
-        return
+    if incident.status is IncidentStatus.OPEN or due < ended_at(incident) + retention:
+        return  # reopened (flaps.py), or ended again later: a later timer looks again
     if incident.status is IncidentStatus.RESOLVED and any(
         t.status in IN_HAND_STATUSES for t in incident.tasks
     ):
@@ -69,6 +70,9 @@ def fire_retire(
     for task in incident.tasks:
         state.task_index.pop(task.id, None)
     state.quiet_due.pop(incident.id, None)
+    shard = shard_of(incident.playbook, incident.key)
+    if state.resolved_index.get(shard) == incident.id:
+        del state.resolved_index[shard]
     out.outputs.append(Retired(contract(incident)))
 
 

@@ -65,6 +65,11 @@ class EngineState:
     quiet_due: dict[str, Millis] = field(default_factory=dict)
     signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Open signals (e.g. firing alerts) per "playbook SEP key" while no incident is open."""
+    resolved_index: dict[str, str] = field(default_factory=dict)
+    """The incident that last resolved per "playbook SEP key" (flaps.py may reopen it)."""
+    held: dict[str, list[list[Any]]] = field(default_factory=dict)
+    """Events that would have joined per "playbook SEP key" while no incident was open, as
+    [event time, ref, type, severity rule indexes] (gather.py)."""
     commands: dict[str, VerdictRecord] = field(default_factory=dict)
     sequence: int = 0
     last_sweep: Millis = 0
@@ -158,6 +163,8 @@ def _tail(state: EngineState) -> dict[str, Any]:
         "timers": state.timers,
         "quiet_due": state.quiet_due,
         "signals": state.signals,
+        "resolved_index": state.resolved_index,
+        "held": state.held,
         "commands": state.commands,
         "sequence": state.sequence,
         "last_sweep": state.last_sweep,
@@ -228,6 +235,8 @@ def restore(
         timers=timers,
         quiet_due=dict(data["quiet_due"]),
         signals={k: tuple(v) for k, v in data.get("signals", {}).items()},
+        resolved_index=dict(data.get("resolved_index", {})),
+        held={k: [list(e) for e in v] for k, v in data.get("held", {}).items()},
         commands=verdicts,
         sequence=data["sequence"],
         last_sweep=data["last_sweep"],

@@ -25,6 +25,9 @@ from orchestrator.engine.clock import (
 from orchestrator.engine.commands import apply_command, command_target
 from orchestrator.engine.config import EngineConfig
 from orchestrator.engine.contract import contract
+from orchestrator.engine.details import keep_details
+from orchestrator.engine.flaps import reopen, reopenable
+from orchestrator.engine.gather import forget_held, gather, hold
 from orchestrator.engine.incidents import (
     apply_signals,
     check_resolution,
@@ -36,7 +39,7 @@ from orchestrator.engine.incidents import (
 from orchestrator.engine.match import Match, Matcher
 from orchestrator.engine.outputs import Outbox, Output, incident_event
 from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.records import VerdictRecord
+from orchestrator.engine.records import IncidentRecord, VerdictRecord
 from orchestrator.engine.retention import arm_forgetting, arm_retirement
 from orchestrator.engine.state import EngineState, dedupe_key_of
 from orchestrator.engine.tasks import (
@@ -108,7 +111,7 @@ class Engine:
         """Apply one input at time `now` (event time; the clock never goes back). Afterwards
         `state.changed_incidents()` names the incidents this step added, changed or dropped."""
         state.changed = {}
-        out = Outbox(self.config.timeline_event_cap, state)
+        out = Outbox(self.config.timeline_event_cap, state, self.config.rosters)
         state.clock = max(state.clock, now)
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
@@ -262,22 +265,15 @@ class Engine:
         if incident is None and trigger is None:
             if consumer.signals:  # otherwise there is nothing to remember
                 remember_signals(state, playbook, key, event.type, ctx)
+            if match.joins and playbook.gather_within:
+                hold(state, playbook, key, at, f"{event.source}/{event.id}", event.type, hits)
             return
         ref = f"{event.source}/{event.id}"
         opened = incident is None
         if incident is None:
-            assert trigger is not None
-            incident = open_incident(state, playbook, key, trigger, event, at, self.config.drill)
-            incident = state.put(raise_severity(playbook, incident, hits))
-            incident = out.incident(
-                "incident.opened",
-                incident,
-                at,
-                ref=ref,
-                trigger=trigger,
-                severity=incident.severity.value,
-            )
+            incident = self._open(state, match, event, at, out, ref)
             incident = note_event(out, incident, at, ref, event.type)
+            incident = gather(state, playbook, incident, at, out)
         else:
             incident = note_event(out, incident, at, ref, event.type)
             joined = incident_event(
@@ -298,6 +294,8 @@ class Engine:
                     before=before.value,
                     after=incident.severity.value,
                 )
+        if playbook.details:
+            incident = keep_details(state, playbook, incident, ctx)
         touched = False
         if consumer.signals:
             incident, touched = apply_signals(playbook, incident, event.type, ctx)
@@ -308,6 +306,24 @@ class Engine:
             incident = reconcile(state, playbook, incident, at, out)
         incident = check_resolution(state, playbook, incident, at, out, signals_touched=touched)
         arm_quiet(state, playbook, incident, at)
+
+    def _open(
+        self, state: EngineState, match: Match, event: Event, at: Millis, out: Outbox, ref: str
+    ) -> IncidentRecord:
+        """A new incident for the match's key, or the one of that key that resolved within
+        the reopen window (flaps.py)."""
+        playbook, key, trigger = match.consumer.playbook, match.key, match.trigger
+        assert trigger is not None
+        incident = reopenable(state, playbook, key, at)
+        if incident is not None:
+            incident = reopen(state, playbook, incident, at, out, ref)
+            return state.put(raise_severity(playbook, incident, match.hits))
+        incident = open_incident(state, playbook, key, trigger, event, at, self.config.drill)
+        incident = state.put(raise_severity(playbook, incident, match.hits))
+        severity = incident.severity.value
+        return out.incident(
+            "incident.opened", incident, at, ref=ref, trigger=trigger, severity=severity
+        )
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -365,6 +381,7 @@ class Engine:
         state.last_sweep = state.watermark
         state.forget_seen_before(state.watermark - self.config.dedupe_horizon)
         horizon = state.watermark - self.config.allowed_lateness
+        forget_held(state, horizon, self.matcher.playbooks)
         schedule = state.window_schedule
         for name in schedule.to_visit(horizon):  # the others cannot change at this horizon
             slot = state.windows.get(name)

@@ -12,6 +12,7 @@ from orchestrator.playbook.compiler import DEFAULT_ROLES
 from orchestrator.playbook.fixtureload import FixtureFile, fixture_files, load_fixture_file
 from orchestrator.playbook.fixturerun import CaseResult, run_case, run_directory, run_fixture_file
 from orchestrator.playbook.loader import load_directory, load_playbook, load_playbook_text
+from orchestrator.playbook.rosters import RostersFile, load_rosters, load_rosters_text
 
 __all__ = [
     "DEFAULT_ROLES",
@@ -19,11 +20,14 @@ __all__ = [
     "FixtureError",
     "FixtureFile",
     "LoadOptions",
+    "RostersFile",
     "fixture_files",
     "load_directory",
     "load_fixture_file",
     "load_playbook",
     "load_playbook_text",
+    "load_rosters",
+    "load_rosters_text",
     "run_case",
     "run_directory",
     "run_fixture_file",

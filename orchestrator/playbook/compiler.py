@@ -69,6 +69,8 @@ def compile_playbook(doc: Document, raw: spec.PlaybookSpec, options: LoadOptions
         resolution=resolution,
         roles=roles,
         event_types=dict(raw.event_types),
+        gather_within=c.window_span(raw.gather_within, ("gather_within",)),
+        details=tuple((name, tuple(path.split("."))) for name, path in raw.details.items()),
     )
 
 
@@ -107,6 +109,9 @@ def _resolution(c: Checker, raw: spec.ResolutionSpec, known_types: set[str]) -> 
         open_when = c.expression(s.open_when, (*path, "open_when"), EVENT_ROOTS, words)
         close_when = c.expression(s.close_when, (*path, "close_when"), EVENT_ROOTS, words)
         if open_when and close_when:
-            signals.append(Signals(s.on, tuple(s.id.split(".")), open_when, close_when))
+            ids = s.id if isinstance(s.id, list) else [s.id]
+            paths = tuple(tuple(i.split(".")) for i in ids)
+            signals.append(Signals(s.on, paths, open_when, close_when))
     quiet = c.duration(raw.quiet_for, ("resolution", "quiet_for")) if raw.quiet_for else None
-    return Resolution(tuple(signals), quiet, raw.tasks_done)
+    reopen = c.duration(raw.reopen_within, ("resolution", "reopen_within"))
+    return Resolution(tuple(signals), quiet, raw.tasks_done, reopen)

@@ -157,15 +157,24 @@ def _fixture_tags(node: Any) -> Collection[object]:
     return (step_tag(node), task_tag(node))
 
 
-def _fixture_message(details: Sequence[ErrorDetails]) -> str:
-    detail = details[0]
-    if detail["type"] == "missing":
-        return f"required field {detail['loc'][-1]!r} is missing"
-    if detail["type"] == "extra_forbidden":
-        return "unknown field; check its spelling against orchestrator/playbook/fixtures.py"
-    return _with_input(str(detail["msg"]).removeprefix("Value error, "), detail)
+def plain_message(unknown: str) -> Callable[[Sequence[ErrorDetails]], str]:
+    """The wording of a format that names a missing field, says `unknown` of an unknown one and
+    gives pydantic's message with the value for anything else."""
+
+    def describe(details: Sequence[ErrorDetails]) -> str:
+        detail = details[0]
+        if detail["type"] == "missing":
+            return f"required field {detail['loc'][-1]!r} is missing"
+        if detail["type"] == "extra_forbidden":
+            return unknown
+        return _with_input(str(detail["msg"]).removeprefix("Value error, "), detail)
+
+    return describe
 
 
+_fixture_message = plain_message(
+    "unknown field; check its spelling against orchestrator/playbook/fixtures.py"
+)
 FIXTURE = Wording(_fixture_message, _fixture_tags, field_in_path=False, per_message=True)
 """Fixture files: one problem a distinct message; a missing field is named in the message."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from orchestrator.engine import Millis, Role
+from orchestrator.engine import Millis, Playbook, Role
 from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 IntakeStatus = Literal["accepted", "rejected", "duplicate"]
@@ -67,6 +67,14 @@ class CommandOutcome:
     replayed: bool = False
 
 
+def roles_of(playbooks: Sequence[Playbook]) -> dict[str, Role]:
+    """Every role `playbooks` know, by name (sorted)."""
+    found: dict[str, Role] = {}
+    for playbook in playbooks:
+        found.update(playbook.roles)
+    return dict(sorted(found.items()))
+
+
 class Runtime(Protocol):
     """Takes events and commands in durably, and answers questions about incidents and tasks."""
 
@@ -76,6 +84,10 @@ class Runtime(Protocol):
 
     def roles(self) -> Mapping[str, Role]:
         """Every role the loaded playbooks know, by name."""
+        ...
+
+    def loaded_playbooks(self) -> Sequence[Playbook]:
+        """The playbooks this runtime runs (e.g. to give /metrics every label set at once)."""
         ...
 
     def submit(self, records: list[bytes], origin: Origin) -> list[IntakeResult]:

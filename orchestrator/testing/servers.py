@@ -16,11 +16,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
@@ -32,6 +32,7 @@ from orchestrator.api import server_config
 from orchestrator.settings import Settings
 from schemas import TaskEvent
 
+T = TypeVar("T")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
@@ -54,6 +55,22 @@ class Server:
     def log_text(self) -> str:
         """Everything the server wrote to stderr/stdout so far."""
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+POLL_S = 0.2
+
+
+def wait_for(check: Callable[[], T], timeout_s: float, what: str, poll_s: float = POLL_S) -> T:
+    """The first truthy value `check` returns, polled every `poll_s` for up to `timeout_s`;
+    AssertionError naming `what` if none came."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(poll_s)
 
 
 def wait_healthy(

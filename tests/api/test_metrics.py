@@ -75,3 +75,40 @@ def test_request_latency_is_labelled_by_route_template(api: Api) -> None:
     )
     assert count == 1
     assert not any(task.id in str(labels) for _, labels in samples)
+
+
+def test_standard_series_and_every_label_set_are_there_before_any_event(api: Api) -> None:
+    """process_* and python_* series; open incidents per playbook x severity, escalations per
+    playbook x role of its tasks, all zero on a fresh runtime; outcomes add up to the
+    records read, late is its own family."""
+    samples = _samples(api)
+    names = {name for name, _ in samples}
+    assert {"process_cpu_seconds_total", "python_info", "python_gc_collections_total"} <= names
+    for playbook in ("tech_outage", "supply_chain", "data_breach", "customer_service"):
+        assert (
+            _value(samples, "orchestrator_open_incidents", playbook=playbook, severity="low") == 0
+        )
+    assert (
+        _value(samples, "orchestrator_escalations_total", playbook="data_breach", role="legal") == 0
+    )
+    outcomes = {
+        dict(labels)["outcome"] for name, labels in samples if name == "orchestrator_events_total"
+    }
+    assert outcomes == {"accepted", "rejected", "duplicates"}
+    assert _value(samples, "orchestrator_events_late_total") == 0
+
+
+def test_odd_methods_and_unknown_paths_add_no_label_values(api: Api) -> None:
+    """Fifty made-up methods and paths leave one OTHER method and one unmatched route."""
+    for n in range(50):
+        api.client.request(f"BREW{n}", f"/nowhere/{n}")
+        api.client.get(f"/nowhere/{n}")
+    samples = _samples(api)
+    latency = [
+        dict(labels)
+        for name, labels in samples
+        if name == "orchestrator_http_request_duration_seconds_count"
+    ]
+    methods = {labels["method"] for labels in latency if labels["route"] == "unmatched"}
+    assert methods == {"OTHER", "GET"}
+    assert {labels["route"] for labels in latency} <= {"unmatched", "/metrics"}

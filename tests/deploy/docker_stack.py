@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,8 @@ from docker.errors import BuildError
 from docker.models.containers import Container
 from testcontainers.compose import DockerCompose
 from testcontainers.core.image import DockerImage
+
+from orchestrator.testing import servers
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILES = ["docker-compose.yml", "docker-compose.ci.yml"]
@@ -67,14 +68,8 @@ def free_port() -> int:
 
 
 def wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    """Poll `check` until it returns something truthy; AssertionError naming `what` if not."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(POLL_S)
-    raise AssertionError(f"no {what} within {timeout_s:.0f}s")
+    """Poll `check` every POLL_S until it returns something truthy (servers.wait_for)."""
+    return servers.wait_for(check, timeout_s, what, POLL_S)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ from orchestrator.runtime.kafka.follow import read_topic
 from orchestrator.runtime.kafka.topics import TopicNames
 from orchestrator.settings import Settings
 from orchestrator.testing import command, event
-from orchestrator.testing.servers import free_port, stop, wait_healthy
+from orchestrator.testing.servers import free_port, stop, wait_for, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGN_TIMEOUT_S = 60.0
@@ -228,18 +228,6 @@ def delete_topics(bootstrap: str, prefix: str) -> None:
             admin.delete_topics(leftovers)
     finally:
         admin.close()
-
-
-def wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` after the timeout."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        time.sleep(POLL_S)
 
 
 def records(bootstrap: str, topic: str) -> list[Any]:

@@ -12,18 +12,22 @@ PACKAGE = Path(orchestrator.playbook.__file__).parent
 
 
 def test_playbook_exports() -> None:
-    """orchestrator.playbook exports exactly the loader's and the fixture runner's names."""
+    """orchestrator.playbook exports exactly the loader's, the fixture runner's and the rosters
+    reader's names."""
     assert sorted(orchestrator.playbook.__all__) == [
         "CaseResult",
         "DEFAULT_ROLES",
         "FixtureError",
         "FixtureFile",
         "LoadOptions",
+        "RostersFile",
         "fixture_files",
         "load_directory",
         "load_fixture_file",
         "load_playbook",
         "load_playbook_text",
+        "load_rosters",
+        "load_rosters_text",
         "run_case",
         "run_directory",
         "run_fixture_file",

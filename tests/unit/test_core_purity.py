@@ -47,6 +47,7 @@ WALL_CLOCK_CALLS = frozenset(
 RUNTIME_PACKAGES = ("faust", "kafka", "aiokafka", "sqlite3")
 
 EXPECTED_SCHEMAS = {
+    "ALERT_SEVERITIES",
     "CATALOGUE",
     "COMMAND_EVENT_TYPE",
     "Command",
@@ -56,6 +57,7 @@ EXPECTED_SCHEMAS = {
     "CommandResult",
     "ControlTick",
     "DeadLetter",
+    "EARLIEST_TIME",
     "Event",
     "EventData",
     "EventRecord",
@@ -65,6 +67,8 @@ EXPECTED_SCHEMAS = {
     "IncidentCloudEvent",
     "IncidentEvent",
     "IncidentStatus",
+    "LATEST_TIME",
+    "NotificationCloudEvent",
     "Origin",
     "Phase",
     "PlaybookSpec",
@@ -84,6 +88,8 @@ EXPECTED_SCHEMAS = {
     "TimelineEntry",
     "export_schemas",
     "playbook",
+    "rosters",
+    "Notified",
 }
 EXPECTED_CORE = {
     "AggregateWindow",
@@ -132,6 +138,12 @@ EXPECTED_CORE = {
     "Trigger",
     "VerdictRecord",
     "Window",
+    "Hours",
+    "Layer",
+    "OnCall",
+    "Override",
+    "Roster",
+    "Rosters",
     "build",
     "claim_refusal",
     "command_refusal",

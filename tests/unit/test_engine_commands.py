@@ -361,7 +361,8 @@ def test_resolve_command_resolves_the_incident_and_attaches_the_review() -> None
 
 
 def test_resolving_twice_is_rejected_and_frees_the_key_for_a_new_incident() -> None:
-    """A second resolve is rejected; a new firing alert after resolution opens a new incident."""
+    """A second resolve is rejected; a new firing alert past the reopen window (15m by
+    default) after resolution opens a new incident."""
     drill = opened(playbook(WORK, REVIEW))
     incident_id = drill.incident("drill", SERVICE).id
     first = command("resolve", at(5), incident_id=incident_id)
@@ -372,7 +373,7 @@ def test_resolving_twice_is_rejected_and_frees_the_key_for_a_new_incident() -> N
     assert not again.accepted
     assert "resolved" in (again.reason or "")
 
-    drill.feed(alert(20))
+    drill.feed(alert(21))
     assert [i.status for i in drill.incidents("drill")] == [
         IncidentStatus.RESOLVED,
         IncidentStatus.OPEN,

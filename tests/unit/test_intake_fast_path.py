@@ -1,10 +1,12 @@
-"""The intake's fast path (one pass: pydantic_core JSON, a TypedDict per event type, the envelope)
-gives exactly what the reference path gives: the same Event with the same `data` (keys, order,
-value types), or the same rejection reason. Whatever the input."""
+"""The intake's fast paths (msgspec Structs per event type, fastparse; then one pass of
+pydantic_core JSON, a TypedDict per event type, the envelope) give exactly what the reference
+path gives: the same Event with the same `data` (keys, order, value types), or the same
+rejection reason. Whatever the input."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,7 +62,7 @@ json_leaf = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=12),
-    st.sampled_from(["firing", "critical", "2026-11-20", "a", "b", "", "x" * 3]),
+    st.sampled_from(["firing", "critical", "2026-11-20", "2026-11-20\n", "a", "b", "", "x" * 3]),
 )
 json_value = st.recursive(
     json_leaf,
@@ -151,8 +153,8 @@ def test_adapter_accepts_and_returns_exactly_what_the_model_does(
 
 ENVELOPE: dict[str, tuple[Any, list[Any]]] = {
     "specversion": ("1.0", ["2.0", 1]),
-    "id": ("e1", ["", 5]),
-    "source": ("s", ["", None]),
+    "id": ("e1", ["", 5, "x" * 513, "\ud800"]),
+    "source": ("s", ["", None, "s" * 512]),
     "time": (
         "2026-11-20T10:00:00Z",
         [
@@ -162,6 +164,18 @@ ENVELOPE: dict[str, tuple[Any, list[Any]]] = {
             1700000000,
             "x",
             "2026-11-20 10:00:00.5Z",
+            "2026-11-20t10:00:00z",
+            "2026-11-20T10:00:00.1234567Z",
+            "2026-11-20T10:00:00.9999995Z",
+            "2026-11-20T10:00:00.123456Z",
+            "2026-11-20T23:59:60Z",
+            "2026-11-20T10:00Z",
+            "2026-11-20T10:00:00-00:00",
+            "2026-11-20T10:00:00+23:59",
+            "2026-02-29T10:00:00Z",
+            "1969-12-31T23:59:59.999999Z",
+            "8999-12-31T23:59:59+00:00",
+            "9000-01-01T00:00:00Z",
         ],
     ),
 }
@@ -180,6 +194,8 @@ def lines(draw: st.DrawFn) -> bytes:
     envelope["data"] = draw(data_dicts(event_type)) if event_type in TYPES else draw(json_value)
     if not draw(KEEP):
         envelope["subject"] = draw(json_leaf)
+    if draw(st.booleans()):
+        envelope["datacontenttype"] = draw(st.sampled_from(["application/json", "", 5, None]))
     kept = draw(st.permutations([k for k in envelope if draw(KEEP)]))
     text = json.dumps({k: envelope[k] for k in kept}, separators=(",", ":"))
     numbers = [] if draw(KEEP) else draw(st.lists(st.sampled_from(RAW_NUMBERS), max_size=2))
@@ -193,7 +209,15 @@ def _outcome(parse: Any, raw: bytes) -> tuple[str, Any]:
         event: Event = parse(raw)
     except EventRejected as err:
         return "rejected", err.reason
-    return "event", (event, sorted(event.model_fields_set), _typed(event.data))
+    return "event", (
+        event,
+        list(event.__dict__),
+        sorted(event.model_fields_set),
+        event.__pydantic_extra__,
+        _typed(event.data),
+        event.model_dump_json(),
+        event.time.isoformat(),
+    )
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -216,6 +240,93 @@ def test_typical_events_take_the_fast_path() -> None:
                 "data": data,
             }
         ).encode()
-        fast = VALIDATOR._parse_fast(raw)
-        assert fast is not None, event_type
-        assert _outcome(lambda _raw, e=fast: e, raw) == _outcome(VALIDATOR.parse_exact, raw)
+        for fast in (VALIDATOR._fast.parse(raw), VALIDATOR._parse_fast(raw)):
+            assert fast is not None, event_type
+            assert _outcome(lambda _raw, e=fast: e, raw) == _outcome(VALIDATOR.parse_exact, raw)
+
+
+def _odd(data: str, kind: str = "ops.metric", head: str = "", when: str = "10:00:00Z") -> bytes:
+    return (
+        f'{{"id":"e1","source":"s",{head}"type":"{kind}","time":"2026-11-20T{when}",'
+        f'"data":{{{data}}}}}'
+    ).encode()
+
+
+METRIC = '"service":"a","metric":"m","value":1'
+ALERT = '"alertname":"a","service":"b","status":"firing","severity":"info"'
+SAMPLE = '"name":"n","ratio":0,"mode":"a"'
+STOCK = '"sku":"k","warehouse":"w","safety_stock":2'
+ODD_LINES = [
+    _odd(METRIC, head='"type":"cs.complaint",'),
+    _odd(METRIC, head='"id":"e2",'),
+    _odd(METRIC + ',"value":"x"'),
+    _odd(METRIC, when="10:00:00.12345\\u0036Z"),
+    _odd(METRIC, when="10:00:00.12345\\u00367Z"),
+    _odd(METRIC.replace(":1", ":1e400")),
+    _odd(METRIC.replace(":1", ":NaN")),
+    _odd(METRIC.replace(":1", ":true"), head='"subject":null,"specversion":"1.0",'),
+    _odd(METRIC, head='"ext":"x",'),
+    _odd(METRIC, head='"datacontenttype":"application/json","ext":"x",'),
+    _odd(METRIC, head='"datacontenttype":"text/json","subject":"s",'),
+    _odd(METRIC, head='"datacontenttype":{"a":[1e400]},'),
+    b"\xef\xbb\xbf" + _odd(METRIC),
+    _odd(ALERT + ',"labels":{"k":"1","k":2}', "ops.alert"),
+    _odd(ALERT + ',"summary":null,"value":3', "ops.alert"),
+    _odd('"kpi":"sales","value":1,"period":"2026-11-20\\n"', "biz.kpi"),
+    _odd('"kpi":"sales","value":1,"period":"\\u0662026-11-20"', "biz.kpi"),
+    _odd(SAMPLE + ',"extra":' + "[" * 70 + "]" * 70, "ext.sample"),
+    _odd(SAMPLE + ',"items":[1e400]', "ext.sample"),
+    _odd(SAMPLE + ',"level":true', "ext.sample"),
+    _odd(STOCK + ',"on_hand":5.0', "supply.inventory_level"),
+    _odd(STOCK + ',"on_hand":99999999999999999999', "supply.inventory_level"),
+]
+"""Duplicate keys, escapes inside the time, numbers out of range, a pattern's edge, deep
+nesting in an untyped field, wrong scalar types, an extension attribute, a byte-order mark."""
+
+
+@pytest.mark.parametrize("raw", ODD_LINES)
+def test_odd_lines_parse_as_the_exact_path_does(raw: bytes) -> None:
+    """Each odd line gives what the exact path gives (the fast paths hand back what they are
+    not sure of)."""
+    assert _outcome(VALIDATOR.parse, raw) == _outcome(VALIDATOR.parse_exact, raw)
+
+
+GOLDEN = sorted(Path(__file__).parents[1].joinpath("golden").glob("*/events.jsonl"))
+
+
+@pytest.mark.parametrize("log", GOLDEN, ids=lambda p: p.parent.name)
+def test_golden_log_lines_parse_as_the_exact_path_does(log: Path) -> None:
+    """Every line of the golden logs gives what the exact path gives: same Event or reason."""
+    shipped = EventValidator()
+    for raw in log.read_bytes().splitlines():
+        if raw.strip():
+            assert _outcome(shipped.parse, raw) == _outcome(shipped.parse_exact, raw), raw
+
+
+def test_binary_mode_records_take_the_msgspec_path() -> None:
+    """A binary-mode request's record (its Content-Type as `datacontenttype`) is decoded by
+    msgspec, with the attribute kept as pydantic keeps an extension."""
+    raw = _odd(METRIC, head='"datacontenttype":"application/json",')
+    fast = VALIDATOR._fast.parse(raw)
+    assert fast is not None
+    assert fast.__pydantic_extra__ == {"datacontenttype": "application/json"}
+    assert _outcome(lambda _raw: fast, raw) == _outcome(VALIDATOR.parse_exact, raw)
+
+
+def test_events_sharing_a_fields_set_stay_apart() -> None:
+    """Fast-path events share one fields-set per shape; a copy with an update does not change
+    the set the next event gets."""
+    raw = json.dumps(
+        {
+            "id": "e1",
+            "source": "s",
+            "type": "ops.metric",
+            "time": "2026-11-20T10:00:00Z",
+            "data": SAMPLES["ops.metric"],
+        }
+    ).encode()
+    first = VALIDATOR.parse(raw)
+    copied = first.model_copy(update={"subject": "x"})
+    assert "subject" not in VALIDATOR.parse(raw).model_fields_set
+    assert copied.subject == "x"
+    assert first.subject is None

@@ -30,9 +30,16 @@ LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"orchestrator.playbook"}),
-    frozenset({"orchestrator.runtime"}),
+    frozenset({"orchestrator.runtime", "orchestrator.notify"}),
     frozenset({"orchestrator.api", "orchestrator.drills"}),
-    frozenset({"orchestrator.testing.servers", "orchestrator.demo", "agents"}),
+    frozenset(
+        {
+            "orchestrator.testing.servers",
+            "orchestrator.testing.monitoring",
+            "orchestrator.demo",
+            "agents",
+        }
+    ),
     frozenset({"orchestrator.cli", "orchestrator.__main__"}),
 )
 """Lowest first: a module may import its own layer's parts and the layers below, never above.

@@ -402,5 +402,6 @@ def test_report_package_exports_exactly_its_public_names() -> None:
         "build_report",
         "render_html",
         "render_markdown",
+        "with_pages",
         "write_report",
     }

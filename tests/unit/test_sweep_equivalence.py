@@ -11,6 +11,7 @@ import pytest
 import playbooks
 from benchmarks.data import mixed_lines
 from orchestrator.engine.clock import HOUR_MS, MINUTE_MS
+from orchestrator.engine.gather import forget_held
 from orchestrator.engine.state import EngineState, restore, snapshot
 from orchestrator.engine.step import Engine, EngineConfig, RawRecord
 from orchestrator.playbook import load_directory
@@ -33,6 +34,7 @@ class FullScanEngine(Engine):
         for key in [k for k, t in state.seen.items() if t < cutoff]:
             del state.seen[key]
         horizon = state.watermark - self.config.allowed_lateness
+        forget_held(state, horizon, self.matcher.playbooks)  # held joiners: one way only
         for name in list(state.windows):
             slot = state.windows[name]
             window = self.matcher.window_of(name)

@@ -12,6 +12,7 @@ from pathlib import Path
 from orchestrator.drills.report.html import render_html
 from orchestrator.drills.report.markdown import render_markdown
 from orchestrator.drills.report.model import build_report
+from orchestrator.drills.report.pages import with_pages
 from orchestrator.drills.report.shape import Report
 from orchestrator.engine import EngineState
 
@@ -33,4 +34,11 @@ def write_report(
     return target
 
 
-__all__ = ["Report", "build_report", "render_html", "render_markdown", "write_report"]
+__all__ = [
+    "Report",
+    "build_report",
+    "render_html",
+    "render_markdown",
+    "with_pages",
+    "write_report",
+]

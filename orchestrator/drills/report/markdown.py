@@ -204,6 +204,35 @@ def timeline(incident: IncidentReport, event_rows: int = EVENT_ROWS) -> list[str
     return lines
 
 
+def pages(report: Report) -> list[str]:
+    """Who was paged (with rosters), and time to acknowledge from the page."""
+    if not report.pages:
+        return []
+    rows = [
+        [
+            p.at,
+            code(p.task_id),
+            p.kind + (f" #{p.escalation}" if p.escalation else ""),
+            code(p.role),
+            text(p.responders),
+            text(p.via),
+            text(p.acknowledged_by),
+            dur(p.time_to_ack),
+        ]
+        for p in report.pages
+    ]
+    header = ["Time", "Task", "Page", "Role", "Paged", "Why", "Acknowledged by", "TTA from page"]
+    lines = ["## Pages", "", *table(header, rows)]
+    for title, figures in (("responder", report.acks_by_responder), ("role", report.acks_by_role)):
+        cells = [
+            [text(f.who), str(f.pages), str(f.acknowledged), dur(f.mean_time_to_ack)]
+            for f in figures
+        ]
+        lines += [f"### Time to acknowledge from the page, by {title}", ""]
+        lines += table([title.capitalize(), "Pages", "Acknowledged", "Mean TTA"], cells)
+    return lines
+
+
 def incident_section(incident: IncidentReport, event_rows: int = EVENT_ROWS) -> list[str]:
     """Everything about one incident."""
     heading = f"## Incident {code(incident.id)}: {code(incident.playbook)} / {code(incident.key)}"
@@ -220,6 +249,7 @@ def render_markdown(report: Report, event_rows: int = EVENT_ROWS) -> str:
         "",
     ]
     lines += [*summary(report), *overview(report), *roles(report), *follow_ups(report)]
+    lines += pages(report)
     for incident in report.incidents:
         lines += incident_section(incident, event_rows)
     return "\n".join(lines).rstrip() + "\n"

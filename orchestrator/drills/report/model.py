@@ -10,6 +10,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 
+from orchestrator.drills.report.pages import ack_figures, pages_of
 from orchestrator.drills.report.shape import (
     Duration,
     FollowUp,
@@ -265,6 +266,8 @@ def build_report(state: EngineState, title: str, generated_for: str | None = Non
     """The review report of everything the engine state holds, as of the engine clock."""
     everyone = ordered(contract(i) for i in state.incidents.values())
     incidents = [incident_report(i, state.clock) for i in everyone]
+    pages = pages_of(everyone)
+    by_responder, by_role = ack_figures(pages)
     return Report(
         title=title,
         generated_for=generated_for,
@@ -273,4 +276,7 @@ def build_report(state: EngineState, title: str, generated_for: str | None = Non
         roles=role_reports(incidents),
         incidents=incidents,
         follow_ups=follow_ups(incidents),
+        pages=pages,
+        acks_by_responder=by_responder,
+        acks_by_role=by_role,
     )

@@ -140,6 +140,31 @@ class FollowUp(_Frozen):
     note: str
 
 
+class Page(_Frozen):
+    """One notification: when, for which task, to whom and why, and the ack that ended it."""
+
+    at: str
+    incident_id: str
+    task_id: str
+    kind: str
+    escalation: int
+    role: str
+    responders: str
+    via: str
+    acknowledged_by: str | None
+    time_to_ack: Duration | None
+    """From this page to the task's acknowledgement (None: not acknowledged after it)."""
+
+
+class AckFigure(_Frozen):
+    """Pages sent to one responder (or role) and how fast those pages were acknowledged."""
+
+    who: str
+    pages: int
+    acknowledged: int
+    mean_time_to_ack: Duration | None
+
+
 class Report(_Frozen):
     """The whole report: run totals, per-role figures, incidents in open order, follow-ups."""
 
@@ -150,3 +175,6 @@ class Report(_Frozen):
     roles: list[RoleReport]
     incidents: list[IncidentReport]
     follow_ups: list[FollowUp]
+    pages: list[Page] = Field(default_factory=list, description="With rosters: who was paged.")
+    acks_by_responder: list[AckFigure] = Field(default_factory=list)
+    acks_by_role: list[AckFigure] = Field(default_factory=list)

@@ -40,6 +40,8 @@ def _task_text(entry: TimelineEntry) -> str:
         text = f"{task} is overdue"
     else:
         text = f"{task} {verb}"
+    if entry.detail.get("notified"):
+        text += f", paging {entry.detail['notified']} ({entry.detail.get('notified_via')})"
     if entry.detail.get("note"):
         text += f": {entry.detail['note']}"
     return text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from orchestrator.engine import (
     Input,
     Millis,
     Output,
+    Playbook,
     RawRecord,
     Role,
     Tick,
@@ -39,9 +40,11 @@ from orchestrator.runtime.base import (
     IdempotencyKey,
     IntakeResult,
     OutboxRow,
+    roles_of,
     wall_clock,
 )
 from orchestrator.runtime.embedded.groupcommit import Batch, GroupCommit, Write
+from orchestrator.runtime.embedded.intake import apply_records
 from orchestrator.runtime.embedded.snapshots import SNAPSHOT_FILE, SnapshotWriter, newest
 from orchestrator.runtime.embedded.store import InputKind, Store, StoredInput, Synchronous
 from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
@@ -112,12 +115,8 @@ class EmbeddedRuntime:
         for stored in self.store.inputs_after(found[0] if found else 0):
             state, _ = self.engine.step(state, _item(stored), stored.now)
             replayed += 1
-        log.info(
-            "state.recovered",
-            snapshot=found[0] if found else None,
-            replayed=replayed,
-            incidents=len(state.incidents),
-        )
+        at = found[0] if found else None
+        log.info("state.recovered", snapshot=at, replayed=replayed, incidents=len(state.incidents))
         return state
 
     def _snapshot(self) -> bool:
@@ -199,15 +198,10 @@ class EmbeddedRuntime:
 
     def _submitted(self, records: list[bytes], origin: Origin) -> Callable[[], list[IntakeResult]]:
         def work() -> list[IntakeResult]:
-            results: list[IntakeResult] = []
-            for raw in records:
-                before = self.state.counters.accepted, self.state.counters.duplicates
-
-                def item(seq: int, raw: bytes = raw) -> Input:
-                    return RawRecord(raw, origin.model_copy(update={"offset": seq}))
-
-                outputs = self._apply("raw", raw, origin, item, self.clock())
-                results.append(_result(before, self.state, outputs))
+            self.state, results = apply_records(
+                self.engine, self.state, self.store, records, origin, self.clock()
+            )
+            self._since_snapshot += len(records)
             return results
 
         return work
@@ -280,12 +274,13 @@ class EmbeddedRuntime:
         """The runtime's clock (the wall clock unless a test gave another)."""
         return self.clock()
 
+    def loaded_playbooks(self) -> Sequence[Playbook]:
+        """The playbooks this runtime runs."""
+        return list(self.engine.playbooks.values())
+
     def roles(self) -> Mapping[str, Role]:
         """Every role the loaded playbooks know, by name."""
-        found: dict[str, Role] = {}
-        for playbook in self.engine.playbooks.values():
-            found.update(playbook.roles)
-        return dict(sorted(found.items()))
+        return roles_of(self.loaded_playbooks())
 
     def summary(self) -> dict[str, Any]:
         """The contract summary of everything so far."""
@@ -367,14 +362,3 @@ def _raise_reused(outcome: CommandOutcome | IdempotencyKeyReused) -> CommandOutc
     if isinstance(outcome, IdempotencyKeyReused):
         raise outcome
     return outcome
-
-
-def _result(before: tuple[int, int], state: EngineState, outputs: list[Output]) -> IntakeResult:
-    if state.counters.duplicates > before[1]:
-        return IntakeResult("duplicate")
-    if state.counters.accepted > before[0]:
-        return IntakeResult("accepted")
-    letter = next((o for o in outputs if isinstance(o, DeadLetter)), None)
-    return IntakeResult(
-        "rejected", letter.reason if letter else None, letter.id if letter else None
-    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
     command TEXT NOT NULL, at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (scope, key));
 """
+_APPEND = "INSERT INTO inputs (seq, kind, now, origin, body) VALUES (?, ?, ?, ?, ?)"
+"""One row of the input log; a NULL `seq` lets SQLite number it."""
 _KEY_TIMES = "ALTER TABLE idempotency_keys ADD COLUMN at INTEGER NOT NULL DEFAULT 0"
 """Databases made before keys expired: their keys count as taken at time 0 (expire first)."""
 
@@ -105,49 +107,36 @@ class Store:
         self.db.execute("RELEASE write")
 
     def append_input(self, kind: InputKind, now: int, body: bytes, origin: str | None) -> int:
-        """Append to the input log; returns its sequence number."""
-        cursor = self.db.execute(
-            "INSERT INTO inputs (kind, now, origin, body) VALUES (?, ?, ?, ?)",
-            (kind, now, origin, body),
-        )
+        """Append to the input log; returns its sequence number (the one SQLite gave it)."""
+        cursor = self.db.execute(_APPEND, (None, kind, now, origin, body))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    def append_inputs(
+        self, kind: InputKind, now: int, bodies: Sequence[bytes], origin: str | None
+    ) -> int:
+        """Append inputs that share a kind, a `now` and an origin, in order, in one statement;
+        returns the first one's sequence number (the rest follow it, one apart). Numbered as
+        SQLite would number them (the largest so far plus one: no row of the log is ever
+        deleted), so that the engine can see a record's number before the statement runs."""
+        first = self.last_input_seq() + 1
+        rows = [(seq, kind, now, origin, body) for seq, body in enumerate(bodies, first)]
+        self.db.executemany(_APPEND, rows)
+        return first
+
     def write_outputs(self, input_seq: int, outputs: list[Output]) -> None:
         """Record what an input caused (idempotent: replays after a crash add nothing twice)."""
-        for output in outputs:
-            if isinstance(output, TaskEvent | IncidentEvent):
-                role = output.role if isinstance(output, TaskEvent) else None
-                self.db.execute(
-                    "INSERT OR IGNORE INTO outbox (id, input_seq, kind, role, incident_id, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        output.id,
-                        input_seq,
-                        output.kind,
-                        role,
-                        output.incident_id,
-                        output.model_dump_json(),
-                    ),
-                )
-            elif isinstance(output, DeadLetter):
-                self.db.execute(
-                    "INSERT OR IGNORE INTO dead_letters (id, input_seq, reason, body)"
-                    " VALUES (?, ?, ?, ?)",
-                    (output.id, input_seq, output.reason, output.model_dump_json()),
-                )
-            elif isinstance(output, CommandResult):
-                self.db.execute(
-                    "INSERT OR IGNORE INTO command_results (command_id, input_seq, body)"
-                    " VALUES (?, ?, ?)",
-                    (output.command_id, input_seq, output.model_dump_json()),
-                )
-            else:  # Retired: the incident's last state, kept here once it leaves memory
-                self.db.execute(
-                    "INSERT OR REPLACE INTO retired_incidents (id, input_seq, body)"
-                    " VALUES (?, ?, ?)",
-                    (output.incident_id, input_seq, output.incident.model_dump_json()),
-                )
+        self.write_outputs_of([(input_seq, outputs)])
+
+    def write_outputs_of(self, caused: Iterable[tuple[int, list[Output]]]) -> None:
+        """`write_outputs` for many inputs: one statement per table, rows in input order."""
+        rows = _OutputRows()
+        for input_seq, outputs in caused:
+            for output in outputs:
+                rows.add(input_seq, output)
+        for sql, table in rows.statements():
+            if table:
+                self.db.executemany(sql, table)
 
     def retired_incident(self, incident_id: str) -> Incident | None:
         """An incident retention took out of the engine's memory, as it last was."""
@@ -231,3 +220,58 @@ class Store:
             (scope, key),
         ).fetchone()
         return (row[0], Command.model_validate_json(row[1])) if row else None
+
+
+class _OutputRows:
+    """The rows an input's outputs become, by table (see `Store.write_outputs`)."""
+
+    def __init__(self) -> None:
+        self.outbox: list[tuple[Any, ...]] = []
+        self.dead_letters: list[tuple[Any, ...]] = []
+        self.command_results: list[tuple[Any, ...]] = []
+        self.retired: list[tuple[Any, ...]] = []
+
+    def add(self, input_seq: int, output: Output) -> None:
+        if isinstance(output, TaskEvent | IncidentEvent):
+            role = output.role if isinstance(output, TaskEvent) else None
+            self.outbox.append(
+                (
+                    output.id,
+                    input_seq,
+                    output.kind,
+                    role,
+                    output.incident_id,
+                    output.model_dump_json(),
+                )
+            )
+        elif isinstance(output, DeadLetter):
+            self.dead_letters.append(
+                (output.id, input_seq, output.reason, output.model_dump_json())
+            )
+        elif isinstance(output, CommandResult):
+            self.command_results.append((output.command_id, input_seq, output.model_dump_json()))
+        else:  # Retired: the incident's last state, kept here once it leaves memory
+            self.retired.append((output.incident_id, input_seq, output.incident.model_dump_json()))
+
+    def statements(self) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        return [
+            (
+                "INSERT OR IGNORE INTO outbox (id, input_seq, kind, role, incident_id, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                self.outbox,
+            ),
+            (
+                "INSERT OR IGNORE INTO dead_letters (id, input_seq, reason, body)"
+                " VALUES (?, ?, ?, ?)",
+                self.dead_letters,
+            ),
+            (
+                "INSERT OR IGNORE INTO command_results (command_id, input_seq, body)"
+                " VALUES (?, ?, ?)",
+                self.command_results,
+            ),
+            (
+                "INSERT OR REPLACE INTO retired_incidents (id, input_seq, body) VALUES (?, ?, ?)",
+                self.retired,
+            ),
+        ]

@@ -31,7 +31,7 @@ Differences from the embedded runtime, and limits:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -56,6 +56,7 @@ from orchestrator.runtime.base import (
     IdempotencyKey,
     IntakeResult,
     OutboxRow,
+    roles_of,
     wall_clock,
 )
 from orchestrator.runtime.kafka.codec import encode_command, output_record, partition_for
@@ -270,12 +271,13 @@ class KafkaRuntime:
         """The wall clock."""
         return wall_clock()
 
+    def loaded_playbooks(self) -> Sequence[Playbook]:
+        """The playbooks this runtime runs."""
+        return list(self.playbooks)
+
     def roles(self) -> Mapping[str, Role]:
         """Every role the loaded playbooks know, by name."""
-        found: dict[str, Role] = {}
-        for playbook in self.playbooks:
-            found.update(playbook.roles)
-        return dict(sorted(found.items()))
+        return roles_of(self.playbooks)
 
     def incidents(self) -> list[Incident]:
         """Every incident's newest snapshot, in the order they opened."""

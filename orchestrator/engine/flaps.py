@@ -1,0 +1,96 @@
+"""Flaps: an incident that resolved and fires again within its playbook's reopen window
+(`resolution.reopen_within`, 15m by default) is reopened rather than followed by a new one.
+
+A reopened incident counts the flap (`flap_count`), notes `incident.reopened` on its timeline
+and takes over the signals its key gathered meanwhile. The tasks that its resolution cancelled
+unacknowledged go back to pending, so they are assigned again with fresh deadlines (their old
+timers are dropped); acknowledged and finished tasks, and the review task already in someone's
+hands, stay as they are: one review for the whole flapping incident. Past the window, or once
+the incident is closed, the next firing opens a new incident.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from orchestrator.engine.clock import Millis
+from orchestrator.engine.ids import shard_of
+from orchestrator.engine.outputs import Outbox
+from orchestrator.engine.playbook import Playbook
+from orchestrator.engine.records import IncidentRecord, TaskRecord, replace
+from orchestrator.engine.state import EngineState
+from schemas import IncidentStatus, Phase, TaskStatus
+
+RESOLVED_OUTCOME = "incident resolved"
+"""The outcome of a task the incident's resolution cancelled (incidents.resolve)."""
+
+
+def reopenable(
+    state: EngineState, playbook: Playbook, key: str, at: Millis
+) -> IncidentRecord | None:
+    """The incident of `playbook` for `key` that resolved at most the reopen window before
+    `at` and is not closed, if any."""
+    window = playbook.resolution.reopen_within
+    incident_id = state.resolved_index.get(shard_of(playbook.id, key)) if window else None
+    incident = state.incidents.get(incident_id) if incident_id is not None else None
+    if incident is None or incident.status is not IncidentStatus.RESOLVED:
+        return None
+    if incident.resolved_at is None or at - incident.resolved_at > window:
+        return None
+    return incident
+
+
+def reopen(
+    state: EngineState,
+    playbook: Playbook,
+    incident: IncidentRecord,
+    at: Millis,
+    out: Outbox,
+    ref: str,
+) -> IncidentRecord:
+    """resolved -> open again: count the flap, revive the tasks the resolution cancelled."""
+    shard = shard_of(playbook.id, incident.key)
+    state.resolved_index.pop(shard, None)
+    state.open_index[shard] = incident.id
+    tasks = tuple(map(_revived, incident.tasks))
+    revived = {t.name for t, old in zip(tasks, incident.tasks, strict=True) if t is not old}
+    flaps = incident.flap_count + 1
+    incident = state.put(
+        replace(
+            incident,
+            status=IncidentStatus.OPEN,
+            phase=Phase.ASSESS,
+            resolved_at=None,
+            flap_count=flaps,
+            open_signals=state.signals.pop(shard, ()),
+            tasks=tasks,
+        )
+    )
+    _drop_timers(state, incident.id, revived)
+    return out.incident(
+        "incident.reopened", incident, at, ref=ref, suffix=f":{flaps}", flap_count=flaps
+    )
+
+
+def _revived(task: TaskRecord) -> TaskRecord:
+    """A task the resolution cancelled, pending again (to be assigned afresh); others as is."""
+    if task.status is not TaskStatus.CANCELLED or task.outcome != RESOLVED_OUTCOME:
+        return task
+    return replace(
+        task,
+        status=TaskStatus.PENDING,
+        finished_at=None,
+        outcome=None,
+        assigned_at=None,
+        ack_due_at=None,
+        complete_due_at=None,
+    )
+
+
+def _drop_timers(state: EngineState, incident_id: str, names: set[str]) -> None:
+    """Forget the ack and due timers of tasks assigned afresh (they belong to the old
+    assignment)."""
+    if not names:
+        return
+    state.timers[:] = [t for t in state.timers if not (t[3] == incident_id and t[4] in names)]
+    heapq.heapify(state.timers)

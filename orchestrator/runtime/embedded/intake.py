@@ -1,0 +1,51 @@
+"""A request's records applied as one: one append to the input log, the engine over each
+record, one write of everything they caused.
+
+Per record there is only the engine's step and the bookkeeping of its result; the origin is
+encoded once, the input log and each output table take one statement for the whole request,
+and every record of a request is applied at the same `now` (they arrived together).
+"""
+
+from __future__ import annotations
+
+from orchestrator.engine import Engine, EngineState, Millis, Output, RawRecord
+from orchestrator.runtime.base import IntakeResult
+from orchestrator.runtime.embedded.store import Store
+from schemas import DeadLetter, Origin
+
+
+def apply_records(
+    engine: Engine,
+    state: EngineState,
+    store: Store,
+    records: list[bytes],
+    origin: Origin,
+    now: Millis,
+) -> tuple[EngineState, list[IntakeResult]]:
+    """Append `records` to the input log and apply them in order (inside the caller's
+    transaction); the state after them and each record's result."""
+    first = store.append_inputs("raw", now, records, origin.model_dump_json())
+    results: list[IntakeResult] = []
+    caused: list[tuple[int, list[Output]]] = []
+    for seq, raw in enumerate(records, first):
+        counters = state.counters
+        before = counters.accepted, counters.duplicates
+        item = RawRecord(raw, origin.model_copy(update={"offset": seq}))
+        state, outputs = engine.step(state, item, now)
+        caused.append((seq, outputs))
+        results.append(result_of(before, state, outputs))
+    store.write_outputs_of(caused)
+    return state, results
+
+
+def result_of(before: tuple[int, int], state: EngineState, outputs: list[Output]) -> IntakeResult:
+    """What became of one record: a duplicate or accepted (by the counters it moved, from
+    `before`: accepted, duplicates), else rejected with its dead letter's reason and id."""
+    if state.counters.duplicates > before[1]:
+        return IntakeResult("duplicate")
+    if state.counters.accepted > before[0]:
+        return IntakeResult("accepted")
+    letter = next((o for o in outputs if isinstance(o, DeadLetter)), None)
+    return IntakeResult(
+        "rejected", letter.reason if letter else None, letter.id if letter else None
+    )
