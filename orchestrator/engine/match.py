@@ -194,9 +194,10 @@ class Matcher:
             )
             if holds and fired is None:
                 fired = trigger.id
+        joined = False
         for join in consumer.joins:
             if join.when is None or join.when.test(ctx):
-                taken = True
+                joined = taken = True
         hits: list[SeverityRule] = []
         for rule in consumer.rules:
             when = rule.selector.when
@@ -206,7 +207,7 @@ class Matcher:
             window = rule.window
             if window is None or self._observe(state, playbook, rule.id, window, key, at, ctx):
                 hits.append(rule)
-        return Match(consumer, key, fired, tuple(hits)) if taken else None
+        return Match(consumer, key, fired, tuple(hits), joined) if taken else None
 
     def _keys(
         self,
