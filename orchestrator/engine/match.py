@@ -184,14 +184,10 @@ class Matcher:
         taken = False
         fired: str | None = None
         for trigger in consumer.triggers:
-            when = trigger.selector.when
-            if when is not None and not when.test(ctx):
+            holds = self._taken(state, playbook, trigger, key, at, ctx)
+            if holds is None:
                 continue
             taken = True
-            window = trigger.window
-            holds = window is None or self._observe(
-                state, playbook, trigger.id, window, key, at, ctx
-            )
             if holds and fired is None:
                 fired = trigger.id
         joined = False
@@ -200,14 +196,30 @@ class Matcher:
                 joined = taken = True
         hits: list[SeverityRule] = []
         for rule in consumer.rules:
-            when = rule.selector.when
-            if when is not None and not when.test(ctx):
+            holds = self._taken(state, playbook, rule, key, at, ctx)
+            if holds is None:
                 continue
             taken = True
-            window = rule.window
-            if window is None or self._observe(state, playbook, rule.id, window, key, at, ctx):
+            if holds:
                 hits.append(rule)
         return Match(consumer, key, fired, tuple(hits), joined) if taken else None
+
+    def _taken(
+        self,
+        state: EngineState,
+        playbook: str,
+        rule: Trigger | SeverityRule,
+        key: str,
+        at: Millis,
+        ctx: Context,
+    ) -> bool | None:
+        """None when the rule's condition does not take the event; otherwise whether its
+        window (observing the event) holds, True without one."""
+        when = rule.selector.when
+        if when is not None and not when.test(ctx):
+            return None
+        window = rule.window
+        return window is None or self._observe(state, playbook, rule.id, window, key, at, ctx)
 
     def _keys(
         self,
