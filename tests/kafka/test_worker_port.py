@@ -16,6 +16,7 @@ from kafka_harness import REPO, Workers, core_run, lines, mixed_stream, names_fo
 from prometheus_client.parser import text_string_to_metric_families
 
 from orchestrator.runtime.kafka.drills import produce_lines
+from orchestrator.testing.monitoring import tool
 from orchestrator.testing.servers import free_port
 from schemas import DeadLetter
 
@@ -77,6 +78,44 @@ def test_metrics_show_the_lag_of_a_burst_falling_back_to_zero(
     assert metrics["orch_worker_rebalances_total"][()] >= 1
     assert metrics["orch_worker_recovery_seconds_count"][()] >= 1
     assert peak > 0
+
+
+def test_metrics_carry_the_process_and_python_series_and_pass_promtool(
+    kafka_bootstrap: str, topic_prefix: str, workers: Workers
+) -> None:
+    """A worker's /metrics has the standard process_* and python_* series beside its own
+    (process_cpu_seconds_total, python_info, python_gc_*), and `promtool check metrics`
+    accepts the page after some traffic; the stop line still counts only the worker's own."""
+    names = names_for(topic_prefix)
+    worker = workers.start("w1", drill=True)
+    worker.wait_rebalanced()
+    produce_lines(kafka_bootstrap, names, lines([b"not json"]))
+    wait_for(
+        lambda: _scrape(worker.port).get("orch_worker_dead_letters_total", {}).get(()) or None,
+        30,
+        "the dead letter to be counted",
+    )
+    text = httpx.get(f"http://127.0.0.1:{worker.port}/metrics", timeout=SCRAPE_TIMEOUT_S).text
+    metrics = _scrape(worker.port)
+    assert metrics["process_cpu_seconds_total"][()] > 0
+    assert metrics["process_resident_memory_bytes"][()] > 0
+    [(labels, _one)] = metrics["python_info"].items()
+    assert dict(labels)["implementation"] == "CPython"
+    assert "python_gc_objects_collected_total" in metrics
+    checked = subprocess.run(
+        [tool("promtool"), "check", "metrics"],
+        input=text.encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+    assert worker.stop(signal.SIGTERM) == 0
+    entries = [json.loads(line) for line in worker.log_path.read_text().splitlines() if line]
+    stopped = entries[-1]
+    assert stopped["event"] == "worker.stopped"
+    assert stopped["dead_letters"] == 1
+    assert not [k for k in stopped if k.startswith(("python", "process"))]
 
 
 def test_a_worker_logs_json_only_one_line_at_start_and_one_at_stop(
