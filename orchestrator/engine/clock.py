@@ -55,13 +55,25 @@ def parse_time(text: str) -> Millis:
     return to_millis(moment)
 
 
-@lru_cache(maxsize=65536)
+_DAY_S = 86_400
+
+
+@lru_cache(maxsize=4096)
+def _day_text(days: int) -> str:
+    """The date of a day since the epoch as RFC 3339 text up to the time: 2026-11-20T."""
+    return datetime.fromtimestamp(days * _DAY_S, tz=UTC).strftime("%Y-%m-%dT")
+
+
 def format_time(ms: Millis) -> str:
-    """Epoch milliseconds as RFC 3339 UTC: 2026-11-20T10:00:00Z (milliseconds only if any)."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    if ms % 1000:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Epoch milliseconds as RFC 3339 UTC: 2026-11-20T10:00:00Z (milliseconds only if any).
+    The date's text is cached (event times rarely repeat, their days do), the time of day
+    is arithmetic."""
+    seconds, milli = divmod(ms, 1000)
+    days, second = divmod(seconds, _DAY_S)
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    text = f"{_day_text(days)}{hour:02d}:{minute:02d}:{second:02d}"
+    return f"{text}.{milli:03d}Z" if milli else text + "Z"
 
 
 def format_duration(ms: Millis) -> str:

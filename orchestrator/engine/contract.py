@@ -50,13 +50,17 @@ CONTRACTS: dict[type[Record], type[BaseModel]] = {
 }
 RECORDS: dict[type[BaseModel], type[Record]] = {v: k for k, v in CONTRACTS.items()}
 _ALL_SET: dict[type[BaseModel], set[str]] = {}
+_FIELD_COUNT: dict[type[BaseModel], int] = {}
 
 
 def build(model: type[M], values: dict[str, Any], fields_set: frozenset[str] | None = None) -> M:
     """`model` with `values` (trusted), as `model_construct(fields_set, **values)` would make
     it; `fields_set` (default: every field) says which count as set. Fields missing from
     `values` take their defaults (a field added to the contract alone)."""
-    if len(values) != len(model.model_fields):
+    count = _FIELD_COUNT.get(model)
+    if count is None:  # `model.model_fields` is a descriptor that costs microseconds a call
+        count = _FIELD_COUNT[model] = len(model.model_fields)
+    if len(values) != count:
         completed = _completed(model, values)
         if completed is None:  # a required field is missing: pydantic's own way
             return model.model_construct(set(fields_set) if fields_set else None, **values)

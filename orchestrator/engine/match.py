@@ -11,12 +11,20 @@ matters to, for a partitioned runtime.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import SEP, shard_of, split_shard
-from orchestrator.engine.playbook import Playbook, Selector, SeverityRule, Trigger, event_context
+from orchestrator.engine.playbook import (
+    KeyFn,
+    Playbook,
+    Selector,
+    SeverityRule,
+    Trigger,
+    event_context,
+)
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.windows import Window
 from schemas import Event
@@ -34,6 +42,9 @@ class Consumer:
     rules: tuple[SeverityRule, ...] = ()
     signals: bool = False
     """The type is one of the playbook's resolution signals."""
+    key: KeyFn | None = None
+    """The one key function every selector here uses, when they share one (the common case:
+    the key is computed once per event, not per selector)."""
 
     def selectors(self) -> tuple[Selector, ...]:
         """Every selector that can take an event of this type, triggers first."""
@@ -101,6 +112,9 @@ class Matcher:
                 tuple(r for r in pb.rules if r.selector.on == event_type),
                 any(s.on == event_type for s in pb.resolution.signals),
             )
+            keys = {s.key for s in consumer.selectors()}
+            if len(keys) == 1:
+                consumer = dataclasses.replace(consumer, key=keys.pop())
             self._by_type.setdefault(event_type, []).append(consumer)
         for trigger in pb.triggers:
             if trigger.window is not None:
@@ -142,10 +156,70 @@ class Matcher:
         for consumer in self._by_type.get(event.type, ()):
             if only_playbook is not None and consumer.playbook.id != only_playbook:
                 continue
+            if consumer.key is not None:
+                match = self._one_key(state, consumer, consumer.key, at, ctx, only_key)
+                if match is not None:
+                    yield match
+                continue
             found = self._keys(state, consumer, at, ctx, only_key)
             for key in sorted(found.keys):
                 fired, hits = found.fired.get(key), tuple(found.hits.get(key, ()))
                 yield Match(consumer, key, fired, hits, key in found.joined)
+
+    def _one_key(
+        self,
+        state: EngineState,
+        consumer: Consumer,
+        key_of: KeyFn,
+        at: Millis,
+        ctx: Context,
+        only_key: str | None,
+    ) -> Match | None:
+        """`_keys` for a consumer whose selectors share one key function: the key once, then
+        the conditions in the same order (triggers, joins, rules), the same windows observed."""
+        key = key_of(ctx)
+        if key is None or (only_key is not None and key != only_key):
+            return None
+        playbook = consumer.playbook.id
+        taken = False
+        fired: str | None = None
+        for trigger in consumer.triggers:
+            holds = self._taken(state, playbook, trigger, key, at, ctx)
+            if holds is None:
+                continue
+            taken = True
+            if holds and fired is None:
+                fired = trigger.id
+        joined = False
+        for join in consumer.joins:
+            if join.when is None or join.when.test(ctx):
+                joined = taken = True
+        hits: list[SeverityRule] = []
+        for rule in consumer.rules:
+            holds = self._taken(state, playbook, rule, key, at, ctx)
+            if holds is None:
+                continue
+            taken = True
+            if holds:
+                hits.append(rule)
+        return Match(consumer, key, fired, tuple(hits), joined) if taken else None
+
+    def _taken(
+        self,
+        state: EngineState,
+        playbook: str,
+        rule: Trigger | SeverityRule,
+        key: str,
+        at: Millis,
+        ctx: Context,
+    ) -> bool | None:
+        """None when the rule's condition does not take the event; otherwise whether its
+        window (observing the event) holds, True without one."""
+        when = rule.selector.when
+        if when is not None and not when.test(ctx):
+            return None
+        window = rule.window
+        return window is None or self._observe(state, playbook, rule.id, window, key, at, ctx)
 
     def _keys(
         self,

@@ -234,7 +234,8 @@ class Engine:
         """Move the clock forward to `at`, firing the timers due on the way."""
         if at > state.clock:
             state.clock = at
-            self._fire_timers(state, out)
+            if state.timers and state.timers[0][0] <= at:
+                self._fire_timers(state, out)
 
     def _match(
         self,

@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 from orchestrator.engine.clock import Millis
@@ -196,6 +197,7 @@ class BaselineWindow:
 
 DAY_SLACK = 7
 """Extra days a consecutive-period window keeps, for late corrections."""
+_DAY = operator.itemgetter(0)
 _EVENT_TIME = operator.itemgetter(2)
 
 
@@ -219,8 +221,7 @@ class ConsecutiveWindow:
         sample = _number(ctx, self.value)
         if day is None or sample is None:
             return False
-        days = [row[0] for row in state]
-        index = bisect_left(days, day)
+        index = bisect_left(state, day, key=_DAY)
         if index < len(state) and state[index][0] == day:
             state[index] = [day, sample, at]
         else:
@@ -251,10 +252,23 @@ class ConsecutiveWindow:
         return newest + self.span
 
 
+CACHED_DAY_CHARS = 32
+"""Period texts up to this long have their day cached (the same few dates arrive all day)."""
+
+
 def _day(value: Any) -> int | None:
     if not isinstance(value, str):
         return None
+    if len(value) <= CACHED_DAY_CHARS:
+        return _cached_ordinal(value)
+    return _ordinal(value)
+
+
+def _ordinal(text: str) -> int | None:
     try:
-        return date.fromisoformat(value).toordinal()
+        return date.fromisoformat(text).toordinal()
     except ValueError:
         return None
+
+
+_cached_ordinal = lru_cache(maxsize=4096)(_ordinal)
