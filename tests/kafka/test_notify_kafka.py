@@ -237,3 +237,21 @@ def test_sigkill_between_consuming_and_delivering_gives_one_delivery(
     assert len(receiver.posted) == 1
     assert receiver.posted[0].headers[KEY_HEADER] == f"{task['id']}:assigned:dana:webhook"
     assert [s for _, s, _ in setup.statuses()] == ["sent"]
+
+
+def test_a_drill_namespace_records_its_pages_and_sends_nothing(
+    namespace: tuple[Workers, Path],
+) -> None:
+    """With ORCH_NETWORK_COMMANDS=true (a drill namespace, as its workers run) the notifier
+    records who would have been paged, on what, and the receiver gets nothing."""
+    workers, tmp_path = namespace
+    with http_receiver() as receiver:
+        setup = _setup(workers, tmp_path, int(receiver.url.rsplit(":", 1)[1]))
+        setup.env["ORCH_NETWORK_COMMANDS"] = "true"
+        with setup.api() as api:
+            post_alert(api.url, INGEST)
+            recorded = wait_for(setup.statuses, WAIT_S, "the recorded page")
+            time.sleep(PASSES_S)
+            task = wait_for(lambda: _triage(api), WAIT_S, "the triage task")
+    assert receiver.tries == 0
+    assert recorded == [(f"{task['id']}:assigned:dana:recording", "recorded", None)]
