@@ -29,7 +29,7 @@ from orchestrator.testing.servers import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notify"))
 
-from notifykit import post_alert
+from notifykit import post_alert, webhook_rosters
 from receivers import http_receiver
 
 INGEST = "ingest-notify-kafka-7a3c"
@@ -74,20 +74,6 @@ class Setup:
         return bool(row and row[0])
 
 
-def _rosters(path: Path, port: int) -> Path:
-    path.write_text(
-        f"""roles:
-  ops:
-    layers:
-      - {{name: all, members: [dana], start: "2026-01-01T00:00", zone: UTC, shift: 7d}}
-contacts:
-  dana: {{webhook: "http://127.0.0.1:{port}/hook"}}
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture
 def namespace(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[Workers, Path]]:
     """A fresh prefix with its workers (stopped, topics deleted at the end)."""
@@ -102,7 +88,7 @@ def namespace(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[Workers, P
 
 def _setup(workers: Workers, tmp_path: Path, port: int) -> Setup:
     """One worker addressing with the rosters (the receiver's port), and the API's env."""
-    rosters = str(_rosters(tmp_path / "rosters.yaml", port))
+    rosters = str(webhook_rosters(tmp_path / "rosters.yaml", port))
     workers.start("w1", ORCH_ROSTERS_FILE=rosters).wait_rebalanced()
     env = {
         "ORCH_ROSTERS_FILE": rosters,

@@ -45,6 +45,21 @@ contacts:
 """
 
 
+def webhook_rosters(path: Path, port: int) -> Path:
+    """A rosters file at `path`: dana always on call for ops, reached by webhook on `port`."""
+    path.write_text(
+        f"""roles:
+  ops:
+    layers:
+      - {{name: all, members: [dana], start: "2026-01-01T00:00", zone: UTC, shift: 7d}}
+contacts:
+  dana: {{webhook: "http://127.0.0.1:{port}/hook"}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
 def open_runtime(path: Path, clock: ManualClock, rosters: RostersFile) -> EmbeddedRuntime:
     """An embedded runtime over the shipped playbooks with the rosters."""
     config = replace(EngineConfig(), rosters=rosters.rosters)
