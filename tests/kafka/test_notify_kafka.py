@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 from kafka_harness import FAST_GROUP, Api, Workers, delete_topics, kafka_api, names_for, wait_for
 
@@ -49,17 +49,20 @@ class Setup:
     db: Path
 
     @contextmanager
-    def api(self) -> Iterator[Api]:
-        """`run --kafka` with rosters over the namespace, dana as a responder of ops."""
+    def api(self, data_dir: Path | None = None) -> Iterator[Api]:
+        """`run --kafka` with rosters over the namespace, dana as a responder of ops (its
+        notify.db in `data_dir`, else the one of `db`)."""
         dana = [{"name": "dana", "token": DANA, "roles": ["ops"]}]
-        with kafka_api(self.workers, dana, INGEST, extra=self.env) as api:
+        env = self.env if data_dir is None else {**self.env, "ORCH_DATA_DIR": str(data_dir)}
+        with kafka_api(self.workers, dana, INGEST, extra=env) as api:
             yield api
 
-    def statuses(self) -> list[tuple[str, str, str | None]]:
-        """Every delivery in notify.db: key, status, reason."""
-        if not self.db.exists():
+    def statuses(self, db: Path | None = None) -> list[tuple[str, str, str | None]]:
+        """Every delivery in notify.db (the one at `db`, else this setup's): key, status, reason."""
+        db = db or self.db
+        if not db.exists():
             return []
-        with sqlite3.connect(self.db) as connection:
+        with sqlite3.connect(db) as connection:
             try:
                 return connection.execute(
                     "SELECT key, status, reason FROM deliveries ORDER BY rowid"
@@ -241,3 +244,37 @@ def test_a_drill_namespace_records_its_pages_and_sends_nothing(
             task = wait_for(lambda: _triage(api), WAIT_S, "the triage task")
     assert receiver.tries == 0
     assert recorded == [(f"{task['id']}:assigned:dana:recording", "recorded", None)]
+
+
+def test_two_api_replicas_deliver_each_page_once_between_them(
+    namespace: tuple[Workers, Path],
+) -> None:
+    """Two `run --kafka` processes (one consumer group, their own notify.db each) and pages for
+    six incidents: six POSTs in all, one per key, not one per replica."""
+    workers, tmp_path = namespace
+    services = [f"svc-{n}" for n in range(6)]
+    with http_receiver() as receiver:
+        setup = _setup(workers, tmp_path, int(receiver.url.rsplit(":", 1)[1]))
+        with setup.api() as first, setup.api(tmp_path / "api-2"):
+            wait_for(lambda: _members(setup) == 2, WAIT_S, "both replicas in the group")
+            for service in services:
+                post_alert(first.url, INGEST, service)
+            wait_for(lambda: len(receiver.posted) >= len(services), WAIT_S, "every page")
+            time.sleep(PASSES_S)
+    keys = [p.headers[KEY_HEADER] for p in receiver.posted]
+    assert len(keys) == len(set(keys)) == len(services)
+    second = setup.statuses(tmp_path / "api-2" / "notify.db")
+    queued = [key for key, _, _ in setup.statuses() + second]
+    assert sorted(queued) == sorted(keys)  # each page queued by one replica only
+
+
+def _members(setup: Setup) -> int:
+    """Members of the group `<prefix>notify` once it is stable (0 while it rebalances): pages
+    posted before then could be read twice across the handover (at least once, same key)."""
+    name = f"{setup.workers.prefix}notify"
+    admin = KafkaAdminClient(bootstrap_servers=setup.workers.bootstrap)
+    try:
+        group = admin.describe_groups([name])[name]
+    finally:
+        admin.close()
+    return len(group["members"]) if group["group_state"] == "Stable" else 0

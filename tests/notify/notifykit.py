@@ -89,14 +89,14 @@ Build = Callable[..., tuple[EmbeddedRuntime, Dispatcher]]
 """build(rosters_text, policy=..., smtp=...) -> (runtime, dispatcher)."""
 
 
-def post_alert(url: str, ingest: str) -> None:
-    """A critical alert for checkout, now, into a running service's intake."""
+def post_alert(url: str, ingest: str, service: str = "checkout") -> None:
+    """A critical alert for `service`, now, into a running service's intake."""
     alert = event(
         "ops.alert",
         datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source="monitoring/test",
         alertname="Down",
-        service="checkout",
+        service=service,
         status="firing",
         severity="critical",
     )
