@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from kafka import KafkaConsumer
+from kafka import ConsumerRebalanceListener, KafkaConsumer
 from kafka.errors import CommitFailedError
 
 from orchestrator.runtime.base import OutboxRow
@@ -50,7 +50,6 @@ class TaskFeed:
         self.roles = {names.tasks(role): role for role in names.roles}
         self.group = notify_group(names.prefix)
         self.client = KafkaConsumer(
-            *self.roles,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=self.group,
             enable_auto_commit=False,
@@ -59,6 +58,7 @@ class TaskFeed:
             heartbeat_interval_ms=int(settings.kafka_heartbeat_interval * 1000),
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
         )
+        self.client.subscribe(list(self.roles), listener=_Logged(self.group))
 
     def read(self) -> list[OutboxRow]:
         """The next task events of this member's partitions (none after POLL_MS)."""
@@ -104,3 +104,18 @@ class TaskFeed:
             incident_id=event.incident_id,
             body=event.model_dump(mode="json"),
         )
+
+
+class _Logged(ConsumerRebalanceListener):  # type: ignore[misc]
+    """One log line per assignment: which role partitions this member now delivers."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        """Nothing to hand over: what was read is committed after each pass."""
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        """Log the partitions this member now owns."""
+        owned = sorted(f"{tp.topic}:{tp.partition}" for tp in assigned)
+        log.info("notify_feed.assigned", group=self.group, partitions=owned)
