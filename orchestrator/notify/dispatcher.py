@@ -31,6 +31,7 @@ CHANNELS = ("webhook", "email", "chat")
 SETTING = {"webhook": "ORCH_WEBHOOK_SECRET", "email": "ORCH_SMTP_HOST", "chat": "-"}
 """The setting that turns each channel on."""
 UNKNOWN = "unknown"
+"""`_ended`'s answer for a task the runtime's reads do not have yet: try again next pass."""
 
 
 @dataclass(frozen=True)
