@@ -280,3 +280,23 @@ def _members(setup: Setup) -> int:
     finally:
         admin.close()
     return len(group["members"]) if group["group_state"] == "Stable" else 0
+
+
+def test_a_link_used_through_one_replica_is_refused_by_the_other(
+    namespace: tuple[Workers, Path],
+) -> None:
+    """Two `run --kafka` processes, each with its own notify.db: the page's link acknowledges
+    through the first (202); once the second has read that acknowledgement, the same link is
+    refused there as used (410), though its own used-link record never saw it."""
+    workers, tmp_path = namespace
+    with http_receiver() as receiver:
+        setup = _setup(workers, tmp_path, int(receiver.url.rsplit(":", 1)[1]))
+        with setup.api() as first, setup.api(tmp_path / "api-2") as second:
+            post_alert(first.url, INGEST)
+            wait_for(lambda: receiver.posted, WAIT_S, "the page")
+            link = urlsplit(json.loads(receiver.posted[0].body)["data"]["links"]["acknowledge"])
+            token = parse_qs(link.query)["token"][0]
+            used = httpx.post(first.url + link.path, params={"token": token})
+            wait_for(lambda: _acknowledged(second), WAIT_S, "the ack on the second replica")
+            again = httpx.post(second.url + link.path, params={"token": token})
+    assert (used.status_code, again.status_code) == (202, 410), again.text
