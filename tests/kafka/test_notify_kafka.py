@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -268,6 +269,30 @@ def test_two_api_replicas_deliver_each_page_once_between_them(
     second = setup.statuses(tmp_path / "api-2" / "notify.db")
     queued = [key for key, _, _ in setup.statuses() + second]
     assert sorted(queued) == sorted(keys)  # each page queued by one replica only
+
+
+def test_sigkill_while_the_receiver_answers_sends_again_with_the_same_key(
+    namespace: tuple[Workers, Path],
+) -> None:
+    """The receiver has the page but the API process dies before the answer: after the restart
+    the page comes again with the same idempotency key (the receiver's to drop), then no more."""
+    workers, tmp_path = namespace
+    hold = threading.Event()
+    with http_receiver() as receiver:
+        receiver.hold = hold
+        setup = _setup(workers, tmp_path, int(receiver.url.rsplit(":", 1)[1]))
+        with setup.api() as api:
+            post_alert(api.url, INGEST)
+            wait_for(lambda: receiver.posted, WAIT_S, "the page to arrive")
+            api.process.kill()
+            api.process.wait()
+        hold.set()
+        with setup.api():
+            wait_for(lambda: len(receiver.posted) == 2, WAIT_S, "the page after the restart")
+            time.sleep(PASSES_S)
+    keys = [p.headers[KEY_HEADER] for p in receiver.posted]
+    assert len(keys) == 2
+    assert keys[0] == keys[1]
 
 
 def _members(setup: Setup) -> int:
