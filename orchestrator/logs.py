@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
+import msgspec
 import structlog
 
 from orchestrator.auth import redact_secrets
+from orchestrator.engine import split_task_id
+from schemas import COMMAND_EVENT_TYPE
 
 LIBRARY_LEVEL = "warning"
 """The level of the libraries' own records (uvicorn, faust, aiokafka) unless a command sets
@@ -76,3 +80,50 @@ def capture_library_logging(fmt: str, level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(LEVELS[level])
     logging.captureWarnings(True)
+
+
+class _Envelope(msgspec.Struct):
+    """What a log line names a raw record by (its other fields are skipped unread)."""
+
+    id: Any = None
+    source: Any = None
+    type: Any = None
+    data: Any = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
+def record_context(raw: bytes) -> dict[str, str]:
+    """The log context of a raw record, as far as it has one: its `event_id` and `source`, and
+    for a command the `incident_id` it addresses (nothing for bytes that are no JSON object).
+    Read only off the hot path: for records intake did not accept, or whose step failed."""
+    try:
+        envelope = _ENVELOPE.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return {}
+    found = {"event_id": envelope.id, "source": envelope.source}
+    data = envelope.data
+    if envelope.type == COMMAND_EVENT_TYPE and isinstance(data, dict):
+        task = data.get("task_id")
+        found["incident_id"] = data.get("incident_id") or (
+            split_task_id(task)[0] if isinstance(task, str) else None
+        )
+    return {name: value for name, value in found.items() if isinstance(value, str) and value}
+
+
+def log_intake(
+    logger: Any,
+    status: str,
+    raw: bytes,
+    reason: str | None = None,
+    dead_letter_id: str | None = None,
+) -> None:
+    """Log a record intake did not accept, with its context (`record_context`) bound:
+    `event.rejected` (info, with the reason and the dead letter's id) or `event.duplicate`
+    (debug: senders resend on purpose, Alertmanager every group interval)."""
+    with structlog.contextvars.bound_contextvars(**record_context(raw)):
+        if status == "rejected":
+            logger.info("event.rejected", reason=reason, dead_letter_id=dead_letter_id)
+        elif status == "duplicate":
+            logger.debug("event.duplicate")

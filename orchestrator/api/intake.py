@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -172,6 +173,17 @@ def submitter(runtime: Runtime) -> Submit:
     return in_thread
 
 
+async def submitted(
+    submit: Submit, records: list[bytes], origin: Origin, sender: Sender | None
+) -> list[IntakeResult]:
+    """`submit`, with the sender's name bound to the log context of what the runtime logs for
+    these records (a rejected record's `event.rejected` names its event id and its sender)."""
+    if sender is None:
+        return await submit(records, origin)
+    with structlog.contextvars.bound_contextvars(sender=sender.name):
+        return await submit(records, origin)
+
+
 def origin_of(
     endpoint: str, sender: Sender | None, headers: dict[str, str] | None = None
 ) -> Origin:
@@ -210,7 +222,7 @@ def intake_router(
         check_budget(request, sender, body, len(records))
         check_backlog(request, backlog_of, len(records), queue_records)
         origin = origin_of("/events", sender, headers)
-        return answer(await submit(records, origin), batch)
+        return answer(await submitted(submit, records, origin, sender), batch)
 
     @router.post(
         "/webhooks/alertmanager",
@@ -231,6 +243,6 @@ def intake_router(
         check_backlog(request, backlog_of, len(alerts), queue_records)
         records = [json.dumps(a, separators=(",", ":")).encode() for a in alerts]
         origin = Origin(kind="http", name="/webhooks/alertmanager")
-        return answer(await submit(records, origin), batch=True)
+        return answer(await submitted(submit, records, origin, sender), batch=True)
 
     return router

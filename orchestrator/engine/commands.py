@@ -117,15 +117,23 @@ def apply_command(
     at: Millis,
     out: Outbox,
 ) -> None:
-    """Apply `cmd` and everything that follows from it (dependents, resolution, closing)."""
+    """Apply `cmd` and everything that follows from it (dependents, resolution, closing). The
+    review done closes its incident; while the incident is open again after a flap
+    (flaps.py), completing the review is refused (it would close an open incident)."""
     if cmd.kind in {"resolve", "close"}:
         _apply_incident_command(state, playbook, incident, cmd, at, out)
         return
     assert task is not None
     if incident.status == IncidentStatus.CLOSED and cmd.kind != "comment":
         raise CommandRejected(f"incident {incident.id} is closed")
+    review = playbook.review is not None and task.name == playbook.review.name
+    if review and cmd.kind == "complete" and incident.status == IncidentStatus.OPEN:
+        raise CommandRejected(
+            f"incident {incident.id} is open again (reopened after a flap): complete its "
+            "review once it has resolved, or close the incident by hand"
+        )
     incident, task = apply_task_command(incident, task, cmd, at, out)
-    if playbook.review is not None and task.name == playbook.review.name:
+    if review:
         if task.status == TaskStatus.DONE and incident.status != IncidentStatus.CLOSED:
             close(
                 state,

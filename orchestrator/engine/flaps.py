@@ -4,9 +4,11 @@
 A reopened incident counts the flap (`flap_count`), notes `incident.reopened` on its timeline
 and takes over the signals its key gathered meanwhile. The tasks that its resolution cancelled
 unacknowledged go back to pending, so they are assigned again with fresh deadlines (their old
-timers are dropped); acknowledged and finished tasks, and the review task already in someone's
-hands, stay as they are: one review for the whole flapping incident. Past the window, or once
-the incident is closed, the next firing opens a new incident.
+timers are dropped; a deadline `since: opened` counts from the reopening); acknowledged and
+finished tasks, and the review task already in someone's hands, stay as they are: one review
+for the whole flapping incident, which cannot be completed while the incident is open again
+(commands.py). Past the window, or once the incident is closed, the next firing opens a new
+incident.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
 from orchestrator.engine.records import IncidentRecord, TaskRecord, replace
 from orchestrator.engine.state import EngineState
+from orchestrator.engine.tasks import DUE_TIMER
 from schemas import IncidentStatus, Phase, TaskStatus
 
 RESOLVED_OUTCOME = "incident resolved"
@@ -52,7 +55,7 @@ def reopen(
     shard = shard_of(playbook.id, incident.key)
     state.resolved_index.pop(shard, None)
     state.open_index[shard] = incident.id
-    tasks = tuple(map(_revived, incident.tasks))
+    tasks = tuple(_revived(playbook, t, at) for t in incident.tasks)
     revived = {t.name for t, old in zip(tasks, incident.tasks, strict=True) if t is not old}
     flaps = incident.flap_count + 1
     incident = state.put(
@@ -67,23 +70,32 @@ def reopen(
         )
     )
     _drop_timers(state, incident.id, revived)
+    for task in incident.tasks:
+        if task.name in revived and task.complete_due_at is not None:  # counted since opened
+            state.push_timer(task.complete_due_at, DUE_TIMER, incident.id, task.name)
     return out.incident(
         "incident.reopened", incident, at, ref=ref, suffix=f":{flaps}", flap_count=flaps
     )
 
 
-def _revived(task: TaskRecord) -> TaskRecord:
-    """A task the resolution cancelled, pending again (to be assigned afresh); others as is."""
+def _revived(playbook: Playbook, task: TaskRecord, at: Millis) -> TaskRecord:
+    """A task the resolution cancelled, pending again (to be assigned afresh); others as is.
+    Its deadlines counted `since: opened` count from the reopening at `at` (tasks.assign
+    keeps an ack deadline so set; the due timer runs from now, as from an attachment)."""
     if task.status is not TaskStatus.CANCELLED or task.outcome != RESOLVED_OUTCOME:
         return task
+    task_def = playbook.task(task.name)
+    ack, complete = task_def.ack, task_def.complete
     return replace(
         task,
         status=TaskStatus.PENDING,
         finished_at=None,
         outcome=None,
         assigned_at=None,
-        ack_due_at=None,
-        complete_due_at=None,
+        ack_due_at=at + ack.within if ack is not None and ack.since == "opened" else None,
+        complete_due_at=(
+            at + complete.within if complete is not None and complete.since == "opened" else None
+        ),
     )
 
 

@@ -104,7 +104,8 @@ def assign(
     """Hand the task to its role: set its deadlines, start its timers, emit task.assigned."""
     ack_due = task.ack_due_at
     if task_def.ack is not None:
-        ack_due = _deadline(incident, task_def.ack, at)
+        if ack_due is None or task_def.ack.since != "opened":  # set: a revived task's (flaps)
+            ack_due = _deadline(incident, task_def.ack, at)
         if task_def.ladder:
             first = max(ack_due + task_def.ladder[0][0], at)  # never before the assignment
             state.push_timer(first, ACK_TIMER, incident.id, task.name, 0)

@@ -20,6 +20,7 @@ from pathlib import Path
 from orchestrator.testing.servers import Server, free_port, stop, wait_healthy
 
 READY_TIMEOUT_S = 30.0
+PROMTOOL_TIMEOUT_S = 60.0
 METRICS_TYPE = "text/plain; version=0.0.4"
 
 
@@ -29,6 +30,19 @@ def tool(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"{name} is not installed; run `sudo scripts/system-deps`")
     return found
+
+
+def check_metrics(text: str) -> str:
+    """What `promtool check metrics` finds wrong with a /metrics page ("" when it passes)."""
+    checked = subprocess.run(
+        [tool("promtool"), "check", "metrics"],
+        input=text.encode(),
+        capture_output=True,
+        timeout=PROMTOOL_TIMEOUT_S,
+        check=False,
+    )
+    found = (checked.stdout + checked.stderr).decode()
+    return "" if checked.returncode == 0 else found or f"exit status {checked.returncode}"
 
 
 @contextmanager

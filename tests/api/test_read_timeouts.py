@@ -30,9 +30,10 @@ def url(runtime: EmbeddedRuntime) -> Iterator[str]:
 
 
 def _408_and_closed(url: str, send: bytes, trickle: bytes = b"", every: float = 0.0) -> float:
-    """Send `send`, then `trickle` a byte every `every` s; seconds until a 408 came, closed."""
+    """Send `send`, then `trickle` a byte every `every` s; seconds until a 408 came, closed,
+    counted from before the connection, since the server's clock starts at its accept."""
+    began = time.monotonic()
     with connect(url, timeout=WITHIN) as sock:
-        began = time.monotonic()
         sock.sendall(send)
         for byte in trickle:
             time.sleep(every)

@@ -12,14 +12,26 @@ import time
 from pathlib import Path
 
 import httpx
-from kafka_harness import REPO, Workers, core_run, lines, mixed_stream, names_for, wait_for
+from kafka_harness import (
+    REPO,
+    Workers,
+    core_run,
+    lines,
+    mixed_stream,
+    names_for,
+    outage_alert,
+    wait_for,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from orchestrator.runtime.kafka.drills import produce_lines
+from orchestrator.testing import event
+from orchestrator.testing.monitoring import check_metrics
 from orchestrator.testing.servers import free_port
 from schemas import DeadLetter
 
 BURST = 3_000
+START = "2026-11-20T10:00:00Z"
 SCRAPE_TIMEOUT_S = 5.0
 DRAIN_TIMEOUT_S = 180.0
 PARTITIONS = 2
@@ -77,6 +89,69 @@ def test_metrics_show_the_lag_of_a_burst_falling_back_to_zero(
     assert metrics["orch_worker_rebalances_total"][()] >= 1
     assert metrics["orch_worker_recovery_seconds_count"][()] >= 1
     assert peak > 0
+
+
+def test_metrics_carry_the_process_and_python_series_and_pass_promtool(
+    kafka_bootstrap: str, topic_prefix: str, workers: Workers
+) -> None:
+    """A worker's /metrics has the standard process_* and python_* series beside its own
+    (process_cpu_seconds_total, python_info, python_gc_*), and `promtool check metrics`
+    accepts the page after some traffic; the stop line still counts only the worker's own."""
+    names = names_for(topic_prefix)
+    worker = workers.start("w1", drill=True)
+    worker.wait_rebalanced()
+    produce_lines(kafka_bootstrap, names, lines([b"not json"]))
+    wait_for(
+        lambda: _scrape(worker.port).get("orch_worker_dead_letters_total", {}).get(()) or None,
+        30,
+        "the dead letter to be counted",
+    )
+    text = httpx.get(f"http://127.0.0.1:{worker.port}/metrics", timeout=SCRAPE_TIMEOUT_S).text
+    metrics = _scrape(worker.port)
+    assert metrics["process_cpu_seconds_total"][()] > 0
+    assert metrics["process_resident_memory_bytes"][()] > 0
+    [(labels, _one)] = metrics["python_info"].items()
+    assert dict(labels)["implementation"] == "CPython"
+    assert "python_gc_objects_collected_total" in metrics
+    assert check_metrics(text) == ""
+    assert worker.stop(signal.SIGTERM) == 0
+    entries = [json.loads(line) for line in worker.log_path.read_text().splitlines() if line]
+    stopped = entries[-1]
+    assert stopped["event"] == "worker.stopped"
+    assert stopped["dead_letters"] == 1
+    assert not [k for k in stopped if k.startswith(("python", "process"))]
+
+
+def test_a_worker_logs_a_rejected_and_a_duplicate_event_with_its_event_id(
+    kafka_bootstrap: str, topic_prefix: str, workers: Workers
+) -> None:
+    """Intake on Kafka logs a record it did not accept with the event's id and source bound:
+    `event.rejected` with the reason and the dead letter's id, `event.duplicate` (debug)."""
+    names = names_for(topic_prefix)
+    worker = workers.start("w1", drill=True, ORCH_LOG_LEVEL="debug")
+    worker.wait_rebalanced()
+    bad = event("no.such_type", START, source="monitor/eu", id="evt-bad-1", service="x")
+    alert = outage_alert(1, "payments", START, "firing", "critical")
+    produce_lines(kafka_bootstrap, names, lines([bad, alert, alert]))
+    wait_for(
+        lambda: (
+            _scrape(worker.port)
+            .get("orch_worker_records_total", {})
+            .get((("topic", names.events_raw),))
+            == len([bad, alert, alert])
+            or None
+        ),
+        30,
+        "the three records to be applied",
+    )
+    assert worker.stop(signal.SIGTERM) == 0
+    entries = [json.loads(line) for line in worker.log_path.read_text().splitlines() if line]
+    [rejected] = [e for e in entries if e["event"] == "event.rejected"]
+    assert (rejected["event_id"], rejected["source"]) == ("evt-bad-1", "monitor/eu")
+    assert "no.such_type" in rejected["reason"]
+    assert rejected["dead_letter_id"].startswith("dl-")
+    [duplicate] = [e for e in entries if e["event"] == "event.duplicate"]
+    assert (duplicate["event_id"], duplicate["level"]) == ("p1", "debug")
 
 
 def test_a_worker_logs_json_only_one_line_at_start_and_one_at_stop(

@@ -8,10 +8,15 @@ and every record of a request is applied at the same `now` (they arrived togethe
 
 from __future__ import annotations
 
+import structlog
+
 from orchestrator.engine import Engine, EngineState, Millis, Output, RawRecord
+from orchestrator.logs import log_intake, record_context
 from orchestrator.runtime.base import IntakeResult
 from orchestrator.runtime.embedded.store import Store
 from schemas import DeadLetter, Origin
+
+log = structlog.get_logger("orchestrator.runtime.embedded")
 
 
 def apply_records(
@@ -23,7 +28,8 @@ def apply_records(
     now: Millis,
 ) -> tuple[EngineState, list[IntakeResult]]:
     """Append `records` to the input log and apply them in order (inside the caller's
-    transaction); the state after them and each record's result."""
+    transaction); the state after them and each record's result. A record not accepted is
+    logged with its event id (orchestrator.logs.log_intake)."""
     first = store.append_inputs("raw", now, records, origin.model_dump_json())
     results: list[IntakeResult] = []
     caused: list[tuple[int, list[Output]]] = []
@@ -31,9 +37,16 @@ def apply_records(
         counters = state.counters
         before = counters.accepted, counters.duplicates
         item = RawRecord(raw, origin.model_copy(update={"offset": seq}))
-        state, outputs = engine.step(state, item, now)
+        try:
+            state, outputs = engine.step(state, item, now)
+        except Exception:  # the write's own log context: `input.failed` names the record
+            structlog.contextvars.bind_contextvars(**record_context(raw))
+            raise
         caused.append((seq, outputs))
-        results.append(result_of(before, state, outputs))
+        result = result_of(before, state, outputs)
+        if result.status != "accepted":
+            log_intake(log, result.status, raw, result.reason, result.dead_letter_id)
+        results.append(result)
     store.write_outputs_of(caused)
     return state, results
 

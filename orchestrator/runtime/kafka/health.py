@@ -4,6 +4,7 @@
     /readyz    200 once the worker is assigned its partitions and has recovered their tables;
                503 while it (re)joins the group or recovers (readiness)
     /metrics   the worker's counters and its consumer lag per input partition (Prometheus text)
+               and the standard process_*, python_info and python_gc_* series
 
 It runs on the worker's own event loop (aiohttp, faust's web library), so a stuck loop fails
 the liveness probe too.

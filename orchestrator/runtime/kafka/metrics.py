@@ -12,7 +12,10 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.gc_collector import GCCollector
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 __all__ = ["Lag", "WorkerMetrics"]
@@ -40,14 +43,24 @@ class _LagCollector(Collector):
         yield family
 
 
+PREFIX = "orch_worker_"
+
+
 @dataclass
 class WorkerMetrics:
-    """One worker's counters on its own registry (a process may hold several in tests)."""
+    """One worker's counters on its own registry (a process may hold several in tests); with
+    `process`, the standard process_*, python_info and python_gc_* series too (the worker
+    process's registry, as the API's /metrics has them)."""
 
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    process: bool = False
 
     def __post_init__(self) -> None:
         r = self.registry
+        if self.process:
+            ProcessCollector(registry=r)
+            PlatformCollector(registry=r)
+            GCCollector(registry=r)
         self.records = Counter(
             "orch_worker_records", "Input records applied, by topic.", ["topic"], registry=r
         )
@@ -118,11 +131,11 @@ class WorkerMetrics:
         return self._rebalancing_since is None
 
     def totals(self) -> dict[str, int]:
-        """Every counter's total over its labels, for the worker's stop line."""
+        """Every counter of the worker's own over its labels, for the worker's stop line."""
         totals: dict[str, int] = {}
         for metric in self.registry.collect():
-            if metric.type != "counter":
+            if metric.type != "counter" or not metric.name.startswith(PREFIX):
                 continue
-            name = metric.name.removeprefix("orch_worker_")
+            name = metric.name.removeprefix(PREFIX)
             totals[name] = int(sum(s.value for s in metric.samples if s.name.endswith("_total")))
         return totals

@@ -97,7 +97,7 @@ def run_worker(
     created = prepare_topics(settings, names)
     _client_logging(settings, loglevel)
     settings.kafka_data_dir.mkdir(parents=True, exist_ok=True)
-    metrics = WorkerMetrics()
+    metrics = WorkerMetrics(process=True)
     app = build_app(settings, playbooks, names, engine_config, metrics=metrics)
     drift = warn_on_drift(settings, names)
     log.info(

@@ -9,8 +9,11 @@ partition of incidents.keyed.
 
 from __future__ import annotations
 
+import structlog
+
 from orchestrator.adapters import kafka_binary_headers, kafka_binary_record
 from orchestrator.engine import Engine
+from orchestrator.logs import log_intake
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.kafka.agents.publisher import Publisher, origin_of
 from orchestrator.runtime.kafka.batches import Staged, in_batch
@@ -34,6 +37,7 @@ from orchestrator.runtime.kafka.intake import (
     seen_prefix,
 )
 
+log = structlog.get_logger("orchestrator.runtime.kafka")
 ROUTE_WAIT_S = 10.0
 """How long intake waits for an unknown incident (of a command by task id) to be published."""
 
@@ -123,6 +127,10 @@ class IntakeAgent:
             self.expiry.add(origin.partition, key, seen.time)
         assert verdict.status is not None  # judged: only a misplaced record has none
         counters.count(verdict.status)
+        if verdict.status != "accepted":
+            letter = verdict.dead_letter
+            reason, letter_id = (letter.reason, letter.id) if letter else (None, None)
+            log_intake(log, verdict.status, raw, reason, letter_id)
         if verdict.event_time is not None:
             counters.watermark = max(counters.watermark, verdict.event_time)
             assert origin.partition is not None

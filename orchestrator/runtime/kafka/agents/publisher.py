@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 
 from orchestrator.adapters import kafka_binary_headers
 from orchestrator.engine import dead_letter
+from orchestrator.logs import record_context
 from orchestrator.runtime.kafka.batches import pending
 from orchestrator.runtime.kafka.codec import Record, output_record
 from orchestrator.runtime.kafka.gaps import GapReader, Incoming
@@ -117,9 +118,13 @@ class Publisher:
             raise
         except Exception as error:  # the injected policy decides; the stream goes on
             origin = origin_of(record, kafka_binary_headers(record.headers))
-            log.exception(
-                "record.failed", topic=origin.name, partition=origin.partition, offset=origin.offset
-            )
+            with structlog.contextvars.bound_contextvars(**record_context(record.value or b"")):
+                log.exception(
+                    "record.failed",
+                    topic=origin.name,
+                    partition=origin.partition,
+                    offset=origin.offset,
+                )
             letter = self.on_error(error, record.value or b"", origin)
             await self.publish([output_record(letter, self.names)])
 
