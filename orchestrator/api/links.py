@@ -2,9 +2,11 @@
 
 GET shows what the link would do and a button (a GET never acts: mail scanners open links);
 POST acknowledges the task as the responder the link was made for, without a bearer token,
-once. Refused: an expired link (410), a used one (410), an altered one or one for another task
-(403), a responder who may not act on the task (403). Tokens never reach a log: the server logs
-no request paths, and nothing here logs the token.
+once. Refused: an expired link (410), a used one (410: recorded in this process's notify.db,
+and the acknowledgement goes out under an idempotency key of the link, so a link used through
+another API process is refused too once that one's command is on the commands topic), an
+altered one or one for another task (403), a responder who may not act on the task (403).
+Tokens never reach a log: the server logs no request paths, and nothing here logs the token.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from orchestrator.api.commands import build, issue
+from orchestrator.api.commands import build, fingerprint, logged
 from orchestrator.api.models import problem_responses
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.tasks import existing_task
 from orchestrator.auth import AuthConfig, Responder
 from orchestrator.notify import AckLinks, LinkClaim, LinkRefused
-from orchestrator.runtime import Runtime
+from orchestrator.runtime import IdempotencyKey, Runtime
 from schemas import Task
 
 TaskId = Annotated[str, Path(min_length=1, max_length=300)]
@@ -86,6 +88,11 @@ def links_router(runtime: Runtime, links: AckLinks) -> APIRouter:
         who = responder(request, found.responder, task)
         if not links.store.use_link(found.nonce, runtime.now()):
             raise _refused("used")
-        return issue(runtime, build(runtime, who, "ack", task_id=task_id), None, task.incident_id)
+        command = build(runtime, who, "ack", task_id=task_id)
+        key = IdempotencyKey(who.name, f"link:{found.nonce}", fingerprint(command))
+        outcome = runtime.command_once(command, key)
+        if outcome.replayed:  # used through another API process (replicas over Kafka)
+            raise _refused("used")
+        return logged(outcome, task.incident_id)
 
     return router

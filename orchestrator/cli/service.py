@@ -3,6 +3,8 @@ workers), `worker` (one Kafka worker) and `agent` (a role agent against the API)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -26,6 +28,7 @@ from orchestrator.settings import Settings
 if TYPE_CHECKING:
     from orchestrator.notify import Notifications
     from orchestrator.runtime.embedded import EmbeddedRuntime
+    from orchestrator.runtime.kafka import KafkaRuntime
 
 TICK_SECONDS = 1.0
 """How often (wall time) the embedded service fires due timers."""
@@ -114,7 +117,8 @@ def _notifications(runtime: EmbeddedRuntime, settings: Settings) -> Notification
 
 
 def _run_kafka_api(playbooks: Path | None, settings: Settings) -> None:
-    """`run --kafka`: the agent API over the Kafka runtime; the workers run on their own."""
+    """`run --kafka`: the agent API over the Kafka runtime (and, with rosters, the delivery of
+    its share of the role topics' pages); the workers run on their own."""
     from orchestrator.runtime.kafka import KafkaRuntime
 
     claims = dict(_source_claims(settings))
@@ -125,9 +129,36 @@ def _run_kafka_api(playbooks: Path | None, settings: Settings) -> None:
     except (ConnectionError, TimeoutError) as problem:
         raise fail(str(problem)) from None
     try:
-        serve_api(runtime, settings, sock)
+        with _kafka_notifications(runtime, settings) as notifications:
+            serve_api(runtime, settings, sock, notifications.links if notifications else None)
     finally:
         runtime.close()
+
+
+@contextmanager
+def _kafka_notifications(
+    runtime: KafkaRuntime, settings: Settings
+) -> Iterator[Notifications | None]:
+    """With a rosters file, delivery over the Kafka runtime: a member of the consumer group
+    `<prefix>notify` on the role topics, queueing into notify.db under ORCH_DATA_DIR. A drill
+    namespace (ORCH_NETWORK_COMMANDS=true, as its workers run) only records its pages."""
+    from orchestrator.notify import start_notifications
+    from orchestrator.runtime.kafka import TaskFeed
+
+    rosters = load_rosters_file(settings)
+    if rosters is None:
+        yield None
+        return
+    feed = TaskFeed(settings, runtime.names)
+    drill = settings.network_commands
+    notifications = start_notifications(
+        runtime, settings, rosters, runtime.now, record_only=drill, feed=feed
+    )
+    try:
+        yield notifications
+    finally:
+        notifications.close()
+        feed.close()
 
 
 def worker(

@@ -6,7 +6,8 @@ store       notify.db: the outbox cursor, deliveries and their state, used links
 messages    what a notification says per channel (the webhook body in one function)
 channels    webhook (HMAC-SHA256 signed), email (SMTP), chat (Slack/Mattermost incoming webhook)
 links       signed, expiring, single-use acknowledgement links
-dispatcher  read the outbox, queue, send with retries, dead-letter, drop on ack; drills record
+dispatcher  read the outbox (or a Feed: Kafka's role topics), queue, send with retries,
+            dead-letter, drop on ack; drills record
 setup       the whole of it from a service's settings
 """
 
@@ -23,7 +24,7 @@ from orchestrator.notify.channels import (
     Webhook,
     signature,
 )
-from orchestrator.notify.dispatcher import Dispatcher, Policy
+from orchestrator.notify.dispatcher import Dispatcher, Feed, Policy
 from orchestrator.notify.links import LinkClaim, LinkRefused, LinkSigner, ack_url, console_url
 from orchestrator.notify.setup import AckLinks, Notifications, start_notifications
 from orchestrator.notify.store import Delivery, DeliveryStore
@@ -40,6 +41,7 @@ __all__ = [
     "DeliveryStore",
     "Dispatcher",
     "Email",
+    "Feed",
     "LinkClaim",
     "LinkRefused",
     "LinkSigner",

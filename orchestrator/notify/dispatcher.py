@@ -1,8 +1,10 @@
-"""The delivery adapter after the outbox: it reads the runtime's published task events from its
-cursor, queues one delivery per on-call responder and channel (durably, with the cursor), and
-sends what is due: retried with backoff, dead-lettered with the reason after the last try, and
-dropped once the task is acknowledged, finished or cancelled, or its incident resolved (the
-ack stops the noise, what was queued included). In a drill namespace it only records.
+"""The delivery adapter after the outbox: it reads the runtime's published task events (from
+its cursor on the embedded outbox, or from a `Feed`: the Kafka runtime's role topics in a
+consumer group), queues one delivery per on-call responder and channel (durably, with the
+cursor), and sends what is due: retried with backoff, dead-lettered with the reason after the
+last try, and dropped once the task is acknowledged, finished or cancelled, or its incident
+resolved (the ack stops the noise, what was queued included). In a drill namespace it only
+records.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -28,6 +30,8 @@ ENDED = frozenset({"task.acknowledged", "task.done", "task.failed", "task.cancel
 CHANNELS = ("webhook", "email", "chat")
 SETTING = {"webhook": "ORCH_WEBHOOK_SECRET", "email": "ORCH_SMTP_HOST", "chat": "-"}
 """The setting that turns each channel on."""
+UNKNOWN = "unknown"
+"""`_ended`'s answer for a task the runtime's reads do not have yet: try again next pass."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,24 @@ class Policy:
         return int(min(self.backoff * 2 ** (attempts - 1), self.backoff_max))
 
 
+class Feed(Protocol):
+    """Task events from elsewhere than the runtime's outbox (the Kafka runtime's role topics):
+    `read` the next ones, `commit` once their deliveries are queued durably (at least once:
+    a crash before `commit` reads them again, and queueing them again is a no-op by key)."""
+
+    def read(self) -> list[OutboxRow]:
+        """The next task events (maybe none)."""
+        ...
+
+    def commit(self) -> None:
+        """The events read so far are queued: do not read them again."""
+        ...
+
+
 @dataclass
 class Dispatcher:
-    """Reads the outbox, queues and sends deliveries; `step` is one pass, `start` a thread."""
+    """Reads the outbox (or a `feed`), queues and sends deliveries; `step` is one pass, `start`
+    a thread."""
 
     runtime: Runtime
     store: DeliveryStore
@@ -57,6 +76,8 @@ class Dispatcher:
     base_url: str
     clock: Callable[[], Millis]
     policy: Policy = field(default_factory=Policy)
+    feed: Feed | None = None
+    """None: the runtime's outbox, read from the cursor kept in notify.db."""
 
     def step(self) -> int:
         """Queue what the outbox added, then send what is due; how many were sent."""
@@ -66,14 +87,20 @@ class Dispatcher:
     def scan(self) -> None:
         """Queue the deliveries of newly published task events; drop those of ended tasks."""
         now = self.clock()
-        rows = self.runtime.outbox_after(self.store.cursor())
+        if self.feed is None:
+            rows = self.runtime.outbox_after(self.store.cursor())
+            cursor = rows[-1].seq if rows else None
+        else:
+            rows, cursor = self.feed.read(), None
         if not rows:
             return
         queued = [d for row in rows for d in self._deliveries(row, now)]
-        self.store.queue(queued, rows[-1].seq, now)
+        self.store.queue(queued, cursor, now)
         for row in rows:
             if row.kind in ENDED:
                 self._drop(row.body["task"]["id"], now, row.kind.removeprefix("task."))
+        if self.feed is not None:
+            self.feed.commit()
 
     def _deliveries(self, row: OutboxRow, now: Millis) -> list[Delivery]:
         notified = row.body.get("notified") if row.kind in PAGED else None
@@ -104,7 +131,9 @@ class Dispatcher:
 
     def _send(self, delivery: Delivery) -> int:
         now = self.clock()
-        ended = self._ended(delivery)
+        ended = self._ended(delivery, now)
+        if ended == UNKNOWN:
+            return 0  # the runtime's reads have not seen the task yet: the next pass
         if ended is not None:
             self.store.finish(delivery.key, "dropped", now, ended)
             log.info("notify.dropped", key=delivery.key, task_id=delivery.task_id, reason=ended)
@@ -152,12 +181,14 @@ class Dispatcher:
         self.store.retry(delivery.key, attempt, now + self.policy.wait(attempt), reason)
         log.warning("notify.retrying", **fields)
 
-    def _ended(self, delivery: Delivery) -> str | None:
+    def _ended(self, delivery: Delivery, now: Millis) -> str | None:
         """Why the delivery is no longer wanted (the task was acknowledged, finished or
-        cancelled; its incident resolved), or None to send it."""
+        cancelled; its incident resolved), None to send it, or UNKNOWN: the runtime's reads
+        do not have the task yet (the Kafka read model lags the feed by a moment)."""
         task = self.runtime.task(delivery.task_id)
         if task is None:
-            return "task gone"
+            waited = now - delivery.due_at > self.policy.backoff_max
+            return "task gone" if waited else UNKNOWN
         if task.status != TaskStatus.ASSIGNED:
             return str(task.status.value)
         incident = self.runtime.incident(delivery.incident_id)

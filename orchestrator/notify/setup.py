@@ -1,5 +1,6 @@
 """Notifications as a service sets them up from its settings: the store beside the runtime's
-data, the link signer, the configured channels and the dispatcher over the runtime."""
+data, the link signer, the configured channels and the dispatcher over the runtime (fed by its
+outbox, or by a `Feed`: the Kafka runtime's role topics)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import structlog
 from orchestrator.adapters import source_of
 from orchestrator.engine import parse_duration
 from orchestrator.notify.channels import Channel, Chat, Email, SmtpServer, Webhook
-from orchestrator.notify.dispatcher import Dispatcher, Policy
+from orchestrator.notify.dispatcher import Dispatcher, Feed, Policy
 from orchestrator.notify.links import LinkSigner
 from orchestrator.notify.store import DeliveryStore
 from orchestrator.playbook import RostersFile
@@ -83,8 +84,10 @@ def start_notifications(
     rosters: RostersFile,
     clock: Callable[[], int],
     record_only: bool = False,
+    feed: Feed | None = None,
 ) -> Notifications:
-    """Open notify.db, build the dispatcher and run it on its thread."""
+    """Open notify.db, build the dispatcher (over `feed` if given, else the runtime's outbox)
+    and run it on its thread."""
     store = DeliveryStore(settings.data_dir / STORE_FILE)
     client = httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False)
     signer = link_signer(settings)
@@ -96,7 +99,15 @@ def start_notifications(
     )
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     dispatcher = Dispatcher(
-        runtime, store, rosters.contacts, channels(settings, client), signer, base, clock, policy
+        runtime,
+        store,
+        rosters.contacts,
+        channels(settings, client),
+        signer,
+        base,
+        clock,
+        policy,
+        feed,
     )
     halt = dispatcher.start(settings.notify_poll_seconds)
 

@@ -82,8 +82,9 @@ class DeliveryStore:
             ).fetchone()
             return int(row[0]) if row else 0
 
-    def queue(self, deliveries: Iterable[Delivery], seq: int, now: int) -> None:
-        """Queue the deliveries of the outbox up to `seq` and move the cursor, atomically."""
+    def queue(self, deliveries: Iterable[Delivery], seq: int | None, now: int) -> None:
+        """Queue the deliveries of the outbox up to `seq` and move the cursor, atomically (no
+        `seq`: the events came from a feed that keeps its own position)."""
         with self._transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO deliveries (key, task_id, incident_id, responder, channel,"
@@ -104,6 +105,8 @@ class DeliveryStore:
                     for d in deliveries
                 ],
             )
+            if seq is None:
+                return
             self.db.execute(
                 "INSERT INTO cursor (name, seq) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",

@@ -169,10 +169,11 @@ class Workers:
 
 @dataclass(frozen=True)
 class Api:
-    """An `orchestrator run --kafka` process's base URL and its log."""
+    """An `orchestrator run --kafka` process's base URL, its log and the process."""
 
     url: str
     log: Path
+    process: subprocess.Popen[bytes]
 
 
 @contextmanager
@@ -181,11 +182,12 @@ def kafka_api(
     responders: list[dict[str, Any]],
     ingest: str,
     senders: list[dict[str, Any]] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Iterator[Api]:
     """`orchestrator run --kafka` on a free port for the namespace of `workers` (which must
-    have one started), with `responders` (ORCH_RESPONDERS entries), the ingest token `ingest`
-    and, given `senders`, those named senders too (then all go in a responders file); stopped
-    at the end."""
+    have one started), with `responders` (ORCH_RESPONDERS entries), the ingest token `ingest`,
+    given `senders` those named senders too (then all go in a responders file), and the
+    ORCH_* variables of `extra`; stopped at the end."""
     run_id = uuid.uuid4().hex[:6]
     port, log = free_port(), workers.directory / f"api-{run_id}.log"
     env = {
@@ -195,6 +197,7 @@ def kafka_api(
         "ORCH_RESPONDERS": json.dumps(responders),
         "ORCH_INGEST_TOKEN": ingest,
         "ORCH_LOG_FORMAT": "json",
+        **(extra or {}),
     }
     if senders is not None:
         identities = workers.directory / f"identities-{run_id}.json"
@@ -212,7 +215,7 @@ def kafka_api(
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, process, API_START_TIMEOUT_S)
-        yield Api(url, log)
+        yield Api(url, log, process)
     finally:
         stop(process)
 

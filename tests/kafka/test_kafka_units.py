@@ -71,6 +71,7 @@ def test_the_package_exports_exactly_its_public_names() -> None:
     """The Kafka runtime's public face is pinned: adding or dropping a name is deliberate."""
     assert sorted(orchestrator.runtime.kafka.__all__) == [
         "KafkaRuntime",
+        "TaskFeed",
         "TopicNames",
         "build_app",
         "collect_summary",

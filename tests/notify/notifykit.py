@@ -45,6 +45,21 @@ contacts:
 """
 
 
+def webhook_rosters(path: Path, port: int) -> Path:
+    """A rosters file at `path`: dana always on call for ops, reached by webhook on `port`."""
+    path.write_text(
+        f"""roles:
+  ops:
+    layers:
+      - {{name: all, members: [dana], start: "2026-01-01T00:00", zone: UTC, shift: 7d}}
+contacts:
+  dana: {{webhook: "http://127.0.0.1:{port}/hook"}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
 def open_runtime(path: Path, clock: ManualClock, rosters: RostersFile) -> EmbeddedRuntime:
     """An embedded runtime over the shipped playbooks with the rosters."""
     config = replace(EngineConfig(), rosters=rosters.rosters)
@@ -74,14 +89,14 @@ Build = Callable[..., tuple[EmbeddedRuntime, Dispatcher]]
 """build(rosters_text, policy=..., smtp=...) -> (runtime, dispatcher)."""
 
 
-def post_alert(url: str, ingest: str) -> None:
-    """A critical alert for checkout, now, into a running service's intake."""
+def post_alert(url: str, ingest: str, service: str = "checkout") -> None:
+    """A critical alert for `service`, now, into a running service's intake."""
     alert = event(
         "ops.alert",
         datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source="monitoring/test",
         alertname="Down",
-        service="checkout",
+        service=service,
         status="firing",
         severity="critical",
     )

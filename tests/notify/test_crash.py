@@ -10,27 +10,13 @@ import time
 from pathlib import Path
 
 import httpx
-from notifykit import post_alert
+from notifykit import post_alert, webhook_rosters
 from receivers import http_receiver
 
 from orchestrator.testing.servers import free_port, serve
 
 INGEST = "ingest-token-for-crash-test"
 WAIT_S = 60.0
-
-
-def _rosters(path: Path, port: int) -> Path:
-    path.write_text(
-        f"""roles:
-  ops:
-    layers:
-      - {{name: all, members: [dana], start: "2026-01-01T00:00", zone: UTC, shift: 7d}}
-contacts:
-  dana: {{webhook: "http://127.0.0.1:{port}/hook"}}
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def _until(check: object, what: str) -> None:
@@ -56,7 +42,7 @@ def _tried(db: Path) -> bool:
 
 def _env(tmp_path: Path, port: int) -> dict[str, str]:
     return {
-        "ORCH_ROSTERS_FILE": str(_rosters(tmp_path / "rosters.yaml", port)),
+        "ORCH_ROSTERS_FILE": str(webhook_rosters(tmp_path / "rosters.yaml", port)),
         "ORCH_WEBHOOK_SECRET": "crash-test-webhook-secret",
         "ORCH_LINK_SECRET": "crash-test-link-secret",
         "ORCH_INGEST_TOKEN": INGEST,

@@ -16,6 +16,7 @@ def test_notify_exports() -> None:
         "DeliveryStore",
         "Dispatcher",
         "Email",
+        "Feed",
         "KEY_HEADER",
         "LinkClaim",
         "LinkRefused",
