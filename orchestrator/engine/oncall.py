@@ -196,14 +196,48 @@ def _changes(roster: Roster, start: Millis, end: Millis) -> list[Millis]:
         last = layer.turn(end)
         if last is not None:
             points += [layer.handoff(n) for n in range(first or 0, last + 2)]
+        if not layer.hours:
+            continue
+        zone = zone_of(layer.zone)
         day = local_time(start, layer.zone).date() - timedelta(days=1)
-        while layer.hours and day <= local_time(end, layer.zone).date():
+        while day <= local_time(end, layer.zone).date():
             midnight = datetime(day.year, day.month, day.day)
             for hours in layer.hours:
                 for minute in (hours.start, hours.end):
-                    points.append(local_instant(midnight + timedelta(minutes=minute), layer.zone))
+                    local = midnight + timedelta(minutes=minute)
+                    points += (_instant(local, zone, 0), _instant(local, zone, 1))
             day += timedelta(days=1)
+        points += _offset_changes(zone, start, end)
     return points
+
+
+def _instant(local: datetime, zone: ZoneInfo, fold: int) -> Millis:
+    return int(local.replace(tzinfo=zone, fold=fold).timestamp() * 1000)
+
+
+def _offset_changes(zone: ZoneInfo, start: Millis, end: Millis) -> list[Millis]:
+    """The instants in [start, end] where `zone`'s UTC offset changes (to the millisecond): a
+    working-hours edge inside a DST gap or an ambiguous hour takes effect at one of them, and
+    both readings of an ambiguous edge are in the list already."""
+    found: list[Millis] = []
+    step = 3_600_000
+    at = start
+    while at < end:
+        later = min(at + step, end)
+        if _offset(zone, at) != _offset(zone, later):
+            low, high = at, later  # the offset is _offset(at) at low and differs at high
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (
+                    (middle, high) if _offset(zone, middle) == _offset(zone, at) else (low, middle)
+                )
+            found.append(high)
+        at = later
+    return found
+
+
+def _offset(zone: ZoneInfo, at: Millis) -> timedelta | None:
+    return datetime.fromtimestamp(at / 1000, UTC).astimezone(zone).utcoffset()
 
 
 EMPTY = Roster()

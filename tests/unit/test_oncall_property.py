@@ -205,3 +205,24 @@ def test_spans_agree_with_the_minute_by_minute_answer(
     for start, finish, who in spans:
         first, last = (start - begin) // MINUTE_MS, -(-(finish - begin) // MINUTE_MS)
         assert {expected[m] for m in range(first, last)} == {who.responders}
+
+
+def test_spans_change_where_working_hours_begin_inside_a_dst_gap_or_an_ambiguous_hour() -> None:
+    """Hours from 02:30: on the spring change (02:00-03:00 skipped) they begin at the change
+    itself; on the autumn change 02:30 happens twice, with the hour between outside them."""
+    for around in (date(2026, 3, 29), date(2026, 10, 25)):
+        layer = Layer(
+            "nights",
+            ("ana",),
+            datetime(around.year, around.month, around.day) - timedelta(days=5),
+            "Europe/Berlin",
+            DAY_MS,
+            (Hours(frozenset(range(7)), 150, 240),),
+        )
+        roster = Roster((layer,))
+        begin = _instant(datetime(around.year, around.month, around.day) - timedelta(days=1), "UTC")
+        expected = _reference(roster, (), begin)
+        spans = Rosters({"r": roster}).spans("r", begin, begin + SPAN_MINUTES * MINUTE_MS)
+        for start, finish, who in spans:
+            first, last = (start - begin) // MINUTE_MS, -(-(finish - begin) // MINUTE_MS)
+            assert {expected[m] for m in range(first, last)} == {who.responders}, (around, start)
