@@ -117,6 +117,22 @@ def test_users_compose_file_runs_the_official_kafka_two_workers_and_the_api() ->
     assert all("network_mode" not in s for s in services.values())
 
 
+def test_every_compose_service_that_may_create_the_topics_agrees_on_their_partitions() -> None:
+    """The API (`run --kafka`) and the workers both create missing topics, each with its own
+    ORCH_KAFKA_PARTITIONS: whichever starts first decides, so they must say the same (the API on
+    its default of 3 left the workers routing to partitions 3-5 that did not exist)."""
+    for files in (COMPOSE_FILES[:1], COMPOSE_FILES):
+        services = _compose_config(*files)["services"]
+        counts = {
+            name: (
+                services[name]["environment"].get("ORCH_KAFKA_PARTITIONS"),
+                services[name]["environment"].get("ORCH_KAFKA_RAW_PARTITIONS"),
+            )
+            for name in ("worker", "api")
+        }
+        assert counts["worker"] == counts["api"], (files, counts)
+
+
 def test_ci_override_puts_every_container_on_host_networking_with_local_images() -> None:
     """CI's override: host networking for every service, the locally built Kafka image, the
     API on loopback with no published port."""
