@@ -12,6 +12,7 @@ OrchestratorError
 ├── AlertmanagerPayloadError a webhook body is no Alertmanager v4 payload (also a ValueError)
 ├── AuthConfigError          the responders / senders configuration cannot be used
 ├── RuntimeUnavailable       the runtime could not answer in time; retry with the same key
+├── TopicLayoutError         existing Kafka topics have other partition counts than the settings
 └── IdempotencyKeyReused     an Idempotency-Key came back with a different request
 
 Beside the tree: the agents package's ApiError (agents/client.py) and TableError
@@ -99,6 +100,12 @@ class CommandRejected(OrchestratorError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class TopicLayoutError(OrchestratorError):
+    """Kafka topics that exist already have other partition counts than this process's
+    settings give them (another process created them first, or by hand): records would be routed
+    to partitions that do not exist, or shards split differently across processes."""
 
 
 class RuntimeUnavailable(OrchestratorError):

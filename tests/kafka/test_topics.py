@@ -9,8 +9,10 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
-from orchestrator.runtime.kafka import TopicNames, describe_topics, ensure_topics
+from orchestrator.errors import TopicLayoutError
+from orchestrator.runtime.kafka import TopicNames, describe_topics, ensure_topics, prepare_topics
 from orchestrator.runtime.kafka.topics import topic_drift
+from orchestrator.settings import Settings
 
 ROLES = ("analyst", "comms")
 ROUND_TRIP_TIMEOUT_S = 30
@@ -52,6 +54,26 @@ def test_ensure_topics_twice_creates_nothing_the_second_time(
 
     assert ensure_topics(kafka_bootstrap, names, partitions=5) == []
     assert describe_topics(kafka_bootstrap, names) == dict.fromkeys(names.all(), 2)
+
+
+def test_a_process_refuses_topics_another_created_with_other_partition_counts(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """What a worker and `run --kafka` do first: with topics made by another process on 3
+    partitions, a process whose settings say 6 stops with an error naming each topic (it would
+    route records to partitions 3-5, which do not exist); with the same counts it goes on."""
+    names = TopicNames(topic_prefix, ROLES)
+    ensure_topics(kafka_bootstrap, names, partitions=3, overrides={names.events_raw: 1})
+    same = Settings(kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix)
+    assert prepare_topics(same.model_copy(update={"kafka_partitions": 3}), names) == []
+    other = same.model_copy(update={"kafka_partitions": 6})
+    with pytest.raises(TopicLayoutError) as refused:
+        prepare_topics(other, names)
+    message = str(refused.value)
+    assert f"{topic_prefix}incidents.keyed has 3" in message
+    assert f"{topic_prefix}tasks.comms has 3" in message
+    assert f"{topic_prefix}events.raw" not in message.split(" partitions where")[0]
+    assert "ORCH_KAFKA_PARTITIONS is 6" in message
 
 
 def test_ensure_topics_tolerates_topics_created_by_someone_else_meanwhile(

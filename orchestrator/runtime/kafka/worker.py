@@ -19,12 +19,14 @@ import mode.loop
 import structlog
 
 from orchestrator.engine import EngineConfig, Playbook
+from orchestrator.errors import TopicLayoutError
 from orchestrator.logs import capture_library_logging
 from orchestrator.runtime.kafka.app import build_app
 from orchestrator.runtime.kafka.metrics import WorkerMetrics
 from orchestrator.runtime.kafka.topics import (
     TopicNames,
     changelog_topics,
+    describe_topics,
     ensure_topics,
     topic_configs,
     topic_drift,
@@ -52,8 +54,13 @@ class RetriedCoordinatorLookup(logging.Filter):
 
 
 def prepare_topics(settings: Settings, names: TopicNames) -> list[str]:
-    """Create the deployment's topics that are missing (events.raw with its own count)."""
-    return ensure_topics(
+    """Create the deployment's topics that are missing (events.raw with its own count), and
+    check that those that were there have the counts the settings give them.
+
+    Raises TopicLayoutError naming each topic whose partition count differs."""
+    counts = dict.fromkeys(names.all(), settings.kafka_partitions)
+    counts[names.events_raw] = settings.kafka_raw_partitions
+    created = ensure_topics(
         settings.kafka_bootstrap_servers,
         names,
         partitions=settings.kafka_partitions,
@@ -61,6 +68,20 @@ def prepare_topics(settings: Settings, names: TopicNames) -> list[str]:
         overrides={names.events_raw: settings.kafka_raw_partitions},
         retention_ms=settings.kafka_retention_ms,
     )
+    found = describe_topics(settings.kafka_bootstrap_servers, names)
+    wrong = [
+        f"{name} has {found[name]}"
+        for name in counts
+        if found.get(name, counts[name]) != counts[name]
+    ]
+    if wrong:
+        raise TopicLayoutError(
+            f"{'; '.join(wrong)} partitions where ORCH_KAFKA_PARTITIONS is "
+            f"{settings.kafka_partitions} (ORCH_KAFKA_RAW_PARTITIONS "
+            f"{settings.kafka_raw_partitions} for {names.events_raw}): give every worker and "
+            "the API the topics' counts, or delete the topics so they are created again"
+        )
+    return created
 
 
 def warn_on_drift(settings: Settings, names: TopicNames) -> list[str]:
