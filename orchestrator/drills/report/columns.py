@@ -51,3 +51,9 @@ def role_cells(
 def breaches(incident: IncidentReport) -> int:
     """Missed deadlines (ack and completion) of an incident's tasks."""
     return sum(t.ack_breached + t.complete_breached for t in incident.tasks)
+
+
+PAGE_HEADER = ("Time", "Task", "Page", "Role", "Paged", "Why", "Acknowledged by", "TTA from page")
+"""Columns of the pages table (who was paged, why, and the time to acknowledge from it)."""
+ACK_HEADER = ("Pages", "Acknowledged", "Mean TTA")
+"""Columns after the responder or role in those tables."""

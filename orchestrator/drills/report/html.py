@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from html import escape
 
 from orchestrator.drills.report.chart import render_chart
-from orchestrator.drills.report.columns import ROLE_HEADER, breaches, role_cells
+from orchestrator.drills.report.columns import (
+    ACK_HEADER,
+    PAGE_HEADER,
+    ROLE_HEADER,
+    breaches,
+    role_cells,
+)
 from orchestrator.drills.report.shape import Duration, FollowUp, IncidentReport, Report, TaskReport
 from orchestrator.drills.report.style import STYLE
 from orchestrator.drills.report.timeline import EVENT_ROWS, FOLLOW_UP_LABELS, visible
@@ -308,14 +314,13 @@ def pages(report: Report) -> str:
         ]
         for p in report.pages
     ]
-    header = ["Time", "Task", "Page", "Role", "Paged", "Why", "Acknowledged by", "TTA from page"]
-    html = f"<h2>Pages</h2>{table(header, rows, {7})}"
+    html = f"<h2>Pages</h2>{table(PAGE_HEADER, rows, {7})}"
     for title, figures in (("responder", report.acks_by_responder), ("role", report.acks_by_role)):
         cells = [
             [e(f.who), str(f.pages), str(f.acknowledged), dur(f.mean_time_to_ack)] for f in figures
         ]
         html += f"<h3>Time to acknowledge from the page, by {title}</h3>"
-        html += table([title.capitalize(), "Pages", "Acknowledged", "Mean TTA"], cells, {1, 2, 3})
+        html += table([title.capitalize(), *ACK_HEADER], cells, {1, 2, 3})
     return html
 
 

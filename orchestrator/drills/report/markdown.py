@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from orchestrator.drills.report.columns import ROLE_HEADER, breaches, role_cells
+from orchestrator.drills.report.columns import (
+    ACK_HEADER,
+    PAGE_HEADER,
+    ROLE_HEADER,
+    breaches,
+    role_cells,
+)
 from orchestrator.drills.report.shape import Duration, FollowUp, IncidentReport, Report, TaskReport
 from orchestrator.drills.report.timeline import EVENT_ROWS, FOLLOW_UP_LABELS, visible
 
@@ -221,15 +227,14 @@ def pages(report: Report) -> list[str]:
         ]
         for p in report.pages
     ]
-    header = ["Time", "Task", "Page", "Role", "Paged", "Why", "Acknowledged by", "TTA from page"]
-    lines = ["## Pages", "", *table(header, rows)]
+    lines = ["## Pages", "", *table(PAGE_HEADER, rows)]
     for title, figures in (("responder", report.acks_by_responder), ("role", report.acks_by_role)):
         cells = [
             [text(f.who), str(f.pages), str(f.acknowledged), dur(f.mean_time_to_ack)]
             for f in figures
         ]
         lines += [f"### Time to acknowledge from the page, by {title}", ""]
-        lines += table([title.capitalize(), "Pages", "Acknowledged", "Mean TTA"], cells)
+        lines += table([title.capitalize(), *ACK_HEADER], cells)
     return lines
 
 
