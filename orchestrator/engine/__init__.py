@@ -43,7 +43,6 @@ from orchestrator.engine.severity import DEFAULT_INITIAL, Matrix
 from orchestrator.engine.state import (
     Counters,
     EngineState,
-    TimerEntry,
     dedupe_key_of,
     encode_snapshot,
     restore,
@@ -58,6 +57,7 @@ from orchestrator.engine.step import (
     Tick,
 )
 from orchestrator.engine.summary import incident_summary, ordered, summary
+from orchestrator.engine.timerqueue import TimerEntry
 from orchestrator.engine.validate import EventValidator, dead_letter
 from orchestrator.engine.windows import (
     DAY_SLACK,

@@ -13,8 +13,6 @@ incident.
 
 from __future__ import annotations
 
-import heapq
-
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.outputs import Outbox
@@ -104,5 +102,4 @@ def _drop_timers(state: EngineState, incident_id: str, names: set[str]) -> None:
     assignment)."""
     if not names:
         return
-    state.timers[:] = [t for t in state.timers if not (t[3] == incident_id and t[4] in names)]
-    heapq.heapify(state.timers)
+    state.timers.remove(lambda t: t[3] == incident_id and t[4] in names)

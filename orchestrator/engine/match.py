@@ -26,7 +26,7 @@ from orchestrator.engine.playbook import (
     event_context,
 )
 from orchestrator.engine.state import EngineState
-from orchestrator.engine.windows import Window
+from orchestrator.engine.windows import EMPTY_SLOT, Window, WindowSlot
 from schemas import Event
 
 Context = dict[str, object]
@@ -270,10 +270,9 @@ class Matcher:
         ctx: Context,
     ) -> bool:
         name = window_name(playbook, rule_id, key)
-        slot = state.windows.get(name)
-        if slot is None:
-            slot = state.windows[name] = []
-        holds = window.observe(slot, at, ctx)
-        window.prune(slot, state.watermark - self.allowed_lateness)
+        entries = list(state.windows.get(name, EMPTY_SLOT).entries)
+        holds = window.observe(entries, at, ctx)
+        window.prune(entries, state.watermark - self.allowed_lateness)
+        state.windows[name] = WindowSlot(tuple(entries))
         state.window_schedule.touch(name)
         return holds

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import heapq
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +14,10 @@ from orchestrator.engine.dedupe import SeenIndex
 from orchestrator.engine.ids import SEP, shard_of
 from orchestrator.engine.records import IncidentRecord, VerdictRecord
 from orchestrator.engine.sweeps import WindowSchedule
+from orchestrator.engine.timerqueue import TimerEntry, TimerQueue
+from orchestrator.engine.windows import WindowSlot
 from schemas import CommandResult, Incident
 
-TimerEntry = tuple[Millis, int, str, str, str, int]
-"""(due, sequence, kind, incident id, task name or "", escalation level)."""
 DEDUPE_KEY_CHARS = 96
 """The longest dedupe key kept as written; longer ones are kept as their SHA-256 digest, so
 dedupe memory is bounded in bytes (at most `dedupe_max_entries` keys of at most this many
@@ -55,13 +53,17 @@ class EngineState:
     clock: Millis = 0
     watermark: Millis = 0
     counters: Counters = field(default_factory=Counters)
-    seen: dict[str, Millis] = field(default_factory=OrderedDict)
-    """Dedupe keys ("source SEP id") and their event times, oldest insertion first."""
-    windows: dict[str, list[Any]] = field(default_factory=dict)
+    seen: dict[str, Millis] = field(default_factory=dict)
+    """Dedupe keys ("source SEP id") and their event times, oldest insertion first (a plain
+    dict of strings and ints: never tracked by the cyclic collector; `seen_index` finds the
+    oldest)."""
+    windows: dict[str, WindowSlot] = field(default_factory=dict)
+    """Window states by name, immutable and untracked by the collector (replaced on change)."""
     incidents: dict[str, IncidentRecord] = field(default_factory=dict)
     open_index: dict[str, str] = field(default_factory=dict)
     task_index: dict[str, str] = field(default_factory=dict)
-    timers: list[TimerEntry] = field(default_factory=list)
+    timers: TimerQueue = field(default_factory=TimerQueue)
+    """Pending timers, earliest first (mostly in runs the collector never walks)."""
     quiet_due: dict[str, Millis] = field(default_factory=dict)
     signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Open signals (e.g. firing alerts) per "playbook SEP key" while no incident is open."""
@@ -97,10 +99,7 @@ class EngineState:
 
     def forget_first_seen(self) -> None:
         """Forget the dedupe key stored longest ago (when there are too many)."""
-        if isinstance(self.seen, OrderedDict):
-            self.seen.popitem(last=False)
-        else:
-            del self.seen[next(iter(self.seen))]
+        self.seen_index.forget_oldest(self.seen)
 
     def forget_seen_before(self, cutoff: Millis) -> None:
         """Forget every dedupe key whose event time is before `cutoff`."""
@@ -111,7 +110,12 @@ class EngineState:
     ) -> None:
         """Schedule a timer; equal due times fire in the order they were scheduled."""
         self.sequence += 1
-        heapq.heappush(self.timers, (due, self.sequence, kind, incident_id, task, level))
+        self.timers.push((due, self.sequence, kind, incident_id, task, level))
+
+    def timers_due(self, at: Millis) -> bool:
+        """Whether a timer is due at or before `at`."""
+        due = self.timers.next_due()
+        return due is not None and due <= at
 
     def put(self, incident: IncidentRecord) -> IncidentRecord:
         """Keep `incident` (new, or in place of the one with its id); returns it."""
@@ -153,14 +157,14 @@ def _head(state: EngineState) -> dict[str, Any]:
         "watermark": state.watermark,
         "counters": vars(state.counters).copy(),
         "seen": state.seen,
-        "windows": state.windows,
+        "windows": {name: slot.entries for name, slot in state.windows.items()},
     }
 
 
 def _tail(state: EngineState) -> dict[str, Any]:
     return {
         "open_index": state.open_index,
-        "timers": state.timers,
+        "timers": state.timers.entries(),
         "quiet_due": state.quiet_due,
         "signals": state.signals,
         "resolved_index": state.resolved_index,
@@ -201,6 +205,11 @@ def _legacy(data: dict[str, Any]) -> tuple[dict[str, IncidentRecord], dict[str, 
     return incidents, verdicts
 
 
+def _entries(items: list[Any]) -> tuple[Any, ...]:
+    """A window's entries from a snapshot: its lists (pairs, triples) as tuples."""
+    return tuple(tuple(item) if isinstance(item, list) else item for item in items)
+
+
 def restore(
     data: dict[str, Any], incidents: dict[str, IncidentRecord] | None = None
 ) -> EngineState:
@@ -209,7 +218,6 @@ def restore(
     timers: list[TimerEntry] = [
         (int(t[0]), int(t[1]), str(t[2]), str(t[3]), str(t[4]), int(t[5])) for t in data["timers"]
     ]
-    heapq.heapify(timers)
     if data.get("format") == SNAPSHOT_FORMAT:
         verdicts = msgspec.convert(data["commands"], _VERDICT_RECORDS)
         if incidents is None:
@@ -227,12 +235,12 @@ def restore(
         clock=data["clock"],
         watermark=data["watermark"],
         counters=Counters(**data["counters"]),
-        seen=OrderedDict(data["seen"]),
-        windows={k: list(v) for k, v in data["windows"].items()},
+        seen=dict(data["seen"]),
+        windows={k: WindowSlot(_entries(v)) for k, v in data["windows"].items()},
         incidents=incidents,
         open_index=dict(data["open_index"]),
         task_index=task_index_of(incidents),
-        timers=timers,
+        timers=TimerQueue(timers),
         quiet_due=dict(data["quiet_due"]),
         signals={k: tuple(v) for k, v in data.get("signals", {}).items()},
         resolved_index=dict(data.get("resolved_index", {})),

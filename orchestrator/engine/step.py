@@ -47,6 +47,7 @@ from orchestrator.engine.tasks import (
 )
 from orchestrator.engine.timers import arm_quiet, fire_due_timers
 from orchestrator.engine.validate import EventValidator, dead_letter
+from orchestrator.engine.windows import WindowSlot
 from orchestrator.errors import CommandRejected, EventRejected
 from schemas import COMMAND_EVENT_TYPE, Command, Event, Origin
 
@@ -113,7 +114,7 @@ class Engine:
         state.changed = {}
         out = Outbox(self.config.timeline_event_cap, state, self.config.rosters)
         state.clock = max(state.clock, now)
-        if state.timers and state.timers[0][0] <= state.clock:
+        if state.timers_due(state.clock):
             self._fire_timers(state, out)
         if isinstance(item, RawRecord):
             self._raw(state, item, out, now)
@@ -122,7 +123,7 @@ class Engine:
             self._event(state, item.event, out, raw=None, origin=None, shard=item.shard)
         elif isinstance(item, CommandInput):
             self._command(state, item.command, out)
-        if state.timers and state.timers[0][0] <= state.clock:
+        if state.timers_due(state.clock):
             self._fire_timers(state, out)
         if self.config.incident_retention:
             arm_retirement(state, out.outputs, self.config.incident_retention)
@@ -234,7 +235,7 @@ class Engine:
         """Move the clock forward to `at`, firing the timers due on the way."""
         if at > state.clock:
             state.clock = at
-            if state.timers and state.timers[0][0] <= at:
+            if state.timers_due(at):
                 self._fire_timers(state, out)
 
     def _match(
@@ -388,9 +389,11 @@ class Engine:
             if slot is None:
                 continue
             window = self.matcher.window_of(name)
-            quiet = window.sweep(slot, horizon) if window is not None else None
+            entries = list(slot.entries)
+            quiet = window.sweep(entries, horizon) if window is not None else None
             if quiet is None:
                 del state.windows[name]
                 schedule.dropped(name)
             else:
+                state.windows[name] = WindowSlot(tuple(entries))
                 schedule.kept(name, quiet)

@@ -24,23 +24,25 @@ COMPACT_SLACK = 1024
 class WindowSchedule:
     """Windows observed since the last sweep, and when each other window needs a look."""
 
-    touched: set[str] = field(default_factory=set)
+    touched: dict[str, None] = field(default_factory=dict)
+    """The names observed since the last sweep (a dict of strings and None: never tracked by
+    the cyclic collector, where a set always is)."""
     due: dict[str, Millis] = field(default_factory=dict)
     queue: list[tuple[Millis, str]] = field(default_factory=list)
 
     def touch(self, name: str) -> None:
         """The window changed (observed, or unknown): look at it at the next sweep."""
-        self.touched.add(name)
+        self.touched[name] = None
 
     def reset(self, names: Iterable[str]) -> None:
         """Forget the schedule: look at every one of `names` at the next sweep."""
-        self.touched = set(names)
+        self.touched = dict.fromkeys(names)
         self.due = {}
         self.queue = []
 
     def to_visit(self, horizon: Millis) -> set[str]:
         """The windows a sweep at `horizon` must look at (taken off the schedule)."""
-        names, self.touched = self.touched, set()
+        names, self.touched = set(self.touched), {}
         queue = self.queue
         while queue and queue[0][0] < horizon:
             quiet, name = heapq.heappop(queue)

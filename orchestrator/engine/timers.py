@@ -1,13 +1,12 @@
 """Timers: what fires when the clock passes a moment (ack and due deadlines of tasks, and the
 quiet period after which an incident resolves itself).
 
-Timers live in `EngineState.timers`, a heap of (due, seq, kind, incident, task, level); the
-engine fires every due one before and after each input.
+Timers live in `EngineState.timers`, a queue (engine/timerqueue.py) of (due, seq, kind,
+incident, task, level); the engine fires every due one before and after each input.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 
 from orchestrator.engine.clock import Millis
@@ -25,8 +24,9 @@ QUIET_TIMER = "quiet"
 
 def fire_due_timers(state: EngineState, playbooks: Mapping[str, Playbook], out: Outbox) -> None:
     """Fire every timer due at or before the state's clock, earliest first."""
-    while state.timers and state.timers[0][0] <= state.clock:
-        due, _seq, kind, incident_id, name, level = heapq.heappop(state.timers)
+    timers = state.timers
+    while (due := timers.next_due()) is not None and due <= state.clock:
+        due, _seq, kind, incident_id, name, level = timers.pop()
         if kind == COMMAND_TIMER:
             state.commands.pop(incident_id, None)  # the command's id, for this kind
             continue

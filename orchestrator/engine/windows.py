@@ -16,6 +16,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Protocol
 
+import msgspec
+
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.values import Context, resolve_path
 
@@ -28,7 +30,19 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "!=": operator.ne,
 }
 WindowState = list[Any]
-"""A window's state: plain lists and numbers, so it serializes as JSON."""
+"""A window's working state while one call changes it: a list of numbers, or of tuples of
+numbers (never lists, so a stored window holds only immutable atoms)."""
+
+
+class WindowSlot(msgspec.Struct, frozen=True, gc=False):
+    """A window's state as the engine keeps it: immutable and untracked by the cyclic
+    collector (a tuple of numbers or of tuples of numbers), replaced on each change; a step
+    works on `list(slot.entries)` and stores the result as a new slot."""
+
+    entries: tuple[Any, ...] = ()
+
+
+EMPTY_SLOT = WindowSlot()
 
 
 def _number(ctx: Context, path: tuple[str, ...]) -> float | None:
@@ -125,7 +139,7 @@ def _pairs_prune(state: WindowState, horizon: Millis) -> None:
 
 @dataclass(frozen=True, slots=True)
 class AggregateWindow:
-    """fn(value) over `span` compared with a threshold. State: [[time, value], ...] sorted."""
+    """fn(value) over `span` compared with a threshold. State: [(time, value), ...] sorted."""
 
     fn: str
     value: tuple[str, ...]
@@ -138,7 +152,7 @@ class AggregateWindow:
         sample = _number(ctx, self.value)
         if sample is None:
             return False
-        insort(state, [at, sample])
+        insort(state, (at, sample))
         values = [v for t, v in state if at - self.span <= t <= at]
         if len(values) < self.min_samples:
             return False
@@ -177,7 +191,7 @@ class BaselineWindow:
         if sample is None:
             return False
         earlier = [v for t, v in state if at - self.span <= t < at]
-        insort(state, [at, sample])
+        insort(state, (at, sample))
         if len(earlier) < self.min_samples:
             return False
         baseline = sum(earlier) / len(earlier)
@@ -205,7 +219,7 @@ _EVENT_TIME = operator.itemgetter(2)
 class ConsecutiveWindow:
     """`periods` consecutive days, each changing from the day before by `op threshold`.
 
-    State: [[day ordinal, value, event time], ...] sorted by day; a second value for a day
+    State: [(day ordinal, value, event time), ...] sorted by day; a second value for a day
     replaces the first (a correction). The change of day d is (v[d] - v[d-1]) / v[d-1].
     """
 
@@ -223,9 +237,9 @@ class ConsecutiveWindow:
             return False
         index = bisect_left(state, day, key=_DAY)
         if index < len(state) and state[index][0] == day:
-            state[index] = [day, sample, at]
+            state[index] = (day, sample, at)
         else:
-            state.insert(index, [day, sample, at])
+            state.insert(index, (day, sample, at))
         del state[: max(0, len(state) - (self.periods + 1 + DAY_SLACK))]
         return self._holds(state, day)
 

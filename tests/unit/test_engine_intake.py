@@ -15,6 +15,7 @@ from orchestrator.engine.clock import HOUR_MS, MINUTE_MS
 from orchestrator.engine.ids import SEP
 from orchestrator.engine.playbook import Playbook
 from orchestrator.engine.validate import DEFAULT_MAX_EVENT_BYTES
+from orchestrator.engine.windows import EMPTY_SLOT
 from orchestrator.playbook import load_playbook_text
 from orchestrator.testing import Drill, encode, event
 from schemas import DeadLetter, Origin
@@ -272,7 +273,7 @@ def test_an_event_over_the_default_size_limit_is_rejected_one_under_is_not() -> 
 
 def window_times(drill: Drill, key: str = "checkout") -> list[int]:
     """The event times held by the burst trigger's window for `key`."""
-    return list(drill.state.windows.get("burst" + SEP + "burst" + SEP + key, []))
+    return list(drill.state.windows.get("burst" + SEP + "burst" + SEP + key, EMPTY_SLOT).entries)
 
 
 def test_out_of_order_event_within_lateness_counts_at_its_event_time() -> None:
@@ -498,7 +499,7 @@ def test_window_state_stays_bounded_over_100k_events_on_a_fixed_key_set() -> Non
         record = metric(n, services[n % 5], 0.75 if n % 3 else 0.25)
         drill.state, _ = drill.engine.step(drill.state, record, drill.state.clock)
         if n % 1000 == 999:
-            sizes.append(max(len(slot) for slot in drill.state.windows.values()))
+            sizes.append(max(len(slot.entries) for slot in drill.state.windows.values()))
     assert drill.state.counters.accepted == 100_000
     assert len(drill.state.windows) <= 2 * len(services)
     # one sample per service every 5 s; a window keeps its span plus the allowed lateness

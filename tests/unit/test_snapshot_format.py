@@ -11,6 +11,7 @@ import pytest
 
 from orchestrator.engine import contract, encode_snapshot, restore, snapshot
 from orchestrator.engine.state import SNAPSHOT_FORMAT, EngineState
+from orchestrator.engine.windows import WindowSlot
 from orchestrator.playbook import load_directory
 from orchestrator.settings import shipped_playbooks
 from orchestrator.testing import Drill, command, event
@@ -66,3 +67,22 @@ def test_an_unknown_snapshot_format_is_refused_with_what_to_do() -> None:
     data["format"] = 99
     with pytest.raises(ValueError, match="delete the snapshot"):
         restore(data)
+
+
+def test_timers_in_heap_order_and_window_pairs_restore_to_the_same_state() -> None:
+    """The state keeps its timers in a queue of sorted runs and its windows as tuples; a
+    snapshot lists the timers in (due, sequence) order, where an older one of the same format
+    listed them in heap order: any order restores to the same state, and window entries read
+    as lists (JSON arrays either way) come back as the same tuples, so the bytes are equal."""
+    run = Drill.of(load_directory(shipped_playbooks()))
+    alert = {"alertname": "Down", "service": "api", "status": "firing", "severity": "critical"}
+    state = run.feed(event("ops.alert", T0, id="a1", **alert)).state
+    state.windows["pairs"] = WindowSlot(((1, 2.0), (3, 4.0)))
+    data = json.loads(encode_snapshot(state))
+    assert len(data["timers"]) >= 2
+    assert data["timers"] == sorted(data["timers"])
+    data["timers"].reverse()
+    restored = restore(data)
+    assert restored.timers == state.timers
+    assert restored.windows == state.windows
+    assert encode_snapshot(restored) == encode_snapshot(state)

@@ -14,6 +14,7 @@ from orchestrator.engine.clock import HOUR_MS, MINUTE_MS
 from orchestrator.engine.gather import forget_held
 from orchestrator.engine.state import EngineState, restore, snapshot
 from orchestrator.engine.step import Engine, EngineConfig, RawRecord
+from orchestrator.engine.windows import WindowSlot
 from orchestrator.playbook import load_directory
 from schemas.deadletter import Origin
 
@@ -36,12 +37,13 @@ class FullScanEngine(Engine):
         horizon = state.watermark - self.config.allowed_lateness
         forget_held(state, horizon, self.matcher.playbooks)  # held joiners: one way only
         for name in list(state.windows):
-            slot = state.windows[name]
+            entries = list(state.windows[name].entries)
             window = self.matcher.window_of(name)
             if window is not None:
-                window.prune(slot, horizon)
-                newest = window.newest(slot)
+                window.prune(entries, horizon)
+                newest = window.newest(entries)
                 if newest is not None and newest >= horizon - window.span:
+                    state.windows[name] = WindowSlot(tuple(entries))
                     continue
             del state.windows[name]
 

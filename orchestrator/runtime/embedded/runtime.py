@@ -265,8 +265,7 @@ class EmbeddedRuntime:
         return self.writes.run(work)
 
     def _timers_due(self, now: Millis) -> bool:
-        timers = self.state.timers
-        return bool(timers) and timers[0][0] <= max(now, self.state.clock)
+        return self.state.timers_due(max(now, self.state.clock))
 
     # -- reads ---------------------------------------------------------------------------------
 

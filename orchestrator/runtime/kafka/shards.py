@@ -110,7 +110,7 @@ class Applied:
 
 def next_due(state: EngineState) -> Millis | None:
     """When the shard's earliest timer is due, if it has one."""
-    return state.timers[0][0] if state.timers else None
+    return state.timers.next_due()
 
 
 def stored_next_due(raw: bytes) -> Millis | None:

@@ -1,0 +1,70 @@
+"""The engine's state stays out of the cyclic garbage collector's work: after opening N
+incidents, the objects the collector tracks for the state do not grow with N (the incidents,
+dedupe keys, windows and most timers are immutable records or plain dicts of atoms, which it
+never tracks). Counted with gc.is_tracked, never timed."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import fields
+from typing import Any
+
+from benchmarks.data import opening_lines
+from orchestrator.engine import EngineState, RawRecord
+from orchestrator.engine.timerqueue import RUN_SIZE
+from orchestrator.playbook import load_directory
+from orchestrator.settings import shipped_playbooks
+from orchestrator.testing import Drill
+from schemas.deadletter import Origin
+
+FEW, MANY = 1_000, 8_000
+TRACKED_SLACK = 64
+"""Tracked objects of the state, and references they hold, that do not depend on N (its
+dataclasses and their small containers)."""
+
+
+def opened(incidents: int) -> EngineState:
+    """The state after `incidents` opening events (the bench's memory-case log)."""
+    drill = Drill.of(load_directory(shipped_playbooks()))
+    state = drill.state
+    for number, line in enumerate(opening_lines(incidents), start=1):
+        record = RawRecord(line, Origin(kind="file", name="opening", offset=number))
+        state, _ = drill.engine.step(state, record, state.clock)
+    assert len(state.incidents) == incidents
+    return state
+
+
+def tracked(root: Any) -> tuple[int, int]:
+    """(objects the collector tracks among those reachable from `root`, the references they
+    hold: what a full collection visits for them)."""
+    seen: set[int] = set()
+    stack, count, visits = [root], 0, 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type):  # classes belong to the program
+            continue
+        seen.add(id(obj))
+        referents = gc.get_referents(obj)
+        if gc.is_tracked(obj):
+            count += 1
+            visits += len(referents)
+        stack.extend(referents)
+    return count, visits
+
+
+def tracked_by_field(state: EngineState) -> dict[str, tuple[int, int]]:
+    gc.collect()  # the collector untracks tuples and dicts of atoms when it first sees them
+    return {f.name: tracked(getattr(state, f.name)) for f in fields(state)}
+
+
+def test_tracked_objects_of_the_state_do_not_grow_with_open_incidents() -> None:
+    """8x the incidents (with their dedupe keys, windows and timers): about the same number of
+    tracked objects; what a full collection visits for them is bounded by a constant (for the
+    timers, the queue's one heap list of at most a run)."""
+    few, many = tracked_by_field(opened(FEW)), tracked_by_field(opened(MANY))
+    few_count = sum(count for count, _visits in few.values())
+    many_count = sum(count for count, _visits in many.values())
+    assert many_count <= few_count + TRACKED_SLACK, many
+    for name, (count, visits) in many.items():
+        limit = RUN_SIZE + TRACKED_SLACK if name == "timers" else TRACKED_SLACK
+        assert visits <= limit, (name, count, visits)

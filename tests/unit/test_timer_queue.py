@@ -1,0 +1,47 @@
+"""The timers' queue gives timers back exactly as one heap would: in (due, sequence) order,
+through any mix of pushes, pops, removals and rebuilds from its entries (a restore)."""
+
+from __future__ import annotations
+
+import heapq
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestrator.engine.timerqueue import TimerEntry, TimerQueue
+
+RUN = 4
+"""A small run size, so that runs fill, drain and compact within a short example."""
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.just("push"), st.integers(0, 40)),
+        st.tuples(st.just("push"), st.integers(0, 40)),
+        st.tuples(st.just("pop"), st.just(0)),
+        st.tuples(st.just("remove"), st.integers(2, 5)),
+        st.tuples(st.just("restore"), st.just(0)),
+    ),
+    max_size=200,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(actions)
+def test_the_queue_matches_a_plain_heap(steps: list[tuple[str, int]]) -> None:
+    """After every action: the same next due time, size and entries (sorted) as a heap."""
+    queue, heap = TimerQueue(run_size=RUN), []
+    for sequence, (action, number) in enumerate(steps):
+        if action == "push":
+            entry: TimerEntry = (number, sequence, "ack", f"i{number % 3}", "", 0)
+            queue.push(entry)
+            heapq.heappush(heap, entry)
+        elif action == "pop" and heap:
+            assert queue.pop() == heapq.heappop(heap)
+        elif action == "remove":
+            queue.remove(lambda entry: entry[0] % number == 0)  # noqa: B023
+            heap = [entry for entry in heap if entry[0] % number]
+            heapq.heapify(heap)
+        elif action == "restore":
+            queue = TimerQueue(queue.entries(), RUN)
+        assert len(queue) == len(heap)
+        assert queue.next_due() == (heap[0][0] if heap else None)
+        assert queue.entries() == sorted(heap)
