@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import signal
 import socket
 import threading
@@ -30,9 +29,6 @@ DEMO_NAMESPACE = "demo"
 log = structlog.get_logger("orchestrator.cli")
 BACKLOG = 2048
 """Connections the kernel queues before the server accepts them (uvicorn's default)."""
-FULL_COLLECTION_EVERY = 100
-"""Young collections between two full ones in a service (Python's default is 10): a full one
-still scans everything alive since start-up but the frozen code and app."""
 
 
 def listen(settings: Settings) -> socket.socket:
@@ -82,17 +78,16 @@ def serve(
 ) -> None:
     """Run `server` on `sock` (from `listen`) until Ctrl-C or `stop` is set (and SIGTERM, once
     `exit_cleanly_on_sigterm` is in place), after logging the address it serves; `freeze_gc`
-    for a long-lived service: what is loaded by then (code, app) is left out of full
-    collections, which also run a tenth as often (`FULL_COLLECTION_EVERY`). The engine's
-    state needs no freezing: its records are never tracked by the collector."""
+    for a long-lived service: what is loaded by then (code, app, the recovered state) is left
+    out of full collections, which also run a tenth as often (orchestrator.runtime's
+    `freeze_loaded`)."""
     if stop is not None:
         threading.Thread(target=_exit_when_set, args=(stop, server), daemon=True).start()
     if freeze_gc:
+        from orchestrator.runtime import freeze_loaded
+
         server.config.load()  # import the event loop and protocol modules now, to freeze them too
-        gc.collect()
-        gc.freeze()
-        young, middle, _ = gc.get_threshold()
-        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+        freeze_loaded()
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     log.info("api.listening", url=f"http://{shown}:{port}", docs=f"http://{shown}:{port}/docs")

@@ -9,6 +9,7 @@ from orchestrator.runtime.base import (
     OutboxRow,
     Runtime,
 )
+from orchestrator.runtime.collector import freeze_loaded
 from orchestrator.runtime.embedded import EmbeddedRuntime
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "IntakeResult",
     "OutboxRow",
     "Runtime",
+    "freeze_loaded",
 ]

@@ -22,6 +22,7 @@ import mode
 import structlog
 
 from orchestrator.engine import Engine, EngineConfig, Playbook
+from orchestrator.runtime.collector import freeze_loaded
 from orchestrator.runtime.kafka.agents import (
     ErrorPolicy,
     EscalationTimer,
@@ -186,6 +187,7 @@ def _watch(app: Any, agents: _Agents, settings: Settings) -> None:
         agents.incidents.shards.forget()
         agents.intake.expiry.forget()
         took = metrics.rebalance_completed()
+        freeze_loaded()  # the recovered tables and what joining loaded: out of full collections
         log.info(
             "worker.rebalanced", app_id=app.conf.id, actives=actives, recovery_s=round(took, 2)
         )

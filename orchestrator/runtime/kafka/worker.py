@@ -21,6 +21,7 @@ import structlog
 from orchestrator.engine import EngineConfig, Playbook
 from orchestrator.errors import TopicLayoutError
 from orchestrator.logs import capture_library_logging
+from orchestrator.runtime.collector import freeze_loaded
 from orchestrator.runtime.kafka.app import build_app
 from orchestrator.runtime.kafka.metrics import WorkerMetrics
 from orchestrator.runtime.kafka.topics import (
@@ -138,6 +139,7 @@ def run_worker(
         app, loglevel=loglevel, redirect_stdouts=False, quiet=True, override_logging=False
     )
     worker.spinner = None  # faust's progress spinner writes terminal codes even into files
+    freeze_loaded()  # the code and app; each rebalance freezes what it recovered (app.py)
     try:
         worker.execute_from_commandline()
     finally:
