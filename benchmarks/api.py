@@ -212,6 +212,7 @@ class AgentApi:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         base_seconds = max(1.0, config.api_seconds * BASELINE_SECONDS_SHARE)
         with serving(work, token) as url:
+            gcwatch.mark(work / GC_LOG)
             load(url, token, config.api_clients, WARM_UP_S, _health)
             step = ctx.reporter.step(f"api: healthz, {config.api_clients} clients")
             health = load(url, token, config.api_clients, base_seconds, _health)

@@ -146,6 +146,7 @@ class Namespace:
         self.prefix = f"bench-{label}-{uuid.uuid4().hex[:8]}."
         self.dir = work / self.prefix.rstrip(".")
         self.dir.mkdir(parents=True)
+        self.gc_logs: list[Path] = []
         playbooks = load_directory(Settings().playbooks)
         self.settings = Settings(
             kafka_bootstrap_servers=bootstrap,
@@ -177,8 +178,14 @@ class Namespace:
             **FAST_GROUP,
             **gcwatch.env(self.dir / f"{name}{GC_SUFFIX}"),
         }
+        self.gc_logs.append(self.dir / f"{name}{GC_SUFFIX}")
         command = [sys.executable, "-m", "orchestrator", "worker"]
         return _spawn(command, env, self.dir / f"{name}.log")
+
+    def loaded(self) -> None:
+        """The load begins: mark the workers' collection logs (benchmarks.gcwatch)."""
+        for path in self.gc_logs:
+            gcwatch.mark(path)
 
     def outputs(self) -> list[Any]:
         """Every record the workers produced (incidents, tasks, dead letters)."""
@@ -235,6 +242,7 @@ def worker_throughput(
         for process in started:
             stack.callback(process.stop)
         _started(started, space.names)
+        space.loaded()
         produce_lines(bootstrap, space.names, lines)
         wait_idle(bootstrap, space.names, space.settings.app_id, timeout_s=DRAIN_TIMEOUT_S)
         step(count)
@@ -393,6 +401,7 @@ def latency(ctx: BenchContext, bootstrap: str, lines: list[bytes], rate: int) ->
     worker = space.worker("w0")
     try:
         _started([worker], space.names)
+        space.loaded()
         producer = threading.Thread(
             target=_paced, args=(bootstrap, space.names.events_raw, lines, rate)
         )
