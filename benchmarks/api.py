@@ -1,8 +1,10 @@
 """Case 4, agent API: acks/s and latency with concurrent clients against `orchestrator run`.
 
-The database is seeded in-process first (incidents whose tasks are assigned), then a real
-`orchestrator run` serves it on loopback (embedded runtime, default settings) and N clients
-acknowledge distinct tasks for the configured time. Baseline, same server, same clients:
+The database is seeded in-process first (incidents whose tasks are assigned, beside as many
+other open incidents as the memory case holds, --open-incidents: the state a busy server
+carries, which its full collections would walk), then a real `orchestrator run` serves it on
+loopback (embedded runtime, default settings) and N clients acknowledge distinct tasks for the
+configured time. Baseline, same server, same clients:
 GET /healthz, which does no work beyond the HTTP stack.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 
 from benchmarks import gcwatch
 from benchmarks.base import BenchContext, BenchError, CaseResult, Figure
+from benchmarks.data import opening_lines
 from benchmarks.http import Connection, Reply
 from orchestrator.engine.clock import format_time
 from orchestrator.engine.step import Engine
@@ -29,6 +32,7 @@ from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.settings import shipped_playbooks
 from orchestrator.testing.servers import serve
+from schemas import IncidentStatus
 from schemas.deadletter import Origin
 
 TARGET_ACKS_PER_S = 3_000
@@ -89,8 +93,12 @@ def _opening_alert(number: int, at: str) -> bytes:
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
-def seed(data_dir: Path, tasks: int, step: Callable[[int], None]) -> list[str]:
-    """Open data_breach incidents (two assigned tasks each) now; the assigned task ids."""
+def seed(
+    data_dir: Path, tasks: int, background: int, step: Callable[[int], None]
+) -> tuple[list[str], int]:
+    """Open data_breach incidents (two assigned tasks each) now, then `background` other
+    incidents (benchmarks.data.opening_lines, now); the first ones' assigned task ids, and the
+    open incidents in all."""
     engine = Engine(load_directory(shipped_playbooks()))
     runtime = EmbeddedRuntime.open(engine, data_dir, synchronous="normal")
     incidents = -(-tasks // TASKS_PER_INCIDENT)
@@ -100,11 +108,17 @@ def seed(data_dir: Path, tasks: int, step: Callable[[int], None]) -> list[str]:
             at = format_time(wall_clock())
             last = min(incidents, first + SEED_BATCH)
             runtime.submit([_opening_alert(n, at) for n in range(first, last)], origin)
-            step(last * TASKS_PER_INCIDENT)
+            step(last)
         found = [t.id for t in runtime.tasks(status="assigned")]
+        lines = list(opening_lines(background, spacing_ms=0, start=wall_clock()))
+        for first in range(0, background, SEED_BATCH):
+            runtime.submit(lines[first : first + SEED_BATCH], origin)
+            step(incidents + min(background, first + SEED_BATCH))
+        kept = runtime.state.incidents.values()
+        opened = sum(incident.status == IncidentStatus.OPEN for incident in kept)
     finally:
         runtime.close()
-    return found
+    return found, opened
 
 
 @contextmanager
@@ -208,7 +222,13 @@ class AgentApi:
         config = ctx.config
         work = ctx.work / "api"
         wanted = min(SEEDED_TASKS, max(MIN_TASKS, int(config.api_seconds * ACKS_PER_S_SIZING)))
-        task_ids = seed(work / "db", wanted, ctx.reporter.step("api: seed assigned tasks", wanted))
+        incidents = -(-wanted // TASKS_PER_INCIDENT) + config.open_incidents
+        task_ids, opened = seed(
+            work / "db",
+            wanted,
+            config.open_incidents,
+            ctx.reporter.step("api: seed open incidents", incidents),
+        )
         token = secrets.token_urlsafe(TOKEN_BYTES)
         base_seconds = max(1.0, config.api_seconds * BASELINE_SECONDS_SHARE)
         with serving(work, token) as url:
@@ -224,6 +244,7 @@ class AgentApi:
             acks = load(url, token, config.api_clients, config.api_seconds, _acks(task_ids, sent))
             step(1)
         result = self._result(ctx, acks, health, len(task_ids), sent)
+        result.details["open_incidents"] = opened
         collections = gcwatch.read([work / GC_LOG])
         result.figures.append(gcwatch.figure(collections, "server, whole run"))
         result.details["gc"] = collections

@@ -287,8 +287,9 @@ def write_lines(path: Path, lines: Iterator[bytes]) -> int:
     return size
 
 
-def opening_lines(incidents: int, spacing_ms: int = 10) -> Iterator[bytes]:
-    """One line per new incident: critical alerts, long delays, PII alerts, viral mentions."""
+def opening_lines(incidents: int, spacing_ms: int = 10, start: int = START) -> Iterator[bytes]:
+    """One line per new incident: critical alerts, long delays, PII alerts, viral mentions;
+    the first at `start` (Millis), the others `spacing_ms` apart."""
     makers = (
         lambda i: (
             "alertmanager",
@@ -323,7 +324,7 @@ def opening_lines(incidents: int, spacing_ms: int = 10) -> Iterator[bytes]:
             "id": f"o{i}",
             "source": source,
             "type": type_,
-            "time": format_time(START + i * spacing_ms),
+            "time": format_time(start + i * spacing_ms),
             "data": data,
         }
         yield json.dumps(envelope, separators=(",", ":")).encode()
