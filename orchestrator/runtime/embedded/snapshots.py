@@ -1,11 +1,14 @@
 """Snapshots written off the request path: their own database file, their own thread.
 
 A snapshot is only a shortcut for recovery (the input log is the truth), so it need not be
-durable when a request is answered. The runtime encodes the state while it holds its lock
-(the engine state is changed in place, so that is when it is consistent) and hands the bytes
-over; a writer thread stores them in `snapshots.db`, a database of their own, so that writing
-tens of megabytes and their fsync never holds the main database's write lock that intake and
-commands need. While one snapshot is being written the next is not taken.
+durable when a request is answered. The runtime takes a view of the state while it holds its
+lock (engine/stateview.py: copies of containers, no encoding) and hands over its encoding as
+pieces still to be made; the writer thread makes them one at a time, letting other threads run
+between two (one encode of the whole state would hold the GIL, so every request, for its whole
+duration), and stores them in `snapshots.db`, a database of their own, so that writing hundreds
+of megabytes and their fsync never holds the main database's write lock that intake and
+commands need. The pieces go into the row's blob one by one, never joined in memory. While one
+snapshot is being written the next is not taken.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,18 +47,25 @@ class SnapshotWriter:
         """True while a snapshot is still being written."""
         return self._pending is not None and not self._pending.done()
 
-    def offer(self, seq: int, state: bytes) -> None:
-        """Write `state` (the engine state as of input `seq`) on the writer thread."""
-        self._pending = self._thread.submit(self._write, seq, state)
+    def offer(self, seq: int, pieces: Iterable[bytes]) -> None:
+        """Store the engine state as of input `seq`, encoded by iterating `pieces` (JSON whose
+        concatenation is the snapshot), on the writer thread."""
+        self._pending = self._thread.submit(self._write, seq, pieces)
         self._pending.add_done_callback(_log_failure)
 
-    def _write(self, seq: int, state: bytes) -> None:
+    def _write(self, seq: int, pieces: Iterable[bytes]) -> None:
         with self._lock:
+            made = []
+            for piece in pieces:
+                made.append(piece)
+                time.sleep(0)  # let a request thread waiting for the GIL have it now
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self.db.execute(
-                    "INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)", (seq, state)
+                    "INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, zeroblob(?))",
+                    (seq, sum(map(len, made))),
                 )
+                _fill(self.db, seq, made)
                 self.db.execute(
                     "DELETE FROM snapshots WHERE seq NOT IN "
                     "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
@@ -82,6 +94,13 @@ class SnapshotWriter:
         """Finish the write under way, then close the file."""
         self._thread.shutdown(wait=True)
         self.db.close()
+
+
+def _fill(db: sqlite3.Connection, seq: int, pieces: list[bytes]) -> None:
+    """Write `pieces` one after another into the blob of snapshot `seq` (its rowid)."""
+    with db.blobopen("snapshots", "state", seq) as blob:
+        for piece in pieces:
+            blob.write(piece)
 
 
 Found = tuple[int, dict[str, Any]]
