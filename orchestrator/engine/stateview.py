@@ -8,8 +8,11 @@ does it. So a snapshot is taken in two halves:
 - `snapshot_view(state)`, while nothing changes the state (the runtime's lock): copies of its
   containers, shallow where their values are immutable (incidents and verdicts are frozen
   records, signals and timers tuples, the rest numbers and strings), deep only for what the
-  engine still changes in place (windows, held events). No record is copied or encoded; the
-  cost is a few pointer copies per entry.
+  engine still changes in place (windows, held events). A dict is copied as its lists of keys
+  and values (`Items`: no hashing, no tuple per entry; `dict.copy` of an OrderedDict of
+  150,000 dedupe keys took 230 ms here, its two lists a few ms). No record is copied or
+  encoded; the cost is two pointer copies per entry. Once the engine keeps a container as an
+  immutable value, its copy here can become a reference.
 - `encode_chunks(view)`, anywhere and later: the same bytes `encode_snapshot` gives, as a
   sequence of pieces of about CHUNK_BYTES each, so a thread encoding them lets others run
   between pieces.
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 import msgspec
@@ -37,6 +39,19 @@ _encode = msgspec.json.encode
 
 
 @dataclass(frozen=True, slots=True)
+class Items:
+    """A dict's entries as two lists: copied without hashing, the cheapest copy of a dict."""
+
+    keys: list[Any]
+    values: list[Any]
+
+    @classmethod
+    def of(cls, mapping: dict[Any, Any]) -> Items:
+        """The entries of `mapping` in its order (an OrderedDict's too: never reordered)."""
+        return cls(list(dict.keys(mapping)), list(dict.values(mapping)))
+
+
+@dataclass(frozen=True, slots=True)
 class SnapshotView:
     """The parts of a snapshot (in its order), sharing nothing the engine changes later."""
 
@@ -46,15 +61,15 @@ class SnapshotView:
 def snapshot_view(state: EngineState) -> SnapshotView:
     """The state as of now, for `encode_chunks` later: take it while no input changes it."""
     return SnapshotView(
-        {name: _deep(v) if name in DEEP else _shallow(v) for name, v in snapshot_parts(state)}
+        {name: _copy(value, deep=name in DEEP) for name, value in snapshot_parts(state)}
     )
 
 
-def _shallow(value: Any) -> Any:
+def _copy(value: Any, *, deep: bool) -> Any:
     if isinstance(value, dict):
-        return dict.copy(value)  # an OrderedDict's order too (never reordered): 30x faster
+        return Items.of({k: _deep(v) for k, v in value.items()} if deep else value)
     if isinstance(value, list):
-        return value.copy()
+        return _deep(value) if deep else value.copy()
     return value
 
 
@@ -71,24 +86,28 @@ def encode_chunks(view: SnapshotView, chunk_bytes: int = CHUNK_BYTES) -> Iterato
     yield b"{"
     for index, (name, value) in enumerate(view.parts.items()):
         yield (b',"' if index else b'"') + name.encode() + b'":'
-        if isinstance(value, dict | list) and len(value) > FIRST_CHUNK_ITEMS:
+        if isinstance(value, Items | list):
             yield from _pieces(value, chunk_bytes)
         else:
             yield _encode(value)
     yield b"}"
 
 
-def _pieces(container: dict[str, Any] | list[Any], chunk_bytes: int) -> Iterator[bytes]:
-    """A dict or list as JSON in pieces of about `chunk_bytes` (each encoded on its own)."""
-    is_dict = isinstance(container, dict)
-    items = iter(container.items()) if isinstance(container, dict) else iter(container)
+def _pieces(container: Items | list[Any], chunk_bytes: int) -> Iterator[bytes]:
+    """Entries as a JSON object (Items) or array (list) in pieces of about `chunk_bytes`."""
+    is_dict = isinstance(container, Items)
+    total = len(container.keys) if isinstance(container, Items) else len(container)
     yield b"{" if is_dict else b"["
-    size, first = FIRST_CHUNK_ITEMS, True
-    while taken := list(islice(items, size)):
-        body = _encode(dict(taken) if is_dict else taken)[1:-1]
-        yield body if first else b"," + body
-        first = False
-        size = max(1, size * chunk_bytes // max(len(body), 1))
+    start, size = 0, FIRST_CHUNK_ITEMS
+    while start < total:
+        end = start + size
+        if isinstance(container, Items):
+            keys, values = container.keys[start:end], container.values[start:end]
+            body = _encode(dict(zip(keys, values, strict=True)))
+        else:
+            body = _encode(container[start:end])
+        yield body[1:-1] if start == 0 else b"," + body[1:-1]
+        start, size = end, max(1, size * chunk_bytes // max(len(body), 1))
     yield b"}" if is_dict else b"]"
 
 

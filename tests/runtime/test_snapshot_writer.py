@@ -53,12 +53,14 @@ def engine() -> Engine:
 
 
 def fed(engine: Engine, path: Path, inputs: int, every: int) -> EmbeddedRuntime:
+    """A runtime given `inputs` alerts one by one, each snapshot written before the next input
+    (a snapshot due while the one before is still being written is taken a batch later)."""
     clock = ManualClock(START)
     runtime = EmbeddedRuntime.open(engine, path, snapshot_every=every, clock=clock.now)
     for n in range(inputs):
         clock.value = parse_time(f"2026-11-20T10:{n:02d}:00Z")
         runtime.submit([alert(n)], HTTP)
-    runtime.snapshots.flush()
+        runtime.snapshots.flush()
     return runtime
 
 
