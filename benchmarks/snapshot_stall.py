@@ -57,9 +57,13 @@ class Alerts:
     def _record(self, n: int) -> bytes:
         service = f"svc-{n % SERVICES}"
         labels = {"alertname": "HighErrorRate", "service": service, "instance": f"t-{n}"}
-        data = {"alertname": "HighErrorRate", "service": service, "status": "firing"}
+        data: dict[str, Any] = {
+            "alertname": "HighErrorRate",
+            "service": service,
+            "status": "firing",
+        }
         data |= {"severity": "critical", "labels": labels, "summary": "error rate above 5%"}
-        envelope = {"specversion": "1.0", "id": f"t-{n}", "source": "storm"}
+        envelope: dict[str, Any] = {"specversion": "1.0", "id": f"t-{n}", "source": "storm"}
         envelope |= {"type": "ops.alert", "time": self.time, "data": data}
         return json.dumps(envelope, separators=(",", ":")).encode()
 
