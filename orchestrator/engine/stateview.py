@@ -28,9 +28,9 @@ import msgspec
 
 from orchestrator.engine.state import EngineState, snapshot_parts
 
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 64 * 1024
 """About how much JSON one encode call makes: a fraction of a millisecond of work."""
-FIRST_CHUNK_ITEMS = 64
+FIRST_CHUNK_ITEMS = 4
 """Entries in the first piece of a container; later pieces are sized from the bytes of the
 one before, so a piece stays near CHUNK_BYTES whatever the entries weigh."""
 DEEP = frozenset({"windows", "held"})

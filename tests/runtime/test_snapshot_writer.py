@@ -14,16 +14,19 @@ from pydantic_core import to_json
 
 from orchestrator.engine import (
     Engine,
+    encode_chunks,
     encode_snapshot,
     format_time,
     parse_time,
     restore,
     snapshot,
+    snapshot_view,
     summary,
 )
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.embedded import EmbeddedRuntime
+from orchestrator.runtime.embedded.snapshots import SNAPSHOT_FILE, SnapshotWriter
 from orchestrator.testing import ManualClock, encode, event
 from schemas import Command, Origin
 
@@ -85,7 +88,7 @@ def test_restart_recovers_from_the_snapshot_file(engine: Engine, tmp_path: Path)
     runtime.snapshots.close()
     runtime.store.close()
     with sqlite3.connect(tmp_path / "snapshots.db") as db:
-        assert [r[0] for r in db.execute("SELECT seq FROM snapshots ORDER BY seq")] == [4, 8]
+        assert [r[0] for r in db.execute("SELECT seq FROM snapshot_done ORDER BY seq")] == [4, 8]
     again = EmbeddedRuntime.open(engine, tmp_path)
     assert summary(again.state) == before
     again.close()
@@ -106,6 +109,28 @@ def test_a_database_with_its_snapshot_in_the_old_table_recovers(
     again = EmbeddedRuntime.open(engine, tmp_path)
     assert summary(again.state) == before
     again.close()
+
+
+def test_a_snapshot_in_parts_and_one_from_before_parts_are_both_read(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A snapshot larger than a part is stored in several, each committed on its own, and read
+    back whole; a snapshots.db row written before parts (one blob) is still read, and the
+    next snapshot in parts replaces it; parts of a write that never finished are ignored."""
+    state = fed(engine, tmp_path / "feed", 9, every=1000).state
+    writer = SnapshotWriter(tmp_path / SNAPSHOT_FILE, part_bytes=1000)
+    whole = encode_snapshot(state)
+    writer.db.execute("INSERT INTO snapshots (seq, state) VALUES (5, ?)", (whole,))
+    writer.db.execute("INSERT INTO snapshot_parts (seq, bytes) VALUES (7, x'7b')")  # unfinished
+    assert writer.latest() == (5, json.loads(whole))
+    writer.offer(6, encode_chunks(snapshot_view(state)))
+    writer.flush()
+    assert writer.latest() == (6, json.loads(whole))
+    parts = writer.db.execute("SELECT count(*) FROM snapshot_parts WHERE seq = 6").fetchone()[0]
+    assert 1 < parts <= -(-len(whole) // 1000)
+    assert writer.db.execute("SELECT seq FROM snapshot_parts WHERE seq <> 6").fetchall() == []
+    assert writer.db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
+    writer.close()
 
 
 def test_intake_does_not_wait_for_a_snapshot_being_written(engine: Engine, tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ pieces still to be made; the writer thread makes them one at a time, letting oth
 between two (one encode of the whole state would hold the GIL, so every request, for its whole
 duration), and stores them in `snapshots.db`, a database of their own, so that writing hundreds
 of megabytes and their fsync never holds the main database's write lock that intake and
-commands need. The pieces go into the row's blob one by one, never joined in memory. While one
-snapshot is being written the next is not taken.
+commands need. The pieces are stored in parts of about PART_BYTES, each committed on its own:
+a commit's fsync (and any other file's on the same filesystem: one journal) then waits for
+at most one part to reach the disk, not the whole snapshot, and the writer holds at most one
+part in memory. While one snapshot is being written the next is not taken.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,17 +29,29 @@ import structlog
 log = structlog.get_logger("orchestrator.runtime.embedded")
 SNAPSHOT_FILE = "snapshots.db"
 KEEP = 2
-_SCHEMA = "CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state BLOB NOT NULL)"
+PART_BYTES = 4 * 1024 * 1024
+"""The most bytes of a snapshot committed (and fsynced) at once: a request's own commit waits
+for at most that much of a snapshot to reach the disk (one filesystem journal), not all of it."""
+_SCHEMA = (
+    # one snapshot per row, as written before parts (still read)
+    "CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS snapshot_parts"
+    " (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, bytes BLOB NOT NULL)",
+    # a snapshot is there once its row is: its parts in id order, joined, are its JSON
+    "CREATE TABLE IF NOT EXISTS snapshot_done (seq INTEGER PRIMARY KEY, parts INTEGER NOT NULL)",
+)
 
 
 class SnapshotWriter:
     """Stores encoded snapshots in their own SQLite file on a thread of its own."""
 
-    def __init__(self, path: Path, synchronous: str = "full") -> None:
+    def __init__(self, path: Path, synchronous: str = "full", part_bytes: int = PART_BYTES) -> None:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self.db.execute(_SCHEMA)
+        for statement in _SCHEMA:
+            self.db.execute(statement)
+        self.part_bytes = part_bytes
         self._lock = threading.Lock()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="snapshot-writer")
         self._pending: Future[None] | None = None
@@ -54,27 +68,33 @@ class SnapshotWriter:
         self._pending.add_done_callback(_log_failure)
 
     def _write(self, seq: int, pieces: Iterable[bytes]) -> None:
+        """Encode and store in parts of about `part_bytes`, each its own transaction; the
+        snapshot counts once `snapshot_done` has its row (a crash before leaves parts that
+        the next write deletes)."""
         with self._lock:
-            made = []
+            self._transaction(_unfinished)
+            part: list[bytes] = []
+            size = parts = 0
             for piece in pieces:
-                made.append(piece)
+                part.append(piece)
+                size += len(piece)
+                if size >= self.part_bytes:
+                    self._transaction(_store_part, seq, part)
+                    part, size, parts = [], 0, parts + 1
                 time.sleep(0)  # let a request thread waiting for the GIL have it now
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, zeroblob(?))",
-                    (seq, sum(map(len, made))),
-                )
-                _fill(self.db, seq, made)
-                self.db.execute(
-                    "DELETE FROM snapshots WHERE seq NOT IN "
-                    "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
-                    (KEEP,),
-                )
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+            if part:
+                self._transaction(_store_part, seq, part)
+                parts += 1
+            self._transaction(_finish, seq, parts)
+
+    def _transaction(self, work: Callable[..., None], *args: Any) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            work(self.db, *args)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def flush(self) -> None:
         """Wait until the snapshot being written (if any) is stored."""
@@ -85,10 +105,16 @@ class SnapshotWriter:
     def latest(self) -> Found | None:
         """The newest stored snapshot and the input it covers, if any."""
         with self._lock:
-            row = self.db.execute(
+            done = self.db.execute("SELECT max(seq) FROM snapshot_done").fetchone()[0]
+            whole = self.db.execute(
                 "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-        return (int(row[0]), json.loads(row[1])) if row else None
+            if done is not None and (whole is None or done > whole[0]):
+                rows = self.db.execute(
+                    "SELECT bytes FROM snapshot_parts WHERE seq = ? ORDER BY id", (done,)
+                )
+                return int(done), json.loads(b"".join(row[0] for row in rows))
+        return (int(whole[0]), json.loads(whole[1])) if whole else None
 
     def close(self) -> None:
         """Finish the write under way, then close the file."""
@@ -96,11 +122,33 @@ class SnapshotWriter:
         self.db.close()
 
 
-def _fill(db: sqlite3.Connection, seq: int, pieces: list[bytes]) -> None:
-    """Write `pieces` one after another into the blob of snapshot `seq` (its rowid)."""
-    with db.blobopen("snapshots", "state", seq) as blob:
+def _unfinished(db: sqlite3.Connection) -> None:
+    """Delete the parts of a write that never finished."""
+    db.execute("DELETE FROM snapshot_parts WHERE seq NOT IN (SELECT seq FROM snapshot_done)")
+
+
+def _store_part(db: sqlite3.Connection, seq: int, pieces: list[bytes]) -> None:
+    """One part of snapshot `seq`: `pieces` written one after another into its blob."""
+    size = sum(map(len, pieces))
+    cursor = db.execute(
+        "INSERT INTO snapshot_parts (seq, bytes) VALUES (?, zeroblob(?))", (seq, size)
+    )
+    assert cursor.lastrowid is not None
+    with db.blobopen("snapshot_parts", "bytes", cursor.lastrowid) as blob:
         for piece in pieces:
             blob.write(piece)
+
+
+def _finish(db: sqlite3.Connection, seq: int, parts: int) -> None:
+    """Mark snapshot `seq` done; forget all but the newest KEEP (and any single-row ones)."""
+    db.execute("INSERT OR REPLACE INTO snapshot_done (seq, parts) VALUES (?, ?)", (seq, parts))
+    db.execute(
+        "DELETE FROM snapshot_done WHERE seq NOT IN "
+        "(SELECT seq FROM snapshot_done ORDER BY seq DESC LIMIT ?)",
+        (KEEP,),
+    )
+    _unfinished(db)
+    db.execute("DELETE FROM snapshots")
 
 
 Found = tuple[int, dict[str, Any]]
