@@ -116,7 +116,7 @@ def _snapshot_seqs(runtime: EmbeddedRuntime, stop: threading.Event, seconds: flo
     path = runtime.store.path.with_name("snapshots.db")
 
     def newest(db: sqlite3.Connection) -> int:
-        return int(db.execute("SELECT coalesce(max(seq), 0) FROM snapshots").fetchone()[0])
+        return _stored(db)[0]
 
     def poll() -> int:
         seen: set[int] = set()
@@ -132,16 +132,27 @@ def _snapshot_seqs(runtime: EmbeddedRuntime, stop: threading.Event, seconds: flo
     return poll
 
 
+def _stored(db: sqlite3.Connection) -> tuple[int, int]:
+    """The newest snapshot's input and bytes: in parts (snapshot_done) or one row (before)."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    if "snapshot_done" in tables:
+        seq = db.execute("SELECT coalesce(max(seq), 0) FROM snapshot_done").fetchone()[0]
+        query = "SELECT coalesce(sum(length(bytes)), 0) FROM snapshot_parts WHERE seq = ?"
+    else:
+        seq = db.execute("SELECT coalesce(max(seq), 0) FROM snapshots").fetchone()[0]
+        query = "SELECT coalesce(sum(length(state)), 0) FROM snapshots WHERE seq = ?"
+    return int(seq), int(db.execute(query, (seq,)).fetchone()[0])
+
+
 def _figures(
     probes: list[float], batches: list[float], written: int, cpu: float, runtime: EmbeddedRuntime
 ) -> dict[str, Any]:
     ordered = sorted(probes)
-    path = runtime.store.path.with_name("snapshots.db")
-    with sqlite3.connect(path) as db:
-        row = db.execute("SELECT length(state) FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()
+    with sqlite3.connect(runtime.store.path.with_name("snapshots.db")) as db:
+        size = _stored(db)[1]
     return {
         "snapshots": written,
-        "snapshot_mib": round((row[0] if row else 0) / KIB / KIB, 1),
+        "snapshot_mib": round(size / KIB / KIB, 1),
         "probes": len(probes),
         "probe_p50_ms": round(statistics.median(ordered) * MS, 1),
         "probe_p99_ms": round(ordered[int(len(ordered) * 0.99)] * MS, 1),
