@@ -163,18 +163,18 @@ class AuthConfig:
     responders: tuple[Responder, ...] = ()
     ingest_sha256: str | None = field(default=None, repr=False)
     senders: tuple[Sender, ...] = ()
+    all_senders: tuple[Sender, ...] = field(init=False, repr=False, compare=False)
+    """The named senders, plus `ingest` for ORCH_INGEST_TOKEN when it is set (made once: every
+    intake request looks its token up in it)."""
+
+    def __post_init__(self) -> None:
+        ingest = () if self.ingest_sha256 is None else (Sender(INGEST_SENDER, self.ingest_sha256),)
+        object.__setattr__(self, "all_senders", (*self.senders, *ingest))
 
     @property
     def enforced(self) -> bool:
         """True when responders are configured (reads then need a valid token)."""
         return bool(self.responders)
-
-    @property
-    def all_senders(self) -> tuple[Sender, ...]:
-        """The named senders, plus `ingest` for ORCH_INGEST_TOKEN when it is set."""
-        if self.ingest_sha256 is None:
-            return self.senders
-        return (*self.senders, Sender(INGEST_SENDER, self.ingest_sha256))
 
     @property
     def intake_open(self) -> bool:
