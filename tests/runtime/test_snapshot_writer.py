@@ -157,8 +157,9 @@ def test_requests_go_on_while_a_snapshot_waits_to_be_encoded(
     engine: Engine, tmp_path: Path
 ) -> None:
     """The runtime hands the writer a view of the state, encoded on the writer's thread: while
-    the writer is held before it encodes, inputs and a command are applied and answered, and
-    the snapshot then stored is the state as of its own input, none of what came after."""
+    the writer is held before it encodes, inputs and a command are applied and answered, the
+    snapshot stored before is readable (recovery), and the snapshot then stored is the state
+    as of its own input, none of what came after."""
     runtime = fed(engine, tmp_path, 1, every=1)
     task_id = runtime.tasks()[0].id
     ack = Command(id="c1", kind="ack", actor="dana", time=START, task_id=task_id)
@@ -169,6 +170,7 @@ def test_requests_go_on_while_a_snapshot_waits_to_be_encoded(
         answers.append(runtime.submit([alert(2)], HTTP)[0].status)
         answers.append(runtime.command(ack).accepted)
         answers.append(runtime.incident(runtime.tasks()[0].incident_id) is not None)
+        answers.append(runtime.snapshots.latest() is not None)  # what recovery reads
         done.set()
 
     with runtime.snapshots._lock:  # the writer thread waits here before it encodes
@@ -177,7 +179,7 @@ def test_requests_go_on_while_a_snapshot_waits_to_be_encoded(
         expected = json.loads(encode_snapshot(runtime.state))
         threading.Thread(target=requests, daemon=True).start()
         assert done.wait(30), "a request waited for the snapshot being encoded"
-        assert answers == ["accepted", True, True]
+        assert answers == ["accepted", True, True, True]
     runtime.snapshots.flush()
     assert runtime.snapshots.latest() == (2, expected)
     assert json.loads(encode_snapshot(runtime.state)) != expected

@@ -46,6 +46,7 @@ class SnapshotWriter:
     """Stores encoded snapshots in their own SQLite file on a thread of its own."""
 
     def __init__(self, path: Path, synchronous: str = "full", part_bytes: int = PART_BYTES) -> None:
+        self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
@@ -103,23 +104,29 @@ class SnapshotWriter:
             pending.result()
 
     def latest(self) -> Found | None:
-        """The newest stored snapshot and the input it covers, if any."""
-        with self._lock:
-            done = self.db.execute("SELECT max(seq) FROM snapshot_done").fetchone()[0]
-            whole = self.db.execute(
-                "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            if done is not None and (whole is None or done > whole[0]):
-                rows = self.db.execute(
-                    "SELECT bytes FROM snapshot_parts WHERE seq = ? ORDER BY id", (done,)
-                )
-                return int(done), json.loads(b"".join(row[0] for row in rows))
-        return (int(whole[0]), json.loads(whole[1])) if whole else None
+        """The newest stored snapshot and the input it covers, if any. Read on a connection of
+        its own (WAL: readers see the last commit), so recovery after a failed write never
+        waits for a snapshot being encoded or written."""
+        reader = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            reader.execute("BEGIN")  # one read transaction: the parts of what it sees as done
+            return _newest_stored(reader)
+        finally:
+            reader.close()
 
     def close(self) -> None:
         """Finish the write under way, then close the file."""
         self._thread.shutdown(wait=True)
         self.db.close()
+
+
+def _newest_stored(db: sqlite3.Connection) -> Found | None:
+    done = db.execute("SELECT max(seq) FROM snapshot_done").fetchone()[0]
+    whole = db.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()
+    if done is not None and (whole is None or done > whole[0]):
+        rows = db.execute("SELECT bytes FROM snapshot_parts WHERE seq = ? ORDER BY id", (done,))
+        return int(done), json.loads(b"".join(row[0] for row in rows))
+    return (int(whole[0]), json.loads(whole[1])) if whole else None
 
 
 def _unfinished(db: sqlite3.Connection) -> None:
