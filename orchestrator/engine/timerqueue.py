@@ -91,6 +91,13 @@ class TimerQueue:
         pending = (runs[number][position:] for _entry, number, position in self._heads)
         return sorted(chain(self._fresh, *pending))
 
+    def copy(self) -> TimerQueue:
+        """The same pending timers, sharing the runs (never changed): costs the newest heap
+        list and one entry per run, not one per timer."""
+        twin = TimerQueue(run_size=self._run_size)
+        twin._take(self)
+        return twin
+
     def remove(self, unwanted: Callable[[TimerEntry], bool]) -> None:
         """Forget every pending timer for which `unwanted` is true."""
         self._rebuild([entry for entry in self.entries() if not unwanted(entry)])
@@ -110,6 +117,10 @@ class TimerQueue:
         heapq.heappush(self._heads, (run[0], number, 0))
 
     def _rebuild(self, entries: list[TimerEntry]) -> None:
-        fresh = TimerQueue(entries, self._run_size)
-        self._fresh, self._heads, self._runs = fresh._fresh, fresh._heads, fresh._runs
-        self._numbered, self._held, self._size = fresh._numbered, fresh._held, fresh._size
+        self._take(TimerQueue(entries, self._run_size))
+
+    def _take(self, other: TimerQueue) -> None:
+        """Hold `other`'s timers (its lists copied, its runs shared)."""
+        self._fresh, self._heads, self._runs = list(other._fresh), list(other._heads), {}
+        self._runs.update(other._runs)
+        self._numbered, self._held, self._size = other._numbered, other._held, other._size

@@ -45,3 +45,19 @@ def test_the_queue_matches_a_plain_heap(steps: list[tuple[str, int]]) -> None:
         assert len(queue) == len(heap)
         assert queue.next_due() == (heap[0][0] if heap else None)
         assert queue.entries() == sorted(heap)
+
+
+def test_a_copy_keeps_its_timers_whatever_the_queue_does_next() -> None:
+    """A copy (what a snapshot view takes) shares the runs but not the changes: the original
+    fires, takes and drops timers, the copy still holds what it held."""
+    queue = TimerQueue(run_size=RUN)
+    for sequence in range(3 * RUN + 2):
+        queue.push((sequence % 5, sequence, "ack", "i", "", 0))
+    copy, before = queue.copy(), queue.entries()
+    for _ in range(RUN + 1):
+        queue.pop()
+    queue.push((0, 99, "due", "j", "", 0))
+    queue.remove(lambda entry: entry[0] == 4)
+    assert copy.entries() == before
+    assert len(copy) == len(before)
+    assert queue.entries() != before
