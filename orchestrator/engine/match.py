@@ -85,7 +85,7 @@ def window_name(playbook: str, rule_id: str, key: str) -> str:
 def selected(selector: Selector, ctx: Context) -> str | None:
     """The key of an event the selector takes (its condition holds), else None."""
     when = selector.when
-    if when is not None and not when.test(ctx):
+    if when is not None and not when.holds(ctx):
         return None
     return selector.key(ctx)
 
@@ -176,7 +176,8 @@ class Matcher:
         only_key: str | None,
     ) -> Match | None:
         """`_keys` for a consumer whose selectors share one key function: the key once, then
-        the conditions in the same order (triggers, joins, rules), the same windows observed."""
+        the conditions in the same order (triggers, joins, rules), the same windows observed;
+        each condition one call (its generated `holds`)."""
         key = key_of(ctx)
         if key is None or (only_key is not None and key != only_key):
             return None
@@ -184,42 +185,30 @@ class Matcher:
         taken = False
         fired: str | None = None
         for trigger in consumer.triggers:
-            holds = self._taken(state, playbook, trigger, key, at, ctx)
-            if holds is None:
+            when = trigger.selector.when
+            if when is not None and not when.holds(ctx):
                 continue
             taken = True
+            window = trigger.window
+            holds = window is None or self._observe(
+                state, playbook, trigger.id, window, key, at, ctx
+            )
             if holds and fired is None:
                 fired = trigger.id
         joined = False
         for join in consumer.joins:
-            if join.when is None or join.when.test(ctx):
+            if join.when is None or join.when.holds(ctx):
                 joined = taken = True
         hits: list[SeverityRule] = []
         for rule in consumer.rules:
-            holds = self._taken(state, playbook, rule, key, at, ctx)
-            if holds is None:
+            when = rule.selector.when
+            if when is not None and not when.holds(ctx):
                 continue
             taken = True
-            if holds:
+            window = rule.window
+            if window is None or self._observe(state, playbook, rule.id, window, key, at, ctx):
                 hits.append(rule)
         return Match(consumer, key, fired, tuple(hits), joined) if taken else None
-
-    def _taken(
-        self,
-        state: EngineState,
-        playbook: str,
-        rule: Trigger | SeverityRule,
-        key: str,
-        at: Millis,
-        ctx: Context,
-    ) -> bool | None:
-        """None when the rule's condition does not take the event; otherwise whether its
-        window (observing the event) holds, True without one."""
-        when = rule.selector.when
-        if when is not None and not when.test(ctx):
-            return None
-        window = rule.window
-        return window is None or self._observe(state, playbook, rule.id, window, key, at, ctx)
 
     def _keys(
         self,
