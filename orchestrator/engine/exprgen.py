@@ -183,3 +183,36 @@ def generate(tree: Tree[Token], text: Callable[[Token], str]) -> Holds | None:
         return None
     holds: Holds = namespace["holds"]
     return holds
+
+
+KeyParts = tuple[tuple[tuple[str, ...], str | None], ...]
+
+
+def generate_key(parts: KeyParts, separator: str) -> Callable[[Context], str | None]:
+    """One function computing a correlation key as `playbook.KeyFn.general` does: each
+    field path followed step by step (a missing step is None), text kept, None / an object /
+    a list replaced by the part's default (no default: no key), anything else as `str`, the
+    parts joined by `separator`."""
+    names: dict[str, Any] = {"_Mapping": Mapping, "_sep": separator}
+    lines = ["def key(ctx):"]
+    for index, (path, default) in enumerate(parts):
+        lines.append("    v = ctx")
+        for step in path:
+            lines.append(
+                f"    v = v.get({step!r}) if type(v) is dict or isinstance(v, _Mapping) else None"
+            )
+        lines += [
+            "    if type(v) is str:",
+            f"        p{index} = v",
+            "    elif v is None or isinstance(v, (_Mapping, list)):",
+        ]
+        if default is None:
+            lines.append("        return None")
+        else:
+            names[f"_d{index}"] = default
+            lines.append(f"        p{index} = str(_d{index})")
+        lines += ["    else:", f"        p{index} = str(v)"]
+    lines.append("    return " + (" + _sep + ".join(f"p{i}" for i in range(len(parts))) or "''"))
+    exec(compile("\n".join(lines) + "\n", "<key>", "exec"), names)  # our own source (above)
+    key: Callable[[Context], str | None] = names["key"]
+    return key

@@ -12,7 +12,7 @@ matters to, for a partitioned runtime.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from orchestrator.engine.clock import Millis
@@ -157,7 +157,7 @@ class Matcher:
             if only_playbook is not None and consumer.playbook.id != only_playbook:
                 continue
             if consumer.key is not None:
-                match = self._one_key(state, consumer, consumer.key, at, ctx, only_key)
+                match = self._one_key(state, consumer, consumer.key.compute, at, ctx, only_key)
                 if match is not None:
                     yield match
                 continue
@@ -170,7 +170,7 @@ class Matcher:
         self,
         state: EngineState,
         consumer: Consumer,
-        key_of: KeyFn,
+        key_of: Callable[[Context], str | None],
         at: Millis,
         ctx: Context,
         only_key: str | None,
