@@ -12,7 +12,7 @@ matters to, for a partitioned runtime.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from orchestrator.engine.clock import Millis
@@ -102,6 +102,13 @@ class Matcher:
         for pb in playbooks:
             if pb.mode != "inactive":
                 self._index(pb)
+        self.sole: dict[str, Consumer] = {
+            event_type: consumers[0]
+            for event_type, consumers in self._by_type.items()
+            if len(consumers) == 1 and consumers[0].key is not None
+        }
+        """Per event type one playbook consumes with one key function: its consumer (the
+        engine then calls `one_key` for it, which is what `matches` would do)."""
 
     def _index(self, pb: Playbook) -> None:
         for event_type in sorted(pb.consumes()):
@@ -157,7 +164,7 @@ class Matcher:
             if only_playbook is not None and consumer.playbook.id != only_playbook:
                 continue
             if consumer.key is not None:
-                match = self._one_key(state, consumer, consumer.key.compute, at, ctx, only_key)
+                match = self.one_key(state, consumer, at, ctx, only_key)
                 if match is not None:
                     yield match
                 continue
@@ -166,19 +173,19 @@ class Matcher:
                 fired, hits = found.fired.get(key), tuple(found.hits.get(key, ()))
                 yield Match(consumer, key, fired, hits, key in found.joined)
 
-    def _one_key(
+    def one_key(
         self,
         state: EngineState,
         consumer: Consumer,
-        key_of: Callable[[Context], str | None],
         at: Millis,
         ctx: Context,
-        only_key: str | None,
+        only_key: str | None = None,
     ) -> Match | None:
         """`_keys` for a consumer whose selectors share one key function: the key once, then
         the conditions in the same order (triggers, joins, rules), the same windows observed;
-        each condition one call (its generated `holds`)."""
-        key = key_of(ctx)
+        each condition one call (its generated `holds`). The consumer has a shared key."""
+        assert consumer.key is not None
+        key = consumer.key.compute(ctx)
         if key is None or (only_key is not None and key != only_key):
             return None
         playbook = consumer.playbook.id

@@ -112,7 +112,8 @@ class Engine:
         `state.changed_incidents()` names the incidents this step added, changed or dropped."""
         state.changed = {}
         out = Outbox(self.config.timeline_event_cap, state, self.config.rosters)
-        state.clock = max(state.clock, now)
+        if now > state.clock:
+            state.clock = now
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
         if isinstance(item, RawRecord):
@@ -190,10 +191,11 @@ class Engine:
             state.counters.duplicates += 1
             return
         config = self.config
+        watermark = state.watermark
         refusal = time_refusal(
             at,
-            max(state.watermark, state.clock),
-            state.watermark,
+            watermark if watermark > state.clock else state.clock,
+            watermark,
             received,
             max_clock_skew=config.max_clock_skew,
             max_future_skew=config.max_future_skew,
@@ -202,7 +204,7 @@ class Engine:
         if refusal is not None:
             self._reject(state, event, refusal, out, raw, origin)
             return
-        late = state.watermark - at > self.config.allowed_lateness
+        late = watermark - at > config.allowed_lateness
         if late:
             state.counters.late += 1
             if self.config.late_policy == "dead_letter":
@@ -220,7 +222,8 @@ class Engine:
         state.remember(dedupe_key, at)
         if len(state.seen) > self.config.dedupe_max_entries:
             state.forget_first_seen()
-        state.watermark = max(state.watermark, at)
+        if at > watermark:
+            state.watermark = at
         self._advance(state, at, out)
         if event.type == COMMAND_EVENT_TYPE:
             self._command(state, Command(id=event.id, time=event.time, **event.data), out)
@@ -246,8 +249,15 @@ class Engine:
         out: Outbox,
         shard: str | None = None,
     ) -> None:
-        ctx = self.matcher.context(event)
-        for match in self.matcher.matches(state, event, at, ctx, shard):
+        matcher = self.matcher
+        ctx = matcher.context(event)
+        sole = matcher.sole.get(event.type) if shard is None else None
+        if sole is not None:  # `matches` for a type one playbook consumes, on one key
+            match = matcher.one_key(state, sole, at, ctx)
+            if match is not None:
+                self._apply(state, match, event, effective, ctx, out)
+            return
+        for match in matcher.matches(state, event, at, ctx, shard):
             self._apply(state, match, event, effective, ctx, out)
 
     def _apply(
