@@ -112,8 +112,7 @@ class Engine:
         `state.changed_incidents()` names the incidents this step added, changed or dropped."""
         state.changed = {}
         out = Outbox(self.config.timeline_event_cap, state, self.config.rosters)
-        if now > state.clock:
-            state.clock = now
+        state.clock = max(state.clock, now)
         if state.timers and state.timers[0][0] <= state.clock:
             self._fire_timers(state, out)
         if isinstance(item, RawRecord):
