@@ -55,10 +55,11 @@ class Consumer:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Match:
     """One playbook and key an event concerns: the trigger that fired there (None when the
-    event only joins) and the severity rules that hold."""
+    event only joins) and the severity rules that hold. Made once per event and playbook and
+    only read after (not frozen: a frozen dataclass's __init__ costs twice as much)."""
 
     consumer: Consumer
     key: str
