@@ -10,6 +10,7 @@ Only SHA-256 hashes of tokens are kept; a presented token is hashed and compared
     senders:
       - {name: alertmanager, token_sha256: 9f86..., sources: ["alertmanager/*"]}
       - {name: erp-feed, token_sha256: 2c26...}          # any source
+      - {name: bulk-import, token: "t0k", records_per_second: 100000}  # its own budget
 
 `incident_commander` may act on every task; a responder with no roles may only read. A sender
 may only submit events (never act as a responder), with the sources its patterns allow (any
@@ -97,6 +98,18 @@ class _SenderSpec(_TokenSpec):
     sources: list[str] = Field(
         default_factory=list, description="Event sources it may claim (shell patterns)."
     )
+    records_per_second: int | None = Field(
+        default=None,
+        ge=0,
+        description="Its own records (events, a webhook's alerts) a second, in place of "
+        "ORCH_INTAKE_RECORDS_PER_SECOND; 0 = not limited.",
+    )
+    bytes_per_second: int | None = Field(
+        default=None,
+        ge=0,
+        description="Its own request body bytes a second, in place of "
+        "ORCH_INTAKE_BYTES_PER_SECOND; 0 = not limited.",
+    )
 
 
 class _ResponderFile(BaseModel):
@@ -132,6 +145,10 @@ class Sender:
     token_sha256: str = field(repr=False)
     sources: tuple[str, ...] = ()
     """Shell patterns of the event sources it may claim; () = any."""
+    records_per_second: int | None = None
+    """Its own records budget a second (0 = not limited); None = the intake's default."""
+    bytes_per_second: int | None = None
+    """Its own body bytes budget a second (0 = not limited); None = the intake's default."""
 
 
 INGEST_SENDER = "ingest"
@@ -146,18 +163,18 @@ class AuthConfig:
     responders: tuple[Responder, ...] = ()
     ingest_sha256: str | None = field(default=None, repr=False)
     senders: tuple[Sender, ...] = ()
+    all_senders: tuple[Sender, ...] = field(init=False, repr=False, compare=False)
+    """The named senders, plus `ingest` for ORCH_INGEST_TOKEN when it is set (made once: every
+    intake request looks its token up in it)."""
+
+    def __post_init__(self) -> None:
+        ingest = () if self.ingest_sha256 is None else (Sender(INGEST_SENDER, self.ingest_sha256),)
+        object.__setattr__(self, "all_senders", (*self.senders, *ingest))
 
     @property
     def enforced(self) -> bool:
         """True when responders are configured (reads then need a valid token)."""
         return bool(self.responders)
-
-    @property
-    def all_senders(self) -> tuple[Sender, ...]:
-        """The named senders, plus `ingest` for ORCH_INGEST_TOKEN when it is set."""
-        if self.ingest_sha256 is None:
-            return self.senders
-        return (*self.senders, Sender(INGEST_SENDER, self.ingest_sha256))
 
     @property
     def intake_open(self) -> bool:
@@ -210,7 +227,10 @@ def identities_from(data: Any, where: str) -> Identities:
     responders = tuple(
         Responder(spec.name, frozenset(spec.roles), spec.digest) for spec in parsed.responders
     )
-    senders = tuple(Sender(s.name, s.digest, tuple(s.sources)) for s in parsed.senders)
+    senders = tuple(
+        Sender(s.name, s.digest, tuple(s.sources), s.records_per_second, s.bytes_per_second)
+        for s in parsed.senders
+    )
     check_unique(responders, where, senders)
     return responders, senders
 

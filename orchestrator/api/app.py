@@ -210,7 +210,9 @@ def app_from_settings(
         cors_origins=settings.cors_origins,
         max_write_bytes=settings.max_write_bytes,
         intake_budget=IntakeBudget.per_second(
-            settings.intake_records_per_second, settings.intake_bytes_per_second
+            settings.intake_records_per_second,
+            settings.intake_bytes_per_second,
+            auth.all_senders,
         ),
         intake_queue_records=settings.intake_queue_records,
         feed_max_behind=settings.feed_max_behind,

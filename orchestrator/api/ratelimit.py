@@ -4,7 +4,9 @@ A sender's budget is counted in what it costs the service: records (each alert o
 input to the engine and one row in the log) and body bytes (what has to be read and parsed).
 Bytes are charged on the announced Content-Length before any body byte is read, records once the
 body is split into them and before any of them is processed. Budgets are sliding windows
-(`limits`), one per named sender, or per client address when intake is open.
+(`limits`), one per named sender, or per client address when intake is open. A named sender may
+have budgets of its own in the responders file (`records_per_second`, `bytes_per_second`: one
+busy Alertmanager may need more than the defaults give every sender).
 
 A refusal carries Retry-After. Its status is 429, except on the Alertmanager webhook: Alertmanager
 (0.25, measured) gives up on a notification answered with any 4xx, 429 included, and retries only
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -62,29 +65,43 @@ class Budget:
 
 
 class IntakeBudget:
-    """Each sender's records and bytes budgets (either may be absent: not limited)."""
+    """Each sender's records and bytes budgets: the intake's defaults (either may be absent:
+    not limited), or a named sender's own (`Sender.records_per_second`, `bytes_per_second`)."""
 
     def __init__(self, records: Budget | None = None, bytes_: Budget | None = None) -> None:
         self.records, self.bytes = records, bytes_
         self.window = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._own: dict[tuple[str, int], Budget | None] = {}
 
     @classmethod
-    def per_second(cls, records: int, bytes_: int) -> IntakeBudget | None:
-        """Budgets of `records` and `bytes_` a second (0 = not limited); None when neither is."""
-        if not records and not bytes_:
+    def per_second(
+        cls, records: int, bytes_: int, senders: Iterable[Sender] = ()
+    ) -> IntakeBudget | None:
+        """Budgets of `records` and `bytes_` a second (0 = not limited); None when neither is
+        and no sender of `senders` has a budget of its own."""
+        own = any(s.records_per_second or s.bytes_per_second for s in senders)
+        if not records and not bytes_ and not own:
             return None
-        return cls(
-            Budget.of(f"{records}/second", "records") if records else None,
-            Budget.of(f"{bytes_}/second", "bytes") if bytes_ else None,
-        )
+        return cls(_per_second(records, "records"), _per_second(bytes_, "bytes"))
 
     def charge_records(self, request: Request, sender: Sender | None, count: int) -> None:
         """Spend `count` records of the sender's budget, or refuse the request."""
-        self._charge(self.records, request, sender, count)
+        own = sender.records_per_second if sender is not None else None
+        self._charge(self._budget(self.records, "records", own), request, sender, count)
 
     def charge_bytes(self, request: Request, sender: Sender | None, count: int) -> None:
         """Spend `count` body bytes of the sender's budget, or refuse the request."""
-        self._charge(self.bytes, request, sender, count)
+        own = sender.bytes_per_second if sender is not None else None
+        self._charge(self._budget(self.bytes, "bytes", own), request, sender, count)
+
+    def _budget(self, default: Budget | None, unit: str, own: int | None) -> Budget | None:
+        """The default budget, or the sender's own one a second (parsed once per value)."""
+        if own is None:
+            return default
+        key = (unit, own)
+        if key not in self._own:
+            self._own[key] = _per_second(own, unit)
+        return self._own[key]
 
     def _charge(
         self, budget: Budget | None, request: Request, sender: Sender | None, count: int
@@ -102,6 +119,11 @@ class IntakeBudget:
             f"intake allows {budget.describe()} per sender; this request holds {count}",
             reset - time.time(),
         )
+
+
+def _per_second(amount: int, unit: str) -> Budget | None:
+    """A budget of `amount` `unit` a second; None for 0 (not limited)."""
+    return Budget.of(f"{amount}/second", unit) if amount else None
 
 
 def bucket_of(request: Request, sender: Sender | None) -> str:

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 
 from orchestrator.api import create_app
 from orchestrator.api.ratelimit import Budget, IntakeBudget
-from orchestrator.auth import AuthConfig, Sender, hash_token
+from orchestrator.auth import AuthConfig, Sender, hash_token, load_identities_file
 from orchestrator.engine.step import Engine
+from orchestrator.errors import AuthConfigError
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.testing import ManualClock, event
@@ -116,6 +117,61 @@ def test_each_named_sender_has_its_own_budget(runtime: EmbeddedRuntime) -> None:
             assert client.post("/events", json=metric(i), headers=noisy).status_code == 202
         assert client.post("/events", json=metric(50), headers=noisy).status_code == 429
         assert client.post("/events", json=metric(51), headers=quiet).status_code == 202
+
+
+def test_a_sender_may_have_a_budget_of_its_own(runtime: EmbeddedRuntime) -> None:
+    """A sender's own records budget replaces the default for it alone: the busy monitoring
+    sender gets 5 a second (0 would be unlimited), while the default of one record a minute
+    still holds for the other sender."""
+    senders = (
+        Sender("monitoring", hash_token("sender-a-token-0123456"), records_per_second=5),
+        Sender("erp", hash_token("sender-b-token-0123456")),
+        Sender("import", hash_token("sender-c-token-0123456"), records_per_second=0),
+    )
+    app = create_app(runtime, AuthConfig(senders=senders), intake_budget=records("1/minute"))
+    busy = {"Authorization": "Bearer sender-a-token-0123456"}
+    other = {"Authorization": "Bearer sender-b-token-0123456"}
+    free = {"Authorization": "Bearer sender-c-token-0123456"}
+    with TestClient(app) as client:
+        batch = client.post("/events", json=[metric(i) for i in range(5)], headers=busy)
+        over = client.post("/events", json=metric(5), headers=busy)
+        first = client.post("/events", json=metric(10), headers=other)
+        second = client.post("/events", json=metric(11), headers=other)
+        unlimited = [
+            client.post("/events", json=metric(20 + i), headers=free).status_code for i in range(4)
+        ]
+    assert (batch.status_code, batch.json()["accepted"]) == (200, 5)
+    assert over.status_code == 429
+    assert "5 records per 1 second per sender" in over.json()["detail"]
+    assert (first.status_code, second.status_code) == (202, 429)
+    assert unlimited == [202] * 4
+
+
+def test_own_budgets_alone_turn_budgets_on() -> None:
+    """With no default budget, a sender's own budget still makes one (the others: none)."""
+    own = Sender("monitoring", hash_token("sender-a-token-0123456"), bytes_per_second=1024)
+    budget = IntakeBudget.per_second(0, 0, [own])
+    assert budget is not None
+    assert (budget.records, budget.bytes) == (None, None)
+    assert IntakeBudget.per_second(0, 0, [Sender("erp", hash_token("x" * 24))]) is None
+
+
+def test_own_budgets_come_from_the_responders_file(tmp_path: Path) -> None:
+    """The file's sender entries take `records_per_second` and `bytes_per_second`; a negative
+    one is refused at load, naming the field."""
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "senders:\n"
+        "  - {name: am, token: am-token-0123456789, records_per_second: 50000}\n"
+        "  - {name: erp, token: erp-token-0123456789}\n"
+    )
+    (am, erp) = load_identities_file(good)[1]
+    assert (am.records_per_second, am.bytes_per_second) == (50_000, None)
+    assert (erp.records_per_second, erp.bytes_per_second) == (None, None)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("senders:\n  - {name: am, token: am-token-0123456789, bytes_per_second: -1}\n")
+    with pytest.raises(AuthConfigError, match=r"senders\.0\.bytes_per_second"):
+        load_identities_file(bad)
 
 
 def test_made_up_tokens_buy_no_budget_when_intake_is_open(runtime: EmbeddedRuntime) -> None:
