@@ -30,7 +30,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
 
-from orchestrator.engine.exprgen import Holds, generate
+from orchestrator.engine.exprgen import Holds, Literals, generate
 from orchestrator.engine.values import (
     FUNCTIONS,
     Context,
@@ -125,6 +125,15 @@ def _unescape(body: str, column: int | None) -> str:
         raise ExpressionError(f"bad escape in string: {err.reason}", column) from None
 
 
+def number_value(token: Token) -> float | int:
+    """The value of a number literal: a float with a point or exponent, else an int."""
+    text = str(token)
+    value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExpressionError(f"number {text} is too large", token.column)
+    return value
+
+
 def string_text(token: Token) -> str:
     """The text of a string literal (either quote; escapes only in double quotes)."""
     raw = str(token)
@@ -147,11 +156,7 @@ class _Compiler(Transformer[Token, Evaluator]):
         return literal
 
     def number(self, items: list[Token]) -> Evaluator:
-        text = str(items[0])
-        value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ExpressionError(f"number {text} is too large", items[0].column)
-        return self._constant(value)
+        return self._constant(number_value(items[0]))
 
     def string(self, items: list[Token]) -> Evaluator:
         return self._constant(string_text(items[0]))
@@ -299,5 +304,5 @@ def compile_expression(source: str, allowed_roots: frozenset[str] | None = None)
                 f"unknown name {unknown[0]!r}; fields start with one of: {allowed}",
                 compiler.columns.get(unknown[0]),
             )
-    holds = generate(tree, string_text) or closure_test(evaluate)
+    holds = generate(tree, Literals(number_value, string_text)) or closure_test(evaluate)
     return Expression(source, roots, frozenset(compiler.paths), evaluate, holds)

@@ -48,6 +48,14 @@ _ERRORS = "(TypeError, ValueError, OverflowError, RecursionError)"
 
 
 @dataclass(frozen=True, slots=True)
+class Literals:
+    """How the closure compiler reads literal tokens (the generated code reads them alike)."""
+
+    number: Callable[[Token], float | int]
+    string: Callable[[Token], str]
+
+
+@dataclass(frozen=True, slots=True)
 class _Code:
     """Python source of one node; for a literal, its value too (comparisons specialise)."""
 
@@ -57,10 +65,10 @@ class _Code:
 
 
 class _Writer(Transformer[Token, _Code]):
-    def __init__(self, text: Callable[[Token], str]) -> None:
+    def __init__(self, literals: Literals) -> None:
         super().__init__()
         self.names: dict[str, Any] = {}
-        self.text = text
+        self.literals = literals
         self.locals = 0
 
     def _bind(self, value: Any) -> str:
@@ -77,11 +85,10 @@ class _Writer(Transformer[Token, _Code]):
 
     # literals: values as the closure compiler reads them (expr._Compiler)
     def number(self, items: list[Token]) -> _Code:
-        text = str(items[0])
-        return self._literal(float(text) if any(c in text for c in ".eE") else int(text))
+        return self._literal(self.literals.number(items[0]))
 
     def string(self, items: list[Token]) -> _Code:
-        return self._literal(self.text(items[0]))
+        return self._literal(self.literals.string(items[0]))
 
     def true(self, _items: list[Any]) -> _Code:
         return self._literal(True)
@@ -163,11 +170,11 @@ class _Writer(Transformer[Token, _Code]):
         return _Code("(" + " or ".join(f"bool({i.source})" for i in items) + ")")
 
 
-def generate(tree: Tree[Token], text: Callable[[Token], str]) -> Holds | None:
+def generate(tree: Tree[Token], literals: Literals) -> Holds | None:
     """One function deciding the parsed condition `tree` as `Expression.test` does, or None
-    when Python cannot compile what this writes (the closures then decide). `text` decodes a
-    string literal's token as the closure compiler does."""
-    writer = _Writer(text)
+    when Python cannot compile what this writes (the closures then decide). `literals` reads
+    literal tokens as the closure compiler does."""
+    writer = _Writer(literals)
     try:
         code = writer.transform(tree)
         source = (

@@ -4,7 +4,6 @@ where Python cannot compile the generated source."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -15,9 +14,10 @@ from orchestrator.engine.expr import (
     _parser,
     closure_test,
     compile_expression,
+    number_value,
     string_text,
 )
-from orchestrator.engine.exprgen import generate
+from orchestrator.engine.exprgen import Literals, generate
 from orchestrator.engine.severity import Ranked
 from orchestrator.errors import ExpressionError
 from orchestrator.playbook import load_directory
@@ -33,17 +33,14 @@ scalars = st.one_of(
     st.floats(-3, 3, allow_nan=False),
     st.sampled_from(["a", "b", "", "high", "x\\n", True, False, None]),
 )
+literal_texts = st.one_of(
+    st.integers(-3, 3).map(str),
+    st.floats(0, 3, allow_nan=False).map(repr),
+    st.sampled_from(['"a"', '"b"', '""', '"high"', '"x\\n"', "true", "false", "null"]),
+)
 
 
-def _literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value) if isinstance(value, str) else repr(value)
-
-
-atoms = st.one_of(st.sampled_from(PATHS), scalars.map(_literal), st.just("'single'"))
+atoms = st.one_of(st.sampled_from(PATHS), literal_texts, st.just("'single'"))
 
 
 def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -128,7 +125,7 @@ def test_too_deep_for_python_gives_no_function() -> None:
     """A tree nested past what Python's parser takes gives None (compile_expression then keeps
     the closures), not an error; the deepest tree the language allows still compiles."""
     too_deep = _parser.parse("not " * 300 + "data.x")
-    assert generate(too_deep, string_text) is None
+    assert generate(too_deep, Literals(number_value, string_text)) is None
     deepest = "not " * (MAX_DEPTH - 3) + "data.x == 1"
     expression = compile_expression(deepest)
     assert expression.holds.__code__.co_filename == "<condition>"
