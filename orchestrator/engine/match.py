@@ -12,7 +12,7 @@ matters to, for a partitioned runtime.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from orchestrator.engine.clock import Millis
@@ -108,8 +108,8 @@ class Matcher:
             for event_type, consumers in self._by_type.items()
             if len(consumers) == 1 and consumers[0].key is not None
         }
-        """Per event type one playbook consumes with one key function: its consumer (the
-        engine then calls `one_key` for it, which is what `matches` would do)."""
+        """Per event type one playbook consumes with one key function: its consumer (`matches`
+        then calls `one_key` for it directly)."""
 
     def _index(self, pb: Playbook) -> None:
         for event_type in sorted(pb.consumes()):
@@ -155,11 +155,21 @@ class Matcher:
 
     def matches(
         self, state: EngineState, event: Event, at: Millis, ctx: Context, shard: str | None
-    ) -> Iterator[Match]:
+    ) -> Iterable[Match]:
         """Per consuming playbook (in index order), per key (sorted): what the event sets off.
         A playbook's windows observe the event only when the caller asks for its matches, so
         the caller may apply each match before the next playbook is looked at. `shard` limits
-        the event to one playbook and key."""
+        the event to one playbook and key. A type one playbook consumes on one key (`sole`)
+        has its match (or none) at once, without a generator."""
+        sole = self.sole.get(event.type) if shard is None else None
+        if sole is None:
+            return self._each(state, event, at, ctx, shard)
+        match = self.one_key(state, sole, at, ctx)
+        return () if match is None else (match,)
+
+    def _each(
+        self, state: EngineState, event: Event, at: Millis, ctx: Context, shard: str | None
+    ) -> Iterator[Match]:
         only_playbook, only_key = split_shard(shard) if shard else (None, None)
         for consumer in self._by_type.get(event.type, ()):
             if only_playbook is not None and consumer.playbook.id != only_playbook:

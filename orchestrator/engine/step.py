@@ -221,8 +221,7 @@ class Engine:
         state.remember(dedupe_key, at)
         if len(state.seen) > self.config.dedupe_max_entries:
             state.forget_first_seen()
-        if at > watermark:
-            state.watermark = at
+        state.watermark = at if at > watermark else watermark
         self._advance(state, at, out)
         if event.type == COMMAND_EVENT_TYPE:
             self._command(state, Command(id=event.id, time=event.time, **event.data), out)
@@ -248,15 +247,8 @@ class Engine:
         out: Outbox,
         shard: str | None = None,
     ) -> None:
-        matcher = self.matcher
-        ctx = matcher.context(event)
-        sole = matcher.sole.get(event.type) if shard is None else None
-        if sole is not None:  # `matches` for a type one playbook consumes, on one key
-            match = matcher.one_key(state, sole, at, ctx)
-            if match is not None:
-                self._apply(state, match, event, effective, ctx, out)
-            return
-        for match in matcher.matches(state, event, at, ctx, shard):
+        ctx = self.matcher.context(event)
+        for match in self.matcher.matches(state, event, at, ctx, shard):
             self._apply(state, match, event, effective, ctx, out)
 
     def _apply(
