@@ -108,8 +108,9 @@ class Settings(BaseSettings):
     snapshot_seconds: float = Field(
         default=30.0,
         ge=0,
-        description="Least seconds between snapshots: a snapshot writes the whole state, so "
-        "under load it is taken by time, not after every `snapshot_every` inputs.",
+        description="Least seconds between snapshots: a snapshot encodes and writes the whole "
+        "state (on a thread of its own, from a copy taken between two inputs), so under load "
+        "it is taken by time, not after every `snapshot_every` inputs.",
     )
     sqlite_synchronous: Literal["full", "normal"] = "full"
 

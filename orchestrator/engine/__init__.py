@@ -45,9 +45,14 @@ from orchestrator.engine.state import (
     EngineState,
     TimerEntry,
     dedupe_key_of,
-    encode_snapshot,
     restore,
     snapshot,
+)
+from orchestrator.engine.stateview import (
+    SnapshotView,
+    encode_chunks,
+    encode_snapshot,
+    snapshot_view,
 )
 from orchestrator.engine.step import (
     CommandInput,
@@ -115,6 +120,7 @@ __all__ = [
     "Selector",
     "SeverityRule",
     "Signals",
+    "SnapshotView",
     "TaskDef",
     "TaskRecord",
     "Tick",
@@ -129,6 +135,7 @@ __all__ = [
     "contract",
     "dead_letter",
     "dedupe_key_of",
+    "encode_chunks",
     "encode_snapshot",
     "format_duration",
     "format_time",
@@ -141,6 +148,7 @@ __all__ = [
     "restore",
     "shard_of",
     "snapshot",
+    "snapshot_view",
     "split_task_id",
     "summary",
     "time_refusal",

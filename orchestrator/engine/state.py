@@ -146,47 +146,35 @@ _INCIDENT_RECORDS = dict[str, IncidentRecord]
 _VERDICT_RECORDS = dict[str, VerdictRecord]
 
 
-def _head(state: EngineState) -> dict[str, Any]:
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "clock": state.clock,
-        "watermark": state.watermark,
-        "counters": vars(state.counters).copy(),
-        "seen": state.seen,
-        "windows": state.windows,
-    }
-
-
-def _tail(state: EngineState) -> dict[str, Any]:
-    return {
-        "open_index": state.open_index,
-        "timers": state.timers,
-        "quiet_due": state.quiet_due,
-        "signals": state.signals,
-        "resolved_index": state.resolved_index,
-        "held": state.held,
-        "commands": state.commands,
-        "sequence": state.sequence,
-        "last_sweep": state.last_sweep,
-    }
+def snapshot_parts(state: EngineState) -> list[tuple[str, Any]]:
+    """The parts of a snapshot, in its order, as the state holds them (not copies)."""
+    return [
+        ("format", SNAPSHOT_FORMAT),
+        ("clock", state.clock),
+        ("watermark", state.watermark),
+        ("counters", vars(state.counters).copy()),
+        ("seen", state.seen),
+        ("windows", state.windows),
+        ("incidents", state.incidents),
+        ("open_index", state.open_index),
+        ("timers", state.timers),
+        ("quiet_due", state.quiet_due),
+        ("signals", state.signals),
+        ("resolved_index", state.resolved_index),
+        ("held", state.held),
+        ("commands", state.commands),
+        ("sequence", state.sequence),
+        ("last_sweep", state.last_sweep),
+    ]
 
 
 def snapshot(state: EngineState, *, incidents: bool = True) -> dict[str, Any]:
     """The state as JSON-compatible data (for durable snapshots and state tables). Without
     `incidents`, the incidents are left out, for a store that keeps each incident on its own
-    (`restore` takes them back separately)."""
-    data = _head(state)
-    if incidents:
-        data["incidents"] = state.incidents
-    data.update(_tail(state))
+    (`restore` takes them back separately). Encoded: stateview.encode_snapshot."""
+    data = {k: v for k, v in snapshot_parts(state) if incidents or k != "incidents"}
     built: dict[str, Any] = msgspec.to_builtins(data)
     return built
-
-
-def encode_snapshot(state: EngineState) -> bytes:
-    """`snapshot(state)` as JSON, encoded from the records directly (msgspec, no dicts in
-    between); `restore(json.loads(...))` takes it back."""
-    return msgspec.json.encode({**_head(state), "incidents": state.incidents, **_tail(state)})
 
 
 def task_index_of(incidents: dict[str, IncidentRecord]) -> dict[str, str]:

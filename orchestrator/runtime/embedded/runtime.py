@@ -28,9 +28,10 @@ from orchestrator.engine import (
     Role,
     Tick,
     contract,
-    encode_snapshot,
+    encode_chunks,
     ordered,
     restore,
+    snapshot_view,
     summary,
 )
 from orchestrator.errors import IdempotencyKeyReused
@@ -92,7 +93,8 @@ class EmbeddedRuntime:
         """Open (or create) the runtime's database in `data_dir` and recover its state.
 
         A snapshot is taken once `snapshot_every` inputs and `snapshot_seconds` have passed
-        since the last one (it costs time in proportion to the whole state). The state's
+        since the last one (taking its view holds the lock for a copy of the state's
+        containers; encoding and writing it happen on a thread of their own). The state's
         incidents and verdicts are records the cyclic garbage collector never scans
         (engine/records.py), so full collections do not grow with them."""
         store = Store(data_dir / DB_FILE, synchronous)
@@ -120,11 +122,12 @@ class EmbeddedRuntime:
         return state
 
     def _snapshot(self) -> bool:
-        """Encode the state now (under the lock); the writer thread stores it. False when the
-        one before is still being written."""
+        """Take a view of the state now (under the lock: copies, no encoding); the writer
+        thread encodes and stores it. False when the one before is still being written."""
         if self.snapshots.busy:
             return False  # the one before is still being written: the next batch tries again
-        self.snapshots.offer(self.store.last_input_seq(), encode_snapshot(self.state))
+        view = snapshot_view(self.state)
+        self.snapshots.offer(self.store.last_input_seq(), encode_chunks(view))
         self._since_snapshot = 0
         self._snapshot_at = time.monotonic()
         return True
