@@ -152,6 +152,7 @@ def _hints(cls: type[Record]) -> dict[str, Any]:
 
 
 _OUT: dict[type[Record], Plan] = {}
+_OUT_VALUES: dict[type[Record], Callable[[Record], dict[str, Any]]] = {}
 _IN: dict[type[BaseModel], Plan] = {}
 
 
@@ -188,15 +189,47 @@ def contract(record: Record) -> BaseModel: ...
 def contract(record: Record) -> BaseModel:
     """The contract model of a record (schemas.Incident, Task, TimelineEntry, CommandResult)."""
     cls = type(record)
+    values = _OUT_VALUES.get(cls)
+    if values is None:
+        values = _OUT_VALUES[cls] = _written(_plan(cls))
+    return build(CONTRACTS[cls], values(record))
+
+
+def _plan(cls: type[Record]) -> Plan:
     plan = _OUT.get(cls)
     if plan is None:
         plan = _OUT[cls] = _plan_out(cls)
-    model = CONTRACTS[cls]
-    values = {
+    return plan
+
+
+def planned_values(record: Record) -> dict[str, Any]:
+    """A contract's values from a record, field by field along its plan (what the function
+    `_written` makes of the plan computes; tests/unit/test_contract.py holds them together)."""
+    return {
         name: getattr(record, name) if convert is None else convert(getattr(record, name))
-        for name, convert in plan
+        for name, convert in _plan(type(record))
     }
-    return build(model, values)
+
+
+def _written(plan: Plan) -> Callable[[Record], dict[str, Any]]:
+    """One function giving a plan's values from a record: one dict display, times formatted
+    inline (most are None), the other conversions called."""
+    names: dict[str, Any] = {"_format_time": format_time}
+    items = []
+    for index, (name, convert) in enumerate(plan):
+        if convert is None:
+            items.append(f"{name!r}: r.{name}")
+        elif convert is _time:
+            items.append(
+                f"{name!r}: None if (v{index} := r.{name}) is None else _format_time(v{index})"
+            )
+        else:
+            names[f"_c{index}"] = convert
+            items.append(f"{name!r}: _c{index}(r.{name})")
+    source = "def values(r):\n    return {" + ", ".join(items) + "}\n"
+    exec(compile(source, "<contract>", "exec"), names)  # our own source: field names only
+    values: Callable[[Record], dict[str, Any]] = names["values"]
+    return values
 
 
 @overload

@@ -30,6 +30,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
 
+from orchestrator.engine.exprgen import Holds, Literals, generate
 from orchestrator.engine.values import (
     FUNCTIONS,
     Context,
@@ -90,19 +91,30 @@ _parser = Lark(_GRAMMAR, parser="lalr", propagate_positions=True)
 
 @dataclass(frozen=True, slots=True)
 class Expression:
-    """A compiled condition: its source text, the root names it reads, and its evaluator."""
+    """A compiled condition: its source text, the root names it reads, its evaluator (closures)
+    and `holds`, the same decision as one generated function (exprgen.py)."""
 
     source: str
     roots: frozenset[str]
     paths: frozenset[str]
     evaluate: Evaluator
+    holds: Holds
 
     def test(self, ctx: Context) -> bool:
         """True when the condition holds for this context (never raises for odd data)."""
+        return self.holds(ctx)
+
+
+def closure_test(evaluate: Evaluator) -> Holds:
+    """The condition decided by its closures: their value as a boolean, False on odd data."""
+
+    def holds(ctx: Context) -> bool:
         try:
-            return bool(self.evaluate(ctx))
+            return bool(evaluate(ctx))
         except (TypeError, ValueError, OverflowError, RecursionError):
             return False
+
+    return holds
 
 
 def _unescape(body: str, column: int | None) -> str:
@@ -111,6 +123,21 @@ def _unescape(body: str, column: int | None) -> str:
         return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
     except UnicodeDecodeError as err:
         raise ExpressionError(f"bad escape in string: {err.reason}", column) from None
+
+
+def number_value(token: Token) -> float | int:
+    """The value of a number literal: a float with a point or exponent, else an int."""
+    text = str(token)
+    value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExpressionError(f"number {text} is too large", token.column)
+    return value
+
+
+def string_text(token: Token) -> str:
+    """The text of a string literal (either quote; escapes only in double quotes)."""
+    raw = str(token)
+    return _unescape(raw[1:-1], token.column) if raw[0] == '"' else raw[1:-1]
 
 
 class _Compiler(Transformer[Token, Evaluator]):
@@ -129,16 +156,10 @@ class _Compiler(Transformer[Token, Evaluator]):
         return literal
 
     def number(self, items: list[Token]) -> Evaluator:
-        text = str(items[0])
-        value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ExpressionError(f"number {text} is too large", items[0].column)
-        return self._constant(value)
+        return self._constant(number_value(items[0]))
 
     def string(self, items: list[Token]) -> Evaluator:
-        raw = str(items[0])
-        text = _unescape(raw[1:-1], items[0].column) if raw[0] == '"' else raw[1:-1]
-        return self._constant(text)
+        return self._constant(string_text(items[0]))
 
     def true(self, _items: list[Any]) -> Evaluator:
         return self._constant(True)
@@ -283,4 +304,5 @@ def compile_expression(source: str, allowed_roots: frozenset[str] | None = None)
                 f"unknown name {unknown[0]!r}; fields start with one of: {allowed}",
                 compiler.columns.get(unknown[0]),
             )
-    return Expression(source, roots, frozenset(compiler.paths), evaluate)
+    holds = generate(tree, Literals(number_value, string_text)) or closure_test(evaluate)
+    return Expression(source, roots, frozenset(compiler.paths), evaluate, holds)

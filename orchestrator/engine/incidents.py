@@ -137,10 +137,10 @@ def toggle_signals(
         label = signal_label(ctx, signals.id_paths)
         if label is None:
             continue
-        if signals.open_when.test(ctx) and label not in open_signals:
+        if signals.open_when.holds(ctx) and label not in open_signals:
             open_signals = (*open_signals, label)
             touched = True
-        elif signals.close_when.test(ctx) and label in open_signals:
+        elif signals.close_when.holds(ctx) and label in open_signals:
             kept = list(open_signals)
             kept.remove(label)
             open_signals = tuple(kept)

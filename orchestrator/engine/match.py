@@ -12,7 +12,7 @@ matters to, for a partitioned runtime.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from orchestrator.engine.clock import Millis
@@ -55,10 +55,11 @@ class Consumer:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Match:
     """One playbook and key an event concerns: the trigger that fired there (None when the
-    event only joins) and the severity rules that hold."""
+    event only joins) and the severity rules that hold. Made once per event and playbook and
+    only read after (not frozen: a frozen dataclass's __init__ costs twice as much)."""
 
     consumer: Consumer
     key: str
@@ -85,7 +86,7 @@ def window_name(playbook: str, rule_id: str, key: str) -> str:
 def selected(selector: Selector, ctx: Context) -> str | None:
     """The key of an event the selector takes (its condition holds), else None."""
     when = selector.when
-    if when is not None and not when.test(ctx):
+    if when is not None and not when.holds(ctx):
         return None
     return selector.key(ctx)
 
@@ -102,6 +103,13 @@ class Matcher:
         for pb in playbooks:
             if pb.mode != "inactive":
                 self._index(pb)
+        self.sole: dict[str, Consumer] = {
+            event_type: consumers[0]
+            for event_type, consumers in self._by_type.items()
+            if len(consumers) == 1 and consumers[0].key is not None
+        }
+        """Per event type one playbook consumes with one key function: its consumer (`matches`
+        then calls `one_key` for it directly)."""
 
     def _index(self, pb: Playbook) -> None:
         for event_type in sorted(pb.consumes()):
@@ -147,17 +155,27 @@ class Matcher:
 
     def matches(
         self, state: EngineState, event: Event, at: Millis, ctx: Context, shard: str | None
-    ) -> Iterator[Match]:
+    ) -> Iterable[Match]:
         """Per consuming playbook (in index order), per key (sorted): what the event sets off.
         A playbook's windows observe the event only when the caller asks for its matches, so
         the caller may apply each match before the next playbook is looked at. `shard` limits
-        the event to one playbook and key."""
+        the event to one playbook and key. A type one playbook consumes on one key (`sole`)
+        has its match (or none) at once, without a generator."""
+        sole = self.sole.get(event.type) if shard is None else None
+        if sole is None:
+            return self._each(state, event, at, ctx, shard)
+        match = self.one_key(state, sole, at, ctx)
+        return () if match is None else (match,)
+
+    def _each(
+        self, state: EngineState, event: Event, at: Millis, ctx: Context, shard: str | None
+    ) -> Iterator[Match]:
         only_playbook, only_key = split_shard(shard) if shard else (None, None)
         for consumer in self._by_type.get(event.type, ()):
             if only_playbook is not None and consumer.playbook.id != only_playbook:
                 continue
             if consumer.key is not None:
-                match = self._one_key(state, consumer, consumer.key, at, ctx, only_key)
+                match = self.one_key(state, consumer, at, ctx, only_key)
                 if match is not None:
                     yield match
                 continue
@@ -166,60 +184,49 @@ class Matcher:
                 fired, hits = found.fired.get(key), tuple(found.hits.get(key, ()))
                 yield Match(consumer, key, fired, hits, key in found.joined)
 
-    def _one_key(
+    def one_key(
         self,
         state: EngineState,
         consumer: Consumer,
-        key_of: KeyFn,
         at: Millis,
         ctx: Context,
-        only_key: str | None,
+        only_key: str | None = None,
     ) -> Match | None:
         """`_keys` for a consumer whose selectors share one key function: the key once, then
-        the conditions in the same order (triggers, joins, rules), the same windows observed."""
-        key = key_of(ctx)
+        the conditions in the same order (triggers, joins, rules), the same windows observed;
+        each condition one call (its generated `holds`). The consumer has a shared key."""
+        assert consumer.key is not None
+        key = consumer.key.compute(ctx)
         if key is None or (only_key is not None and key != only_key):
             return None
         playbook = consumer.playbook.id
         taken = False
         fired: str | None = None
         for trigger in consumer.triggers:
-            holds = self._taken(state, playbook, trigger, key, at, ctx)
-            if holds is None:
+            when = trigger.selector.when
+            if when is not None and not when.holds(ctx):
                 continue
             taken = True
+            window = trigger.window
+            holds = window is None or self._observe(
+                state, playbook, trigger.id, window, key, at, ctx
+            )
             if holds and fired is None:
                 fired = trigger.id
         joined = False
         for join in consumer.joins:
-            if join.when is None or join.when.test(ctx):
+            if join.when is None or join.when.holds(ctx):
                 joined = taken = True
         hits: list[SeverityRule] = []
         for rule in consumer.rules:
-            holds = self._taken(state, playbook, rule, key, at, ctx)
-            if holds is None:
+            when = rule.selector.when
+            if when is not None and not when.holds(ctx):
                 continue
             taken = True
-            if holds:
+            window = rule.window
+            if window is None or self._observe(state, playbook, rule.id, window, key, at, ctx):
                 hits.append(rule)
         return Match(consumer, key, fired, tuple(hits), joined) if taken else None
-
-    def _taken(
-        self,
-        state: EngineState,
-        playbook: str,
-        rule: Trigger | SeverityRule,
-        key: str,
-        at: Millis,
-        ctx: Context,
-    ) -> bool | None:
-        """None when the rule's condition does not take the event; otherwise whether its
-        window (observing the event) holds, True without one."""
-        when = rule.selector.when
-        if when is not None and not when.test(ctx):
-            return None
-        window = rule.window
-        return window is None or self._observe(state, playbook, rule.id, window, key, at, ctx)
 
     def _keys(
         self,

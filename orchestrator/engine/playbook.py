@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.expr import Expression
+from orchestrator.engine.exprgen import generate_key
 from orchestrator.engine.severity import Matrix
 from orchestrator.engine.values import Context, resolve_path
 from orchestrator.engine.windows import Window
@@ -23,11 +24,20 @@ INCIDENT_ROOTS = frozenset({"incident"})
 
 @dataclass(frozen=True, slots=True)
 class KeyFn:
-    """A correlation key: field paths (with defaults) joined by '|'."""
+    """A correlation key: field paths (with defaults) joined by '|'. Calling it runs a function
+    generated for its parts (exprgen.generate_key), which computes what `general` does."""
 
     parts: tuple[tuple[tuple[str, ...], str | None], ...]
+    compute: Callable[[Context], str | None] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compute", generate_key(self.parts, KEY_SEPARATOR))
 
     def __call__(self, ctx: Context) -> str | None:
+        return self.compute(ctx)
+
+    def general(self, ctx: Context) -> str | None:
+        """The key, computed part by part (the reference the generated function follows)."""
         values: list[str] = []
         for path, default in self.parts:
             value = resolve_path(ctx, path)

@@ -191,10 +191,11 @@ class Engine:
             state.counters.duplicates += 1
             return
         config = self.config
+        watermark = state.watermark
         refusal = time_refusal(
             at,
-            max(state.watermark, state.clock),
-            state.watermark,
+            watermark if watermark > state.clock else state.clock,
+            watermark,
             received,
             max_clock_skew=config.max_clock_skew,
             max_future_skew=config.max_future_skew,
@@ -203,7 +204,7 @@ class Engine:
         if refusal is not None:
             self._reject(state, event, refusal, out, raw, origin)
             return
-        late = state.watermark - at > self.config.allowed_lateness
+        late = watermark - at > config.allowed_lateness
         if late:
             state.counters.late += 1
             if self.config.late_policy == "dead_letter":
@@ -221,7 +222,7 @@ class Engine:
         state.remember(dedupe_key, at)
         if len(state.seen) > self.config.dedupe_max_entries:
             state.forget_first_seen()
-        state.watermark = max(state.watermark, at)
+        state.watermark = at if at > watermark else watermark
         self._advance(state, at, out)
         if event.type == COMMAND_EVENT_TYPE:
             self._command(state, Command(id=event.id, time=event.time, **event.data), out)

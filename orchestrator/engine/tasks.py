@@ -148,7 +148,7 @@ def _attach_due(
             continue
         if task_def.when is not None:
             ctx = ctx if ctx is not None else incident_context(incident)
-            if not task_def.when.test(ctx):
+            if not task_def.when.holds(ctx):
                 continue
         incident, _task = attach(state, incident, task_def, at, out)
         attached.add(task_def.name)
