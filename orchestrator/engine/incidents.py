@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from orchestrator.engine import signalsets
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import incident_id, shard_of
 from orchestrator.engine.outputs import Outbox, timeline_entry
@@ -137,13 +138,11 @@ def toggle_signals(
         label = signal_label(ctx, signals.id_paths)
         if label is None:
             continue
-        if signals.open_when.holds(ctx) and label not in open_signals:
-            open_signals = (*open_signals, label)
+        if signals.open_when.holds(ctx) and not signalsets.holds(open_signals, label):
+            open_signals = signalsets.added(open_signals, label)
             touched = True
-        elif signals.close_when.holds(ctx) and label in open_signals:
-            kept = list(open_signals)
-            kept.remove(label)
-            open_signals = tuple(kept)
+        elif signals.close_when.holds(ctx) and signalsets.holds(open_signals, label):
+            open_signals = signalsets.removed(open_signals, label)
             touched = True
     return open_signals, touched
 
