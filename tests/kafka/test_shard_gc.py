@@ -1,7 +1,8 @@
-"""The Kafka shard store keeps only the most recently used decoded shards: the objects the
-cyclic collector tracks for it stay bounded however many shards a worker has seen, and a shard
-it dropped decodes from the table to the same outputs and the same stored bytes. Counted with
-gc.is_tracked, never timed."""
+"""What a Kafka worker keeps stays out of the cyclic collector's work: the shard store keeps
+only the most recently used decoded shards (the objects the collector tracks for it stay
+bounded however many shards a worker has seen, and a shard it dropped decodes from the table to
+the same outputs and the same stored bytes), and the incident index's entries are never
+tracked. Counted with gc.is_tracked, never timed."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ import gc
 from typing import Any
 
 import pytest
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka_harness import outage_alert, playbooks
 
 import orchestrator.runtime.kafka.shards as shards
 from orchestrator.engine import Engine, shard_of
 from orchestrator.engine.clock import MINUTE_MS, format_time, parse_time
-from orchestrator.runtime.kafka.codec import decode_shard_message, encode_event
+from orchestrator.runtime.kafka.codec import (
+    INCIDENT,
+    KIND_HEADER,
+    decode_shard_message,
+    encode_event,
+)
+from orchestrator.runtime.kafka.incidentlog import IncidentLog
 from orchestrator.runtime.kafka.shards import ShardStore
 from schemas import Event
 
@@ -87,3 +95,25 @@ def test_a_shard_dropped_from_the_decoded_ones_gives_the_same_bytes(
     bounded = ShardStore(engine, {})
     assert feed(bounded, FEW, rounds=3) == expected
     assert bounded.table == kept.table
+
+
+def index_of(incidents: int) -> IncidentLog:
+    """A worker's incident index after one snapshot record of each of `incidents` incidents
+    (kafka-python's own record type, as its follower hands them over)."""
+    index = IncidentLog()
+    for offset in range(incidents):
+        value = b'{"id":"i%d"}' % offset
+        record = ConsumerRecord(
+            "incidents", 0, 0, offset, 0, 0, b"i%d" % offset, value,
+            [(KIND_HEADER, INCIDENT.encode())], None, 0, len(value), 0,
+        )  # fmt: skip
+        assert index.take(record) is not None
+    return index
+
+
+def test_tracked_objects_of_the_incident_index_do_not_grow_with_incidents() -> None:
+    """8x the incidents read: the same tracked objects reachable from the index (each
+    incident's JSON and where it was read are never tracked)."""
+    few, many = index_of(FEW), index_of(8 * FEW)
+    gc.collect()
+    assert tracked(many) <= tracked(few) + TRACKED_SLACK, (tracked(few), tracked(many))
