@@ -77,18 +77,21 @@ def _run_embedded(playbooks: Path | None, settings: Settings) -> None:
     """The embedded runtime on its SQLite log, its timers on a thread, the API in front."""
     import threading
 
+    from orchestrator.runtime import collector_paused, freeze_loaded
     from orchestrator.runtime.embedded import EmbeddedRuntime
 
     config = replace(engine_config(settings), source_claims=_source_claims(settings))
     engine = Engine(load_playbooks(playbooks, settings), config)
     sock = listen(settings)
-    runtime = EmbeddedRuntime.open(
-        engine,
-        settings.data_dir,
-        settings.snapshot_every,
-        settings.sqlite_synchronous,
-        snapshot_seconds=settings.snapshot_seconds,
-    )
+    with collector_paused():  # a recovery makes no garbage worth full collections
+        runtime = EmbeddedRuntime.open(
+            engine,
+            settings.data_dir,
+            settings.snapshot_every,
+            settings.sqlite_synchronous,
+            snapshot_seconds=settings.snapshot_seconds,
+        )
+        freeze_loaded()  # the recovered state, once (serving freezes what it loads then)
     stop = threading.Event()
 
     def ticker() -> None:

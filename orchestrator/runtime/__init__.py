@@ -9,7 +9,7 @@ from orchestrator.runtime.base import (
     OutboxRow,
     Runtime,
 )
-from orchestrator.runtime.collector import freeze_loaded
+from orchestrator.runtime.collector import collector_paused, freeze_loaded
 from orchestrator.runtime.embedded import EmbeddedRuntime
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "IntakeResult",
     "OutboxRow",
     "Runtime",
+    "collector_paused",
     "freeze_loaded",
 ]

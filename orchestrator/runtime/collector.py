@@ -13,6 +13,8 @@ never tracked (orchestrator/engine/records.py, timerqueue.py).
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 FULL_COLLECTION_EVERY = 100
 """Young collections between two full ones in a service (Python's default is 10)."""
@@ -25,3 +27,17 @@ def freeze_loaded() -> None:
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic collection inside (a recovery: every object it makes stays alive, so the
+    full collections its allocations would set off walk a growing heap and free nothing);
+    the collector is enabled again after it, if it was. Follow it with `freeze_loaded`."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from kafka import KafkaConsumer, TopicPartition
 
 POLL_MS = 100
@@ -25,9 +25,11 @@ Take = Callable[[str, Any], None]
 """What a follower does with one record (its topic, the kafka-python ConsumerRecord)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
-    """A record's partition and offset on its topic."""
+class Where(msgspec.Struct, frozen=True, gc=False):
+    """A record's partition and offset on its topic (never tracked by the cyclic collector,
+    nor then the (snapshot, where) pairs a follower keeps per incident: a worker's incident
+    index holds one per incident ever published, which a slotted dataclass made a full
+    collection walk)."""
 
     partition: int
     offset: int

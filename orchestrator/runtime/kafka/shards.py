@@ -16,6 +16,9 @@ versions are deleted after the shard entry is written.
 
 Decoded shards are kept in memory between records (`ShardStore`), checked against the table's
 bytes before each use, so that a steady stream does not decode its shard from JSON every time.
+Only the `DECODED_SHARDS` used most recently are kept: a decoded shard is a dozen or more
+objects the cyclic collector tracks (its state's dataclasses, lists and arrays), so keeping
+every shard a worker ever decoded made each full collection walk one per (playbook, key) seen.
 Which incidents a record changed, the engine says itself (`EngineState.changed_incidents`:
 its incident records are immutable and replaced on change); only those are encoded.
 """
@@ -48,6 +51,9 @@ UNROUTED = SEP
 _PROGRESS = b"\x00progress\x1f"
 _INCIDENT = b"\x00incident\x1f"
 _INTERNAL = b"\x00"
+DECODED_SHARDS = 1024
+"""How many decoded shards a store keeps (the most recently used); the others are decoded from
+the table again when a record reaches them."""
 _INCIDENT_JSON = Incident.__pydantic_serializer__
 """Serialises an incident straight to JSON bytes (pydantic-core; what model_dump_json does)."""
 
@@ -131,21 +137,38 @@ class ShardStore:
     def __init__(self, engine: Engine, table: Table) -> None:
         self.engine = engine
         self.table = table
-        self._decoded: dict[bytes, tuple[bytes, ShardEntry]] = {}
+        self._decoded: dict[bytes, ShardEntry] = {}
+        """Decoded shards, least recently used first (a shard is taken out while in use and
+        put back last)."""
+        self._raw: dict[bytes, bytes] = {}
+        """The table's bytes each decoded shard was decoded from or stored as (a dict of bytes:
+        never tracked by the collector, where a (bytes, entry) pair per shard was)."""
 
     def forget(self) -> None:
         """Drop every decoded shard (after a rebalance the table may hold other values)."""
         self._decoded.clear()
+        self._raw.clear()
+
+    def decoded(self) -> int:
+        """How many decoded shards the store keeps now."""
+        return len(self._decoded)
+
+    def _keep(self, key: bytes, raw: bytes, entry: ShardEntry) -> None:
+        """Keep `entry` (as of the table's `raw`) as the most recently used decoded shard,
+        dropping the least recently used beyond DECODED_SHARDS."""
+        self._decoded[key], self._raw[key] = entry, raw
+        if len(self._decoded) > DECODED_SHARDS:
+            oldest = next(iter(self._decoded))
+            del self._decoded[oldest], self._raw[oldest]
 
     def load(self, key: bytes) -> ShardEntry:
         """The shard stored under `key` (a fresh one when there is none)."""
         raw = self.table.get(key)
+        cached, cached_raw = self._decoded.pop(key, None), self._raw.pop(key, None)
         if raw is None:
-            self._decoded.pop(key, None)
             return ShardEntry(self.engine.initial_state())
-        cached = self._decoded.pop(key, None)
-        if cached is not None and cached[0] == raw:
-            return cached[1]
+        if cached is not None and cached_raw == raw:
+            return cached
         data = json.loads(raw)
         versions = {i: int(v) for i, v in data["versions"].items()}
         incidents = {
@@ -171,7 +194,7 @@ class ShardStore:
         """
         entry = self.load(key)  # out of the decoded copies until it is stored again
         if offset <= entry.applied.get(where, -1):
-            self._decoded[key] = (self.table.get(key) or b"", entry)
+            self._keep(key, self.table.get(key) or b"", entry)
             return None
         state = entry.state
         now = message.now if message.now is not None else state.clock
@@ -221,4 +244,4 @@ class ShardStore:
         self.table[applied.key] = applied.value
         for key in applied.superseded:
             del self.table[key]
-        self._decoded[applied.key] = (applied.value, applied.entry)
+        self._keep(applied.key, applied.value, applied.entry)
