@@ -73,6 +73,8 @@ class SnapshotWriter:
         snapshot counts once `snapshot_done` has its row (a crash before leaves parts that
         the next write deletes)."""
         with self._lock:
+            if self.db.execute("SELECT 1 FROM snapshot_done WHERE seq = ?", (seq,)).fetchone():
+                return  # stored already (a restart with no input since): the same state
             self._transaction(_unfinished)
             part: list[bytes] = []
             size = parts = 0
@@ -124,7 +126,10 @@ def _newest_stored(db: sqlite3.Connection) -> Found | None:
     done = db.execute("SELECT max(seq) FROM snapshot_done").fetchone()[0]
     whole = db.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()
     if done is not None and (whole is None or done > whole[0]):
-        rows = db.execute("SELECT bytes FROM snapshot_parts WHERE seq = ? ORDER BY id", (done,))
+        (parts,) = db.execute("SELECT parts FROM snapshot_done WHERE seq = ?", (done,)).fetchone()
+        rows = db.execute(  # the first write's parts, should a second have added its own
+            "SELECT bytes FROM snapshot_parts WHERE seq = ? ORDER BY id LIMIT ?", (done, parts)
+        )
         return int(done), json.loads(b"".join(row[0] for row in rows))
     return (int(whole[0]), json.loads(whole[1])) if whole else None
 
