@@ -148,7 +148,8 @@ def test_restarts_with_no_input_between_recover_every_time(engine: Engine, tmp_p
     with sqlite3.connect(tmp_path / SNAPSHOT_FILE) as db:
         rows = db.execute("SELECT seq, parts FROM snapshot_done").fetchall()
         stored = dict(db.execute("SELECT seq, count(*) FROM snapshot_parts GROUP BY seq"))
-    assert rows and all(stored[seq] == parts for seq, parts in rows)
+    assert rows
+    assert all(stored[seq] == parts for seq, parts in rows)
 
 
 def test_a_second_set_of_parts_under_one_input_is_not_joined(tmp_path: Path) -> None:
