@@ -13,7 +13,7 @@ from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import incident_id, shard_of
 from orchestrator.engine.outputs import Outbox, timeline_entry
 from orchestrator.engine.playbook import Playbook, SeverityRule
-from orchestrator.engine.records import IncidentRecord, counted, replace
+from orchestrator.engine.records import IncidentRecord, counted, replace, shared_pairs
 from orchestrator.engine.severity import higher_level, max_severity
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import assign, attach, cancel_open, find, reconcile
@@ -33,8 +33,10 @@ def open_incident(
     event: Event,
     at: Millis,
     drill: bool = False,
+    ref: str | None = None,
 ) -> IncidentRecord:
-    """A new open incident for `key`, opened by `event` through `trigger` (nothing emitted yet)."""
+    """A new open incident for `key`, opened by `event` through `trigger` (nothing emitted yet);
+    `ref`, the event's "source/id" if the caller has it (then one string for both)."""
     likelihood, impact = playbook.initial
     shard = shard_of(playbook.id, key)
     incident = IncidentRecord(
@@ -51,7 +53,7 @@ def open_incident(
         impact=impact,
         trigger=trigger,
         opened_at=at,
-        opened_by=f"{event.source}/{event.id}",
+        opened_by=ref if ref is not None else f"{event.source}/{event.id}",
         last_event_at=at,
         open_signals=state.signals.pop(shard, ()),
     )
@@ -65,7 +67,7 @@ def note_event(
     """Count an event that joins `incident`, list it on the timeline up to the cap, and move
     its last event time up to `at`: one new record."""
     total = incident.events_total + 1
-    by_type = counted(incident.events_by_type, event_type)
+    by_type = shared_pairs(counted(incident.events_by_type, event_type))
     last = max(at, incident.last_event_at)
     dropped = incident.timeline_events_dropped
     if total - dropped <= out.timeline_event_cap:

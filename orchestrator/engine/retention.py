@@ -67,8 +67,6 @@ def fire_retire(
         state.push_timer(due + retention, RETIRE_TIMER, incident.id, level=retention)
         return
     state.drop(incident.id)
-    for task in incident.tasks:
-        state.task_index.pop(task.id, None)
     state.quiet_due.pop(incident.id, None)
     shard = shard_of(incident.playbook, incident.key)
     if state.resolved_index.get(shard) == incident.id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +12,8 @@ import msgspec
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.contract import record_of
 from orchestrator.engine.dedupe import SeenIndex
-from orchestrator.engine.ids import SEP, shard_of
-from orchestrator.engine.records import IncidentRecord, VerdictRecord
+from orchestrator.engine.ids import SEP, shard_of, split_task_id
+from orchestrator.engine.records import IncidentRecord, VerdictRecord, find_task
 from orchestrator.engine.sweeps import WindowSchedule
 from orchestrator.engine.timerqueue import TimerEntry, TimerQueue
 from orchestrator.engine.windows import WindowSlot
@@ -30,6 +31,29 @@ def dedupe_key_of(source: str, event_id: str) -> str:
     if len(key) <= DEDUPE_KEY_CHARS:
         return key
     return "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class TaskIndex(Mapping[str, str]):
+    """Task id -> incident id, read from the incidents themselves (a task id is "<incident
+    id>.<task name>", ids.task_id): no entry per task to keep, nothing to keep in step."""
+
+    __slots__ = ("_incidents",)
+
+    def __init__(self, incidents: dict[str, IncidentRecord]) -> None:
+        self._incidents = incidents
+
+    def __getitem__(self, task_id: str) -> str:
+        incident_id, name = split_task_id(task_id)
+        incident = self._incidents.get(incident_id)
+        if incident is None or find_task(incident, name) is None:
+            raise KeyError(task_id)
+        return incident_id
+
+    def __iter__(self) -> Iterator[str]:
+        return (task.id for incident in self._incidents.values() for task in incident.tasks)
+
+    def __len__(self) -> int:
+        return sum(len(incident.tasks) for incident in self._incidents.values())
 
 
 @dataclass
@@ -61,7 +85,6 @@ class EngineState:
     """Window states by name, immutable and untracked by the collector (replaced on change)."""
     incidents: dict[str, IncidentRecord] = field(default_factory=dict)
     open_index: dict[str, str] = field(default_factory=dict)
-    task_index: dict[str, str] = field(default_factory=dict)
     timers: TimerQueue = field(default_factory=TimerQueue)
     """Pending timers, earliest first (mostly in runs the collector never walks)."""
     quiet_due: dict[str, Millis] = field(default_factory=dict)
@@ -91,6 +114,11 @@ class EngineState:
     def __post_init__(self) -> None:
         self.seen_index.rebuild(self.seen)
         self.window_schedule.reset(self.windows)
+
+    @property
+    def task_index(self) -> TaskIndex:
+        """Task id -> incident id, for every task of the incidents in memory."""
+        return TaskIndex(self.incidents)
 
     def remember(self, key: str, at: Millis) -> None:
         """Store a dedupe key with its event time."""
@@ -190,11 +218,6 @@ def snapshot(state: EngineState, *, incidents: bool = True) -> dict[str, Any]:
     return built
 
 
-def task_index_of(incidents: dict[str, IncidentRecord]) -> dict[str, str]:
-    """Task id -> incident id for every task of `incidents` (what the engine's index holds)."""
-    return {task.id: incident.id for incident in incidents.values() for task in incident.tasks}
-
-
 def _legacy(data: dict[str, Any]) -> tuple[dict[str, IncidentRecord], dict[str, VerdictRecord]]:
     """Incidents and verdicts of a snapshot from before SNAPSHOT_FORMAT (contract models)."""
     incidents = {k: record_of(Incident.model_validate(v)) for k, v in data["incidents"].items()}
@@ -211,7 +234,7 @@ def restore(
     data: dict[str, Any], incidents: dict[str, IncidentRecord] | None = None
 ) -> EngineState:
     """The state a snapshot was taken of; `incidents`, when given, instead of the snapshot's
-    own (a store that keeps them apart). The task index is rebuilt from the incidents."""
+    own (a store that keeps them apart)."""
     timers: list[TimerEntry] = [
         (int(t[0]), int(t[1]), str(t[2]), str(t[3]), str(t[4]), int(t[5])) for t in data["timers"]
     ]
@@ -236,7 +259,6 @@ def restore(
         windows={k: WindowSlot(_entries(v)) for k, v in data["windows"].items()},
         incidents=incidents,
         open_index=dict(data["open_index"]),
-        task_index=task_index_of(incidents),
         timers=TimerQueue(timers),
         quiet_due=dict(data["quiet_due"]),
         signals={k: tuple(v) for k, v in data.get("signals", {}).items()},

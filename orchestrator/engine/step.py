@@ -320,7 +320,7 @@ class Engine:
         if incident is not None:
             incident = reopen(state, playbook, incident, at, out, ref)
             return state.put(raise_severity(playbook, incident, match.hits))
-        incident = open_incident(state, playbook, key, trigger, event, at, self.config.drill)
+        incident = open_incident(state, playbook, key, trigger, event, at, self.config.drill, ref)
         incident = state.put(raise_severity(playbook, incident, match.hits))
         severity = incident.severity.value
         return out.incident(

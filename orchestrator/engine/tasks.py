@@ -72,7 +72,6 @@ def attach(
         complete_due_at=complete_due,
     )
     incident = state.put(replace(incident, tasks=(*incident.tasks, task)))
-    state.task_index[task.id] = incident.id
     incident = out.note(incident, at, "task.attached", ref=task.id, task=task.name, role=task.role)
     return incident, task
 
