@@ -7,7 +7,7 @@ from orchestrator.engine.ids import split_task_id
 from orchestrator.engine.incidents import check_resolution, close, resolve
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.records import IncidentRecord, TaskRecord, replace, with_task
+from orchestrator.engine.records import IncidentRecord, TaskRecord, changed_task, with_task
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import find, reconcile
 from orchestrator.errors import CommandRejected
@@ -33,7 +33,7 @@ def _refuse_unless_working(task: TaskRecord) -> None:
 
 
 def _acknowledge(task: TaskRecord, cmd: Command, at: Millis) -> TaskRecord:
-    return replace(
+    return changed_task(
         task, status=TaskStatus.ACKNOWLEDGED, acknowledged_at=at, acknowledged_by=cmd.actor
     )
 
@@ -41,7 +41,9 @@ def _acknowledge(task: TaskRecord, cmd: Command, at: Millis) -> TaskRecord:
 def _finish(task: TaskRecord, status: TaskStatus, cmd: Command, at: Millis) -> TaskRecord:
     if task.acknowledged_at is None:
         task = _acknowledge(task, cmd, at)
-    return replace(task, status=status, finished_at=at, finished_by=cmd.actor, outcome=cmd.note)
+    return changed_task(
+        task, status=status, finished_at=at, finished_by=cmd.actor, outcome=cmd.note
+    )
 
 
 def apply_task_command(
@@ -78,7 +80,7 @@ def apply_task_command(
             task = _acknowledge(task, cmd, at)
         elif task.acknowledged_by != cmd.actor:
             raise CommandRejected(f"task {task.id} is held by {task.acknowledged_by}")
-        task = replace(task, started_at=task.started_at or at)
+        task = changed_task(task, started_at=task.started_at or at)
     elif cmd.kind == "complete":
         task = _finish(task, TaskStatus.DONE, cmd, at)
     elif cmd.kind == "fail":

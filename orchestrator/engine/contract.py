@@ -32,9 +32,12 @@ from orchestrator.engine.records import (
     EntryRecord,
     IncidentRecord,
     Record,
+    TaskProgress,
     TaskRecord,
+    TaskSpec,
     VerdictRecord,
     shared_pairs,
+    task_record,
 )
 from schemas import CommandResult, Incident, Task, TimelineEntry
 
@@ -49,6 +52,11 @@ CONTRACTS: dict[type[Record], type[BaseModel]] = {
     VerdictRecord: CommandResult,
 }
 RECORDS: dict[type[BaseModel], type[Record]] = {v: k for k, v in CONTRACTS.items()}
+PARTS: dict[type[Record], tuple[type[Record], ...]] = {TaskRecord: (TaskSpec, TaskProgress)}
+"""Records whose contract fields are partly those of records they hold (read through
+properties of the same names)."""
+MAKERS: dict[type[Record], Callable[..., Record]] = {TaskRecord: task_record}
+"""How a record is made from its contract's fields, where not by its own constructor."""
 _ALL_SET: dict[type[BaseModel], set[str]] = {}
 _FIELD_COUNT: dict[type[BaseModel], int] = {}
 
@@ -148,7 +156,13 @@ def _to_record(kind: str) -> Convert | None:
 
 
 def _hints(cls: type[Record]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    """The record's fields (its own, its parts' and its derived ones) and their types."""
+    hints = typing.get_type_hints(cls)
+    for part in PARTS.get(cls, ()):
+        hints.update(typing.get_type_hints(part))
+    if cls is TaskRecord:
+        hints["incident_id"] = str
+    return hints
 
 
 _OUT: dict[type[Record], Plan] = {}
@@ -158,22 +172,17 @@ _IN: dict[type[BaseModel], Plan] = {}
 
 def _plan_out(cls: type[Record]) -> Plan:
     hints, model = _hints(cls), CONTRACTS[cls]
-    mine = set(cls.__struct_fields__)
     return tuple(
         (name, _to_contract(_kind(name, hints[name])))
         for name in model.model_fields
-        if name in mine
+        if name in hints
     )
 
 
 def _plan_in(model: type[BaseModel]) -> Plan:
     cls = RECORDS[model]
     hints, theirs = _hints(cls), set(model.model_fields)
-    return tuple(
-        (name, _to_record(_kind(name, hints[name])))
-        for name in cls.__struct_fields__
-        if name in theirs
-    )
+    return tuple((name, _to_record(_kind(name, hints[name]))) for name in hints if name in theirs)
 
 
 @overload
@@ -252,4 +261,5 @@ def record_of(model: BaseModel) -> Record:
         name: getattr(model, name) if convert is None else convert(getattr(model, name))
         for name, convert in plan
     }
-    return RECORDS[cls](**values)
+    made = RECORDS[cls]
+    return MAKERS.get(made, made)(**values)

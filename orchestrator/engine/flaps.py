@@ -17,7 +17,7 @@ from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import shard_of
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Playbook
-from orchestrator.engine.records import IncidentRecord, TaskRecord, replace
+from orchestrator.engine.records import IncidentRecord, TaskRecord, changed_task, replace
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import DUE_TIMER
 from schemas import IncidentStatus, Phase, TaskStatus
@@ -84,7 +84,7 @@ def _revived(playbook: Playbook, task: TaskRecord, at: Millis) -> TaskRecord:
         return task
     task_def = playbook.task(task.name)
     ack, complete = task_def.ack, task_def.complete
-    return replace(
+    return changed_task(
         task,
         status=TaskStatus.PENDING,
         finished_at=None,

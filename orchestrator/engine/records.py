@@ -6,8 +6,10 @@ they can never be part of a reference cycle). A change makes a new record (`repl
 it in the state, so whatever holds an old one (a reader, a snapshot being encoded) sees it
 whole and unchanged, and the state knows which incidents a step changed.
 
-Each record has the fields of its contract model in schemas/ (same names, same order), with
-two differences of representation, undone by `contract.contract`:
+Each record has the fields of its contract model in schemas/ (same names, same order; a task
+holds its playbook definition's fields in one record shared by every incident, and what it
+gains when acted on in another, None until then: it reads them through properties of the same
+names), with two differences of representation, undone by `contract.contract`:
 - times (`at` and every `*_at` field) are event-time Millis (ints), never RFC 3339 text;
 - lists are tuples, and dicts (`events_by_type`, a timeline entry's `detail`) are tuples of
   (name, value) pairs in insertion order.
@@ -30,24 +32,24 @@ class Record(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """Base of the engine's records: frozen, untracked by the cyclic collector."""
 
 
-class TaskRecord(Record, frozen=True, gc=False, kw_only=True):
-    """A task (schemas.Task) as the engine keeps it."""
+class TaskSpec(Record, frozen=True, gc=False, kw_only=True):
+    """What a task has from its playbook's definition: one record per definition, shared by
+    every incident's instance of it (`shared_spec`)."""
 
-    id: str
-    incident_id: str
     name: str
     role: str
     title: str
     instructions: str = ""
     phase: str
-    status: TaskStatus = TaskStatus.PENDING
     automatic: bool = False
     depends_on: tuple[str, ...] = ()
     join: str = "all"
-    attached_at: int
-    assigned_at: int | None = None
-    ack_due_at: int | None = None
-    complete_due_at: int | None = None
+
+
+class TaskProgress(Record, frozen=True, gc=False, kw_only=True):
+    """What a task gains once it is acted on (acknowledged, started, finished, escalated,
+    overdue); a task nobody acted on holds None instead."""
+
     acknowledged_at: int | None = None
     acknowledged_by: str | None = None
     started_at: int | None = None
@@ -56,6 +58,155 @@ class TaskRecord(Record, frozen=True, gc=False, kw_only=True):
     outcome: str | None = None
     escalations: int = 0
     overdue: bool = False
+
+
+NO_PROGRESS = TaskProgress()
+SPEC_FIELDS = frozenset(TaskSpec.__struct_fields__)
+PROGRESS_FIELDS = frozenset(TaskProgress.__struct_fields__)
+
+
+class TaskRecord(Record, frozen=True, gc=False, kw_only=True):
+    """A task (schemas.Task) as the engine keeps it: its id, its definition (shared), where it
+    stands and its deadlines, and its progress (None until it is acted on). The contract's
+    other fields are properties of the same names; `task_record` makes one from them all,
+    `changed_task` changes any of them but the definition's."""
+
+    id: str
+    spec: TaskSpec
+    status: TaskStatus = TaskStatus.PENDING
+    attached_at: int
+    assigned_at: int | None = None
+    ack_due_at: int | None = None
+    complete_due_at: int | None = None
+    progress: TaskProgress | None = None
+
+    @property
+    def incident_id(self) -> str:
+        """The incident's id: the task id's part before its first dot (ids.task_id)."""
+        return self.id.partition(".")[0]
+
+    @property
+    def name(self) -> str:
+        """The task's name in its playbook."""
+        return self.spec.name
+
+    @property
+    def role(self) -> str:
+        """The role it is assigned to."""
+        return self.spec.role
+
+    @property
+    def title(self) -> str:
+        """What to do, in a line."""
+        return self.spec.title
+
+    @property
+    def instructions(self) -> str:
+        """How to do it."""
+        return self.spec.instructions
+
+    @property
+    def phase(self) -> str:
+        """The incident phase it belongs to."""
+        return self.spec.phase
+
+    @property
+    def automatic(self) -> bool:
+        """Whether an automation, not a person, does it."""
+        return self.spec.automatic
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """The tasks it waits for."""
+        return self.spec.depends_on
+
+    @property
+    def join(self) -> str:
+        """Whether it waits for "all" or "any" of `depends_on`."""
+        return self.spec.join
+
+    @property
+    def acknowledged_at(self) -> int | None:
+        """When it was acknowledged."""
+        return (self.progress or NO_PROGRESS).acknowledged_at
+
+    @property
+    def acknowledged_by(self) -> str | None:
+        """Who acknowledged it."""
+        return (self.progress or NO_PROGRESS).acknowledged_by
+
+    @property
+    def started_at(self) -> int | None:
+        """When work on it started."""
+        return (self.progress or NO_PROGRESS).started_at
+
+    @property
+    def finished_at(self) -> int | None:
+        """When it finished (done, failed or cancelled)."""
+        return (self.progress or NO_PROGRESS).finished_at
+
+    @property
+    def finished_by(self) -> str | None:
+        """Who finished it."""
+        return (self.progress or NO_PROGRESS).finished_by
+
+    @property
+    def outcome(self) -> str | None:
+        """Completion notes or the reason it failed or was cancelled."""
+        return (self.progress or NO_PROGRESS).outcome
+
+    @property
+    def escalations(self) -> int:
+        """How often it was escalated."""
+        return (self.progress or NO_PROGRESS).escalations
+
+    @property
+    def overdue(self) -> bool:
+        """Whether its completion deadline passed before it finished."""
+        return (self.progress or NO_PROGRESS).overdue
+
+
+_SPECS_MAX = 4096
+_specs: dict[TaskSpec, TaskSpec] = {}
+
+
+def shared_spec(spec: TaskSpec) -> TaskSpec:
+    """One record for equal task definitions (every incident of a playbook holds the same)."""
+    if len(_specs) >= _SPECS_MAX:
+        _specs.clear()
+    return _specs.setdefault(spec, spec)
+
+
+def _progress(progress: TaskProgress) -> TaskProgress | None:
+    return None if progress == NO_PROGRESS else progress
+
+
+def task_record(**fields: Any) -> TaskRecord:
+    """A task from the contract's fields (`incident_id`, if given, is the id's own part)."""
+    fields.pop("incident_id", None)
+    spec = {name: fields.pop(name) for name in SPEC_FIELDS if name in fields}
+    progress = {name: fields.pop(name) for name in PROGRESS_FIELDS if name in fields}
+    return TaskRecord(
+        spec=shared_spec(TaskSpec(**spec)), progress=_progress(TaskProgress(**progress)), **fields
+    )
+
+
+def shared_task(task: TaskRecord) -> TaskRecord:
+    """`task` (decoded from a snapshot) with its definition shared and no empty progress."""
+    progress = task.progress
+    return replace(
+        task,
+        spec=shared_spec(task.spec),
+        progress=None if progress is None else _progress(progress),
+    )
+
+
+def changed_task(task: TaskRecord, **changes: Any) -> TaskRecord:
+    """`task` with `changes` (any field of the contract's but the definition's and the ids)."""
+    progress = {name: changes.pop(name) for name in PROGRESS_FIELDS & changes.keys()}
+    if progress:
+        changes["progress"] = _progress(replace(task.progress or NO_PROGRESS, **progress))
+    return replace(task, **changes)
 
 
 class EntryRecord(Record, frozen=True, gc=False, kw_only=True):

@@ -13,7 +13,15 @@ from orchestrator.engine.clock import Millis
 from orchestrator.engine.contract import record_of
 from orchestrator.engine.dedupe import SeenIndex
 from orchestrator.engine.ids import SEP, shard_of, split_task_id
-from orchestrator.engine.records import IncidentRecord, VerdictRecord, find_task
+from orchestrator.engine.records import (
+    PROGRESS_FIELDS,
+    SPEC_FIELDS,
+    IncidentRecord,
+    VerdictRecord,
+    find_task,
+    replace,
+    shared_task,
+)
 from orchestrator.engine.sweeps import WindowSchedule
 from orchestrator.engine.timerqueue import TimerEntry, TimerQueue
 from orchestrator.engine.windows import WindowSlot
@@ -170,10 +178,12 @@ class EngineState:
         return self.incidents[incident_id] if incident_id is not None else None
 
 
-SNAPSHOT_FORMAT = 2
-"""Snapshots since compact state: records as msgspec encodes them (times as Millis). A
-snapshot without "format" is the older kind (contract models, RFC 3339 times): still read,
-through the contract conversion."""
+SNAPSHOT_FORMAT = 3
+"""Snapshots since compact tasks: records as msgspec encodes them (times as Millis; a task as
+its id, definition, state and progress). Also read: format 2 (the same, but a task with every
+field its own) and a snapshot without "format" (contract models, RFC 3339 times), through
+the contract conversion."""
+FLAT_TASKS_FORMAT = 2
 _INCIDENT_RECORDS = dict[str, IncidentRecord]
 _VERDICT_RECORDS = dict[str, VerdictRecord]
 
@@ -230,6 +240,28 @@ def _entries(items: list[Any]) -> tuple[Any, ...]:
     return tuple(tuple(item) if isinstance(item, list) else item for item in items)
 
 
+def _nested(task: dict[str, Any]) -> dict[str, Any]:
+    """A task of a format 2 snapshot (every field its own) as format 3 has it."""
+    parts = SPEC_FIELDS | PROGRESS_FIELDS | {"incident_id"}
+    nested = {name: value for name, value in task.items() if name not in parts}
+    nested["spec"] = {name: task[name] for name in SPEC_FIELDS if name in task}
+    nested["progress"] = {name: task[name] for name in PROGRESS_FIELDS if name in task}
+    return nested
+
+
+def _incidents(data: dict[str, Any], snapshot_format: int) -> dict[str, IncidentRecord]:
+    """The incidents of a snapshot of format 2 or 3, their tasks' definitions shared."""
+    found = data["incidents"]
+    if snapshot_format == FLAT_TASKS_FORMAT:
+        found = {
+            k: {**v, "tasks": [_nested(t) for t in v.get("tasks", ())]} for k, v in found.items()
+        }
+    incidents = msgspec.convert(found, _INCIDENT_RECORDS)
+    return {
+        k: replace(v, tasks=tuple(shared_task(t) for t in v.tasks)) for k, v in incidents.items()
+    }
+
+
 def restore(
     data: dict[str, Any], incidents: dict[str, IncidentRecord] | None = None
 ) -> EngineState:
@@ -238,14 +270,15 @@ def restore(
     timers: list[TimerEntry] = [
         (int(t[0]), int(t[1]), str(t[2]), str(t[3]), str(t[4]), int(t[5])) for t in data["timers"]
     ]
-    if data.get("format") == SNAPSHOT_FORMAT:
+    if data.get("format") in (FLAT_TASKS_FORMAT, SNAPSHOT_FORMAT):
         verdicts = msgspec.convert(data["commands"], _VERDICT_RECORDS)
         if incidents is None:
-            incidents = msgspec.convert(data["incidents"], _INCIDENT_RECORDS)
+            incidents = _incidents(data, data["format"])
     elif "format" in data:
         raise ValueError(
             f"snapshot format {data['format']!r} is not one this version reads"
-            f" ({SNAPSHOT_FORMAT} or the older one without a format): delete the snapshot"
+            f" ({SNAPSHOT_FORMAT}, {FLAT_TASKS_FORMAT} or the older one without a format):"
+            " delete the snapshot"
             " to recover from the input log alone, or run the version that wrote it"
         )
     else:

@@ -8,7 +8,16 @@ from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import task_id
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Deadline, Playbook, TaskDef
-from orchestrator.engine.records import IncidentRecord, TaskRecord, find_task, replace, with_task
+from orchestrator.engine.records import (
+    IncidentRecord,
+    TaskRecord,
+    TaskSpec,
+    changed_task,
+    find_task,
+    replace,
+    shared_spec,
+    with_task,
+)
 from orchestrator.engine.severity import Ranked
 from orchestrator.engine.state import EngineState
 from schemas import TERMINAL_STATUSES, IncidentStatus, Phase, Severity, TaskStatus
@@ -59,21 +68,29 @@ def attach(
         state.push_timer(max(complete_due, at), DUE_TIMER, incident.id, task_def.name)
     task = TaskRecord(
         id=task_id(incident.id, task_def.name),
-        incident_id=incident.id,
-        name=task_def.name,
-        role=task_def.role,
-        title=task_def.title,
-        instructions=task_def.instructions,
-        phase=task_def.phase,
-        automatic=task_def.automatic,
-        depends_on=tuple(task_def.depends_on),
-        join="any" if task_def.join == "any" else "all",
+        spec=spec_of(task_def),
         attached_at=at,
         complete_due_at=complete_due,
     )
     incident = state.put(replace(incident, tasks=(*incident.tasks, task)))
     incident = out.note(incident, at, "task.attached", ref=task.id, task=task.name, role=task.role)
     return incident, task
+
+
+def spec_of(task_def: TaskDef) -> TaskSpec:
+    """The shared record of what every instance of `task_def` has from it."""
+    return shared_spec(
+        TaskSpec(
+            name=task_def.name,
+            role=task_def.role,
+            title=task_def.title,
+            instructions=task_def.instructions,
+            phase=task_def.phase,
+            automatic=task_def.automatic,
+            depends_on=tuple(task_def.depends_on),
+            join="any" if task_def.join == "any" else "all",
+        )
+    )
 
 
 def ready(incident: IncidentRecord, task: TaskRecord) -> bool:
@@ -183,7 +200,7 @@ def fire_ack_timer(
     if task is None or task.status != TaskStatus.ASSIGNED:
         return
     ladder = playbook.task(name).ladder
-    task = replace(task, escalations=task.escalations + 1)
+    task = changed_task(task, escalations=task.escalations + 1)
     incident = state.put(with_task(incident, task))
     target = ladder[level][1]
     out.task(
@@ -204,7 +221,7 @@ def fire_due_timer(incident: IncidentRecord, name: str, at: Millis, out: Outbox)
     task = find(incident, name)
     if task is None or task.status in TERMINAL_STATUSES or task.overdue:
         return
-    task = replace(task, overdue=True)
+    task = changed_task(task, overdue=True)
     out.task("task.overdue", out.state.put(with_task(incident, task)), task, at)
 
 
@@ -224,7 +241,7 @@ def cancel_open(
             continue
         if keep_acknowledged and task.status == TaskStatus.ACKNOWLEDGED:
             continue
-        task = replace(task, status=TaskStatus.CANCELLED, finished_at=at, outcome=reason)
+        task = changed_task(task, status=TaskStatus.CANCELLED, finished_at=at, outcome=reason)
         incident = out.state.put(with_task(incident, task))
         incident = out.task("task.cancelled", incident, task, at, note=reason)
     return incident

@@ -13,9 +13,15 @@ from pydantic import BaseModel, ConfigDict
 
 from benchmarks.data import mixed_lines
 from orchestrator.drills.replay import numbered, replay_lines
-from orchestrator.engine import IncidentRecord, TaskRecord, build, contract, record_of
+from orchestrator.engine import IncidentRecord, build, contract, record_of
 from orchestrator.engine.contract import _kind, planned_values
-from orchestrator.engine.records import EntryRecord, VerdictRecord, find_task, with_task
+from orchestrator.engine.records import (
+    EntryRecord,
+    VerdictRecord,
+    find_task,
+    task_record,
+    with_task,
+)
 from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.settings import shipped_playbooks
@@ -32,7 +38,7 @@ from schemas import (
 )
 
 AT = 1_795_600_800_000  # 2026-11-25T10:00:00Z
-TASK = TaskRecord(
+TASK = task_record(
     id="inc-1.triage",
     incident_id="inc-1",
     name="triage",
