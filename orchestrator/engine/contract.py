@@ -30,14 +30,18 @@ from pydantic import BaseModel
 from orchestrator.engine.clock import format_time, parse_time
 from orchestrator.engine.records import (
     EntryRecord,
+    EntryShape,
     IncidentRecord,
     Record,
     TaskProgress,
     TaskRecord,
     TaskSpec,
     VerdictRecord,
+    entry_record,
+    entry_ref,
     shared_pairs,
     task_record,
+    with_task_refs,
 )
 from schemas import CommandResult, Incident, Task, TimelineEntry
 
@@ -52,10 +56,17 @@ CONTRACTS: dict[type[Record], type[BaseModel]] = {
     VerdictRecord: CommandResult,
 }
 RECORDS: dict[type[BaseModel], type[Record]] = {v: k for k, v in CONTRACTS.items()}
-PARTS: dict[type[Record], tuple[type[Record], ...]] = {TaskRecord: (TaskSpec, TaskProgress)}
+PARTS: dict[type[Record], tuple[type[Record], ...]] = {
+    TaskRecord: (TaskSpec, TaskProgress),
+    EntryRecord: (EntryShape,),
+}
 """Records whose contract fields are partly those of records they hold (read through
 properties of the same names)."""
-MAKERS: dict[type[Record], Callable[..., Record]] = {TaskRecord: task_record}
+MAKERS: dict[type[Record], Callable[..., Record]] = {
+    TaskRecord: task_record,
+    EntryRecord: entry_record,
+    IncidentRecord: lambda **values: with_task_refs(IncidentRecord(**values)),
+}
 """How a record is made from its contract's fields, where not by its own constructor."""
 _ALL_SET: dict[type[BaseModel], set[str]] = {}
 _FIELD_COUNT: dict[type[BaseModel], int] = {}
@@ -161,7 +172,7 @@ def _hints(cls: type[Record]) -> dict[str, Any]:
     for part in PARTS.get(cls, ()):
         hints.update(typing.get_type_hints(part))
     if cls is TaskRecord:
-        hints["incident_id"] = str
+        hints["id"] = str
     return hints
 
 
@@ -198,10 +209,29 @@ def contract(record: Record) -> BaseModel: ...
 def contract(record: Record) -> BaseModel:
     """The contract model of a record (schemas.Incident, Task, TimelineEntry, CommandResult)."""
     cls = type(record)
+    return build(CONTRACTS[cls], _values(cls)(record))
+
+
+def _values(cls: type[Record]) -> Callable[[Record], dict[str, Any]]:
+    """The generated function giving a record's contract values (made on first use)."""
     values = _OUT_VALUES.get(cls)
     if values is None:
-        values = _OUT_VALUES[cls] = _written(_plan(cls))
-    return build(CONTRACTS[cls], values(record))
+        values = _OUT_VALUES[cls] = _written(cls, _plan(cls))
+    return values
+
+
+def _timeline(incident: IncidentRecord) -> list[TimelineEntry]:
+    """The incident's timeline as contract models, with the task ids its entries stand for."""
+    entries = []
+    for entry in incident.timeline:
+        values = _values(EntryRecord)(entry)
+        values["ref"] = entry_ref(incident.id, entry)
+        entries.append(build(TimelineEntry, values))
+    return entries
+
+
+WHOLE: dict[tuple[type[Record], str], Convert] = {(IncidentRecord, "timeline"): _timeline}
+"""Contract fields converted from the whole record, not from the field of that name."""
 
 
 def _plan(cls: type[Record]) -> Plan:
@@ -214,19 +244,27 @@ def _plan(cls: type[Record]) -> Plan:
 def planned_values(record: Record) -> dict[str, Any]:
     """A contract's values from a record, field by field along its plan (what the function
     `_written` makes of the plan computes; tests/unit/test_contract.py holds them together)."""
+    cls = type(record)
     return {
-        name: getattr(record, name) if convert is None else convert(getattr(record, name))
-        for name, convert in _plan(type(record))
+        name: WHOLE[cls, name](record)
+        if (cls, name) in WHOLE
+        else getattr(record, name)
+        if convert is None
+        else convert(getattr(record, name))
+        for name, convert in _plan(cls)
     }
 
 
-def _written(plan: Plan) -> Callable[[Record], dict[str, Any]]:
+def _written(cls: type[Record], plan: Plan) -> Callable[[Record], dict[str, Any]]:
     """One function giving a plan's values from a record: one dict display, times formatted
     inline (most are None), the other conversions called."""
     names: dict[str, Any] = {"_format_time": format_time}
     items = []
     for index, (name, convert) in enumerate(plan):
-        if convert is None:
+        if (cls, name) in WHOLE:
+            names[f"_w{index}"] = WHOLE[cls, name]
+            items.append(f"{name!r}: _w{index}(r)")
+        elif convert is None:
             items.append(f"{name!r}: r.{name}")
         elif convert is _time:
             items.append(

@@ -8,8 +8,14 @@ from typing import Any
 from orchestrator.engine.clock import Millis, format_time
 from orchestrator.engine.contract import build, contract
 from orchestrator.engine.oncall import Rosters, addressed, timeline_detail
-from orchestrator.engine.records import EntryRecord, IncidentRecord, TaskRecord, replace
-from orchestrator.engine.records import shared_pairs as _shared
+from orchestrator.engine.records import (
+    TASK_REF,
+    EntryRecord,
+    IncidentRecord,
+    TaskRecord,
+    entry_record,
+    replace,
+)
 from orchestrator.engine.state import EngineState
 from schemas import (
     CommandResult,
@@ -79,10 +85,9 @@ def incident_event(
 def timeline_entry(
     at: Millis, kind: str, actor: str | None, ref: str | None, detail: dict[str, Any]
 ) -> EntryRecord:
-    """A timeline entry; equal details are one tuple (records.shared_pairs)."""
-    return EntryRecord(
-        at=at, kind=kind, actor=actor, ref=ref, detail=_shared(tuple(detail.items()))
-    )
+    """A timeline entry; equal details are one tuple (records.shared_pairs), equal shapes
+    one record."""
+    return entry_record(at=at, kind=kind, actor=actor, ref=ref, detail=tuple(detail.items()))
 
 
 @dataclass
@@ -132,7 +137,7 @@ class Outbox:
         notified = addressed(self.rosters, kind, target, at)
         if notified is not None:
             detail.update(timeline_detail(notified))
-        incident = self.note(incident, at, kind, actor=actor, ref=task.id, **detail)
+        incident = self.note(incident, at, kind, actor=actor, ref=TASK_REF, **detail)
         if incident.mode == MONITOR:
             return incident
         event = {

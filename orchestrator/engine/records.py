@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from orchestrator.engine.ids import SEP, task_id
 from schemas import IncidentStatus, Phase, Severity, TaskStatus
 
 replace = msgspec.structs.replace
@@ -71,7 +72,7 @@ class TaskRecord(Record, frozen=True, gc=False, kw_only=True):
     other fields are properties of the same names; `task_record` makes one from them all,
     `changed_task` changes any of them but the definition's."""
 
-    id: str
+    incident_id: str
     spec: TaskSpec
     status: TaskStatus = TaskStatus.PENDING
     attached_at: int
@@ -81,9 +82,10 @@ class TaskRecord(Record, frozen=True, gc=False, kw_only=True):
     progress: TaskProgress | None = None
 
     @property
-    def incident_id(self) -> str:
-        """The incident's id: the task id's part before its first dot (ids.task_id)."""
-        return self.id.partition(".")[0]
+    def id(self) -> str:
+        """The task's id: its incident's and its name (ids.task_id; made when asked for, so
+        no incident keeps a string per task)."""
+        return task_id(self.incident_id, self.spec.name)
 
     @property
     def name(self) -> str:
@@ -182,8 +184,8 @@ def _progress(progress: TaskProgress) -> TaskProgress | None:
 
 
 def task_record(**fields: Any) -> TaskRecord:
-    """A task from the contract's fields (`incident_id`, if given, is the id's own part)."""
-    fields.pop("incident_id", None)
+    """A task from the contract's fields (`id`, if given, is made of two of them)."""
+    fields.pop("id", None)
     spec = {name: fields.pop(name) for name in SPEC_FIELDS if name in fields}
     progress = {name: fields.pop(name) for name in PROGRESS_FIELDS if name in fields}
     return TaskRecord(
@@ -209,14 +211,70 @@ def changed_task(task: TaskRecord, **changes: Any) -> TaskRecord:
     return replace(task, **changes)
 
 
-class EntryRecord(Record, frozen=True, gc=False, kw_only=True):
-    """A timeline entry (schemas.TimelineEntry) as the engine keeps it."""
+class EntryShape(Record, frozen=True, gc=False, kw_only=True):
+    """What a timeline entry says besides when and about what: one record for equal ones."""
 
-    at: int
     kind: str
     actor: str | None = None
-    ref: str | None = None
     detail: Pairs = ()
+
+
+class EntryRecord(Record, frozen=True, gc=False, kw_only=True):
+    """A timeline entry (schemas.TimelineEntry) as the engine keeps it: its time, its ref and
+    its shape (shared); `kind`, `actor` and `detail` read through properties."""
+
+    at: int
+    ref: str | None = None
+    shape: EntryShape
+
+    @property
+    def kind(self) -> str:
+        """What happened."""
+        return self.shape.kind
+
+    @property
+    def actor(self) -> str | None:
+        """Who did it, if someone did."""
+        return self.shape.actor
+
+    @property
+    def detail(self) -> Pairs:
+        """The rest, as (name, value) pairs."""
+        return self.shape.detail
+
+
+_shapes: dict[tuple[str, str | None, int], EntryShape] = {}
+
+
+def shared_shape(shape: EntryShape) -> EntryShape:
+    """One record for shapes of the same kind, actor and detail tuple (the detail tuples are
+    shared already, `shared_pairs`, keeping 1, True and 1.0 apart: the same tuple, the same
+    values; the table holds the shape, and so the tuple whose id it is keyed by)."""
+    if len(_shapes) > _SHARED_MAX:
+        _shapes.clear()
+    return _shapes.setdefault((shape.kind, shape.actor, id(shape.detail)), shape)
+
+
+def entry_record(
+    *, at: int, kind: str, actor: str | None = None, ref: str | None = None, detail: Pairs = ()
+) -> EntryRecord:
+    """A timeline entry from the contract's fields, its shape shared."""
+    shape = EntryShape(kind=kind, actor=actor, detail=shared_pairs(detail))
+    return EntryRecord(at=at, ref=ref, shape=shared_shape(shape))
+
+
+def shared_entry(entry: EntryRecord) -> EntryRecord:
+    """`entry` (decoded from a snapshot) with its shape shared."""
+    shape = entry.shape
+    return entry_record(
+        at=entry.at, ref=entry.ref, kind=shape.kind, actor=shape.actor, detail=shape.detail
+    )
+
+
+TASK_REF = SEP + "task"
+"""The `ref` of an entry about a task of the incident's own (kinds "task.*") stands for that
+task's id (the incident's id, ".", the entry's `task` detail), which the contract conversion
+writes out (`entry_ref`): no entry keeps a string per task."""
 
 
 class IncidentRecord(Record, frozen=True, gc=False, kw_only=True):
@@ -257,6 +315,32 @@ class VerdictRecord(Record, frozen=True, gc=False, kw_only=True):
     reason: str | None = None
     task_id: str | None = None
     incident_id: str | None = None
+
+
+def entry_ref(incident_id: str, entry: EntryRecord) -> str | None:
+    """The ref an entry of the timeline of incident `incident_id` stands for."""
+    ref = entry.ref
+    if ref == TASK_REF and entry.kind.startswith("task."):
+        return task_id(incident_id, dict(entry.detail)["task"])
+    return ref
+
+
+def with_task_refs(incident: IncidentRecord) -> IncidentRecord:
+    """`incident` with TASK_REF for each ref that names the task of its entry (as the engine
+    writes them): an incident read back from its contract model or an older snapshot."""
+    timeline = tuple(_task_ref(incident.id, entry) for entry in incident.timeline)
+    if all(new is old for new, old in zip(timeline, incident.timeline, strict=True)):
+        return incident
+    return replace(incident, timeline=timeline)
+
+
+def _task_ref(incident_id: str, entry: EntryRecord) -> EntryRecord:
+    if entry.ref is None or not entry.kind.startswith("task."):
+        return entry
+    name = dict(entry.detail).get("task")
+    if not isinstance(name, str) or entry.ref != task_id(incident_id, name):
+        return entry
+    return replace(entry, ref=TASK_REF)
 
 
 def find_task(incident: IncidentRecord, name: str) -> TaskRecord | None:

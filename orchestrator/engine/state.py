@@ -20,7 +20,9 @@ from orchestrator.engine.records import (
     VerdictRecord,
     find_task,
     replace,
+    shared_entry,
     shared_task,
+    with_task_refs,
 )
 from orchestrator.engine.sweeps import WindowSchedule
 from orchestrator.engine.timerqueue import TimerEntry, TimerQueue
@@ -180,8 +182,9 @@ class EngineState:
 
 SNAPSHOT_FORMAT = 3
 """Snapshots since compact tasks: records as msgspec encodes them (times as Millis; a task as
-its id, definition, state and progress). Also read: format 2 (the same, but a task with every
-field its own) and a snapshot without "format" (contract models, RFC 3339 times), through
+its incident, definition, state and progress; a timeline entry as its time, ref and shape).
+Also read: format 2 (the same, but tasks and entries with every field their own, refs to
+tasks written out) and a snapshot without "format" (contract models, RFC 3339 times), through
 the contract conversion."""
 FLAT_TASKS_FORMAT = 2
 _INCIDENT_RECORDS = dict[str, IncidentRecord]
@@ -242,11 +245,17 @@ def _entries(items: list[Any]) -> tuple[Any, ...]:
 
 def _nested(task: dict[str, Any]) -> dict[str, Any]:
     """A task of a format 2 snapshot (every field its own) as format 3 has it."""
-    parts = SPEC_FIELDS | PROGRESS_FIELDS | {"incident_id"}
+    parts = SPEC_FIELDS | PROGRESS_FIELDS | {"id"}
     nested = {name: value for name, value in task.items() if name not in parts}
     nested["spec"] = {name: task[name] for name in SPEC_FIELDS if name in task}
     nested["progress"] = {name: task[name] for name in PROGRESS_FIELDS if name in task}
     return nested
+
+
+def _shaped(entry: dict[str, Any]) -> dict[str, Any]:
+    """A timeline entry of a format 2 snapshot as format 3 has it."""
+    shape = {name: entry[name] for name in ("kind", "actor", "detail") if name in entry}
+    return {"at": entry["at"], "ref": entry.get("ref"), "shape": shape}
 
 
 def _incidents(data: dict[str, Any], snapshot_format: int) -> dict[str, IncidentRecord]:
@@ -254,11 +263,23 @@ def _incidents(data: dict[str, Any], snapshot_format: int) -> dict[str, Incident
     found = data["incidents"]
     if snapshot_format == FLAT_TASKS_FORMAT:
         found = {
-            k: {**v, "tasks": [_nested(t) for t in v.get("tasks", ())]} for k, v in found.items()
+            k: {
+                **v,
+                "tasks": [_nested(t) for t in v.get("tasks", ())],
+                "timeline": [_shaped(e) for e in v.get("timeline", ())],
+            }
+            for k, v in found.items()
         }
     incidents = msgspec.convert(found, _INCIDENT_RECORDS)
+    if snapshot_format == FLAT_TASKS_FORMAT:  # its entries wrote out their tasks' ids
+        incidents = {k: with_task_refs(v) for k, v in incidents.items()}
     return {
-        k: replace(v, tasks=tuple(shared_task(t) for t in v.tasks)) for k, v in incidents.items()
+        k: replace(
+            v,
+            tasks=tuple(shared_task(t) for t in v.tasks),
+            timeline=tuple(shared_entry(e) for e in v.timeline),
+        )
+        for k, v in incidents.items()
     }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.engine.clock import Millis
-from orchestrator.engine.ids import task_id
 from orchestrator.engine.outputs import Outbox
 from orchestrator.engine.playbook import Deadline, Playbook, TaskDef
 from orchestrator.engine.records import (
+    TASK_REF,
     IncidentRecord,
     TaskRecord,
     TaskSpec,
@@ -67,13 +67,13 @@ def attach(
         # runs while the task still waits on dependencies: a regulator's clock does not wait
         state.push_timer(max(complete_due, at), DUE_TIMER, incident.id, task_def.name)
     task = TaskRecord(
-        id=task_id(incident.id, task_def.name),
+        incident_id=incident.id,
         spec=spec_of(task_def),
         attached_at=at,
         complete_due_at=complete_due,
     )
     incident = state.put(replace(incident, tasks=(*incident.tasks, task)))
-    incident = out.note(incident, at, "task.attached", ref=task.id, task=task.name, role=task.role)
+    incident = out.note(incident, at, "task.attached", ref=TASK_REF, task=task.name, role=task.role)
     return incident, task
 
 

@@ -16,8 +16,9 @@ from orchestrator.drills.replay import numbered, replay_lines
 from orchestrator.engine import IncidentRecord, build, contract, record_of
 from orchestrator.engine.contract import _kind, planned_values
 from orchestrator.engine.records import (
-    EntryRecord,
+    TASK_REF,
     VerdictRecord,
+    entry_record,
     find_task,
     task_record,
     with_task,
@@ -25,7 +26,7 @@ from orchestrator.engine.records import (
 from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.settings import shipped_playbooks
-from orchestrator.testing import Drill
+from orchestrator.testing import Drill, event
 from schemas import (
     CommandResult,
     Incident,
@@ -69,8 +70,8 @@ INCIDENT = IncidentRecord(
     open_signals=("HighErrors",),
     tasks=(TASK,),
     timeline=(
-        EntryRecord(at=AT, kind="event", ref="mon/e1", detail=(("type", "ops.alert"),)),
-        EntryRecord(at=AT + 5, kind="task.assigned", detail=(("task", "triage"), ("n", 1))),
+        entry_record(at=AT, kind="event", ref="mon/e1", detail=(("type", "ops.alert"),)),
+        entry_record(at=AT + 5, kind="task.assigned", detail=(("task", "triage"), ("n", 1))),
     ),
 )
 
@@ -195,6 +196,25 @@ def test_a_drill_hands_out_contract_models_made_from_the_records() -> None:
     assert shown == contract(kept)
     assert shown.opened_at == "2026-11-20T10:00:00Z"
     assert [t.status for t in shown.tasks] == [t.status for t in kept.tasks]
+
+
+def test_timeline_refs_to_tasks_are_written_out_and_read_back() -> None:
+    """An entry about a task of its incident holds TASK_REF; its contract model has the
+    task's id; reading the model back gives the same record (and the same task records,
+    their definition shared)."""
+    run = Drill.of(load_directory(shipped_playbooks()))
+    alert = {"alertname": "Down", "service": "api", "status": "firing", "severity": "critical"}
+    run.feed(event("ops.alert", "2026-11-20T10:00:00Z", id="e1", **alert))
+    (kept,) = run.state.incidents.values()
+    about_tasks = [e for e in kept.timeline if e.kind.startswith("task.")]
+    assert about_tasks
+    assert all(e.ref == TASK_REF for e in about_tasks)
+    shown = contract(kept)
+    task_ids = {t.id for t in kept.tasks}
+    assert {e.ref for e in shown.timeline if e.kind.startswith("task.")} <= task_ids
+    again = record_of(shown)
+    assert again == kept
+    assert all(a.spec is b.spec for a, b in zip(again.tasks, kept.tasks, strict=True))
 
 
 def test_generated_conversion_gives_the_plans_values_in_order() -> None:

@@ -1,12 +1,14 @@
-"""Snapshots since compact state (format 2) are the records as msgspec encodes them; those
-written before (no format: contract models, RFC 3339 times) are still read, to the same state;
-an unknown format is refused with what to do."""
+"""Snapshots since compact state are the records as msgspec encodes them (format 3: a task
+as its id parts, shared definition, state and progress); those written before (format 2: a
+task with every field its own, timeline refs written out; no format: contract models, RFC
+3339 times) are still read, to the same state; an unknown format is refused with what to do."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import msgspec
 import pytest
 
 from orchestrator.engine import contract, encode_snapshot, restore, snapshot
@@ -15,6 +17,7 @@ from orchestrator.engine.windows import WindowSlot
 from orchestrator.playbook import load_directory
 from orchestrator.settings import shipped_playbooks
 from orchestrator.testing import Drill, command, event
+from schemas import Task
 
 T0 = "2026-11-20T10:00:00Z"
 
@@ -42,6 +45,39 @@ def legacy(state: EngineState) -> dict[str, Any]:
     }
     data["task_index"] = dict(state.task_index)
     return data
+
+
+def flat_tasks(state: EngineState) -> dict[str, Any]:
+    """The snapshot as format 2 wrote it: every task and entry field its own, task refs
+    written out."""
+    data = json.loads(encode_snapshot(state))
+    data["format"] = 2
+    for incident_id, incident in data["incidents"].items():
+        record = state.incidents[incident_id]
+        incident["tasks"] = [
+            {name: msgspec.to_builtins(getattr(task, name)) for name in Task.model_fields}
+            for task in record.tasks
+        ]
+        shown = contract(record).timeline
+        incident["timeline"] = [
+            {"at": e.at, "kind": e.kind, "actor": e.actor, "ref": written.ref}
+            | {"detail": msgspec.to_builtins(e.detail)}
+            for e, written in zip(record.timeline, shown, strict=True)
+        ]
+    return data
+
+
+def test_a_format_2_snapshot_restores_to_the_same_state() -> None:
+    """Flat tasks and entries and written-out task refs read back as shared definitions and
+    shapes and TASK_REF: the same state, the same bytes."""
+    state = busy_state()
+    old = flat_tasks(state)
+    (incident,) = old["incidents"].values()
+    assert "role" in incident["tasks"][0]
+    assert any(e["ref"] == incident["tasks"][0]["id"] for e in incident["timeline"])
+    restored = restore(old)
+    assert restored.incidents == state.incidents
+    assert encode_snapshot(restored) == encode_snapshot(state)
 
 
 def test_a_snapshot_carries_its_format_and_millis() -> None:
