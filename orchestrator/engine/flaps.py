@@ -102,4 +102,4 @@ def _drop_timers(state: EngineState, incident_id: str, names: set[str]) -> None:
     assignment)."""
     if not names:
         return
-    state.timers.remove(lambda t: t[3] == incident_id and t[4] in names)
+    state.timers.remove_tasks(incident_id, names)

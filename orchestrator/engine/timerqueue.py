@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 
@@ -157,6 +157,37 @@ class TimerQueue:
     def remove(self, unwanted: Callable[[TimerEntry], bool]) -> None:
         """Forget every pending timer for which `unwanted` is true."""
         self._rebuild([entry for entry in self.entries() if not unwanted(entry)])
+
+    def remove_tasks(self, incident_id: str, names: Collection[str]) -> None:
+        """Forget the pending timers of the tasks `names` of `incident_id` (as `remove` would),
+        rebuilding only the runs that hold one of the incident's timers."""
+
+        def unwanted(entry: TimerEntry) -> bool:
+            return entry[3] == incident_id and entry[4] in names
+
+        fresh = [entry for entry in self._fresh if not unwanted(entry)]
+        if len(fresh) != len(self._fresh):
+            self._size -= len(self._fresh) - len(fresh)
+            heapq.heapify(fresh)
+            self._fresh = fresh
+        heads: list[_Head] = []
+        for head in self._heads:
+            _entry, number, position = head
+            run = self._runs[number]
+            if incident_id not in run.incidents[position:]:
+                heads.append(head)
+                continue
+            kept = [entry for entry in run.since(position) if not unwanted(entry)]
+            del self._runs[number]
+            self._held -= len(run)
+            self._size -= len(run) - position - len(kept)
+            if kept:
+                self._runs[self._numbered] = Run.of(kept)
+                self._held += len(kept)
+                heads.append((kept[0], self._numbered, 0))
+                self._numbered += 1
+        heapq.heapify(heads)
+        self._heads = heads
 
     def _first(self) -> TimerEntry | None:
         heads, fresh = self._heads, self._fresh

@@ -18,6 +18,7 @@ actions = st.lists(
         st.tuples(st.just("push"), st.integers(0, 40)),
         st.tuples(st.just("pop"), st.just(0)),
         st.tuples(st.just("remove"), st.integers(2, 5)),
+        st.tuples(st.just("remove_tasks"), st.integers(0, 2)),
         st.tuples(st.just("restore"), st.just(0)),
     ),
     max_size=200,
@@ -39,6 +40,10 @@ def test_the_queue_matches_a_plain_heap(steps: list[tuple[str, int]]) -> None:
         elif action == "remove":
             queue.remove(lambda entry: entry[0] % number == 0)  # noqa: B023
             heap = [entry for entry in heap if entry[0] % number]
+            heapq.heapify(heap)
+        elif action == "remove_tasks":
+            queue.remove_tasks(f"i{number}", {"", "other"})
+            heap = [entry for entry in heap if entry[3] != f"i{number}"]
             heapq.heapify(heap)
         elif action == "restore":
             queue = TimerQueue(queue.entries(), RUN)
