@@ -52,7 +52,7 @@ def reopen(
     """resolved -> open again: count the flap, revive the tasks the resolution cancelled."""
     shard = shard_of(playbook.id, incident.key)
     state.resolved_index.pop(shard, None)
-    state.open_index[shard] = incident.id
+    state.mark_open(incident)
     tasks = tuple(_revived(playbook, t, at) for t in incident.tasks)
     revived = {t.name for t, old in zip(tasks, incident.tasks, strict=True) if t is not old}
     flaps = incident.flap_count + 1

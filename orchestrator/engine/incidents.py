@@ -57,7 +57,7 @@ def open_incident(
         last_event_at=at,
         open_signals=state.signals.pop(shard, ()),
     )
-    state.open_index[shard] = incident.id
+    state.mark_open(incident)
     return state.put(incident)
 
 
@@ -197,7 +197,7 @@ def resolve(
     incident = state.put(
         replace(incident, status=IncidentStatus.RESOLVED, phase=Phase.REVIEW, resolved_at=at)
     )
-    state.open_index.pop(shard_of(playbook.id, incident.key), None)
+    state.mark_not_open(incident)
     state.resolved_index[shard_of(playbook.id, incident.key)] = incident.id
     state.quiet_due.pop(incident.id, None)
     incident = out.incident("incident.resolved", incident, at, ref=ref, actor=actor, reason=reason)

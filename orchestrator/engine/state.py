@@ -12,7 +12,7 @@ import msgspec
 from orchestrator.engine.clock import Millis
 from orchestrator.engine.contract import record_of
 from orchestrator.engine.dedupe import SeenIndex
-from orchestrator.engine.ids import SEP, shard_of, split_task_id
+from orchestrator.engine.ids import SEP, split_shard, split_task_id
 from orchestrator.engine.records import (
     PROGRESS_FIELDS,
     SPEC_FIELDS,
@@ -94,7 +94,9 @@ class EngineState:
     windows: dict[str, WindowSlot] = field(default_factory=dict)
     """Window states by name, immutable and untracked by the collector (replaced on change)."""
     incidents: dict[str, IncidentRecord] = field(default_factory=dict)
-    open_index: dict[str, str] = field(default_factory=dict)
+    open_index: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The open incident's id per playbook and correlation key (`mark_open`): the key strings
+    are the incidents' own, no "playbook SEP key" string per incident."""
     timers: TimerQueue = field(default_factory=TimerQueue)
     """Pending timers, earliest first (mostly in runs the collector never walks)."""
     quiet_due: dict[str, Millis] = field(default_factory=dict)
@@ -176,8 +178,21 @@ class EngineState:
 
     def open_incident(self, playbook: str, key: str) -> IncidentRecord | None:
         """The open incident of `playbook` for `key`, if any."""
-        incident_id = self.open_index.get(shard_of(playbook, key))
+        ids = self.open_index.get(playbook)
+        incident_id = ids.get(key) if ids is not None else None
         return self.incidents[incident_id] if incident_id is not None else None
+
+    def mark_open(self, incident: IncidentRecord) -> None:
+        """`incident` is the open one of its playbook and key."""
+        self.open_index.setdefault(incident.playbook, {})[incident.key] = incident.id
+
+    def mark_not_open(self, incident: IncidentRecord) -> None:
+        """`incident`'s playbook and key have no open incident now."""
+        ids = self.open_index.get(incident.playbook)
+        if ids is not None:
+            ids.pop(incident.key, None)
+            if not ids:
+                del self.open_index[incident.playbook]
 
 
 SNAPSHOT_FORMAT = 3
@@ -283,6 +298,18 @@ def _incidents(data: dict[str, Any], snapshot_format: int) -> dict[str, Incident
     }
 
 
+def _open_index(found: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The open index of a snapshot: by playbook then key, or (before format 3) by shard."""
+    index: dict[str, dict[str, str]] = {}
+    for name, value in found.items():
+        if isinstance(value, dict):
+            index.setdefault(name, {}).update(value)
+        else:
+            playbook, key = split_shard(name)
+            index.setdefault(playbook, {})[key] = value
+    return index
+
+
 def restore(
     data: dict[str, Any], incidents: dict[str, IncidentRecord] | None = None
 ) -> EngineState:
@@ -312,7 +339,7 @@ def restore(
         seen=dict(data["seen"]),
         windows={k: WindowSlot(_entries(v)) for k, v in data["windows"].items()},
         incidents=incidents,
-        open_index=dict(data["open_index"]),
+        open_index=_open_index(data["open_index"]),
         timers=TimerQueue(timers),
         quiet_due=dict(data["quiet_due"]),
         signals={k: tuple(v) for k, v in data.get("signals", {}).items()},

@@ -35,7 +35,7 @@ CHUNK_BYTES = 64 * 1024
 FIRST_CHUNK_ITEMS = 4
 """Entries in the first piece of a container; later pieces are sized from the bytes of the
 one before, so a piece stays near CHUNK_BYTES whatever the entries weigh."""
-DEEP = frozenset({"held"})
+DEEP = frozenset({"held", "open_index"})
 """Parts whose values the engine still changes in place: copied all the way down."""
 _encode = msgspec.json.Encoder(enc_hook=snapshot_hook).encode
 

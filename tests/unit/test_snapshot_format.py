@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from orchestrator.engine import contract, encode_snapshot, restore, snapshot
+from orchestrator.engine.ids import shard_of
 from orchestrator.engine.state import SNAPSHOT_FORMAT, EngineState
 from orchestrator.engine.windows import WindowSlot
 from orchestrator.playbook import load_directory
@@ -49,9 +50,14 @@ def legacy(state: EngineState) -> dict[str, Any]:
 
 def flat_tasks(state: EngineState) -> dict[str, Any]:
     """The snapshot as format 2 wrote it: every task and entry field its own, task refs
-    written out."""
+    written out, the open index by shard."""
     data = json.loads(encode_snapshot(state))
     data["format"] = 2
+    data["open_index"] = {
+        shard_of(playbook, key): incident_id
+        for playbook, ids in state.open_index.items()
+        for key, incident_id in ids.items()
+    }
     for incident_id, incident in data["incidents"].items():
         record = state.incidents[incident_id]
         incident["tasks"] = [
@@ -74,6 +80,7 @@ def test_a_format_2_snapshot_restores_to_the_same_state() -> None:
     old = flat_tasks(state)
     (incident,) = old["incidents"].values()
     assert "role" in incident["tasks"][0]
+    assert old["open_index"]
     assert any(e["ref"] == incident["tasks"][0]["id"] for e in incident["timeline"])
     restored = restore(old)
     assert restored.incidents == state.incidents
