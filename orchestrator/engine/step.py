@@ -366,6 +366,7 @@ class Engine:
             if quiet is None:
                 del state.windows[name]
                 schedule.dropped(name)
-            else:
+                continue
+            if len(entries) != len(slot.entries):  # a sweep only takes entries away
                 state.windows[name] = WindowSlot(tuple(entries))
-                schedule.kept(name, quiet)
+            schedule.kept(name, quiet)

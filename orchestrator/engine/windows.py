@@ -73,9 +73,10 @@ class Window(Protocol):
         ...
 
     def sweep(self, state: WindowState, horizon: Millis) -> Millis | None:
-        """Prune to `horizon`. None when no entry is left within the span before it (the
-        window can go); otherwise a horizon up to which another sweep would change nothing
-        and keep the window (an earlier one is allowed: it only means an extra look)."""
+        """Prune to `horizon` (entries only go: an unchanged length is an unchanged state). None
+        when no entry is left within the span before it (the window can go); otherwise a
+        horizon up to which another sweep would change nothing and keep the window (an earlier
+        one is allowed: it only means an extra look)."""
         ...
 
 
