@@ -83,8 +83,9 @@ class Engine:
         `state.changed_incidents()` names the incidents this step added, changed or dropped."""
         state.changed = {}
         out = Outbox(self.config.timeline_event_cap, state, self.config.rosters)
-        state.clock = max(state.clock, now)
-        if state.timers_due(state.clock):
+        if now > state.clock:
+            state.clock = now
+        if state.timers.due(state.clock):
             self._fire_timers(state, out)
         if isinstance(item, RawRecord):
             self._raw(state, item, out, now)
@@ -93,7 +94,7 @@ class Engine:
             self._event(state, item.event, out, record=None, shard=item.shard)
         elif isinstance(item, CommandInput):
             self._command(state, item.command, out)
-        if state.timers_due(state.clock):
+        if state.timers.due(state.clock):
             self._fire_timers(state, out)
         if self.config.incident_retention:
             arm_retirement(state, out.outputs, self.config.incident_retention)
@@ -207,7 +208,7 @@ class Engine:
         """Move the clock forward to `at`, firing the timers due on the way."""
         if at > state.clock:
             state.clock = at
-            if state.timers_due(at):
+            if state.timers.due(at):
                 self._fire_timers(state, out)
 
     def _match(
