@@ -13,7 +13,7 @@ from orchestrator.engine.clock import Millis
 from orchestrator.engine.ids import incident_id, shard_of
 from orchestrator.engine.outputs import Outbox, timeline_entry
 from orchestrator.engine.playbook import Playbook, SeverityRule
-from orchestrator.engine.records import IncidentRecord, counted, replace, shared_pairs
+from orchestrator.engine.records import IncidentRecord, counted, replace
 from orchestrator.engine.severity import higher_level, max_severity
 from orchestrator.engine.state import EngineState
 from orchestrator.engine.tasks import assign, attach, cancel_open, find, reconcile
@@ -67,7 +67,7 @@ def note_event(
     """Count an event that joins `incident`, list it on the timeline up to the cap, and move
     its last event time up to `at`: one new record."""
     total = incident.events_total + 1
-    by_type = shared_pairs(counted(incident.events_by_type, event_type))
+    by_type = counted(incident.events_by_type, event_type)
     last = max(at, incident.last_event_at)
     dropped = incident.timeline_events_dropped
     if total - dropped <= out.timeline_event_cap:

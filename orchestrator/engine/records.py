@@ -365,7 +365,14 @@ def counted(pairs: tuple[tuple[str, int], ...], name: str) -> tuple[tuple[str, i
     for index, (known, count) in enumerate(pairs):
         if known == name:
             return (*pairs[:index], (name, count + 1), *pairs[index + 1 :])
+    if not pairs:  # an incident's first event: one tuple per event type, not one per incident
+        if len(_firsts) > _SHARED_MAX:
+            _firsts.clear()
+        return _firsts.setdefault(name, ((name, 1),))
     return (*pairs, (name, 1))
+
+
+_firsts: dict[str, tuple[tuple[str, int], ...]] = {}
 
 
 _SHARED_MAX = 4096
