@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from orchestrator.adapters import alertmanager_events, binary_headers, binary_record
 from orchestrator.api.problems import ProblemError, problem
 from orchestrator.api.ratelimit import IntakeBudget, announced_bytes, refusal
-from orchestrator.api.security import IntakeSender
+from orchestrator.api.security import IntakeSender, sender_of
 from orchestrator.auth import Sender
 from orchestrator.runtime import AsyncWrites, Backlog, IntakeResult, Runtime
 from orchestrator.settings import DEFAULT_INTAKE_QUEUE_RECORDS, MAX_BATCH_BYTES, MAX_BATCH_RECORDS
@@ -154,6 +154,12 @@ def check_backlog(
             "ORCH_INTAKE_QUEUE_RECORDS)",
             backlog.seconds,
         )
+
+
+async def intake_arguments(request: Request) -> dict[str, Any]:
+    """The arguments of an intake route (orchestrator.api.hot): the request and its sender,
+    whose announced bytes are charged to its budget as the route's dependency does."""
+    return {"request": request, "sender": await sender_of(request)}
 
 
 Submit = Callable[[list[bytes], Origin], Awaitable[list[IntakeResult]]]

@@ -124,6 +124,16 @@ async def require_ingest(
     return sender
 
 
+async def actor_of(request: Request) -> Responder:
+    """The `Actor` dependency solved without FastAPI (orchestrator.api.hot)."""
+    return await _actor(request, await RESPONDER_SCHEME(request))
+
+
+async def sender_of(request: Request) -> Sender | None:
+    """The `IntakeSender` dependency solved without FastAPI (orchestrator.api.hot)."""
+    return await require_ingest(request, await INGEST_SCHEME(request))
+
+
 IntakeSender = Annotated[Sender | None, Depends(require_ingest)]
 """A route parameter: who submits events (None when intake is open)."""
 Reader = Annotated[Responder, Depends(_reader)]
