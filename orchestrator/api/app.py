@@ -87,6 +87,7 @@ def create_app(
     links: AckLinks | None = None,
     alert_severities: Mapping[str, str] | None = None,
     event_source: str = SOURCE_ROOT,
+    hot_routes: bool = True,
 ) -> FastAPI:
     """The HTTP API over `runtime`. Without `auth` no responders exist: reads and intake are
     open and commands are refused (401). CORS stays off unless origins are given. Each sender's
@@ -94,9 +95,12 @@ def create_app(
     while more than `intake_queue_records` records wait for their commit. A feed holds
     at most `feed_max_behind` events; a responder has at most `feeds_per_responder` open; its
     task events are CloudEvents from `event_source`. `alert_severities` adds to the
-    Alertmanager adapter's severity mapping."""
+    Alertmanager adapter's severity mapping. With `hot_routes` (the default) plain requests to
+    HOT_ROUTES skip FastAPI's per-request machinery (orchestrator.api.hot), with the same
+    answers; without, FastAPI serves every request (the tests compare both)."""
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, telemetry=NO_TELEMETRY)
-    app.add_middleware(HotRoutes, owner=app, solvers=HOT_ROUTES)  # innermost: after every check
+    if hot_routes:
+        app.add_middleware(HotRoutes, owner=app, solvers=HOT_ROUTES)  # innermost: after checks
     app.state.alert_severities = dict(alert_severities or {})
     app.state.guard = Guard(auth or AuthConfig())
     app.state.intake_budget = intake_budget

@@ -66,7 +66,7 @@ class HotRoutes:
         self._candidates: list[Candidate] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == HOT_METHOD and not scope["root_path"]:
+        if scope["type"] == "http" and scope["method"] == HOT_METHOD and not scope.get("root_path"):
             hot = self._match(scope)
             if hot is not None and await self._serve(hot, scope, receive, send):
                 return
@@ -81,7 +81,9 @@ class HotRoutes:
             if found is not None:
                 if candidate[3] is None:
                     return None
-                scope["path_params"] = found.groupdict()
+                convertors = candidate[1].param_convertors
+                params = {k: convertors[k].convert(v) for k, v in found.groupdict().items()}
+                scope["path_params"] = params
                 return candidate
         return None
 
