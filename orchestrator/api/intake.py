@@ -21,6 +21,9 @@ from orchestrator.runtime import AsyncWrites, Backlog, IntakeResult, Runtime
 from orchestrator.settings import DEFAULT_INTAKE_QUEUE_RECORDS, MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 from schemas import Event, Origin
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+"""What `json.dumps(..., separators=(",", ":"))` writes, without a new encoder per call."""
+_ANY = msgspec.json.Decoder()
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 """Splits a JSON array into its elements' raw bytes without decoding them."""
 _BATCH: dict[str, Any] = {
@@ -73,6 +76,16 @@ async def read_limited(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise ProblemError(413, "Request too large", f"the body is over {limit} bytes")
     return bytes(body)
+
+
+def parse_json(body: bytes) -> Any:
+    """`json.loads(body)`, by msgspec where it parses the body (the same values, faster); what
+    msgspec refuses, and `json` may take or refuses in its own words (NaN, lone surrogates,
+    UTF-16, very deep nesting), goes to `json.loads`."""
+    try:
+        return _ANY.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return json.loads(body)
 
 
 def split_records(body: bytes) -> tuple[list[bytes], bool]:
@@ -240,14 +253,14 @@ def intake_router(
         try:
             counters = request.app.state.http_counters
             severities = request.app.state.alert_severities
-            alerts = alertmanager_events(json.loads(body), severities, counters.unmapped)
+            alerts = alertmanager_events(parse_json(body), severities, counters.unmapped)
         except RecursionError:
             return problem(422, "Not an Alertmanager payload", "the body nests too deeply")
         except ValueError as err:  # not JSON, or an AlertmanagerPayloadError
             return problem(422, "Not an Alertmanager payload", str(err))
         check_budget(request, sender, body, len(alerts))
         check_backlog(request, backlog_of, len(alerts), queue_records)
-        records = [json.dumps(a, separators=(",", ":")).encode() for a in alerts]
+        records = [_COMPACT.encode(a).encode() for a in alerts]
         origin = Origin(kind="http", name="/webhooks/alertmanager")
         return answer(await submitted(submit, records, origin, sender), batch=True)
 
