@@ -27,6 +27,7 @@ from orchestrator.api.models import (
 from orchestrator.api.problems import ProblemError
 from orchestrator.api.security import Actor, Reader, actor_of, forbidden
 from orchestrator.auth import Responder
+from orchestrator.engine import TaskRecord
 from orchestrator.runtime import AsyncWrites, Runtime
 from schemas import CommandKind, Incident, Task, TaskStatus, TimelineEntry
 
@@ -69,7 +70,7 @@ def task_view(task: Task, incident: Incident) -> TaskView:
     )
 
 
-def allowed(who: Responder, kind: CommandKind, task: Task) -> None:
+def allowed(who: Responder, kind: CommandKind, task: Task | TaskRecord) -> None:
     """A 403 problem unless `who` may act on `task`."""
     if not who.may_act_on(task.role):
         raise forbidden(who, f"{kind} task {task.id} of role {task.role}", task.role)
