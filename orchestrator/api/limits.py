@@ -24,6 +24,7 @@ from orchestrator.api.handlers import on_problem
 from orchestrator.api.problems import PROBLEM_TYPE, ProblemError
 from orchestrator.api.ratelimit import announced_bytes
 from orchestrator.api.security import (
+    CHECKED,
     RESPONDER_SCHEME,
     Actor,
     Credentials,
@@ -111,7 +112,7 @@ class AuthBeforeBody:
         if gate is not None:
             request = Request(scope)
             try:
-                gate[1](self.guard, await RESPONDER_SCHEME(request))
+                scope[CHECKED] = gate[1](self.guard, await RESPONDER_SCHEME(request))
             except ProblemError as refused:
                 if self.on_refused is not None and refused.status_code == UNAUTHORIZED:
                     self.on_refused(request, gate[2], refused)

@@ -24,6 +24,9 @@ INGEST_SCHEME = HTTPBearer(
     "ORCH_INGEST_TOKEN), when any is configured.",
 )
 Credentials = HTTPAuthorizationCredentials | None
+CHECKED = "orchestrator.credentials"
+"""Scope key: what a write's credential check before the body (limits.AuthBeforeBody)
+returned, e.g. the acting responder."""
 ANONYMOUS = Responder("anonymous", frozenset(), token_sha256="")
 """The reader when no responders are configured (reads are open then; commands are not)."""
 
@@ -125,7 +128,11 @@ async def require_ingest(
 
 
 async def actor_of(request: Request) -> Responder:
-    """The `Actor` dependency solved without FastAPI (orchestrator.api.hot)."""
+    """The `Actor` dependency solved without FastAPI (orchestrator.api.hot): the responder the
+    same check found before the body was read, else the check made now."""
+    checked = request.scope.get(CHECKED)
+    if isinstance(checked, Responder):
+        return checked
     return await _actor(request, await RESPONDER_SCHEME(request))
 
 
