@@ -31,6 +31,7 @@ COMPARED_HEADERS = (
     "connection",
     "retry-after",
 )
+OUTAGE = {"alertname": "Down", "status": "firing", "severity": "critical"}
 JSON = {"Content-Type": "application/json"}
 INGEST = {"Authorization": f"Bearer {INGEST_TOKEN}"}
 
@@ -82,16 +83,7 @@ def _same(pair: tuple[Api, Api], method: str, path: str, **kwargs: Any) -> int:
 
 def _ops_task(pair: tuple[Api, Api], service: str) -> str:
     """The triage task of a new outage of `service`, the same in both runtimes."""
-    record = encode(
-        event(
-            "ops.alert",
-            START,
-            alertname="Down",
-            service=service,
-            status="firing",
-            severity="critical",
-        )
-    )
+    record = encode(event("ops.alert", START, service=service, **OUTAGE))
     ids = set()
     for api in pair:
         (result,) = api.runtime.submit([record], Origin(kind="file"))
