@@ -109,6 +109,7 @@ def test_task_commands_answer_as_fastapi_does(pair: tuple[Api, Api]) -> None:
         _same(pair, "POST", ack, headers=bearer("ops"), json={"note": "no notes on ack"}),
         _same(pair, "POST", ack, headers={**bearer("ops"), **JSON}, content=b"{not json"),
         _same(pair, "POST", ack, headers=bearer("ops")),
+        _same(pair, "POST", ack, headers={**bearer("ops"), **JSON}),  # typed, but empty
         _same(pair, "POST", ack, headers=bearer("ops"), json={}),
         _same(pair, "POST", ack, headers={**bearer("ops"), "Idempotency-Key": "k-1"}),
         _same(pair, "POST", ack, headers={**bearer("ops"), "Idempotency-Key": "k-1"}),
