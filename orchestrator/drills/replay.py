@@ -104,10 +104,11 @@ def replay_lines(
     at the end. Dead-letter origins name `name` and the line number."""
     result = DrillResult(engine.initial_state())
     pacer = Pacer(speed) if speed else None
+    origin = file_line(name, 0)  # each record's is this one at its line (built when needed)
     for number, raw in lines:
         if not raw.strip():
             continue
-        item = RawRecord(raw, file_line(name, number))
+        item = RawRecord(raw, origin, number)
         if pacer is not None:
             pacer.wait_for(_event_time(engine, raw))
         result.state, outputs = engine.step(result.state, item, result.state.clock)

@@ -21,6 +21,7 @@ from orchestrator.engine.config import EngineConfig
 from orchestrator.engine.contract import build, contract, record_of
 from orchestrator.engine.expr import Expression, compile_expression
 from orchestrator.engine.ids import SEP, shard_of, split_task_id
+from orchestrator.engine.inputs import CommandInput, EventInput, Input, RawRecord, Tick
 from orchestrator.engine.oncall import Hours, Layer, OnCall, Override, Roster, Rosters
 from orchestrator.engine.outputs import Output, Retired
 from orchestrator.engine.playbook import (
@@ -53,14 +54,7 @@ from orchestrator.engine.stateview import (
     encode_snapshot,
     snapshot_view,
 )
-from orchestrator.engine.step import (
-    CommandInput,
-    Engine,
-    EventInput,
-    Input,
-    RawRecord,
-    Tick,
-)
+from orchestrator.engine.step import Engine
 from orchestrator.engine.summary import incident_summary, ordered, summary
 from orchestrator.engine.timerqueue import TimerEntry
 from orchestrator.engine.validate import EventValidator, dead_letter

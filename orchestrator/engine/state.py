@@ -114,8 +114,7 @@ class EngineState:
 
     def timers_due(self, at: Millis) -> bool:
         """Whether a timer is due at or before `at`."""
-        due = self.timers.next_due()
-        return due is not None and due <= at
+        return self.timers.due(at)
 
     def put(self, incident: IncidentRecord) -> IncidentRecord:
         """Keep `incident` (new, or in place of the one with its id); returns it."""

@@ -9,8 +9,6 @@ became due meanwhile (a deadline already in the past when a task was assigned).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrator.engine.admit import (
     FILE_ORIGIN,
     claim_refusal,
@@ -36,6 +34,13 @@ from orchestrator.engine.incidents import (
     raise_severity,
     remember_signals,
 )
+from orchestrator.engine.inputs import (  # the inputs are named here too (`step` takes them)
+    CommandInput as CommandInput,
+)
+from orchestrator.engine.inputs import EventInput as EventInput
+from orchestrator.engine.inputs import Input as Input
+from orchestrator.engine.inputs import RawRecord as RawRecord
+from orchestrator.engine.inputs import Tick as Tick
 from orchestrator.engine.match import Match, Matcher
 from orchestrator.engine.outputs import Outbox, Output, incident_event
 from orchestrator.engine.playbook import Playbook
@@ -50,41 +55,6 @@ from orchestrator.engine.validate import EventValidator, dead_letter
 from orchestrator.engine.windows import WindowSlot
 from orchestrator.errors import CommandRejected, EventRejected
 from schemas import COMMAND_EVENT_TYPE, Command, Event, Origin
-
-
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """Input: raw bytes from a file line, an HTTP body or a Kafka message, and where from."""
-
-    raw: bytes
-    origin: Origin
-
-
-@dataclass(frozen=True, slots=True)
-class EventInput:
-    """Input: an event already validated (by an intake stage in front of the engine).
-
-    `shard` ("playbook SEP key", from Engine.route) limits the event to one playbook and key:
-    a partitioned runtime keeps one state per shard and feeds each its share of the event.
-    """
-
-    event: Event
-    shard: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CommandInput:
-    """Input: a responder command."""
-
-    command: Command
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """Input: nothing but the passing of time (fires due timers)."""
-
-
-Input = RawRecord | EventInput | CommandInput | Tick
 
 
 class Engine:
@@ -113,17 +83,18 @@ class Engine:
         `state.changed_incidents()` names the incidents this step added, changed or dropped."""
         state.changed = {}
         out = Outbox(self.config.timeline_event_cap, state, self.config.rosters)
-        state.clock = max(state.clock, now)
-        if state.timers_due(state.clock):
+        if now > state.clock:
+            state.clock = now
+        if state.timers.due(state.clock):
             self._fire_timers(state, out)
         if isinstance(item, RawRecord):
             self._raw(state, item, out, now)
         elif isinstance(item, EventInput):
             state.counters.read += 1
-            self._event(state, item.event, out, raw=None, origin=None, shard=item.shard)
+            self._event(state, item.event, out, record=None, shard=item.shard)
         elif isinstance(item, CommandInput):
             self._command(state, item.command, out)
-        if state.timers_due(state.clock):
+        if state.timers.due(state.clock):
             self._fire_timers(state, out)
         if self.config.incident_retention:
             arm_retirement(state, out.outputs, self.config.incident_retention)
@@ -137,15 +108,15 @@ class Engine:
             event = self.validator.parse(item.raw)
         except EventRejected as err:
             state.counters.rejected += 1
-            out.outputs.append(dead_letter(item.raw, err.reason, item.origin))
+            out.outputs.append(dead_letter(item.raw, err.reason, item.where()))
             return
         origin = item.origin
         refusal = self._refusal(event, origin)
         if refusal is not None:
-            self._reject(state, event, refusal, out, item.raw, origin)
+            self._reject(state, event, refusal, out, item)
             return
         received = None if origin.kind == FILE_ORIGIN else now
-        self._event(state, event, out, raw=item.raw, origin=origin, received=received)
+        self._event(state, event, out, record=item, received=received)
 
     def _refusal(self, event: Event, origin: Origin) -> str | None:
         """Why this record may not say this: a command that came over the network, or a source
@@ -164,12 +135,15 @@ class Engine:
         event: Event,
         reason: str,
         out: Outbox,
-        raw: bytes | None,
-        origin: Origin | None,
+        record: RawRecord | None,
     ) -> None:
+        """A dead letter for an accepted record (or a validated event) refused by `reason`."""
         state.counters.rejected += 1
-        body = raw if raw is not None else event.model_dump_json().encode()
-        out.outputs.append(dead_letter(body, reason, origin or Origin(kind="input"), event))
+        if record is None:
+            body, origin = event.model_dump_json().encode(), Origin(kind="input")
+        else:
+            body, origin = record.raw, record.where()
+        out.outputs.append(dead_letter(body, reason, origin, event))
 
     def route(self, event: Event) -> list[str]:
         """The shards ("playbook SEP key") an event matters to, sorted; [] when none."""
@@ -180,8 +154,7 @@ class Engine:
         state: EngineState,
         event: Event,
         out: Outbox,
-        raw: bytes | None,
-        origin: Origin | None,
+        record: RawRecord | None,
         shard: str | None = None,
         received: Millis | None = None,
     ) -> None:
@@ -202,7 +175,7 @@ class Engine:
             dedupe_horizon=config.dedupe_horizon,
         )
         if refusal is not None:
-            self._reject(state, event, refusal, out, raw, origin)
+            self._reject(state, event, refusal, out, record)
             return
         late = watermark - at > config.allowed_lateness
         if late:
@@ -214,8 +187,7 @@ class Engine:
                     f"late: event time {format_time(at)} is more than "
                     f"the allowed lateness behind {format_time(state.watermark)}",
                     out,
-                    raw,
-                    origin,
+                    record,
                 )
                 return
         state.counters.accepted += 1
@@ -236,7 +208,7 @@ class Engine:
         """Move the clock forward to `at`, firing the timers due on the way."""
         if at > state.clock:
             state.clock = at
-            if state.timers_due(at):
+            if state.timers.due(at):
                 self._fire_timers(state, out)
 
     def _match(
@@ -395,6 +367,7 @@ class Engine:
             if quiet is None:
                 del state.windows[name]
                 schedule.dropped(name)
-            else:
+                continue
+            if len(entries) != len(slot.entries):  # a sweep only takes entries away
                 state.windows[name] = WindowSlot(tuple(entries))
-                schedule.kept(name, quiet)
+            schedule.kept(name, quiet)

@@ -58,6 +58,12 @@ class TimerQueue:
         first = self._first()
         return first[0] if first is not None else None
 
+    def due(self, at: Millis) -> bool:
+        """Whether a pending timer is due at or before `at` (`next_due` compared, inline: the
+        engine asks two or three times an input)."""
+        fresh, heads = self._fresh, self._heads
+        return bool((fresh and fresh[0][0] <= at) or (heads and heads[0][0][0] <= at))
+
     def push(self, entry: TimerEntry) -> None:
         """Add a pending timer."""
         heapq.heappush(self._fresh, entry)

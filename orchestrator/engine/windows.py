@@ -73,9 +73,10 @@ class Window(Protocol):
         ...
 
     def sweep(self, state: WindowState, horizon: Millis) -> Millis | None:
-        """Prune to `horizon`. None when no entry is left within the span before it (the
-        window can go); otherwise a horizon up to which another sweep would change nothing
-        and keep the window (an earlier one is allowed: it only means an extra look)."""
+        """Prune to `horizon` (entries only go: an unchanged length is an unchanged state). None
+        when no entry is left within the span before it (the window can go); otherwise a
+        horizon up to which another sweep would change nothing and keep the window (an earlier
+        one is allowed: it only means an extra look)."""
         ...
 
 
@@ -244,13 +245,21 @@ class ConsecutiveWindow:
         return self._holds(state, day)
 
     def _holds(self, state: WindowState, day: int) -> bool:
-        values = {row[0]: row[1] for row in state}
-        for d in range(day - self.periods + 1, day + 1):
-            prev, cur = values.get(d - 1), values.get(d)
-            if prev is None or cur is None or prev == 0:
+        """The `periods` changes up to `day`: the rows (one a day, sorted) from `day - periods`
+        to `day` are consecutive days when the first and last are those days."""
+        end = bisect_left(state, day, key=_DAY)
+        start = end - self.periods
+        if start < 0 or end == len(state) or state[end][0] != day:
+            return False
+        if state[start][0] != day - self.periods:
+            return False
+        compare, threshold = OPS[self.op], self.threshold
+        prev = state[start][1]
+        for index in range(start + 1, end + 1):
+            cur = state[index][1]
+            if prev == 0 or not compare((cur - prev) / prev, threshold):
                 return False
-            if not OPS[self.op]((cur - prev) / prev, self.threshold):
-                return False
+            prev = cur
         return True
 
     def prune(self, state: WindowState, horizon: Millis) -> None:

@@ -27,7 +27,8 @@ actions = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(actions)
 def test_the_queue_matches_a_plain_heap(steps: list[tuple[str, int]]) -> None:
-    """After every action: the same next due time, size and entries (sorted) as a heap."""
+    """After every action: the same next due time (and whether one is due around it), size
+    and entries (sorted) as a heap."""
     queue, heap = TimerQueue(run_size=RUN), []
     for sequence, (action, number) in enumerate(steps):
         if action == "push":
@@ -44,6 +45,8 @@ def test_the_queue_matches_a_plain_heap(steps: list[tuple[str, int]]) -> None:
             queue = TimerQueue(queue.entries(), RUN)
         assert len(queue) == len(heap)
         assert queue.next_due() == (heap[0][0] if heap else None)
+        for at in (number - 1, number, number + 1):
+            assert queue.due(at) == bool(heap and heap[0][0] <= at)
         assert queue.entries() == sorted(heap)
 
 
