@@ -25,13 +25,14 @@ from benchmarks import gcwatch
 from benchmarks.base import BenchContext, BenchError, CaseResult, Figure
 from benchmarks.data import opening_lines
 from benchmarks.http import Connection, Reply
+from benchmarks.machine import process_cpu_seconds
 from orchestrator.engine.clock import format_time
 from orchestrator.engine.step import Engine
 from orchestrator.playbook import load_directory
 from orchestrator.runtime.base import wall_clock
 from orchestrator.runtime.embedded import EmbeddedRuntime
 from orchestrator.settings import shipped_playbooks
-from orchestrator.testing.servers import serve
+from orchestrator.testing.servers import Server, serve
 from schemas import IncidentStatus
 from schemas.deadletter import Origin
 
@@ -50,6 +51,7 @@ BASELINE_SECONDS_SHARE = 0.3
 WARM_UP_S = 1.0
 TOKEN_BYTES = 24
 MS = 1000.0
+US = 1_000_000.0
 GC_LOG = "gc.log"
 """The server's full collections (benchmarks.gcwatch), one duration a line."""
 
@@ -62,11 +64,18 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     ran_out: bool = False
+    server_cpu_s: float = 0.0
+    """CPU seconds the server used during the run (all its threads)."""
 
     @property
     def ok(self) -> int:
         """Requests answered 2xx."""
         return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+    @property
+    def cpu_us_per_ok(self) -> float:
+        """The server's CPU microseconds per request answered 2xx."""
+        return US * self.server_cpu_s / self.ok if self.ok else 0.0
 
     def percentile_ms(self, share: float) -> float:
         """Latency at `share` (0..1), in milliseconds."""
@@ -122,9 +131,9 @@ def seed(
 
 
 @contextmanager
-def serving(work: Path, token: str) -> Iterator[str]:
+def serving(work: Path, token: str) -> Iterator[Server]:
     """`orchestrator run` (orchestrator.testing.servers.serve) on the database seeded in work/db,
-    with one responder holding `token`; yields its base URL."""
+    with one responder holding `token`."""
     responders = [{"name": "bench", "token": token, "roles": ["incident_commander"]}]
     env = {
         "ORCH_RESPONDERS": json.dumps(responders),
@@ -137,7 +146,7 @@ def serving(work: Path, token: str) -> Iterator[str]:
         except AssertionError as problem:
             log = (work / "server.log").read_text(errors="replace")[-2000:]
             raise BenchError(f"orchestrator run: {problem}\n{log}") from None
-        yield server.url
+        yield server
 
 
 Request = Callable[[Connection], Awaitable[Reply]]
@@ -183,6 +192,16 @@ def load(url: str, token: str, clients: int, seconds: float, next_request: Next)
     return asyncio.run(_load(url, token, clients, seconds, next_request))
 
 
+def load_server(
+    server: Server, token: str, clients: int, seconds: float, next_request: Next
+) -> LoadResult:
+    """`load` against `server`, with the CPU time the server used meanwhile."""
+    before = process_cpu_seconds(server.process.pid)
+    result = load(server.url, token, clients, seconds, next_request)
+    result.server_cpu_s = process_cpu_seconds(server.process.pid) - before
+    return result
+
+
 def _acks(task_ids: list[str], sent: dict[str, int]) -> Next:
     """Each task once ("first" acks), then round again ("repeat" acks, the same responder)."""
     queue = itertools.cycle(task_ids)
@@ -209,6 +228,8 @@ def _summary(result: LoadResult) -> dict[str, Any]:
         "p95_ms": result.percentile_ms(0.95),
         "p99_ms": result.percentile_ms(0.99),
         "ran_out_of_tasks": result.ran_out,
+        "server_cpu_s": result.server_cpu_s,
+        "server_cpu_us_per_ok": result.cpu_us_per_ok,
     }
 
 
@@ -231,17 +252,19 @@ class AgentApi:
         )
         token = secrets.token_urlsafe(TOKEN_BYTES)
         base_seconds = max(1.0, config.api_seconds * BASELINE_SECONDS_SHARE)
-        with serving(work, token) as url:
+        with serving(work, token) as server:
             gcwatch.mark(work / GC_LOG)
-            load(url, token, config.api_clients, WARM_UP_S, _health)
+            load(server.url, token, config.api_clients, WARM_UP_S, _health)
             step = ctx.reporter.step(f"api: healthz, {config.api_clients} clients")
-            health = load(url, token, config.api_clients, base_seconds, _health)
+            health = load_server(server, token, config.api_clients, base_seconds, _health)
             step(1)
             step = ctx.reporter.step(
                 f"api: acks, {config.api_clients} clients, {config.api_seconds:g} s"
             )
             sent = {"first": 0, "repeat": 0}
-            acks = load(url, token, config.api_clients, config.api_seconds, _acks(task_ids, sent))
+            acks = load_server(
+                server, token, config.api_clients, config.api_seconds, _acks(task_ids, sent)
+            )
             step(1)
         result = self._result(ctx, acks, health, len(task_ids), sent)
         result.details["open_incidents"] = opened
@@ -288,6 +311,14 @@ class AgentApi:
                 "ms",
                 health.percentile_ms(0.5),
                 "GET /healthz",
+                higher_is_better=False,
+            ),
+            Figure(
+                "server CPU per ack",
+                acks.cpu_us_per_ok,
+                "us",
+                health.cpu_us_per_ok,
+                "per GET /healthz",
                 higher_is_better=False,
             ),
         ]

@@ -86,3 +86,9 @@ def machine_facts() -> dict[str, Any]:
         "git": git_facts(),
         "load_average_at_start": list(os.getloadavg()),
     }
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds process `pid` has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.base import BenchContext, BenchError, CaseResult, Figure
+from benchmarks.machine import process_cpu_seconds
 from orchestrator.engine.clock import format_time
 from orchestrator.runtime.base import wall_clock
 from orchestrator.testing import monitoring
@@ -78,11 +79,6 @@ class Server:
     url: str
     pid: int
     token: str
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _memory_mib(pid: int) -> tuple[float, float]:
@@ -151,9 +147,9 @@ def measure(work: Path, system: str, batch: int, seconds: float) -> Run:
     """One run: a fresh server for `system`, loaded by wrk for `seconds`."""
     server_of = alertmanager if system == "alertmanager" else orchestrator
     with server_of(work) as server:
-        cpu_before = _cpu_seconds(server.pid)
+        cpu_before = process_cpu_seconds(server.pid)
         got = _wrk(server, system, batch, seconds)
-        cpu = _cpu_seconds(server.pid) - cpu_before
+        cpu = process_cpu_seconds(server.pid) - cpu_before
         rss, peak = _memory_mib(server.pid)
     answered = got["requests"] - got["non_2xx"]
     return Run(

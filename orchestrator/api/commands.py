@@ -8,6 +8,7 @@ responder) gets the first answer again and no second command is recorded.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -29,6 +30,8 @@ log = structlog.get_logger("orchestrator.api")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 200
+VALID_KEY = re.compile(f"[!-~]{{1,{MAX_KEY_CHARS}}}")
+"""An Idempotency-Key the header's declaration accepts (printable ASCII, 1-200 characters)."""
 
 IdempotencyKeyHeader = Annotated[
     str | None,

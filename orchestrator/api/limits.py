@@ -24,6 +24,7 @@ from orchestrator.api.handlers import on_problem
 from orchestrator.api.problems import PROBLEM_TYPE, ProblemError
 from orchestrator.api.ratelimit import announced_bytes
 from orchestrator.api.security import (
+    CHECKED,
     RESPONDER_SCHEME,
     Actor,
     Credentials,
@@ -50,9 +51,10 @@ CHECKS: dict[object, Check] = {
     _dependency(Reader): Guard.reader,
 }
 """Each credential dependency a route may declare, and the Guard check it runs."""
-Matcher = Callable[[Scope], tuple[Match, Scope]]
+Matcher = Callable[[Scope], bool]
+"""Whether a request is for one route (as the router would find it)."""
 Gate = tuple[Matcher, Check, str]
-"""A write route (its `matches`), the credential check it makes and its path template."""
+"""A write route (its matcher), the credential check it makes and its path template."""
 Refusal = Callable[[Request, str, ProblemError], None]
 """Hears of a write refused for its credentials: the request, its route template, the 401."""
 
@@ -73,8 +75,21 @@ def write_gates(routes: Sequence[BaseRoute]) -> list[Gate]:
             continue
         checks = [CHECKS[call] for call in _calls(dependant) if call in CHECKS]
         if checks:
-            gates.append((route.matches, checks[0], getattr(route, "path", "")))
+            gates.append((_matcher(route), checks[0], getattr(route, "path", "")))
     return gates
+
+
+def _matcher(route: Any) -> Matcher:
+    """The route's full match: its method and its path regex (what its `matches` computes, with
+    no child scope built), or `matches` itself when the app is served under a root path."""
+    regex, methods, matches = route.path_regex, route.methods, route.matches
+
+    def full(scope: Scope) -> bool:
+        if scope.get("root_path"):
+            return bool(matches(scope)[0] == Match.FULL)
+        return scope["method"] in methods and regex.match(scope["path"]) is not None
+
+    return full
 
 
 class AuthBeforeBody:
@@ -97,7 +112,7 @@ class AuthBeforeBody:
         if gate is not None:
             request = Request(scope)
             try:
-                gate[1](self.guard, await RESPONDER_SCHEME(request))
+                scope[CHECKED] = gate[1](self.guard, await RESPONDER_SCHEME(request))
             except ProblemError as refused:
                 if self.on_refused is not None and refused.status_code == UNAUTHORIZED:
                     self.on_refused(request, gate[2], refused)
@@ -111,7 +126,7 @@ class AuthBeforeBody:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             return None
         for gate in self.gates:
-            if gate[0](scope)[0] == Match.FULL:
+            if gate[0](scope):
                 return gate
         return None
 

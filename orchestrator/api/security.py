@@ -24,6 +24,9 @@ INGEST_SCHEME = HTTPBearer(
     "ORCH_INGEST_TOKEN), when any is configured.",
 )
 Credentials = HTTPAuthorizationCredentials | None
+CHECKED = "orchestrator.credentials"
+"""Scope key: what a write's credential check before the body (limits.AuthBeforeBody)
+returned, e.g. the acting responder."""
 ANONYMOUS = Responder("anonymous", frozenset(), token_sha256="")
 """The reader when no responders are configured (reads are open then; commands are not)."""
 
@@ -122,6 +125,20 @@ async def require_ingest(
     if budget is not None:
         budget.charge_bytes(request, sender, announced_bytes(request.scope))
     return sender
+
+
+async def actor_of(request: Request) -> Responder:
+    """The `Actor` dependency solved without FastAPI (orchestrator.api.hot): the responder the
+    same check found before the body was read, else the check made now."""
+    checked = request.scope.get(CHECKED)
+    if isinstance(checked, Responder):
+        return checked
+    return await _actor(request, await RESPONDER_SCHEME(request))
+
+
+async def sender_of(request: Request) -> Sender | None:
+    """The `IntakeSender` dependency solved without FastAPI (orchestrator.api.hot)."""
+    return await require_ingest(request, await INGEST_SCHEME(request))
 
 
 IntakeSender = Annotated[Sender | None, Depends(require_ingest)]

@@ -75,6 +75,7 @@ class TimedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = OneWritePerTurn(transport, self.loop)  # type: ignore[assignment]
         self._arm(self.timeouts.header, self._headers_late)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -156,6 +157,41 @@ class TimedHttpProtocol(HttpToolsProtocol):
         ]
         self.transport.write(b"".join(head) + body)
         self.transport.close()
+
+
+class OneWritePerTurn:
+    """A connection's transport whose writes within one turn of the event loop go out as one:
+    uvicorn writes a response's head and its body apart, which costs two send calls and two
+    packets (the socket has TCP_NODELAY) for one small answer. A write is held until the end
+    of the turn it was made in, so a streamed response's head and events are not delayed
+    beyond it; close sends what is held first."""
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop = transport, loop
+        self._held: list[bytes] | None = None
+
+    def write(self, data: bytes) -> None:
+        """Send `data` at the end of this turn, with the turn's other writes."""
+        if self._held is None:
+            self._held = [data]
+            self._loop.call_soon(self._flush)
+        else:
+            self._held.append(data)
+
+    def close(self) -> None:
+        """Send what is held, then close."""
+        self._flush()
+        self._transport.close()
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held and not self._transport.is_closing():
+            self._transport.write(b"".join(held))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def _peer(client: tuple[str, int] | None) -> str:

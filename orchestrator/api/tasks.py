@@ -1,13 +1,20 @@
 """Roles and their tasks: read them, and act on them (ack, start, complete, fail, comment)."""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from orchestrator.api.commands import IdempotencyKeyHeader, build, issue, issue_async
+from orchestrator.api.commands import (
+    IDEMPOTENCY_HEADER,
+    VALID_KEY,
+    IdempotencyKeyHeader,
+    build,
+    issue,
+    issue_async,
+)
 from orchestrator.api.models import (
     CommandReceipt,
     EmptyBody,
@@ -18,14 +25,17 @@ from orchestrator.api.models import (
     problem_responses,
 )
 from orchestrator.api.problems import ProblemError
-from orchestrator.api.security import Actor, Reader, forbidden
+from orchestrator.api.security import Actor, Reader, actor_of, forbidden
 from orchestrator.auth import Responder
+from orchestrator.engine import TaskRecord
 from orchestrator.runtime import AsyncWrites, Runtime
 from schemas import CommandKind, Incident, Task, TaskStatus, TimelineEntry
 
 ROLE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+MAX_TASK_ID_CHARS = 300
 RoleName = Annotated[str, Path(pattern=ROLE_PATTERN, description="A role, e.g. ops or pr.")]
-TaskId = Annotated[str, Path(min_length=1, max_length=300, description="A task id.")]
+TaskId = Annotated[str, Path(min_length=1, max_length=MAX_TASK_ID_CHARS, description="A task id.")]
+_KEY_HEADER = IDEMPOTENCY_HEADER.lower().encode()
 Route = Callable[..., Awaitable[JSONResponse]]
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 READ_ERRORS = problem_responses(401, 404, 422)
@@ -60,10 +70,30 @@ def task_view(task: Task, incident: Incident) -> TaskView:
     )
 
 
-def allowed(who: Responder, kind: CommandKind, task: Task) -> None:
+def allowed(who: Responder, kind: CommandKind, task: Task | TaskRecord) -> None:
     """A 403 problem unless `who` may act on `task`."""
     if not who.may_act_on(task.role):
         raise forbidden(who, f"{kind} task {task.id} of role {task.role}", task.role)
+
+
+async def bodiless_command(request: Request) -> dict[str, Any] | None:
+    """The arguments of ack and start (orchestrator.api.hot) for a request that sends no body
+    and a task id and Idempotency-Key their declarations accept; None for any other request
+    (FastAPI then reads and validates it, and answers 422 where it does)."""
+    task_id: str = request.scope["path_params"]["task_id"]
+    if len(task_id) > MAX_TASK_ID_CHARS:
+        return None
+    key: str | None = None
+    for name, value in request.scope["headers"]:
+        if (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+            return None
+        if name == _KEY_HEADER:
+            if key is not None:
+                return None
+            key = value.decode("latin-1")
+    if key is not None and VALID_KEY.fullmatch(key) is None:
+        return None
+    return {"task_id": task_id, "who": await actor_of(request), "key": key, "_body": None}
 
 
 def _about(entry: TimelineEntry, task_id: str) -> bool:

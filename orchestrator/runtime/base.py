@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from orchestrator.engine import Millis, Playbook, Role
+from orchestrator.engine import Millis, Playbook, Role, TaskRecord
 from schemas import Command, CommandResult, DeadLetter, Incident, Origin, Task
 
 IntakeStatus = Literal["accepted", "rejected", "duplicate"]
@@ -144,8 +144,9 @@ class AsyncWrites(Protocol):
         """`Runtime.submit`, awaited."""
         ...
 
-    def peek_task(self, task_id: str) -> Task | None:
-        """One task (a copy), or None, without blocking: its id, role and incident are exact."""
+    def peek_task(self, task_id: str) -> TaskRecord | None:
+        """One task as the engine keeps it (immutable), or None, without blocking: its id,
+        role and incident are exact (no contract model is built: a command needs only these)."""
         ...
 
     async def command_async(self, command: Command) -> CommandResult:

@@ -26,6 +26,7 @@ from orchestrator.engine import (
     Playbook,
     RawRecord,
     Role,
+    TaskRecord,
     Tick,
     contract,
     encode_chunks,
@@ -311,11 +312,12 @@ class EmbeddedRuntime:
     def task(self, task_id: str) -> Task | None:
         """One task, or None (under the lock, as `incident`)."""
         with self.lock:
-            return self.peek_task(task_id)
+            found = self.peek_task(task_id)
+        return contract(found) if found is not None else None
 
-    def peek_task(self, task_id: str) -> Task | None:
-        """One task, or None, read without waiting for the lock, so an event loop may call it
-        while a batch commits: the incident record it is read from is immutable, so the task is
+    def peek_task(self, task_id: str) -> TaskRecord | None:
+        """One task as the engine keeps it, or None, read without waiting for the lock, so an
+        event loop may call it while a batch commits: the record is immutable, so the task is
         as a step left it, never half-updated (but maybe by a batch not committed yet: good
         for its id, role and incident, which never change)."""
         state = self.state
@@ -323,7 +325,7 @@ class EmbeddedRuntime:
         incident = state.incidents.get(incident_id) if incident_id is not None else None
         if incident is None:
             return None
-        return next((contract(t) for t in incident.tasks if t.id == task_id), None)
+        return next((t for t in incident.tasks if t.id == task_id), None)
 
     def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
         """Tasks of every incident, filtered by role and status."""
