@@ -17,7 +17,7 @@ names), with two differences of representation, undone by `contract.contract`:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -27,6 +27,19 @@ from schemas import IncidentStatus, Phase, Severity, TaskStatus
 replace = msgspec.structs.replace
 Pairs = tuple[tuple[str, Any], ...]
 """A dict as a tuple of (name, value) pairs, in insertion order."""
+K = TypeVar("K")
+V = TypeVar("V")
+_SHARED_MAX = 4096
+"""Entries a table of shared values holds before it starts over."""
+
+
+def _shared_in(table: dict[K, V], key: K, value: V) -> V:
+    """The value `table` holds for `key`, `value` when it holds none yet (an equal value kept
+    once instead of once per incident); the table starts over when full. Sharing changes no
+    value, only how many copies of it exist."""
+    if len(table) >= _SHARED_MAX:
+        table.clear()
+    return table.setdefault(key, value)
 
 
 class Record(msgspec.Struct, frozen=True, gc=False, kw_only=True):
@@ -168,15 +181,12 @@ class TaskRecord(Record, frozen=True, gc=False, kw_only=True):
         return (self.progress or NO_PROGRESS).overdue
 
 
-_SPECS_MAX = 4096
 _specs: dict[TaskSpec, TaskSpec] = {}
 
 
 def shared_spec(spec: TaskSpec) -> TaskSpec:
     """One record for equal task definitions (every incident of a playbook holds the same)."""
-    if len(_specs) >= _SPECS_MAX:
-        _specs.clear()
-    return _specs.setdefault(spec, spec)
+    return _shared_in(_specs, spec, spec)
 
 
 def _progress(progress: TaskProgress) -> TaskProgress | None:
@@ -250,9 +260,7 @@ def shared_shape(shape: EntryShape) -> EntryShape:
     """One record for shapes of the same kind, actor and detail tuple (the detail tuples are
     shared already, `shared_pairs`, keeping 1, True and 1.0 apart: the same tuple, the same
     values; the table holds the shape, and so the tuple whose id it is keyed by)."""
-    if len(_shapes) > _SHARED_MAX:
-        _shapes.clear()
-    return _shapes.setdefault((shape.kind, shape.actor, id(shape.detail)), shape)
+    return _shared_in(_shapes, (shape.kind, shape.actor, id(shape.detail)), shape)
 
 
 def entry_record(
@@ -366,16 +374,13 @@ def counted(pairs: tuple[tuple[str, int], ...], name: str) -> tuple[tuple[str, i
         if known == name:
             return (*pairs[:index], (name, count + 1), *pairs[index + 1 :])
     if not pairs:  # an incident's first event: one tuple per event type, not one per incident
-        if len(_firsts) > _SHARED_MAX:
-            _firsts.clear()
-        return _firsts.setdefault(name, ((name, 1),))
+        return _shared_in(_firsts, name, ((name, 1),))
     return (*pairs, (name, 1))
 
 
 _firsts: dict[str, tuple[tuple[str, int], ...]] = {}
 
 
-_SHARED_MAX = 4096
 _shared: dict[tuple[Any, ...], Pairs] = {}
 
 
@@ -384,9 +389,6 @@ def shared_pairs(pairs: Pairs) -> Pairs:
     equal means same names, values of the same type and equal value (1, True and 1.0 apart)."""
     key = (pairs, tuple(type(value) for _name, value in pairs))
     try:
-        return _shared.setdefault(key, pairs)
+        return _shared_in(_shared, key, pairs)
     except TypeError:  # an unhashable value: kept as it is
         return pairs
-    finally:
-        if len(_shared) > _SHARED_MAX:
-            _shared.clear()
