@@ -33,6 +33,7 @@ from orchestrator.engine import (
     ordered,
     restore,
     snapshot_view,
+    split_task_id,
     summary,
 )
 from orchestrator.errors import IdempotencyKeyReused
@@ -320,12 +321,11 @@ class EmbeddedRuntime:
         event loop may call it while a batch commits: the record is immutable, so the task is
         as a step left it, never half-updated (but maybe by a batch not committed yet: good
         for its id, role and incident, which never change)."""
-        state = self.state
-        incident_id = state.task_index.get(task_id)
-        incident = state.incidents.get(incident_id) if incident_id is not None else None
+        incident_id, name = split_task_id(task_id)
+        incident = self.state.incidents.get(incident_id)
         if incident is None:
             return None
-        return next((t for t in incident.tasks if t.id == task_id), None)
+        return next((t for t in incident.tasks if t.name == name), None)
 
     def tasks(self, role: str | None = None, status: str | None = None) -> list[Task]:
         """Tasks of every incident, filtered by role and status."""
