@@ -112,9 +112,15 @@ class WorkerProcess:
                 self.process.wait()
         return self.process.returncode
 
-    def tail(self, lines_: int = 30) -> str:
-        """The end of the worker's log, for failure messages."""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines_:])
+    def tail(self, lines_: int = 30, *, skip: tuple[str, ...] = ()) -> str:
+        """The end of the worker's log, for failure messages; lines holding any of `skip`
+        (repeated warnings) are left out."""
+        kept = [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if not any(part in line for part in skip)
+        ]
+        return "\n".join(kept[-lines_:])
 
 
 @dataclass

@@ -15,6 +15,7 @@ import random
 import signal
 import statistics
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka_harness import (
     PacedProducer,
+    WorkerProcess,
     Workers,
     assert_summary_matches,
     core_run,
@@ -79,6 +81,33 @@ def committed_raw(consumer: Any, names: TopicNames) -> int:
     return int(consumer.committed(TopicPartition(names.events_raw, 0)) or 0)
 
 
+NOISE = ("producer buffer full", "event.rejected", "Timer commit is overlapping")
+"""Warnings a busy worker repeats, left out of the log shown when it does not catch up."""
+
+
+def diagnosis(worker: WorkerProcess) -> str:
+    """What a stalled worker was doing: alive or not, its rebalances, its own counters (from
+    /metrics) and the end of its log without the warnings it repeats while busy."""
+    alive = worker.process.poll() is None
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{worker.port}/metrics", timeout=5) as got:
+            counters = [
+                line
+                for line in got.read().decode().splitlines()
+                if line.startswith("orch_worker_") and not line.startswith("orch_worker_info")
+            ]
+    except OSError as error:
+        counters = [f"/metrics did not answer: {error}"]
+    return "\n".join(
+        [
+            f"worker {worker.name}: {'running' if alive else f'exited {worker.process.returncode}'}"
+            f", {len(worker.log_events('worker.rebalanced'))} rebalances",
+            *counters,
+            worker.tail(60, skip=NOISE),
+        ]
+    )
+
+
 @pytest.mark.timeout(900)  # its own waits are bounded (recovery, produce, idle) and say why
 def test_sigkill_at_random_points_loses_and_duplicates_no_task(
     kafka_bootstrap: str,
@@ -116,7 +145,12 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
             )
             recoveries.append(time.monotonic() - killed)
     producer.finish()
-    wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
+    produced = time.monotonic()
+    try:
+        wait_idle(kafka_bootstrap, names, timeout_s=IDLE_TIMEOUT_S)
+    except TimeoutError as stalled:
+        raise AssertionError(f"{stalled}\n{diagnosis(current)}") from stalled
+    caught_up = time.monotonic() - produced
 
     expected = core_run(raw, until=until)
     assert_summary_matches(collect_summary(kafka_bootstrap, names), expected, tmp_path)
@@ -139,5 +173,5 @@ def test_sigkill_at_random_points_loses_and_duplicates_no_task(
             f"{raw_duplicates(published)} raw duplicates; {len(gaps)} stream gaps refilled "
             f"({sum(g['records'] for g in gaps)} records); kill -> restarted worker commits "
             f"again: min {min(recoveries):.1f}s, median {statistics.median(recoveries):.1f}s, "
-            f"max {max(recoveries):.1f}s"
+            f"max {max(recoveries):.1f}s; idle {caught_up:.1f}s after the last record was sent"
         )
