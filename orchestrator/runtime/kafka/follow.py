@@ -76,7 +76,8 @@ def read_topic(bootstrap: str, topic: str) -> Iterator[Any]:
 
 class Follower:
     """Follows topics from their beginning in a daemon thread; `take` gets each record with
-    `changed` held, and `changed` is notified after each poll that brought records."""
+    `changed` held, and `changed` is notified after each poll that brought records. `options`
+    go to the kafka-python consumer (fetch sizes and waits)."""
 
     def __init__(
         self,
@@ -85,11 +86,12 @@ class Follower:
         take: Take,
         changed: threading.Condition | None = None,
         name: str = "kafka-follower",
+        **options: Any,
     ) -> None:
         self.topics = topics
         self.take = take
         self.changed = changed or threading.Condition()
-        self.client = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.client = KafkaConsumer(bootstrap_servers=bootstrap, **_quiet(options))
         self.caught_up = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)

@@ -20,6 +20,12 @@ from orchestrator.runtime.kafka.incidentlog import IncidentLog
 
 log = structlog.get_logger("orchestrator.runtime.kafka")
 POLL_S = 0.05
+FETCH_MIN_BYTES = 256 * 1024
+FETCH_MAX_WAIT_MS = 100
+"""The index fetches the incidents topic in batches of about this size, or what came within
+this wait: the worker itself writes a version of each incident it changes there, so fetching
+every few records, as a consumer does by default, cost a worker more than its own processing.
+An incident's shard is asked for by commands only, which wait for it (`wait_for`)."""
 
 
 class IncidentIndex:
@@ -47,7 +53,14 @@ class IncidentIndex:
 
     async def run(self, *_app: Any) -> None:
         """Follow the incidents topic from its beginning until the worker stops."""
-        follower = Follower(self.bootstrap, [self.topic], self.learn, name="incident-index")
+        follower = Follower(
+            self.bootstrap,
+            [self.topic],
+            self.learn,
+            name="incident-index",
+            fetch_min_bytes=FETCH_MIN_BYTES,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        )
         await asyncio.to_thread(follower.start, None)
         log.info("index.following", topic=self.topic)
         try:
