@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka_harness import lines, mixed_stream, playbooks
 from pydantic import TypeAdapter
 
@@ -17,6 +18,7 @@ from orchestrator.engine.step import CommandInput, Engine, EventInput, Tick
 from orchestrator.errors import EventRejected
 from orchestrator.runtime.kafka.batches import Staged, in_batch
 from orchestrator.runtime.kafka.codec import (
+    Record,
     ShardMessage,
     WireError,
     decode_shard_message,
@@ -28,6 +30,7 @@ from orchestrator.runtime.kafka.codec import (
     output_record,
     partition_for,
 )
+from orchestrator.runtime.kafka.index import IncidentIndex
 from orchestrator.runtime.kafka.intake import Intake, Seen, SeenExpiry
 from orchestrator.runtime.kafka.shards import (
     UNROUTED,
@@ -451,6 +454,41 @@ def test_incident_topic_records_sit_on_their_incident_partition_under_keys_compa
     assert snapshot.key == incident_id.encode()
     own_ids = [json.loads(r.value)["id"] for r in history]
     assert [r.key for r in history] == [f"{incident_id}\x1f{i}".encode() for i in own_ids]
+
+
+def _consumed(record: Record, offset: int = 0) -> ConsumerRecord:
+    """A produced record as kafka-python hands it to a follower."""
+    headers = [(k, bytes(v)) for k, v in record.headers]
+    return ConsumerRecord(
+        record.topic, record.partition, 0, offset, 0, 0, record.key, record.value, headers,
+        None, len(record.key), len(record.value), -1,
+    )  # fmt: skip
+
+
+def test_the_incident_index_keeps_each_incidents_shard_from_its_snapshots_header() -> None:
+    """A snapshot names its shard in a header, read without decoding the snapshot (here not
+    even JSON); one without the header (written before it) is decoded once for its playbook
+    and key; an unreadable one, incident events and verdicts teach nothing; nothing else of a
+    snapshot is kept."""
+    names = TopicNames.of(Settings(topic_prefix="t."), playbooks())
+    applied = ShardStore(_engine(), {}).apply(SHARD.encode(), _event_message(ALERT), "keyed:0", 0)
+    assert applied is not None
+    ((opened, data),) = applied.changed
+    other = shard_of("data_breach", "db-1")
+    index = IncidentIndex("127.0.0.1:1", names.incidents)
+
+    index.learn(names.incidents, _consumed(incident_record("inc-a", b"x", names, 3, b"pb\x1fk")))
+    index.learn(names.incidents, _consumed(incident_record(opened, data, names, 3)))
+    index.learn(names.incidents, _consumed(incident_record("inc-bad", b"{", names, 3)))
+    events = [output_record(o, names, 3) for o in applied.outputs if not hasattr(o, "task")]
+    for record in events:
+        index.learn(names.incidents, _consumed(record))
+    again = incident_record("inc-a", b"x", names, 3, other.encode())
+    index.learn(names.incidents, _consumed(again))
+
+    assert index.shards == {"inc-a": "pb\x1fk", opened: SHARD}
+    assert (index.get("inc-bad"), index.get("inc-unknown")) == (None, None)
+    assert asyncio.run(index.wait_for(opened, 0.0)) == SHARD
 
 
 def test_every_record_the_codec_writes_is_what_its_exported_schema_describes() -> None:

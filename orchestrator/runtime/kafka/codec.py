@@ -50,6 +50,8 @@ from schemas import Command, CommandResult, DeadLetter, Event, Incident, Inciden
 
 CONTENT_TYPE_HEADER = "content-type"
 KIND_HEADER = "orch-kind"
+SHARD_HEADER = "orch-shard"
+"""The header of an incident snapshot naming its shard ("playbook\x1fkey", engine.ids.shard_of)."""
 """Header of records on the incidents topic: incident, incident_event or command_result."""
 CONTROL_HEADER = "orch-control"
 """Header of a control record on events.raw (value {"now": time}): tick every shard."""
@@ -199,12 +201,19 @@ def output_record(output: Published, names: TopicNames, partitions: int = 1) -> 
 
 
 def incident_record(
-    incident_id: str, incident: bytes, names: TopicNames, partitions: int = 1
+    incident_id: str,
+    incident: bytes,
+    names: TopicNames,
+    partitions: int = 1,
+    shard: bytes | None = None,
 ) -> Record:
-    """A full incident snapshot (the Incident model's JSON) for read models and summaries."""
+    """A full incident snapshot (the Incident model's JSON) for read models and summaries;
+    with `shard`, header orch-shard names the shard it lives in, so that a worker's incident
+    index learns it without decoding the snapshot."""
     key = incident_id.encode()
     home = partition_for(key, partitions)
-    return Record(names.incidents, key, incident, _kind(INCIDENT), home)
+    headers = _INCIDENT_HEADERS if shard is None else (*_INCIDENT_HEADERS, (SHARD_HEADER, shard))
+    return Record(names.incidents, key, incident, headers, home)
 
 
 def _json(model: TaskEvent | IncidentEvent | DeadLetter | CommandResult) -> bytes:
@@ -218,6 +227,7 @@ def _kind(kind: str) -> Headers:
 STRUCTURED: Headers = ((CONTENT_TYPE_HEADER, STRUCTURED_MEDIA_TYPE.encode()),)
 """Headers of a structured-mode CloudEvent (the Kafka binding's content-type)."""
 _INCIDENT_EVENT_HEADERS = _kind(INCIDENT_EVENT) + STRUCTURED
+_INCIDENT_HEADERS = _kind(INCIDENT)
 
 
 def decode_task_event(value: bytes) -> TaskEvent:

@@ -21,6 +21,7 @@ from orchestrator.runtime.kafka.codec import (
     COMMAND_RESULT,
     INCIDENT,
     KIND_HEADER,
+    SHARD_HEADER,
     decode_incident,
     header,
 )
@@ -28,6 +29,19 @@ from orchestrator.runtime.kafka.follow import Where
 from schemas import CommandResult, Incident
 
 _INCIDENT, _COMMAND_RESULT = INCIDENT.encode(), COMMAND_RESULT.encode()
+
+
+def snapshot_shard(record: Any) -> tuple[str, bytes] | None:
+    """The incident id and shard of a snapshot record of the incidents topic (its header
+    orch-shard; a snapshot written before that header is decoded for its playbook and key:
+    WireError when it cannot be); None for any other record."""
+    if not record.value or header(record.headers, KIND_HEADER) != _INCIDENT:
+        return None
+    named = header(record.headers, SHARD_HEADER)
+    if named is None:
+        incident = decode_incident(record.value)
+        named = shard_of(incident.playbook, incident.key).encode()
+    return str(record.key.decode()), named
 
 
 class IncidentLog:

@@ -33,8 +33,8 @@ class IncidentAgent:
         self.table = table
         self.partitions = partitions
         self.shards = ShardStore(engine, table)
-        self._snapshots: dict[str, bytes] = {}
-        """The newest JSON of each incident the batch changed."""
+        self._snapshots: dict[str, tuple[bytes, bytes]] = {}
+        """The newest JSON of each incident the batch changed, and its shard's key."""
 
     async def batch(self, records: list[Incoming]) -> None:
         """A batch of incidents.keyed and commands records, applied in order, stored once
@@ -47,8 +47,8 @@ class IncidentAgent:
             snapshots, self._snapshots = self._snapshots, {}
             await self.publisher.publish(
                 [
-                    incident_record(i, data, self.names, self.partitions)
-                    for i, data in snapshots.items()
+                    incident_record(i, data, self.names, self.partitions, shard)
+                    for i, (data, shard) in snapshots.items()
                 ]
             )
 
@@ -101,7 +101,8 @@ class IncidentAgent:
         ]
         await self.publisher.publish(records)
         self.shards.store(applied)
-        self._snapshots.update(applied.changed)  # published once, at the end of the batch
+        for incident_id, data in applied.changed:  # published once, at the end of the batch
+            self._snapshots[incident_id] = (data, key)
 
     def _local_shards(self, partition: int) -> list[bytes]:
         keys = [bytes(k) for k in list(self.table.keys()) if is_shard_key(k)]
