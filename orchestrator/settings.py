@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     late_policy: Literal["process", "dead_letter"] = "process"
     dedupe_horizon: str = "7d"
     max_event_bytes: int = Field(default=1_048_576, ge=1024)
+    open_signals_cap: int = Field(
+        default=1_000,
+        ge=1,
+        description="How many open signals (firing alert instances) an incident lists; beyond "
+        "it they are counted, not listed, and a closing event for a signal not listed takes one "
+        "off the count: memory per incident stays bounded in an alert storm.",
+    )
     incident_retention: str = Field(
         default="7d",
         description="How long a resolved or closed incident stays in the engine's memory after "
@@ -302,6 +309,7 @@ class Settings(BaseSettings):
             late_policy=self.late_policy,
             dedupe_horizon=parse_duration(self.dedupe_horizon),
             max_event_bytes=self.max_event_bytes,
+            open_signals_cap=self.open_signals_cap,
             max_clock_skew=parse_duration(self.max_clock_skew),
             incident_retention=parse_duration(self.incident_retention),
             command_retention=parse_duration(self.idempotency_retention),

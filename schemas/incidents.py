@@ -82,6 +82,11 @@ class Incident(BaseModel):
     events_total: int = 0
     events_by_type: dict[str, int] = Field(default_factory=dict)
     open_signals: list[str] = Field(default_factory=list)
+    open_signals_untracked: int = Field(
+        default=0,
+        description="Signals open beyond the engine's cap on those listed (counted, not listed): "
+        "a closing event for a signal not listed takes one off.",
+    )
     details: dict[str, Any] = Field(
         default_factory=dict,
         description="What responders need from its events (the playbook's `details`: runbook "

@@ -22,6 +22,10 @@ class EngineConfig:
     max_future_skew: Millis = 7 * DAY_MS
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     timeline_event_cap: int = 200
+    open_signals_cap: int = 1_000
+    """How many open signals (firing alert instances, ...) an incident, or a key without one,
+    lists; beyond it they are counted (`open_signals_untracked`), so that a storm of instances
+    costs memory per incident, not per alert."""
     sweep_every: Millis = HOUR_MS
     dedupe_max_entries: int = 500_000
     incident_retention: Millis = 0

@@ -64,6 +64,7 @@ def reopen(
             resolved_at=None,
             flap_count=flaps,
             open_signals=state.signals.pop(shard, ()),
+            open_signals_untracked=state.signals_untracked.pop(shard, 0),
             tasks=tasks,
         )
     )

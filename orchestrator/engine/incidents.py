@@ -6,7 +6,7 @@ state and returns it, and the caller goes on with the returned one."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.engine import signalsets
 from orchestrator.engine.clock import Millis
@@ -23,6 +23,8 @@ from schemas import TERMINAL_STATUSES, Event, IncidentStatus, Phase, TaskStatus
 REVIEW_PHASE = Phase.REVIEW.value
 CANCEL_ON_RESOLVE = frozenset({"assess", "respond"})
 """Phases whose unacknowledged tasks are cancelled when the incident resolves."""
+SIGNALS_CAPPED = "signals.capped"
+"""The timeline entry of an incident whose open signals outgrew the cap on those listed."""
 
 
 def open_incident(
@@ -56,6 +58,7 @@ def open_incident(
         opened_by=ref if ref is not None else f"{event.source}/{event.id}",
         last_event_at=at,
         open_signals=state.signals.pop(shard, ()),
+        open_signals_untracked=state.signals_untracked.pop(shard, 0),
     )
     state.mark_open(incident)
     return state.put(incident)
@@ -108,31 +111,70 @@ def raise_severity(
     return replace(incident, likelihood=likelihood, impact=impact, severity=severity)
 
 
+class OpenSignals(NamedTuple):
+    """The signals of an incident (or of a key without one) that are open: those listed, in
+    the order they opened, and how many more beyond the cap on the list."""
+
+    listed: tuple[str, ...]
+    untracked: int
+
+
 def apply_signals(
-    playbook: Playbook, incident: IncidentRecord, event_type: str, ctx: dict[str, Any]
+    playbook: Playbook,
+    incident: IncidentRecord,
+    event_type: str,
+    ctx: dict[str, Any],
+    cap: int,
 ) -> tuple[IncidentRecord, bool]:
     """Open or close tracked signals; the incident after it, and True if this event touched
     one (the incident is not put in the state: the caller does)."""
-    labels, touched = toggle_signals(playbook, incident.open_signals, event_type, ctx)
-    return (replace(incident, open_signals=labels) if touched else incident), touched
+    before = OpenSignals(incident.open_signals, incident.open_signals_untracked)
+    after, touched = toggle_signals(playbook, before, cap, event_type, ctx)
+    if not touched:
+        return incident, False
+    return replace(
+        incident, open_signals=after.listed, open_signals_untracked=after.untracked
+    ), True
+
+
+def note_signal_cap(out: Outbox, incident: IncidentRecord, at: Millis, cap: int) -> IncidentRecord:
+    """Say on the timeline, once per incident, that its open signals outgrew the cap: from
+    then on those beyond it are counted, and any closing event for a signal not listed takes
+    one off the count (exact while each signal opens once and closes once)."""
+    if any(entry.kind == SIGNALS_CAPPED for entry in incident.timeline):
+        return incident
+    return out.note(incident, at, SIGNALS_CAPPED, listed=cap)
 
 
 def remember_signals(
-    state: EngineState, playbook: Playbook, key: str, event_type: str, ctx: dict[str, Any]
+    state: EngineState,
+    playbook: Playbook,
+    key: str,
+    event_type: str,
+    ctx: dict[str, Any],
+    cap: int,
 ) -> None:
     """Track signals of a key with no open incident; the next incident for it inherits them."""
     name = shard_of(playbook.id, key)
-    labels, _touched = toggle_signals(playbook, state.signals.get(name, ()), event_type, ctx)
-    if labels:
-        state.signals[name] = labels
+    before = OpenSignals(state.signals.get(name, ()), state.signals_untracked.get(name, 0))
+    after, _touched = toggle_signals(playbook, before, cap, event_type, ctx)
+    if after.listed:
+        state.signals[name] = after.listed
     else:
         state.signals.pop(name, None)
+    if after.untracked:
+        state.signals_untracked[name] = after.untracked
+    else:
+        state.signals_untracked.pop(name, None)
 
 
 def toggle_signals(
-    playbook: Playbook, open_signals: tuple[str, ...], event_type: str, ctx: dict[str, Any]
-) -> tuple[tuple[str, ...], bool]:
-    """`open_signals` with opened labels added and closed ones removed; True if one changed."""
+    playbook: Playbook, open_now: OpenSignals, cap: int, event_type: str, ctx: dict[str, Any]
+) -> tuple[OpenSignals, bool]:
+    """The open signals with opened ones added (listed up to `cap`, counted beyond it) and
+    closed ones removed (a closing one not listed takes one off the count); True if one
+    changed."""
+    listed, untracked = open_now
     touched = False
     for signals in playbook.resolution.signals:
         if signals.on != event_type:
@@ -140,13 +182,20 @@ def toggle_signals(
         label = signal_label(ctx, signals.id_paths)
         if label is None:
             continue
-        if signals.open_when.holds(ctx) and not signalsets.holds(open_signals, label):
-            open_signals = signalsets.added(open_signals, label)
+        if signals.open_when.holds(ctx) and not signalsets.holds(listed, label):
+            if len(listed) < cap:
+                listed = signalsets.added(listed, label)
+            else:
+                untracked += 1
             touched = True
-        elif signals.close_when.holds(ctx) and signalsets.holds(open_signals, label):
-            open_signals = signalsets.removed(open_signals, label)
-            touched = True
-    return open_signals, touched
+        elif signals.close_when.holds(ctx):
+            if signalsets.holds(listed, label):
+                listed = signalsets.removed(listed, label)
+                touched = True
+            elif untracked:
+                untracked -= 1
+                touched = True
+    return (OpenSignals(listed, untracked) if touched else open_now), touched
 
 
 def signal_label(ctx: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> str | None:
@@ -173,7 +222,12 @@ def check_resolution(
     if incident.status != IncidentStatus.OPEN:
         return incident
     rules = playbook.resolution
-    if rules.signals and signals_touched and not incident.open_signals:
+    if (
+        rules.signals
+        and signals_touched
+        and not incident.open_signals
+        and not incident.open_signals_untracked
+    ):
         return resolve(state, playbook, incident, at, out, reason="every signal resolved")
     if rules.tasks_done:
         work = [t for t in incident.tasks if t.phase != REVIEW_PHASE]

@@ -308,6 +308,7 @@ class IncidentRecord(Record, frozen=True, gc=False, kw_only=True):
     events_total: int = 0
     events_by_type: tuple[tuple[str, int], ...] = ()
     open_signals: tuple[str, ...] = ()
+    open_signals_untracked: int = 0
     tasks: tuple[TaskRecord, ...] = ()
     timeline: tuple[EntryRecord, ...] = ()
     timeline_events_dropped: int = 0

@@ -102,6 +102,8 @@ class EngineState:
     quiet_due: dict[str, Millis] = field(default_factory=dict)
     signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Open signals (e.g. firing alerts) per "playbook SEP key" while no incident is open."""
+    signals_untracked: dict[str, int] = field(default_factory=dict)
+    """How many signals beyond those listed in `signals` are open, where some are."""
     resolved_index: dict[str, str] = field(default_factory=dict)
     """The incident that last resolved per "playbook SEP key" (flaps.py may reopen it)."""
     held: dict[str, list[list[Any]]] = field(default_factory=dict)
@@ -220,6 +222,7 @@ def snapshot_parts(state: EngineState) -> list[tuple[str, Any]]:
         ("timers", state.timers),
         ("quiet_due", state.quiet_due),
         ("signals", state.signals),
+        *([("signals_untracked", state.signals_untracked)] if state.signals_untracked else []),
         ("resolved_index", state.resolved_index),
         ("held", state.held),
         ("commands", state.commands),
@@ -342,6 +345,7 @@ def restore(
         timers=TimerQueue(timers),
         quiet_due=dict(data["quiet_due"]),
         signals={k: tuple(v) for k, v in data.get("signals", {}).items()},
+        signals_untracked=dict(data.get("signals_untracked", {})),
         resolved_index=dict(data.get("resolved_index", {})),
         held={k: [list(e) for e in v] for k, v in data.get("held", {}).items()},
         commands=verdicts,

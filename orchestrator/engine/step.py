@@ -30,6 +30,7 @@ from orchestrator.engine.incidents import (
     apply_signals,
     check_resolution,
     note_event,
+    note_signal_cap,
     open_incident,
     raise_severity,
     remember_signals,
@@ -238,7 +239,9 @@ class Engine:
         incident = state.open_incident(playbook.id, key)
         if incident is None and trigger is None:
             if consumer.signals:  # otherwise there is nothing to remember
-                remember_signals(state, playbook, key, event.type, ctx)
+                remember_signals(
+                    state, playbook, key, event.type, ctx, self.config.open_signals_cap
+                )
             if match.joins and playbook.gather_within:
                 hold(state, playbook, key, at, f"{event.source}/{event.id}", event.type, hits)
             return
@@ -272,9 +275,13 @@ class Engine:
             incident = keep_details(state, playbook, incident, ctx)
         touched = False
         if consumer.signals:
-            incident, touched = apply_signals(playbook, incident, event.type, ctx)
+            counted_before = 0 if opened else incident.open_signals_untracked
+            cap = self.config.open_signals_cap
+            incident, touched = apply_signals(playbook, incident, event.type, ctx, cap)
             if touched:
                 incident = state.put(incident)
+            if incident.open_signals_untracked and not counted_before:
+                incident = note_signal_cap(out, incident, at, cap)
         if opened or not playbook.task_names <= {t.name for t in incident.tasks}:
             # a join changes no task: with every task attached, reconciling changes nothing
             incident = reconcile(state, playbook, incident, at, out)
