@@ -14,7 +14,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka_harness import outage_alert, playbooks
 
 import orchestrator.runtime.kafka.shards as shards
-from orchestrator.engine import Engine, shard_of
+from orchestrator.engine import Engine, record_of, shard_of
 from orchestrator.engine.clock import MINUTE_MS, format_time, parse_time
 from orchestrator.runtime.kafka.codec import (
     INCIDENT,
@@ -24,7 +24,7 @@ from orchestrator.runtime.kafka.codec import (
 )
 from orchestrator.runtime.kafka.incidentlog import IncidentLog
 from orchestrator.runtime.kafka.shards import ShardStore
-from schemas import Event
+from schemas import Event, Incident
 
 BOUND = 32
 FEW, MANY = 2 * BOUND, 8 * BOUND
@@ -83,18 +83,40 @@ def test_tracked_objects_of_the_decoded_shards_do_not_grow_with_shards_seen(
     assert many <= few + TRACKED_SLACK, counts
 
 
+@pytest.mark.parametrize("kept_incidents", [0, BOUND, shards.KEPT_INCIDENTS])
 def test_a_shard_dropped_from_the_decoded_ones_gives_the_same_bytes(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, kept_incidents: int
 ) -> None:
     """Three rounds over more shards than are kept: every record's outputs, changed incidents
-    and stored bytes, and the table at the end, equal a store that keeps every shard."""
+    and stored bytes, and the table at the end, equal a store that keeps every shard, whether
+    a shard decoded again reads its incidents from the table (none kept), from the records
+    kept, or from both."""
     engine = Engine(playbooks())
     kept = ShardStore(engine, {})
     expected = feed(kept, FEW, rounds=3)
     monkeypatch.setattr(shards, "DECODED_SHARDS", BOUND)
+    monkeypatch.setattr(shards, "KEPT_INCIDENTS", kept_incidents)
     bounded = ShardStore(engine, {})
     assert feed(bounded, FEW, rounds=3) == expected
     assert bounded.table == kept.table
+
+
+def test_the_kept_incident_versions_are_bounded_current_and_untracked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The records a store keeps are at most KEPT_INCIDENTS, each the value of a version the
+    table still holds (a superseded one goes with it), and the dict holding them is never
+    tracked by the collector."""
+    monkeypatch.setattr(shards, "KEPT_INCIDENTS", BOUND)
+    store = ShardStore(Engine(playbooks()), {})
+    feed(store, FEW, rounds=2)
+    records = store._incidents
+    assert len(records) == BOUND
+    gc.collect()
+    assert not gc.is_tracked(records)
+    for key, record in records.items():
+        stored = store.table[key]
+        assert record_of(Incident.model_validate_json(stored)) == record
 
 
 def index_of(incidents: int) -> IncidentLog:
