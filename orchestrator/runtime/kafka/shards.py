@@ -57,7 +57,7 @@ DECODED_SHARDS = 256
 the table again when a record reaches them. Each is about 14 objects every full collection
 walks: at 1,024 they were all a worker's full collections walked under load (14,800 objects,
 20 ms of wall time on a busy machine)."""
-KEPT_INCIDENTS = 16_384
+KEPT_INCIDENTS = 4_096
 """How many incident versions a store keeps as records (the most recently stored or read):
 a shard decoded again takes its incidents from them instead of validating their JSON, so a
 shard beyond DECODED_SHARDS costs its own small entry, not its incidents. Records are never
