@@ -1,4 +1,5 @@
-"""One service, ever new firing instances: `python -m benchmarks.instance_storm [ALERTS] [CAP]`.
+"""One service, ever new firing instances: the bench's case "storm-instances", and alone
+`python -m benchmarks.instance_storm [ALERTS] [CAP]`.
 
 The engine alone (no runtime, no HTTP) takes ALERTS ops.alert events of the shipped
 tech_outage playbook, all firing for one service, each a new instance (an address of its own),
@@ -7,6 +8,10 @@ incident's listed and counted open signals, the memory the engine allocated and 
 (tracemalloc) at half and at all of the alerts, and the CPU time per alert over the second
 half. CAP is the engine's open_signals_cap (default: its own); DEDUPE (environment, default
 the engine's) bounds the dedupe keys, the other part that grows with alerts received.
+
+The case runs it twice in the same process: with the engine's cap, and with none (the
+baseline: every instance listed, as before issue 19's cap), the dedupe keys bounded at a sixth
+of the alerts in both, so that what grows over the second half is what the incident holds.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import playbooks
+from benchmarks.base import BenchContext, CaseResult, Figure
 from orchestrator.engine import Engine, EngineConfig
 from orchestrator.engine.inputs import RawRecord
 from orchestrator.playbook import load_playbook
@@ -27,6 +33,9 @@ from schemas import Origin
 
 DEFAULT_ALERTS = 30_000
 AT = "2026-11-20T10:00:00Z"
+UNCAPPED = 10**9
+FLAT_BYTES = 64 * 1024
+"""What one incident may still grow by over the second half of the alerts with the cap."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,54 @@ def run(alerts: int, config: EngineConfig) -> Storm:
         held_all,
         cpu / max(alerts - half, 1) * 1e6,
     )
+
+
+class InstanceStorm:
+    """Memory and CPU per alert of one incident under ever new instances, capped and not."""
+
+    name = "storm-instances"
+    title = "6b. One incident under a storm of new instances (engine alone)"
+
+    def run(self, ctx: BenchContext) -> CaseResult:
+        alerts = min(DEFAULT_ALERTS, ctx.config.events)
+        step = ctx.reporter.step(f"storm-instances: {alerts:,} new instances, twice", 2)
+        dedupe = max(alerts // 6, 1)
+        capped = run(alerts, EngineConfig(dedupe_max_entries=dedupe))
+        step(1)
+        uncapped = run(alerts, EngineConfig(open_signals_cap=UNCAPPED, dedupe_max_entries=dedupe))
+        step(2)
+        half = alerts - alerts // 2
+        growth, before = capped.held_all - capped.held_half, uncapped.held_all - uncapped.held_half
+        cap = EngineConfig().open_signals_cap
+        baseline = "the same without the cap (every instance listed)"
+        figures = [
+            Figure(
+                f"growth over the last {half:,} alerts",
+                growth / 1024,
+                "KiB",
+                before / 1024,
+                baseline,
+                f"<= {FLAT_BYTES // 1024} KiB (flat)",
+                growth <= FLAT_BYTES if alerts > 2 * cap else None,
+                higher_is_better=False,
+            ),
+            Figure(
+                "CPU per alert over the last half",
+                capped.cpu_us_per_alert,
+                "us",
+                uncapped.cpu_us_per_alert,
+                baseline,
+                higher_is_better=False,
+            ),
+        ]
+        notes = [
+            f"{alerts:,} ops.alert events, all firing for one service, each a new instance; "
+            f"open_signals_cap {cap:,} ({capped.listed:,} listed, {capped.counted:,} counted), "
+            f"dedupe keys bounded at {dedupe:,} in both runs; memory the engine still holds "
+            "(tracemalloc), CPU time of the engine's steps"
+        ]
+        details = {"capped": vars(capped), "uncapped": vars(uncapped), "dedupe": dedupe}
+        return CaseResult(self.name, self.title, figures, details, notes)
 
 
 def main(argv: list[str]) -> None:

@@ -24,6 +24,7 @@ from benchmarks.api import AgentApi
 from benchmarks.base import BenchConfig, BenchContext, BenchError, Case, Step
 from benchmarks.drills import Drills
 from benchmarks.engine import EngineThroughput
+from benchmarks.instance_storm import InstanceStorm
 from benchmarks.kafka import KafkaPath
 from benchmarks.machine import machine_facts
 from benchmarks.memory import FlatMemory, OpenIncidentsMemory
@@ -39,6 +40,7 @@ CASES: tuple[Case, ...] = (
     AgentApi(),
     Drills(),
     AlertStorm(),
+    InstanceStorm(),
 )
 """Every case, in report order."""
 JSON_FILE = "benchmarks.json"

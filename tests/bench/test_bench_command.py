@@ -33,7 +33,16 @@ TINY = [
     "--storm-runs",
     "1",
 ]
-CASES = {"engine", "memory-open", "memory-flat", "kafka", "api", "drills", "storm"}
+CASES = {
+    "engine",
+    "memory-open",
+    "memory-flat",
+    "kafka",
+    "api",
+    "drills",
+    "storm",
+    "storm-instances",
+}
 
 
 @pytest.mark.slow

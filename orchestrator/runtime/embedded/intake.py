@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import structlog
 
-from orchestrator.engine import Engine, EngineState, Millis, Output, RawRecord
+from orchestrator.engine import Engine, EngineState, Millis, Output, RawRecord, build
 from orchestrator.logs import log_intake, record_context
 from orchestrator.runtime.base import IntakeResult
 from orchestrator.runtime.embedded.store import Store
@@ -33,10 +33,13 @@ def apply_records(
     first = store.append_inputs("raw", now, records, origin.model_dump_json())
     results: list[IntakeResult] = []
     caused: list[tuple[int, list[Output]]] = []
+    values = {name: getattr(origin, name) for name in Origin.model_fields}
+    fields = frozenset(origin.model_fields_set | {"offset"})
     for seq, raw in enumerate(records, first):
         counters = state.counters
         before = counters.accepted, counters.duplicates
-        item = RawRecord(raw, origin.model_copy(update={"offset": seq}))
+        numbered = build(Origin, {**values, "offset": seq}, fields)  # model_copy, unvalidated
+        item = RawRecord(raw, numbered)
         try:
             state, outputs = engine.step(state, item, now)
         except Exception:  # the write's own log context: `input.failed` names the record
