@@ -10,7 +10,7 @@ half. CAP is the engine's open_signals_cap (default: its own); DEDUPE (environme
 the engine's) bounds the dedupe keys, the other part that grows with alerts received.
 
 The case runs it twice in the same process: with the engine's cap, and with none (the
-baseline: every instance listed, as before issue 19's cap), the dedupe keys bounded at a sixth
+baseline: every instance listed, as before issue 19's cap), the dedupe keys bounded at a thirtieth
 of the alerts in both, so that what grows over the second half is what the incident holds.
 """
 
@@ -114,7 +114,7 @@ class InstanceStorm:
     def run(self, ctx: BenchContext) -> CaseResult:
         alerts = min(DEFAULT_ALERTS, ctx.config.events)
         step = ctx.reporter.step(f"storm-instances: {alerts:,} new instances, twice", 2)
-        dedupe = max(alerts // 6, 1)
+        dedupe = max(alerts // 30, 1)
         capped = run(alerts, EngineConfig(dedupe_max_entries=dedupe))
         step(1)
         uncapped = run(alerts, EngineConfig(open_signals_cap=UNCAPPED, dedupe_max_entries=dedupe))
