@@ -22,14 +22,13 @@ import sys
 import time
 import tracemalloc
 from dataclasses import dataclass
-from pathlib import Path
 
-import playbooks
 from benchmarks.base import BenchContext, CaseResult, Figure
+from orchestrator.drills.replay import file_line
 from orchestrator.engine import Engine, EngineConfig
 from orchestrator.engine.inputs import RawRecord
 from orchestrator.playbook import load_playbook
-from schemas import Origin
+from orchestrator.settings import shipped_playbooks
 
 DEFAULT_ALERTS = 30_000
 AT = "2026-11-20T10:00:00Z"
@@ -78,7 +77,7 @@ def alert_line(number: int) -> bytes:
 
 def run(alerts: int, config: EngineConfig) -> Storm:
     """Feed `alerts` new firing instances to one engine; measure as the module says."""
-    playbook = load_playbook(Path(playbooks.__file__).parent / "tech_outage.yaml")
+    playbook = load_playbook(shipped_playbooks() / "tech_outage.yaml")
     engine = Engine([playbook], config)
     state = engine.initial_state()
     lines = [alert_line(n) for n in range(alerts)]
@@ -87,7 +86,7 @@ def run(alerts: int, config: EngineConfig) -> Storm:
     base = tracemalloc.get_traced_memory()[0]
     held_half, cpu_half = 0, 0.0
     for number, line in enumerate(lines, start=1):
-        record = RawRecord(line, Origin(kind="file", name="storm", offset=number))
+        record = RawRecord(line, file_line("storm", number))
         state, _outputs = engine.step(state, record, state.clock)
         if number == half:
             held_half, cpu_half = tracemalloc.get_traced_memory()[0] - base, time.process_time()

@@ -63,8 +63,7 @@ def reopen(
             phase=Phase.ASSESS,
             resolved_at=None,
             flap_count=flaps,
-            open_signals=state.signals.pop(shard, ()),
-            open_signals_untracked=state.signals_untracked.pop(shard, 0),
+            **state.take_signals(shard),
             tasks=tasks,
         )
     )

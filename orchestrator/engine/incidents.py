@@ -57,8 +57,7 @@ def open_incident(
         opened_at=at,
         opened_by=ref if ref is not None else f"{event.source}/{event.id}",
         last_event_at=at,
-        open_signals=state.signals.pop(shard, ()),
-        open_signals_untracked=state.signals_untracked.pop(shard, 0),
+        **state.take_signals(shard),
     )
     state.mark_open(incident)
     return state.put(incident)

@@ -183,6 +183,14 @@ class EngineState:
         incident_id = ids.get(key) if ids is not None else None
         return self.incidents[incident_id] if incident_id is not None else None
 
+    def take_signals(self, shard: str) -> dict[str, Any]:
+        """The signals `shard` gathered while no incident was open (listed and counted), as
+        the fields of the incident that takes them over; the shard keeps none."""
+        return {
+            "open_signals": self.signals.pop(shard, ()),
+            "open_signals_untracked": self.signals_untracked.pop(shard, 0),
+        }
+
     def mark_open(self, incident: IncidentRecord) -> None:
         """`incident` is the open one of its playbook and key."""
         self.open_index.setdefault(incident.playbook, {})[incident.key] = incident.id
