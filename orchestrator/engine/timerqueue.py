@@ -149,9 +149,17 @@ class TimerQueue:
 
     def entries(self) -> list[TimerEntry]:
         """Every pending timer, earliest first."""
+        return sorted(chain(self._fresh, *self._pending_runs()))
+
+    def ordered(self) -> Iterator[TimerEntry]:
+        """Every pending timer, earliest first, made as it is taken: the runs merged, never
+        one list of them all (a snapshot's writer holds no container as long as the timers,
+        which every full collection would walk while it encodes)."""
+        return heapq.merge(sorted(self._fresh), *self._pending_runs())
+
+    def _pending_runs(self) -> list[Iterator[TimerEntry]]:
         runs = self._runs
-        pending = (runs[number].since(position) for _entry, number, position in self._heads)
-        return sorted(chain(self._fresh, *pending))
+        return [runs[number].since(position) for _entry, number, position in self._heads]
 
     def copy(self) -> TimerQueue:
         """The same pending timers, sharing the runs (never changed): costs the newest heap

@@ -52,7 +52,7 @@ def test_the_queue_matches_a_plain_heap(steps: list[tuple[str, int]]) -> None:
         assert queue.next_due() == (heap[0][0] if heap else None)
         for at in (number - 1, number, number + 1):
             assert queue.due(at) == bool(heap and heap[0][0] <= at)
-        assert queue.entries() == sorted(heap)
+        assert queue.entries() == list(queue.ordered()) == sorted(heap)
 
 
 def test_a_copy_keeps_its_timers_whatever_the_queue_does_next() -> None:
@@ -66,6 +66,6 @@ def test_a_copy_keeps_its_timers_whatever_the_queue_does_next() -> None:
         queue.pop()
     queue.push((0, 99, "due", "j", "", 0))
     queue.remove(lambda entry: entry[0] == 4)
-    assert copy.entries() == before
+    assert copy.entries() == list(copy.ordered()) == before
     assert len(copy) == len(before)
     assert queue.entries() != before
