@@ -7,9 +7,11 @@ timers (at most `RUN_SIZE`) are in a heap list; whenever it fills, it is sorted 
 holds the earliest timer. Timers come out in (due, sequence) order, exactly as from one heap.
 
 A run keeps its timers by column (`Run`): due times, sequence numbers and levels in arrays
-of machine integers, kinds, incidents and task names in tuples of the (shared) strings. A
-timer in a run costs 48 bytes and no object of its own (a tuple of six and its two integers
-cost about 160); the collector never tracks arrays, and untracks tuples of strings.
+of machine integers; kinds, incidents and task names as a tuple of the distinct (shared)
+strings and an array of one- or two-byte numbers into it (`Names`). A timer in a run costs
+about 31 bytes (48 with a reference per string) and no object of its own (a tuple of six and
+its two integers cost about 160); the collector never tracks arrays, and untracks tuples of
+strings.
 """
 
 from __future__ import annotations
@@ -35,14 +37,50 @@ _Head = tuple[TimerEntry, int, int]
 
 
 @dataclass(frozen=True, slots=True)
+class Names:
+    """A column of strings as the distinct strings and, per timer, the number of its own:
+    one or two bytes a timer instead of an eight-byte reference."""
+
+    names: tuple[str, ...]
+    codes: array[int]
+
+    @classmethod
+    def of(cls, values: Iterable[str]) -> Names:
+        """The column of `values`, in their order."""
+        numbers: dict[str, int] = {}
+        codes = [numbers.setdefault(value, len(numbers)) for value in values]
+        return cls(tuple(numbers), array(_typecode(len(numbers)), codes))
+
+    def __getitem__(self, position: int) -> str:
+        return self.names[self.codes[position]]
+
+    def since(self, position: int) -> Iterator[str]:
+        """The strings from `position` on."""
+        return map(self.names.__getitem__, self.codes[position:])
+
+    def holds_since(self, value: str, position: int) -> bool:
+        """Whether `value` is in the column at or after `position`."""
+        try:
+            code = self.names.index(value)
+        except ValueError:
+            return False
+        return code in self.codes[position:]
+
+
+def _typecode(distinct: int) -> str:
+    """The smallest array type that numbers `distinct` strings."""
+    return "B" if distinct <= 1 << 8 else "H" if distinct <= 1 << 16 else "I"
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """Sorted timers by column (never changed once made)."""
 
     dues: array[int]
     sequences: array[int]
-    kinds: tuple[str, ...]
-    incidents: tuple[str, ...]
-    tasks: tuple[str, ...]
+    kinds: Names
+    incidents: Names
+    tasks: Names
     levels: array[int]
 
     @classmethod
@@ -52,9 +90,9 @@ class Run:
         return cls(
             array("q", dues),
             array("q", sequences),
-            kinds,
-            incidents,
-            tasks,
+            Names.of(kinds),
+            Names.of(incidents),
+            Names.of(tasks),
             array("q", levels),
         )
 
@@ -76,9 +114,9 @@ class Run:
         return zip(
             self.dues[position:],
             self.sequences[position:],
-            self.kinds[position:],
-            self.incidents[position:],
-            self.tasks[position:],
+            self.kinds.since(position),
+            self.incidents.since(position),
+            self.tasks.since(position),
             self.levels[position:],
             strict=True,
         )
@@ -188,7 +226,7 @@ class TimerQueue:
         for head in self._heads:
             _entry, number, position = head
             run = self._runs[number]
-            if incident_id not in run.incidents[position:]:
+            if not run.incidents.holds_since(incident_id, position):
                 heads.append(head)
                 continue
             kept = [entry for entry in run.since(position) if not unwanted(entry)]
