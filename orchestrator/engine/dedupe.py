@@ -83,11 +83,7 @@ class SeenIndex:
         """Delete from `seen` the key stored longest ago (if any)."""
         self.check(seen)
         while self.head < self.issued:
-            number = self.head
-            key = self._key(number)
-            self.head += 1
-            if self.head % CHUNK == 0:  # past the end of its chunk
-                self.chunks.pop(number // CHUNK, None)
+            key = self._pass_head()
             if key is not None:  # below `head` now: forgotten without changing its chunk
                 del seen[key]
                 self.live -= 1
@@ -106,9 +102,16 @@ class SeenIndex:
             self.listed -= len(numbers) - len(kept)
         self._forget(gone)
         while self.head < self.issued and self._key(self.head) is None:
-            self.head += 1  # past the oldest keys forgotten: their chunks go
-            if self.head % CHUNK == 0:
-                self.chunks.pop(self.head // CHUNK - 1, None)
+            self._pass_head()  # past the oldest keys forgotten
+
+    def _pass_head(self) -> str | None:
+        """Move `head` past its number and return the key it numbered (None if forgotten); a
+        chunk `head` leaves behind goes."""
+        key = self._key(self.head)
+        self.head += 1
+        if self.head % CHUNK == 0:
+            self.chunks.pop(self.head // CHUNK - 1, None)
+        return key
 
     def _key(self, number: int) -> str | None:
         """The key numbered `number`, None if forgotten."""
@@ -122,9 +125,7 @@ class SeenIndex:
 
     def _keeps(self, seen: dict[str, Millis], number: int, cutoff: Millis, gone: set[int]) -> bool:
         """Delete the key numbered `number` if older than `cutoff` (noting its number in
-        `gone`); True if it stays."""
-        if number in gone:
-            return False
+        `gone`); True if it stays. Each number is in one hour, so one call per number."""
         key = self._key(number)
         if key is None:  # forgotten as the oldest already
             return False
